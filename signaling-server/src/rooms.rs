@@ -1,0 +1,163 @@
+//! Rooms and their participants, and delivery of messages to participants' outgoing queues.
+//!
+//! Lock order: the room map, then a room. Relaying takes only the sender's room lock, so rooms never
+//! contend with each other. No lock is held across an `.await`.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use kaiwa_protocol::{ErrorCode, PeerId, PeerInfo, RoomCode, ServerMessage};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use crate::metrics::Metrics;
+use crate::session::Kicker;
+
+/// The sending side of one participant's connection.
+#[derive(Clone)]
+pub struct Outbox {
+    pub tx: mpsc::Sender<Utf8Bytes>,
+    pub kicker: Kicker,
+}
+
+impl Outbox {
+    /// Queues a frame without waiting. A client whose queue is full cannot keep up: it is disconnected
+    /// rather than letting its backlog grow or slowing the sender down.
+    pub fn deliver(&self, text: Utf8Bytes) -> bool {
+        match self.tx.try_send(text) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.kicker.kick(ErrorCode::SlowConsumer, "too many messages waiting for this client");
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+struct Member {
+    info: PeerInfo,
+    outbox: Outbox,
+}
+
+pub struct Room {
+    code: RoomCode,
+    members: Mutex<Vec<Member>>,
+}
+
+impl Room {
+    pub fn code(&self) -> &RoomCode {
+        &self.code
+    }
+
+    fn members(&self) -> MutexGuard<'_, Vec<Member>> {
+        // A poisoned lock means a panic elsewhere, which is already a bug; keep serving the data.
+        self.members.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Relays `text` (an already formatted `signal`) to `to`. `Err` when `to` is not in this room.
+    pub fn relay(&self, from: &str, to: &str, text: Utf8Bytes) -> Result<bool, ErrorCode> {
+        if from == to {
+            return Err(ErrorCode::UnknownPeer);
+        }
+        let outbox = {
+            let members = self.members();
+            members
+                .iter()
+                .find(|m| m.info.id == to)
+                .map(|m| m.outbox.clone())
+                .ok_or(ErrorCode::UnknownPeer)?
+        };
+        Ok(outbox.deliver(text))
+    }
+
+    fn broadcast_except(members: &[Member], except: &str, text: &Utf8Bytes) {
+        for m in members.iter().filter(|m| m.info.id != except) {
+            m.outbox.deliver(text.clone());
+        }
+    }
+}
+
+pub struct Rooms {
+    map: Mutex<HashMap<String, Arc<Room>>>,
+    max_room_size: usize,
+    metrics: Arc<Metrics>,
+}
+
+impl Rooms {
+    pub fn new(max_room_size: usize, metrics: Arc<Metrics>) -> Self {
+        Rooms { map: Mutex::new(HashMap::new()), max_room_size, metrics }
+    }
+
+    pub fn max_room_size(&self) -> usize {
+        self.max_room_size
+    }
+
+    fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<Room>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of participants in the room with this code (0 if it has none).
+    pub fn participants(&self, code: &RoomCode) -> usize {
+        let room = self.map().get(code.key()).cloned();
+        room.map_or(0, |r| r.members().len())
+    }
+
+    pub fn exists(&self, code: &RoomCode) -> bool {
+        self.map().contains_key(code.key())
+    }
+
+    /// Adds a participant and tells the others. Returns the room and the participants already there.
+    pub fn join(
+        &self,
+        code: RoomCode,
+        me: PeerInfo,
+        outbox: Outbox,
+    ) -> Result<(Arc<Room>, Vec<PeerInfo>), ErrorCode> {
+        let mut map = self.map();
+        let room = match map.entry(code.key().to_owned()) {
+            Entry::Occupied(e) => e.get().clone(),
+            Entry::Vacant(e) => {
+                self.metrics.rooms.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                e.insert(Arc::new(Room { code, members: Mutex::new(Vec::new()) })).clone()
+            }
+        };
+        let mut members = room.members();
+        if members.len() >= self.max_room_size {
+            drop(members);
+            // The room may have been created just now for this attempt; it must not linger empty.
+            self.remove_if_empty(&mut map, &room);
+            return Err(ErrorCode::RoomFull);
+        }
+        let others: Vec<PeerInfo> = members.iter().map(|m| m.info.clone()).collect();
+        let text = Utf8Bytes::from(ServerMessage::PeerJoined { peer: me.clone() }.to_json());
+        Room::broadcast_except(&members, &me.id, &text);
+        members.push(Member { info: me, outbox });
+        drop(members);
+        self.metrics.participants.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok((room, others))
+    }
+
+    /// Removes a participant and tells the others; forgets the room once empty.
+    pub fn leave(&self, room: &Arc<Room>, id: &PeerId) {
+        let mut map = self.map();
+        let mut members = room.members();
+        let Some(pos) = members.iter().position(|m| &m.info.id == id) else { return };
+        members.swap_remove(pos);
+        let text = Utf8Bytes::from(ServerMessage::PeerLeft { id: id.clone() }.to_json());
+        Room::broadcast_except(&members, id, &text);
+        drop(members);
+        self.metrics.participants.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.remove_if_empty(&mut map, room);
+    }
+
+    fn remove_if_empty(&self, map: &mut HashMap<String, Arc<Room>>, room: &Arc<Room>) {
+        if room.members().is_empty()
+            && map.get(room.code.key()).is_some_and(|r| Arc::ptr_eq(r, room))
+            && map.remove(room.code.key()).is_some()
+        {
+            self.metrics.rooms.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! One client's WebSocket connection: a reader task that parses and acts on client messages, and a
+//! writer task that drains the client's bounded outgoing queue and pings it.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::{SinkExt, StreamExt};
+use kaiwa_protocol::{
+    ClientMessage, ErrorCode, MAX_NAME_CHARS, PROTOCOL_VERSION, PeerId, PeerInfo, RoomCode, ServerMessage,
+};
+use serde_json::value::RawValue;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, trace};
+
+use crate::rate_limit::{RateLimiter, Verdict};
+use crate::rooms::{Outbox, Room};
+use crate::server::State;
+
+/// Bad messages tolerated from one connection before it is closed as abusive.
+const MAX_BAD_MESSAGES: u32 = 32;
+/// Frames written per flush when the queue has a backlog.
+const WRITE_BATCH: usize = 64;
+/// How long the closing frames may take to leave.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Ends a session from anywhere: the reason is kept (first one wins) and both tasks stop.
+#[derive(Clone)]
+pub struct Kicker(Arc<KickState>);
+
+struct KickState {
+    token: CancellationToken,
+    reason: OnceLock<(ErrorCode, &'static str)>,
+}
+
+impl Kicker {
+    fn new(parent: &CancellationToken) -> Self {
+        Kicker(Arc::new(KickState { token: parent.child_token(), reason: OnceLock::new() }))
+    }
+
+    pub fn kick(&self, code: ErrorCode, why: &'static str) {
+        if self.0.reason.set((code, why)).is_ok() {
+            debug!(%code, why, "closing connection");
+        }
+        self.0.token.cancel();
+    }
+
+    fn stop(&self) {
+        self.0.token.cancel();
+    }
+
+    fn token(&self) -> &CancellationToken {
+        &self.0.token
+    }
+
+    fn reason(&self) -> Option<(ErrorCode, &'static str)> {
+        self.0.reason.get().copied()
+    }
+}
+
+fn close_code(code: ErrorCode) -> CloseCode {
+    match code {
+        ErrorCode::TooLarge => CloseCode::Size,
+        ErrorCode::ServerFull => CloseCode::Again,
+        ErrorCode::Timeout => CloseCode::Away,
+        _ => CloseCode::Policy,
+    }
+}
+
+/// Milliseconds since the session started, shared by reader and writer to spot silent peers.
+struct Clock {
+    start: Instant,
+    last_heard_ms: AtomicU64,
+}
+
+impl Clock {
+    fn heard(&self, now: Instant) {
+        self.last_heard_ms.store(now.duration_since(self.start).as_millis() as u64, Relaxed);
+    }
+
+    fn silence(&self, now: Instant) -> Duration {
+        let last = self.start + Duration::from_millis(self.last_heard_ms.load(Relaxed));
+        now.saturating_duration_since(last)
+    }
+}
+
+/// Runs a session to its end. `full` sessions only get `server_full` and are closed.
+pub async fn run<S>(ws: WebSocketStream<S>, state: Arc<State>, full: bool)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sink, stream) = ws.split();
+    let (tx, rx) = mpsc::channel(state.config.limits.send_queue);
+    let kicker = Kicker::new(&state.shutdown);
+    let clock = Arc::new(Clock { start: Instant::now(), last_heard_ms: AtomicU64::new(0) });
+    let writer = tokio::spawn(write_loop(sink, rx, kicker.clone(), clock.clone(), state.clone()));
+    if full {
+        state.metrics.count_error(ErrorCode::ServerFull);
+        kicker.kick(ErrorCode::ServerFull, "the server is at its connection limit");
+    } else {
+        let mut reader =
+            Reader { state: &state, outbox: Outbox { tx, kicker: kicker.clone() }, joined: None, bad: 0 };
+        reader.run(stream, &clock).await;
+        if let Some(joined) = reader.joined.take() {
+            reader.leave(joined);
+        }
+        kicker.stop();
+    }
+    let _ = writer.await;
+}
+
+struct Joined {
+    room: Arc<Room>,
+    id: PeerId,
+    name: String,
+}
+
+struct Reader<'a> {
+    state: &'a State,
+    outbox: Outbox,
+    joined: Option<Joined>,
+    bad: u32,
+}
+
+impl Reader<'_> {
+    async fn run<S>(
+        &mut self,
+        mut stream: futures_util::stream::SplitStream<WebSocketStream<S>>,
+        clock: &Clock,
+    ) where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let limits = &self.state.config.limits;
+        let mut limiter = RateLimiter::new(limits.rate_per_sec, limits.rate_burst, clock.start);
+        let join_deadline = tokio::time::Instant::from_std(clock.start + limits.join_timeout);
+        let token = self.outbox.kicker.token().clone();
+        loop {
+            let frame = tokio::select! {
+                _ = token.cancelled() => return,
+                _ = tokio::time::sleep_until(join_deadline), if self.joined.is_none() => {
+                    self.fail(ErrorCode::Timeout, "no join within the join timeout");
+                    return;
+                }
+                frame = stream.next() => frame,
+            };
+            let now = Instant::now();
+            let msg = match frame {
+                None => return,
+                Some(Ok(msg)) => msg,
+                Some(Err(tokio_tungstenite::tungstenite::Error::Capacity(e))) => {
+                    debug!(error = %e, "oversized frame");
+                    self.fail(ErrorCode::TooLarge, "message over the size limit");
+                    return;
+                }
+                Some(Err(e)) => {
+                    debug!(error = %e, "connection ended");
+                    return;
+                }
+            };
+            clock.heard(now);
+            if matches!(msg, Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) {
+                continue;
+            }
+            if matches!(msg, Message::Close(_)) {
+                return;
+            }
+            self.state.metrics.messages_received_total.fetch_add(1, Relaxed);
+            match limiter.check(now) {
+                Verdict::Allow => {}
+                Verdict::Refuse => {
+                    self.reply_error(ErrorCode::RateLimited, "slow down: message dropped");
+                    continue;
+                }
+                Verdict::Abuse => {
+                    self.fail(ErrorCode::RateLimited, "flooding");
+                    return;
+                }
+            }
+            match msg {
+                Message::Text(text) => self.handle_text(&text),
+                _ => self.bad_message("binary frames are not part of the protocol"),
+            }
+            if token.is_cancelled() {
+                return;
+            }
+        }
+    }
+
+    fn handle_text(&mut self, text: &str) {
+        trace!(len = text.len(), "message");
+        match ClientMessage::parse(text) {
+            Err(e) => {
+                debug!(error = %e, "bad message");
+                self.reply_error(ErrorCode::BadMessage, &e.to_string());
+                self.count_bad();
+            }
+            Ok(ClientMessage::Join { room, name, version }) => self.join(&room, &name, version),
+            Ok(ClientMessage::Signal { to, data }) => self.signal(&to, &data),
+            Ok(ClientMessage::Leave) => match self.joined.take() {
+                Some(joined) => self.leave(joined),
+                None => self.reply_error(ErrorCode::NotJoined, "leave before join"),
+            },
+            Ok(ClientMessage::Ping) => self.reply(ServerMessage::Pong.to_json()),
+        }
+    }
+
+    fn join(&mut self, room: &str, name: &str, version: u32) {
+        if self.joined.is_some() {
+            return self.reply_error(ErrorCode::AlreadyJoined, "already in a room: leave first");
+        }
+        if version != PROTOCOL_VERSION {
+            return self.reply_error(
+                ErrorCode::VersionMismatch,
+                &format!("this server speaks protocol version {PROTOCOL_VERSION}"),
+            );
+        }
+        let code = match RoomCode::parse(room) {
+            Ok(code) => code,
+            Err(e) => return self.reply_error(ErrorCode::BadRoomCode, &e.to_string()),
+        };
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+            self.count_bad();
+            return self.reply_error(
+                ErrorCode::BadMessage,
+                &format!("a name has 1 to {MAX_NAME_CHARS} characters and no control characters"),
+            );
+        }
+        let id: PeerId = format!("{:016x}", rand::random::<u64>());
+        let me = PeerInfo { id: id.clone(), name: name.to_owned() };
+        let config = &self.state.config;
+        match self.state.rooms.join(code, me, self.outbox.clone()) {
+            Err(code) => self.reply_error(code, "the room is full"),
+            Ok((room, peers)) => {
+                let joined = ServerMessage::Joined {
+                    id: id.clone(),
+                    room: room.code().to_string(),
+                    peers,
+                    ice_servers: crate::turn::ice_servers_for(config, &id, SystemTime::now()),
+                    max_peers: self.state.rooms.max_room_size(),
+                };
+                self.reply(joined.to_json());
+                self.state.metrics.joins_total.fetch_add(1, Relaxed);
+                info!(room = %room.code(), peer = %id, name, "joined");
+                self.joined = Some(Joined { room, id, name: name.to_owned() });
+            }
+        }
+    }
+
+    fn leave(&mut self, joined: Joined) {
+        self.state.rooms.leave(&joined.room, &joined.id);
+        info!(room = %joined.room.code(), peer = %joined.id, name = %joined.name, "left");
+    }
+
+    fn signal(&mut self, to: &str, data: &RawValue) {
+        let Some(joined) = &self.joined else {
+            return self.reply_error(ErrorCode::NotJoined, "signal before join");
+        };
+        // `from` is stamped here, whatever the client claims; `data` is relayed byte for byte.
+        let from = serde_json::to_string(&joined.id).unwrap_or_default();
+        let text = format!(r#"{{"type":"signal","from":{from},"data":{}}}"#, data.get());
+        match joined.room.relay(&joined.id, to, Utf8Bytes::from(text)) {
+            Ok(delivered) => {
+                if delivered {
+                    self.state.metrics.messages_relayed_total.fetch_add(1, Relaxed);
+                }
+            }
+            Err(code) => self.reply_error(code, "no such participant in this room"),
+        }
+    }
+
+    fn bad_message(&mut self, why: &str) {
+        debug!(why, "bad message");
+        self.reply_error(ErrorCode::BadMessage, why);
+        self.count_bad();
+    }
+
+    fn count_bad(&mut self) {
+        self.bad += 1;
+        if self.bad > MAX_BAD_MESSAGES {
+            self.outbox.kicker.kick(ErrorCode::BadMessage, "too many bad messages");
+        }
+    }
+
+    fn reply(&self, text: String) {
+        self.outbox.deliver(Utf8Bytes::from(text));
+    }
+
+    fn reply_error(&self, code: ErrorCode, message: &str) {
+        self.state.metrics.count_error(code);
+        self.reply(ServerMessage::error(code, message).to_json());
+    }
+
+    /// Sends the error as the connection's last words and closes it.
+    fn fail(&self, code: ErrorCode, why: &'static str) {
+        self.state.metrics.count_error(code);
+        self.outbox.kicker.kick(code, why);
+    }
+}
+
+type Sink<S> = futures_util::stream::SplitSink<WebSocketStream<S>, Message>;
+
+async fn write_loop<S>(
+    mut sink: Sink<S>,
+    mut rx: mpsc::Receiver<Utf8Bytes>,
+    kicker: Kicker,
+    clock: Arc<Clock>,
+    state: Arc<State>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let limits = &state.config.limits;
+    let mut ping = tokio::time::interval(limits.ping_interval);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping.tick().await;
+    let token = kicker.token().clone();
+    loop {
+        let step = tokio::select! {
+            biased;
+            _ = token.cancelled() => break,
+            text = rx.recv() => match text {
+                None => break,
+                Some(text) => {
+                    let batch = async {
+                        sink.feed(Message::Text(text)).await?;
+                        for _ in 1..WRITE_BATCH {
+                            match rx.try_recv() {
+                                Ok(more) => sink.feed(Message::Text(more)).await?,
+                                Err(_) => break,
+                            }
+                        }
+                        sink.flush().await
+                    };
+                    tokio::time::timeout(limits.idle_timeout, batch).await
+                }
+            },
+            _ = ping.tick() => {
+                if clock.silence(Instant::now()) > limits.idle_timeout {
+                    state.metrics.count_error(ErrorCode::Timeout);
+                    kicker.kick(ErrorCode::Timeout, "no answer to pings");
+                    break;
+                }
+                tokio::time::timeout(limits.idle_timeout, sink.send(Message::Ping(Bytes::new()))).await
+            }
+        };
+        match step {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                debug!(error = %e, "write failed");
+                kicker.stop();
+                return;
+            }
+            Err(_) => {
+                state.metrics.count_error(ErrorCode::SlowConsumer);
+                kicker.kick(ErrorCode::SlowConsumer, "writes stalled");
+                return;
+            }
+        }
+    }
+    // Last words: the error that ended the session (if any), then a close frame.
+    let goodbye = async {
+        let frame = match kicker.reason() {
+            Some((code, why)) => {
+                sink.feed(Message::Text(ServerMessage::error(code, why).to_json().into())).await?;
+                CloseFrame { code: close_code(code), reason: Utf8Bytes::from_static(code.as_str()) }
+            }
+            None if state.shutdown.is_cancelled() => {
+                CloseFrame { code: CloseCode::Away, reason: Utf8Bytes::from_static("server shutting down") }
+            }
+            None => CloseFrame { code: CloseCode::Normal, reason: Utf8Bytes::default() },
+        };
+        sink.send(Message::Close(Some(frame))).await?;
+        sink.close().await
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, goodbye).await;
+}
