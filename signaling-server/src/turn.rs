@@ -43,3 +43,35 @@ pub fn ice_servers_for(config: &Config, peer_id: &str, now: SystemTime) -> Vec<I
     }
     servers
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_an_independently_computed_vector() {
+        // Computed with Python's hmac module:
+        // base64(hmac.new(b"kaiwa-test-secret", b"1700000000:0123456789abcdef", sha1).digest())
+        let now = UNIX_EPOCH + Duration::from_secs(1_699_999_000);
+        let (user, cred) =
+            rest_credentials("kaiwa-test-secret", "0123456789abcdef", Duration::from_secs(1000), now);
+        assert_eq!(user, "1700000000:0123456789abcdef");
+        assert_eq!(cred, "vUH22SAtkdlUZFzaj1JnFUh/3ig=");
+    }
+
+    #[test]
+    fn ice_servers_carry_no_secret() {
+        let config = Config {
+            stun: vec!["stun:127.0.0.1:3478".into()],
+            turn: vec!["turn:127.0.0.1:3478".into()],
+            turn_auth: Some(TurnAuth::Secret { secret: "s3cret".into(), ttl: Duration::from_secs(60) }),
+            ..Config::default()
+        };
+        let servers = ice_servers_for(&config, "peer", SystemTime::now());
+        assert_eq!(servers.len(), 2);
+        assert_eq!(servers[0].username, None);
+        let json = serde_json::to_string(&servers).unwrap();
+        assert!(!json.contains("s3cret"));
+        assert!(servers[1].username.as_deref().unwrap().ends_with(":peer"));
+    }
+}
