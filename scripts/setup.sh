@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what Kaiwa needs on a Debian machine, skipping whatever is already there.
+#   scripts/setup.sh run    packages to build and run the product
+#   scripts/setup.sh test   those plus the real components the tests start (coturn, ...)
+set -euo pipefail
+
+purpose=${1:-run}
+
+# Build: pkg-config and a C/C++ toolchain for -sys crates.
+build_packages=(pkg-config build-essential ca-certificates curl)
+# Tests: real TURN server (coturn's turnserver and turnutils_uclient).
+test_packages=(coturn)
+
+wanted=("${build_packages[@]}")
+if [ "$purpose" = test ]; then
+  wanted+=("${test_packages[@]}")
+fi
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+    sudo=sudo
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# coturn's Debian package starts a system-wide turnserver; the tests start their own on loopback.
+if [ "$purpose" = test ] && command -v systemctl >/dev/null && systemctl is-active --quiet coturn 2>/dev/null; then
+  echo "setup: note: a system coturn service is running; tests use their own ports and do not touch it" >&2
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: Rust is not installed. Install Rust 1.95 or newer (https://rustup.rs), then run this again." >&2
+  exit 1
+fi
