@@ -108,13 +108,15 @@ impl Rooms {
         self.map().contains_key(code.key())
     }
 
-    /// Adds a participant and tells the others. Returns the room and the participants already there.
+    /// Adds a participant and tells the others. `welcome` makes the newcomer's `joined` message from the room
+    /// and the participants already there; it is queued before anyone can send the newcomer anything else.
     pub fn join(
         &self,
         code: RoomCode,
         me: PeerInfo,
         outbox: Outbox,
-    ) -> Result<(Arc<Room>, Vec<PeerInfo>), ErrorCode> {
+        welcome: impl FnOnce(&RoomCode, Vec<PeerInfo>) -> String,
+    ) -> Result<Arc<Room>, ErrorCode> {
         let mut map = self.map();
         let room = match map.entry(code.key().to_owned()) {
             Entry::Occupied(e) => e.get().clone(),
@@ -131,12 +133,13 @@ impl Rooms {
             return Err(ErrorCode::RoomFull);
         }
         let others: Vec<PeerInfo> = members.iter().map(|m| m.info.clone()).collect();
+        outbox.deliver(Utf8Bytes::from(welcome(&room.code, others)));
         let text = Utf8Bytes::from(ServerMessage::PeerJoined { peer: me.clone() }.to_json());
         Room::broadcast_except(&members, &me.id, &text);
         members.push(Member { info: me, outbox });
         drop(members);
         self.metrics.participants.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok((room, others))
+        Ok(room)
     }
 
     /// Removes a participant and tells the others; forgets the room once empty.

@@ -235,17 +235,20 @@ impl Reader<'_> {
         let id: PeerId = format!("{:016x}", rand::random::<u64>());
         let me = PeerInfo { id: id.clone(), name: name.to_owned() };
         let config = &self.state.config;
-        match self.state.rooms.join(code, me, self.outbox.clone()) {
+        let max_peers = self.state.rooms.max_room_size();
+        let welcome = |room: &RoomCode, peers| {
+            ServerMessage::Joined {
+                id: id.clone(),
+                room: room.to_string(),
+                peers,
+                ice_servers: crate::turn::ice_servers_for(config, &id, SystemTime::now()),
+                max_peers,
+            }
+            .to_json()
+        };
+        match self.state.rooms.join(code, me, self.outbox.clone(), welcome) {
             Err(code) => self.reply_error(code, "the room is full"),
-            Ok((room, peers)) => {
-                let joined = ServerMessage::Joined {
-                    id: id.clone(),
-                    room: room.code().to_string(),
-                    peers,
-                    ice_servers: crate::turn::ice_servers_for(config, &id, SystemTime::now()),
-                    max_peers: self.state.rooms.max_room_size(),
-                };
-                self.reply(joined.to_json());
+            Ok(room) => {
                 self.state.metrics.joins_total.fetch_add(1, Relaxed);
                 info!(room = %room.code(), peer = %id, name, "joined");
                 self.joined = Some(Joined { room, id, name: name.to_owned() });

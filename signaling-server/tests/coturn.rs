@@ -77,9 +77,11 @@ async fn coturn_accepts_minted_credentials_and_refuses_tampered_ones() {
     let coturn = start_coturn(dir.path());
     let port = coturn.port;
     let turn_url = format!("turn:127.0.0.1:{}?transport=udp", coturn.port);
-    let mut config = Config::default();
-    config.turn = vec![turn_url.clone()];
-    config.turn_auth = Some(TurnAuth::Secret { secret: SECRET.into(), ttl: Duration::from_secs(600) });
+    let config = Config {
+        turn: vec![turn_url.clone()],
+        turn_auth: Some(TurnAuth::Secret { secret: SECRET.into(), ttl: Duration::from_secs(600) }),
+        ..Config::default()
+    };
     let server = TestServer::start(config).await;
 
     let mut client = server.client().await;

@@ -89,6 +89,31 @@ async fn three_clients_form_a_mesh_and_departures_are_announced() {
     assert_eq!(clients[1].expect_signal().await.0, ids[0]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joined_always_comes_first_even_when_everyone_joins_at_once() {
+    let server = TestServer::default().await;
+    for round in 0..20 {
+        let room = format!("rush-{round}");
+        let joins = (0..6).map(|i| {
+            let addr = server.addr;
+            let room = room.clone();
+            tokio::spawn(async move {
+                let mut c = Client::connect(addr).await;
+                c.send_json(
+                    serde_json::json!({"type":"join","room":room,"name":format!("p{i}"),"version":1}),
+                )
+                .await;
+                let first = c.recv().await;
+                assert!(matches!(first, ServerMessage::Joined { .. }), "first message was {first:?}");
+                c
+            })
+        });
+        let clients: Vec<Client> =
+            futures_util::future::join_all(joins).await.into_iter().map(|r| r.unwrap()).collect();
+        assert_eq!(clients.len(), 6);
+    }
+}
+
 #[tokio::test]
 async fn from_is_stamped_by_the_server() {
     let server = TestServer::default().await;

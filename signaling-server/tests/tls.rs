@@ -91,7 +91,7 @@ async fn self_signed_server_is_reached_by_pinning_its_fingerprint() {
 
     // A client pinning anything else is refused during the handshake.
     let wrong = Fingerprint([7u8; 32]);
-    let err = tls_connect(server.addr, wrong).await.err().expect("wrong pin must fail");
+    let err = tls_connect(server.addr, wrong).await.expect_err("wrong pin must fail");
     assert!(err.to_string().contains("does not match"), "{err}");
 
     // The certificate is kept: a restart presents the same fingerprint.
