@@ -20,7 +20,7 @@ type Body = Full<Bytes>;
 
 /// Read buffer per WebSocket. Signaling messages are small; tungstenite grows the buffer for a large
 /// frame and the default (128 KiB) would cost that much per idle connection.
-const WS_READ_BUFFER: usize = 1024;
+const WS_READ_BUFFER: usize = 512;
 
 pub fn route(req: Request<Incoming>, state: &Arc<State>) -> Response<Body> {
     let path = req.uri().path().to_owned();

@@ -9,22 +9,26 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use kaiwa_protocol::{ErrorCode, PeerId, PeerInfo, RoomCode, ServerMessage};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::metrics::Metrics;
 use crate::session::Kicker;
 
+/// A text frame waiting in a connection's queue. `Arc<str>` rather than a `Bytes`-backed string keeps
+/// each queue slot at 16 bytes (tokio allocates queue slots 32 at a time per connection) and a broadcast
+/// shares one allocation between all recipients.
+pub type OutFrame = Arc<str>;
+
 /// The sending side of one participant's connection.
 #[derive(Clone)]
 pub struct Outbox {
-    pub tx: mpsc::Sender<Utf8Bytes>,
+    pub tx: mpsc::Sender<OutFrame>,
     pub kicker: Kicker,
 }
 
 impl Outbox {
     /// Queues a frame without waiting. A client whose queue is full cannot keep up: it is disconnected
     /// rather than letting its backlog grow or slowing the sender down.
-    pub fn deliver(&self, text: Utf8Bytes) -> bool {
+    pub fn deliver(&self, text: OutFrame) -> bool {
         match self.tx.try_send(text) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -57,7 +61,7 @@ impl Room {
     }
 
     /// Relays `text` (an already formatted `signal`) to `to`. `Err` when `to` is not in this room.
-    pub fn relay(&self, from: &str, to: &str, text: Utf8Bytes) -> Result<bool, ErrorCode> {
+    pub fn relay(&self, from: &str, to: &str, text: OutFrame) -> Result<bool, ErrorCode> {
         if from == to {
             return Err(ErrorCode::UnknownPeer);
         }
@@ -72,7 +76,7 @@ impl Room {
         Ok(outbox.deliver(text))
     }
 
-    fn broadcast_except(members: &[Member], except: &str, text: &Utf8Bytes) {
+    fn broadcast_except(members: &[Member], except: &str, text: &OutFrame) {
         for m in members.iter().filter(|m| m.info.id != except) {
             m.outbox.deliver(text.clone());
         }
@@ -133,8 +137,8 @@ impl Rooms {
             return Err(ErrorCode::RoomFull);
         }
         let others: Vec<PeerInfo> = members.iter().map(|m| m.info.clone()).collect();
-        outbox.deliver(Utf8Bytes::from(welcome(&room.code, others)));
-        let text = Utf8Bytes::from(ServerMessage::PeerJoined { peer: me.clone() }.to_json());
+        outbox.deliver(welcome(&room.code, others).into());
+        let text: OutFrame = ServerMessage::PeerJoined { peer: me.clone() }.to_json().into();
         Room::broadcast_except(&members, &me.id, &text);
         members.push(Member { info: me, outbox });
         drop(members);
@@ -148,7 +152,7 @@ impl Rooms {
         let mut members = room.members();
         let Some(pos) = members.iter().position(|m| &m.info.id == id) else { return };
         members.swap_remove(pos);
-        let text = Utf8Bytes::from(ServerMessage::PeerLeft { id: id.clone() }.to_json());
+        let text: OutFrame = ServerMessage::PeerLeft { id: id.clone() }.to_json().into();
         Room::broadcast_except(&members, id, &text);
         drop(members);
         self.metrics.participants.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, trace};
 
 use crate::rate_limit::{RateLimiter, Verdict};
-use crate::rooms::{Outbox, Room};
+use crate::rooms::{OutFrame, Outbox, Room};
 use crate::server::State;
 
 /// Bad messages tolerated from one connection before it is closed as abusive.
@@ -268,7 +268,7 @@ impl Reader<'_> {
         // `from` is stamped here, whatever the client claims; `data` is relayed byte for byte.
         let from = serde_json::to_string(&joined.id).unwrap_or_default();
         let text = format!(r#"{{"type":"signal","from":{from},"data":{}}}"#, data.get());
-        match joined.room.relay(&joined.id, to, Utf8Bytes::from(text)) {
+        match joined.room.relay(&joined.id, to, text.into()) {
             Ok(delivered) => {
                 if delivered {
                     self.state.metrics.messages_relayed_total.fetch_add(1, Relaxed);
@@ -292,7 +292,7 @@ impl Reader<'_> {
     }
 
     fn reply(&self, text: String) {
-        self.outbox.deliver(Utf8Bytes::from(text));
+        self.outbox.deliver(text.into());
     }
 
     fn reply_error(&self, code: ErrorCode, message: &str) {
@@ -307,11 +307,23 @@ impl Reader<'_> {
     }
 }
 
+/// Wraps a queued frame for tungstenite without copying it.
+fn text_message(text: OutFrame) -> Message {
+    struct Owner(OutFrame);
+    impl AsRef<[u8]> for Owner {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    let bytes = Bytes::from_owner(Owner(text));
+    Message::Text(Utf8Bytes::try_from(bytes).expect("an OutFrame is a str, so valid UTF-8"))
+}
+
 type Sink<S> = futures_util::stream::SplitSink<WebSocketStream<S>, Message>;
 
 async fn write_loop<S>(
     mut sink: Sink<S>,
-    mut rx: mpsc::Receiver<Utf8Bytes>,
+    mut rx: mpsc::Receiver<OutFrame>,
     kicker: Kicker,
     clock: Arc<Clock>,
     state: Arc<State>,
@@ -331,10 +343,10 @@ async fn write_loop<S>(
                 None => break,
                 Some(text) => {
                     let batch = async {
-                        sink.feed(Message::Text(text)).await?;
+                        sink.feed(text_message(text)).await?;
                         for _ in 1..WRITE_BATCH {
                             match rx.try_recv() {
-                                Ok(more) => sink.feed(Message::Text(more)).await?,
+                                Ok(more) => sink.feed(text_message(more)).await?,
                                 Err(_) => break,
                             }
                         }
