@@ -46,7 +46,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr()?;
-    announce(local, tls.as_ref())?;
+    if let Err(e) = announce(local, tls.as_ref()) {
+        // Nobody reads stdout (closed pipe): the server itself is fine.
+        tracing::warn!(error = %e, "cannot print the server's address");
+    }
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
     crate::serve(listener, config, tls.map(|t| t.config), shutdown).await?;

@@ -346,9 +346,14 @@ async fn flooding_is_rate_limited_then_closed() {
     .await;
     let mut s = Bystanders::new(&server).await;
     let flood = format!(r#"{{"type":"signal","to":"{}","data":{CANDIDATE}}}"#, s.idb);
+    let started = Instant::now();
     for _ in 0..200 {
-        s.a.send_text(&flood).await;
+        if futures_util::SinkExt::send(&mut s.a.ws, Message::text(flood.clone())).await.is_err() {
+            break; // already thrown out
+        }
     }
+    // However slowly this machine sent the flood, no more than the burst plus the refill got through.
+    let allowed = 20 + (20.0 * started.elapsed().as_secs_f64()).ceil() as usize + 1;
     // B got at most the burst of relays; A got rate_limited and was thrown out with a policy close.
     let mut relayed = 0;
     loop {
@@ -361,7 +366,7 @@ async fn flooding_is_rate_limited_then_closed() {
             other => panic!("{other:?}"),
         }
     }
-    assert!(relayed <= 25, "{relayed} relays got through the limit");
+    assert!((20..=allowed).contains(&relayed), "{relayed} relays got through the limit of {allowed}");
     let mut saw_rate_limited = false;
     let code = loop {
         match tokio::time::timeout(WAIT, futures_util::StreamExt::next(&mut s.a.ws)).await.unwrap() {

@@ -50,6 +50,7 @@ fn start(tls_dir: &std::path::Path) -> Server {
             fingerprint = Some(rest.parse().unwrap());
         }
     }
+    std::thread::spawn(move || lines.for_each(drop));
     Server { child, addr: addr.unwrap(), fingerprint: fingerprint.unwrap(), url: url.unwrap() }
 }
 
