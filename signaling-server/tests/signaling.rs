@@ -366,7 +366,7 @@ async fn flooding_is_rate_limited_then_closed() {
             other => panic!("{other:?}"),
         }
     }
-    assert!((20..=allowed).contains(&relayed), "{relayed} relays got through the limit of {allowed}");
+    assert!((10..=allowed).contains(&relayed), "{relayed} relays got through the limit of {allowed}");
     let mut saw_rate_limited = false;
     let code = loop {
         match tokio::time::timeout(WAIT, futures_util::StreamExt::next(&mut s.a.ws)).await.unwrap() {
