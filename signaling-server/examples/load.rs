@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use kaiwa_protocol::ServerMessage;
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
@@ -117,7 +117,7 @@ type Ws = WebSocketStream<TcpStream>;
 async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Ws> {
     let tcp = TcpStream::connect(addr).await?;
     tcp.set_nodelay(true)?;
-    let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
+    let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(16 * 1024);
     let (ws, _) =
         tokio_tungstenite::client_async_with_config(format!("ws://{addr}/ws"), tcp, Some(config)).await?;
     Ok(ws)
@@ -208,20 +208,28 @@ async fn endpoint(
             _ = async { ticker.as_mut().unwrap().tick().await }, if ticker.is_some() => {
                 ws.send(signal(partner, t0)).await?;
             }
-            m = ws.next() => match m {
-                Some(Ok(Message::Text(t))) => {
-                    if let Some(us) = latency_us(&t, t0) {
-                        stats.received += 1;
-                        stats.latencies_us.push(us);
-                        if matches!(role, Role::Echo { .. }) {
-                            ws.send(signal(partner, t0)).await?;
+            m = ws.next() => {
+                // Handle everything already received, answering in one write.
+                let mut next = Some(m);
+                while let Some(m) = next {
+                    match m {
+                        Some(Ok(Message::Text(t))) => {
+                            if let Some(us) = latency_us(&t, t0) {
+                                stats.received += 1;
+                                stats.latencies_us.push(us);
+                                if matches!(role, Role::Echo { .. }) {
+                                    ws.feed(signal(partner, t0)).await?;
+                                }
+                            } else if t.contains(r#""type":"error""#) {
+                                bail!("server error: {t}");
+                            }
                         }
-                    } else if t.contains(r#""type":"error""#) {
-                        bail!("server error: {t}");
+                        Some(Ok(_)) => {}
+                        other => bail!("connection ended: {other:?}"),
                     }
+                    next = ws.next().now_or_never();
                 }
-                Some(Ok(_)) => {}
-                other => bail!("connection ended: {other:?}"),
+                ws.flush().await?;
             }
         }
     }

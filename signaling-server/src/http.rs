@@ -21,6 +21,9 @@ type Body = Full<Bytes>;
 /// Read buffer per WebSocket. Signaling messages are small; tungstenite grows the buffer for a large
 /// frame and the default (128 KiB) would cost that much per idle connection.
 const WS_READ_BUFFER: usize = 512;
+/// Frames are gathered up to this size before a write; the writer flushes whenever its queue runs dry,
+/// so this batches under load without delaying a lone message.
+const WS_WRITE_BATCH: usize = 8 * 1024;
 
 pub fn route(req: Request<Incoming>, state: &Arc<State>) -> Response<Body> {
     let path = req.uri().path().to_owned();
@@ -128,8 +131,8 @@ fn websocket(mut req: Request<Incoming>, state: &Arc<State>) -> Response<Body> {
     state.metrics.connections_total.fetch_add(1, Relaxed);
     let ws_config = WebSocketConfig::default()
         .read_buffer_size(WS_READ_BUFFER)
-        .write_buffer_size(0)
-        .max_write_buffer_size(limits.max_message_size * 4)
+        .write_buffer_size(WS_WRITE_BATCH)
+        .max_write_buffer_size(WS_WRITE_BATCH + limits.max_message_size * 4)
         .max_message_size(Some(limits.max_message_size))
         .max_frame_size(Some(limits.max_message_size));
     let upgrade = hyper::upgrade::on(&mut req);

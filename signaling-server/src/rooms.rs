@@ -65,15 +65,9 @@ impl Room {
         if from == to {
             return Err(ErrorCode::UnknownPeer);
         }
-        let outbox = {
-            let members = self.members();
-            members
-                .iter()
-                .find(|m| m.info.id == to)
-                .map(|m| m.outbox.clone())
-                .ok_or(ErrorCode::UnknownPeer)?
-        };
-        Ok(outbox.deliver(text))
+        let members = self.members();
+        let target = members.iter().find(|m| m.info.id == to).ok_or(ErrorCode::UnknownPeer)?;
+        Ok(target.outbox.deliver(text))
     }
 
     fn broadcast_except(members: &[Member], except: &str, text: &OutFrame) {

@@ -119,6 +119,8 @@ struct Joined {
     room: Arc<Room>,
     id: PeerId,
     name: String,
+    /// `{"type":"signal","from":"<id>","data":`: the start of every signal relayed from this participant.
+    signal_prefix: String,
 }
 
 struct Reader<'a> {
@@ -251,7 +253,8 @@ impl Reader<'_> {
             Ok(room) => {
                 self.state.metrics.joins_total.fetch_add(1, Relaxed);
                 info!(room = %room.code(), peer = %id, name, "joined");
-                self.joined = Some(Joined { room, id, name: name.to_owned() });
+                let signal_prefix = format!(r#"{{"type":"signal","from":{},"data":"#, serde_json::json!(id));
+                self.joined = Some(Joined { room, id, name: name.to_owned(), signal_prefix });
             }
         }
     }
@@ -266,8 +269,11 @@ impl Reader<'_> {
             return self.reply_error(ErrorCode::NotJoined, "signal before join");
         };
         // `from` is stamped here, whatever the client claims; `data` is relayed byte for byte.
-        let from = serde_json::to_string(&joined.id).unwrap_or_default();
-        let text = format!(r#"{{"type":"signal","from":{from},"data":{}}}"#, data.get());
+        let data = data.get();
+        let mut text = String::with_capacity(joined.signal_prefix.len() + data.len() + 1);
+        text.push_str(&joined.signal_prefix);
+        text.push_str(data);
+        text.push('}');
         match joined.room.relay(&joined.id, to, text.into()) {
             Ok(delivered) => {
                 if delivered {
