@@ -168,7 +168,7 @@ fn latency_us(text: &str, t0: Instant) -> Option<u64> {
 #[derive(Clone, Copy)]
 enum Role {
     /// Sends one message per `every` to the partner.
-    Paced { every: Duration },
+    Paced { every: Duration, phase: Duration },
     /// Only receives.
     Sink,
     /// Starts `initial` messages, then answers every message with one back.
@@ -189,8 +189,8 @@ async fn endpoint(
 ) -> anyhow::Result<EndpointStats> {
     let mut stats = EndpointStats { received: 0, latencies_us: Vec::new() };
     let mut ticker = match role {
-        Role::Paced { every } => {
-            let mut i = tokio::time::interval(every);
+        Role::Paced { every, phase } => {
+            let mut i = tokio::time::interval_at(tokio::time::Instant::now() + phase, every);
             i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             Some(i)
         }
@@ -246,14 +246,15 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 /// Runs one relay phase over all pairs; returns (messages received, sorted latencies in µs, seconds).
 async fn relay_phase(
     pairs: &mut Vec<(Ws, String, Ws, String)>,
-    roles: (Role, Role),
+    roles: impl Fn(usize) -> (Role, Role),
     duration: Duration,
     t0: Instant,
 ) -> anyhow::Result<(u64, Vec<u64>, f64)> {
     let stop = CancellationToken::new();
     let mut tasks = Vec::new();
-    for (mut a, ida, mut b, idb) in pairs.drain(..) {
+    for (i, (mut a, ida, mut b, idb)) in pairs.drain(..).enumerate() {
         let stop = stop.clone();
+        let roles = roles(i);
         tasks.push(tokio::spawn(async move {
             let (ra, rb) = tokio::join!(
                 endpoint(&mut a, &idb, roles.0, t0, stop.clone()),
@@ -333,8 +334,10 @@ async fn main() -> anyhow::Result<()> {
     // Phase 2: fixed rate, one-way latency.
     let every = Duration::from_secs_f64(args.pairs as f64 / args.rate as f64);
     let cpu0 = cpu_ticks(pid)?;
-    let (received, lat, secs) =
-        relay_phase(&mut pairs, (Role::Paced { every }, Role::Sink), args.duration, t0).await?;
+    // Senders are spread evenly over the period, as independent clients would be.
+    let n = args.pairs as u32;
+    let paced = |i: usize| (Role::Paced { every, phase: every * i as u32 / n }, Role::Sink);
+    let (received, lat, secs) = relay_phase(&mut pairs, paced, args.duration, t0).await?;
     let cpu_rate = (cpu_ticks(pid)? - cpu0) as f64 / 100.0 / secs;
     println!(
         "fixed rate: {:.0} msg/s relayed (target {}), latency p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms; server CPU {:.0}% of one core",
@@ -350,7 +353,7 @@ async fn main() -> anyhow::Result<()> {
     let cpu0 = cpu_ticks(pid)?;
     let initial = (args.window / 2).max(1);
     let roles = (Role::Echo { initial }, Role::Echo { initial });
-    let (received, lat, secs) = relay_phase(&mut pairs, roles, args.duration, t0).await?;
+    let (received, lat, secs) = relay_phase(&mut pairs, |_| roles, args.duration, t0).await?;
     let cpu_tp = (cpu_ticks(pid)? - cpu0) as f64 / 100.0 / secs;
     let rss_end = rss_kib(pid)?;
     println!(
