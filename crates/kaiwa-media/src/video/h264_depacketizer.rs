@@ -50,8 +50,15 @@ pub enum DepacketizerError {
 /// Limits and policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DepacketizerConfig {
-    /// Packets that may wait for a missing earlier one before it is declared lost.
+    /// Packets that may wait for a missing earlier one before it is declared lost (also the bound on
+    /// buffered packets).
     pub reorder_window: usize,
+    /// A missing packet is also declared lost once this many later frames have completely arrived (their
+    /// marker packets are buffered) and at least [`Self::min_reorder_packets`] packets were seen after it.
+    /// Three frames (~100 ms at 30 fps) leave time for a NACK retransmission.
+    pub reorder_frames: usize,
+    /// See [`Self::reorder_frames`]: tolerates a few packets of reordering among tiny frames.
+    pub min_reorder_packets: usize,
     /// Largest access unit assembled (bytes of Annex-B output); bigger frames are dropped as loss.
     pub max_frame_bytes: usize,
     /// Events kept for [`H264Depacketizer::poll_event`]; when full the oldest frame is dropped.
@@ -64,6 +71,8 @@ impl Default for DepacketizerConfig {
     fn default() -> Self {
         Self {
             reorder_window: 64,
+            reorder_frames: 3,
+            min_reorder_packets: 8,
             max_frame_bytes: 4 * 1024 * 1024,
             max_pending_events: 16,
             wait_for_keyframe_after_loss: true,
@@ -219,6 +228,7 @@ impl H264Depacketizer {
     /// Creates a depacketizer; zero limits are raised to 1.
     pub fn new(mut config: DepacketizerConfig) -> Self {
         config.reorder_window = config.reorder_window.max(1);
+        config.reorder_frames = config.reorder_frames.max(1);
         config.max_pending_events = config.max_pending_events.max(1);
         config.max_frame_bytes = config.max_frame_bytes.max(1);
         Self {
@@ -323,7 +333,11 @@ impl H264Depacketizer {
             let Some((&first, _)) = self.reorder.first_key_value() else { return };
             let span = self.highest.map_or(0, |h| h.saturating_sub(next));
             let buffered_bytes: usize = self.reorder.values().map(|p| p.bytes).sum();
-            if span < self.config.reorder_window as u64 && buffered_bytes <= self.config.max_frame_bytes {
+            let later_frames = self.reorder.values().filter(|p| p.marker).count();
+            if span < self.config.reorder_window as u64
+                && buffered_bytes <= self.config.max_frame_bytes
+                && (later_frames < self.config.reorder_frames || span < self.config.min_reorder_packets as u64)
+            {
                 return;
             }
             let missing = first - next;
