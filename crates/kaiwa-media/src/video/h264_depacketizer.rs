@@ -165,6 +165,7 @@ pub struct H264Depacketizer {
     frame: Assembly,
     waiting_for_keyframe: bool,
     gap_pending: bool,
+    overflow_loss: bool,
     events: VecDeque<DepacketizerEvent>,
     stats: DepacketizerStats,
 }
@@ -239,6 +240,7 @@ impl H264Depacketizer {
             frame: Assembly::default(),
             waiting_for_keyframe: false,
             gap_pending: false,
+            overflow_loss: false,
             events: VecDeque::new(),
             stats: DepacketizerStats::default(),
         }
@@ -256,6 +258,9 @@ impl H264Depacketizer {
 
     /// Next output event, in order.
     pub fn poll_event(&mut self) -> Option<DepacketizerEvent> {
+        if std::mem::take(&mut self.overflow_loss) {
+            return Some(DepacketizerEvent::Loss { missing_packets: 0 });
+        }
         self.events.pop_front()
     }
 
@@ -357,19 +362,20 @@ impl H264Depacketizer {
     }
 
     fn push_event(&mut self, event: DepacketizerEvent) {
-        if self.events.len() >= self.config.max_pending_events {
-            // Drop the oldest frame (a loss is never dropped: it is what makes the caller recover).
-            if let Some(pos) = self.events.iter().position(|e| matches!(e, DepacketizerEvent::Frame(_))) {
-                self.events.remove(pos);
-                self.stats.dropped_frames += 1;
-                self.stats.loss_events += 1;
-                if self.config.wait_for_keyframe_after_loss {
-                    self.waiting_for_keyframe = true;
+        while self.events.len() >= self.config.max_pending_events {
+            // Nobody is polling fast enough: drop the oldest event. A dropped frame is itself a loss, which
+            // `poll_event` reports before anything else.
+            match self.events.pop_front() {
+                Some(DepacketizerEvent::Frame(_)) => {
+                    self.stats.dropped_frames += 1;
+                    self.stats.loss_events += 1;
+                    if self.config.wait_for_keyframe_after_loss {
+                        self.waiting_for_keyframe = true;
+                    }
+                    self.overflow_loss = true;
                 }
-                self.events.push_back(DepacketizerEvent::Loss { missing_packets: 0 });
-            } else {
-                // Only losses queued: they say the same thing; keep the newest.
-                self.events.pop_front();
+                Some(DepacketizerEvent::Loss { .. }) => self.overflow_loss = true,
+                None => break,
             }
         }
         self.events.push_back(event);
