@@ -5,19 +5,21 @@
 //! [`JitterBuffer::pop`] every 20 ms and gets a [`Playout`] decision: play this packet, recover a lost
 //! one from the next packet's FEC, conceal, or (before playout has started) silence.
 //!
-//! How it adapts:
-//! * **Jitter estimate**: for every arrival the relative transit time `arrival − rtp_time` is recorded; the
-//!   spread (max − min) over the last [`JitterConfig::jitter_window`] arrivals is the jitter. The target
-//!   delay is one frame plus that spread, clamped to [`JitterConfig::min_delay`]..[`JitterConfig::max_delay`].
-//! * **Start**: playout starts once the buffered span reaches the target delay.
-//! * **Up**: on an underrun (the next packet has not arrived and nothing after it either), the buffer plays a
-//!   concealment frame *without* advancing, which adds 20 ms of delay.
-//! * **Down**: every [`ADJUST_PERIOD`] pops the smallest buffer depth seen in that period is compared with
-//!   the target; if even the worst moment had more than a frame of slack above the target, one packet is
-//!   dropped (20 ms less delay). Dropping at most one frame per period keeps it inaudible-ish; a time-stretcher
-//!   would be smoother.
+//! How it adapts (all times in ms, media time from the RTP timestamp):
+//! * **Transit**: for every arrival, `transit = arrival − media_time`. Over the last
+//!   [`JitterConfig::jitter_window`] arrivals, the smallest transit is the network's base delay and the
+//!   spread (max − min) is the jitter. The **target delay** is one frame plus the jitter, clamped to
+//!   [`JitterConfig::min_delay`]..[`JitterConfig::max_delay`].
+//! * **Current delay** of the slot about to play: `now − (media_time + min_transit)`, i.e. how long after
+//!   its earliest possible arrival it is played. Playout starts when the first packet's current delay
+//!   reaches the target.
+//! * **Up**: when the current delay is a frame or more below the target (jitter grew), or on an underrun
+//!   (nothing at or after the slot has arrived), the buffer plays a concealment frame *without* advancing:
+//!   20 ms more delay. Proactive stretches are limited to one per [`STRETCH_SPACING`] pops.
+//! * **Down**: when the current delay is two frames or more above the target, one packet is dropped, at
+//!   most once per [`ADJUST_PERIOD`] pops (a time-stretcher would be smoother; this keeps it simple).
 //! * Reordered packets are slotted by sequence number; duplicates and packets whose turn has passed ("late")
-//!   are counted and dropped; sequence numbers wrap (16-bit, unwrapped as in RFC 3550 A.1).
+//!   are counted and dropped; sequence numbers and timestamps wrap (unwrapped as in RFC 3550 A.1).
 //! * A long underrun (the sender stopped) drops back to the pre-buffering state; a big sequence jump
 //!   (sender restart) resynchronises.
 //!
@@ -28,8 +30,10 @@ use std::time::{Duration, Instant};
 
 use super::{FRAME_MS, SAMPLE_RATE};
 
-/// Pops per adaptation period (200 ms).
+/// Pops between two latency-reducing drops (200 ms).
 pub const ADJUST_PERIOD: u32 = 10;
+/// Pops between two proactive stretches (100 ms).
+pub const STRETCH_SPACING: u32 = 5;
 /// Consecutive underrun pops after which playout stops and pre-buffers again.
 const MAX_UNDERRUN_RUN: u32 = 10;
 
@@ -122,15 +126,18 @@ pub struct JitterStats {
 #[derive(Debug)]
 pub struct JitterBuffer {
     config: JitterConfig,
-    packets: BTreeMap<u64, Vec<u8>>,
+    /// Extended sequence number → (media time ms, payload).
+    packets: BTreeMap<u64, (f64, Vec<u8>)>,
     highest: Option<u64>,
     next: Option<u64>,
+    /// Media time of the slot `next` when its packet is missing (last played + one frame).
+    next_media_ms: f64,
     /// (arrival, RTP timestamp) of the reference packet for transit times.
     reference: Option<(Instant, u32)>,
     transits: VecDeque<f64>,
     underrun_run: u32,
-    pops_in_period: u32,
-    min_depth_in_period: u32,
+    pops_since_drop: u32,
+    pops_since_stretch: u32,
     stats: JitterStats,
 }
 
@@ -151,11 +158,12 @@ impl JitterBuffer {
             packets: BTreeMap::new(),
             highest: None,
             next: None,
+            next_media_ms: 0.0,
             reference: None,
             transits: VecDeque::new(),
             underrun_run: 0,
-            pops_in_period: 0,
-            min_depth_in_period: u32::MAX,
+            pops_since_drop: 0,
+            pops_since_stretch: 0,
             stats: JitterStats::default(),
         };
         jb.stats.target_delay_ms = jb.target_ms();
@@ -194,21 +202,52 @@ impl JitterBuffer {
         }
     }
 
-    fn record_transit(&mut self, rtp_timestamp: u32, now: Instant) {
+    /// Records the packet's transit time and returns its media time (ms since the reference packet).
+    fn record_transit(&mut self, rtp_timestamp: u32, now: Instant) -> f64 {
         let (ref_time, ref_ts) = *self.reference.get_or_insert((now, rtp_timestamp));
         let ticks = rtp_timestamp.wrapping_sub(ref_ts) as i32;
         if ticks.unsigned_abs() > 1 << 30 {
-            // Far from the reference (hours, or a timestamp jump): start measuring afresh.
-            self.reference = Some((now, rtp_timestamp));
-            self.transits.clear();
-            return;
+            // Far from the reference (hours, or a timestamp jump): measure afresh from this packet.
+            self.restart_clock(now, rtp_timestamp);
+            return 0.0;
         }
         let media_ms = f64::from(ticks) * 1000.0 / f64::from(SAMPLE_RATE);
-        let arrival_ms = now.checked_duration_since(ref_time).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        let arrival_ms = self.ms_since(ref_time, now);
         if self.transits.len() >= self.config.jitter_window {
             self.transits.pop_front();
         }
         self.transits.push_back(arrival_ms - media_ms);
+        media_ms
+    }
+
+    fn restart_clock(&mut self, now: Instant, rtp_timestamp: u32) {
+        self.reference = Some((now, rtp_timestamp));
+        self.transits.clear();
+        self.packets.clear();
+        self.next = None;
+        self.highest = None;
+        self.underrun_run = 0;
+    }
+
+    fn ms_since(&self, reference: Instant, now: Instant) -> f64 {
+        match now.checked_duration_since(reference) {
+            Some(d) => d.as_secs_f64() * 1000.0,
+            None => -(reference.duration_since(now).as_secs_f64() * 1000.0),
+        }
+    }
+
+    fn min_transit(&self) -> f64 {
+        self.transits.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+
+    /// How long after its earliest possible arrival a slot with this media time is played if played now.
+    fn delay_of(&self, media_ms: f64, now: Instant) -> f64 {
+        let Some((ref_time, _)) = self.reference else { return 0.0 };
+        let min_transit = self.min_transit();
+        if !min_transit.is_finite() {
+            return 0.0;
+        }
+        self.ms_since(ref_time, now) - media_ms - min_transit
     }
 
     /// Stores a packet. `rtp_timestamp` is the 48 kHz RTP timestamp; `now` the arrival time.
@@ -217,8 +256,8 @@ impl JitterBuffer {
             self.stats.invalid += 1;
             return Arrival::Invalid;
         }
+        let media_ms = self.record_transit(rtp_timestamp, now);
         let ext = self.extend(seq);
-        self.record_transit(rtp_timestamp, now);
         self.stats.jitter_ms = self.jitter_ms();
         self.stats.target_delay_ms = self.target_ms();
         if let Some(next) = self.next {
@@ -239,7 +278,7 @@ impl JitterBuffer {
             // Only possible before playout starts: keep the newest.
             self.packets.pop_first();
         }
-        self.packets.insert(ext, payload.to_vec());
+        self.packets.insert(ext, (media_ms, payload.to_vec()));
         self.highest = Some(self.highest.map_or(ext, |h| h.max(ext)));
         self.stats.received += 1;
         Arrival::Accepted
@@ -253,60 +292,53 @@ impl JitterBuffer {
         self.underrun_run = 0;
     }
 
-    /// Buffered span from the next slot to the newest packet, in ms (gaps included).
-    fn depth_ms(&self) -> u32 {
-        match (self.next, self.highest) {
-            (Some(next), Some(h)) if h >= next => ((h - next + 1).min(u64::from(u32::MAX / FRAME_MS)) as u32) * FRAME_MS,
-            _ => 0,
-        }
-    }
-
     /// The playout decision for the next 20 ms. Call exactly once per frame period.
     pub fn pop(&mut self, now: Instant) -> Playout {
-        let _ = now; // Decisions depend on arrivals and pop cadence only; `now` is kept for API symmetry.
         let target = self.target_ms();
         self.stats.target_delay_ms = target;
+        let target = f64::from(target);
+        let frame = f64::from(FRAME_MS);
         let Some(mut next) = self.next else {
-            // Pre-buffering: start when the buffered span reaches the target.
-            let (Some((&first, _)), Some(h)) = (self.packets.first_key_value(), self.highest) else {
+            // Pre-buffering: start once the earliest packet has waited for the target delay.
+            let Some((&first, &(media, _))) = self.packets.first_key_value() else {
                 self.stats.current_delay_ms = 0;
                 return Playout::Silence;
             };
-            let span = ((h.saturating_sub(first) + 1).min(1000) as u32) * FRAME_MS;
-            self.stats.current_delay_ms = span;
-            if span < target {
+            let delay = self.delay_of(media, now);
+            self.stats.current_delay_ms = delay.max(0.0) as u32;
+            if delay < target - frame / 2.0 {
                 return Playout::Silence;
             }
             self.next = Some(first);
-            self.pops_in_period = 0;
-            self.min_depth_in_period = u32::MAX;
+            self.next_media_ms = media;
+            self.pops_since_drop = 0;
+            self.pops_since_stretch = STRETCH_SPACING;
             return self.pop(now);
         };
+        self.pops_since_drop = self.pops_since_drop.saturating_add(1);
+        self.pops_since_stretch = self.pops_since_stretch.saturating_add(1);
 
-        let depth = self.depth_ms();
-        self.stats.current_delay_ms = depth;
-        self.min_depth_in_period = self.min_depth_in_period.min(depth);
-        self.pops_in_period += 1;
-        if self.pops_in_period >= ADJUST_PERIOD {
-            let slack_floor = self.min_depth_in_period;
-            self.pops_in_period = 0;
-            self.min_depth_in_period = u32::MAX;
-            if slack_floor != u32::MAX && slack_floor >= target + FRAME_MS && depth > FRAME_MS {
-                // Even the worst moment of the period had a spare frame: drop one to reduce delay.
-                self.packets.remove(&next);
-                next += 1;
-                self.next = Some(next);
-                self.stats.dropped += 1;
-            }
-        }
+        let media = self.packets.get(&next).map_or(self.next_media_ms, |p| p.0);
+        let mut delay = self.delay_of(media, now);
 
-        if let Some(payload) = self.packets.remove(&next) {
-            self.next = Some(next + 1);
-            self.underrun_run = 0;
-            return Playout::Packet(payload);
+        // Too much delay: drop a packet (only if the following slot has something to play).
+        if delay >= target + 2.0 * frame
+            && self.pops_since_drop >= ADJUST_PERIOD
+            && self.packets.contains_key(&(next + 1))
+        {
+            self.packets.remove(&next);
+            next += 1;
+            self.next = Some(next);
+            self.stats.dropped += 1;
+            self.pops_since_drop = 0;
+            let media = self.packets.get(&next).map_or(media + frame, |p| p.0);
+            self.next_media_ms = media;
+            delay = self.delay_of(media, now);
         }
-        if self.highest.is_none_or(|h| h < next) {
-            // Underrun: nothing at or after this slot. Conceal and wait (this adds delay).
+        self.stats.current_delay_ms = delay.max(0.0) as u32;
+
+        let underrun = self.highest.is_none_or(|h| h < next);
+        if underrun {
             self.stats.underruns += 1;
             self.underrun_run += 1;
             if self.underrun_run > MAX_UNDERRUN_RUN {
@@ -316,14 +348,27 @@ impl JitterBuffer {
                 self.stats.resyncs += 1;
                 return Playout::Silence;
             }
+            // Conceal and wait for the slot's packet: this adds delay.
             self.stats.concealed += 1;
             return Playout::Conceal;
         }
-        // The slot's packet is missing but later ones are here: it is lost.
         self.underrun_run = 0;
-        self.stats.lost += 1;
+
+        // Too little delay (the jitter grew, or the slot's media time lies ahead): stretch.
+        if delay <= target - frame && self.pops_since_stretch >= STRETCH_SPACING {
+            self.pops_since_stretch = 0;
+            self.stats.concealed += 1;
+            return Playout::Conceal;
+        }
+
         self.next = Some(next + 1);
-        if let Some(following) = self.packets.get(&(next + 1)) {
+        self.next_media_ms = media + frame;
+        if let Some((_, payload)) = self.packets.remove(&next) {
+            return Playout::Packet(payload);
+        }
+        // The slot's packet is missing but later ones are here: it is lost.
+        self.stats.lost += 1;
+        if let Some((_, following)) = self.packets.get(&(next + 1)) {
             self.stats.fec += 1;
             return Playout::Fec(following.clone());
         }
