@@ -11,7 +11,8 @@ use kaiwa_media::audio::{
 fn encode_tone(freq: f64, frames: usize, loss_pct: u8) -> Vec<Vec<u8>> {
     let mut tone = ToneGenerator::new(freq, SAMPLE_RATE, 0.5);
     let mut enc =
-        OpusEncoder::new(OpusEncoderConfig { bitrate_bps: 32_000, fec: true, expected_loss_pct: loss_pct }).unwrap();
+        OpusEncoder::new(OpusEncoderConfig { bitrate_bps: 32_000, fec: true, expected_loss_pct: loss_pct })
+            .unwrap();
     (0..frames).map(|_| enc.encode(&tone.take(FRAME_SAMPLES)).unwrap()).collect()
 }
 

@@ -151,7 +151,10 @@ fn payload_strategy() -> impl Strategy<Value = Vec<u8>> {
         // Completely arbitrary bytes.
         proptest::collection::vec(any::<u8>(), 0..64),
         // Structured-looking STAP-A / FU-A headers with arbitrary bodies.
-        (prop_oneof![Just(24u8), Just(28u8), Just(0x78u8), Just(0x7cu8), 1u8..=23], proptest::collection::vec(any::<u8>(), 0..48))
+        (
+            prop_oneof![Just(24u8), Just(28u8), Just(0x78u8), Just(0x7cu8), 1u8..=23],
+            proptest::collection::vec(any::<u8>(), 0..48)
+        )
             .prop_map(|(h, mut body)| {
                 body.insert(0, h);
                 body

@@ -13,7 +13,10 @@ fn capture_us(i: u32) -> u64 {
     1_000_000 + u64::from(i) * 33_333
 }
 
-fn encode_all(frames: u32) -> (TestPattern, Vec<I420Frame>, Vec<(u32, Vec<u8>, bool)>) {
+/// (frame counter, Annex-B access unit, keyframe)
+type Encoded = Vec<(u32, Vec<u8>, bool)>;
+
+fn encode_all(frames: u32) -> (TestPattern, Vec<I420Frame>, Encoded) {
     let pattern = TestPattern::new(W, H).unwrap();
     let mut enc = H264Encoder::new(EncoderConfig {
         width: W,

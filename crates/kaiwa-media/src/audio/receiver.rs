@@ -29,7 +29,12 @@ pub struct AudioReceiver {
 impl AudioReceiver {
     /// Creates a receiver.
     pub fn new(config: JitterConfig) -> Result<Self, OpusError> {
-        Ok(Self { jitter: JitterBuffer::new(config), decoder: OpusDecoder::new()?, decode_errors: 0, frames: 0 })
+        Ok(Self {
+            jitter: JitterBuffer::new(config),
+            decoder: OpusDecoder::new()?,
+            decode_errors: 0,
+            frames: 0,
+        })
     }
 
     /// Feeds one RTP packet (sequence number, 48 kHz timestamp, Opus payload).

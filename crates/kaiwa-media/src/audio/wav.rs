@@ -43,7 +43,9 @@ impl WavAudio {
             return Err(WavError::TooLong(max_samples));
         }
         let samples = match (spec.sample_format, spec.bits_per_sample) {
-            (hound::SampleFormat::Int, 16) => r.samples::<i16>().take(max_samples).collect::<Result<Vec<_>, _>>()?,
+            (hound::SampleFormat::Int, 16) => {
+                r.samples::<i16>().take(max_samples).collect::<Result<Vec<_>, _>>()?
+            }
             (hound::SampleFormat::Float, 32) => r
                 .samples::<f32>()
                 .take(max_samples)
@@ -78,7 +80,11 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let audio = WavAudio { sample_rate: 48_000, channels: 1, samples: (0..4800).map(|i| (i * 7) as i16).collect() };
+        let audio = WavAudio {
+            sample_rate: 48_000,
+            channels: 1,
+            samples: (0..4800).map(|i| (i * 7) as i16).collect(),
+        };
         let mut buf = Cursor::new(Vec::new());
         audio.write(&mut buf).unwrap();
         let back = WavAudio::read(Cursor::new(buf.into_inner()), 1 << 20).unwrap();

@@ -89,7 +89,8 @@ impl H264Decoder {
             self.fail();
             return Err(DecoderError::Bitstream("access unit too large".into()));
         }
-        let result = self.inner.decode_with_options(annex_b, DecodeOptions::new().flush_after_decode(Flush::NoFlush));
+        let result =
+            self.inner.decode_with_options(annex_b, DecodeOptions::new().flush_after_decode(Flush::NoFlush));
         let picture = match result {
             Ok(p) => p,
             Err(e) => {

@@ -10,12 +10,12 @@
 //! A change of resolution recreates the encoder: call [`H264Encoder::new`] with the new config.
 
 use openh264::OpenH264API;
+use openh264::Timestamp;
 use openh264::encoder::{
     BitRate, Encoder, EncoderConfig as RawConfig, FrameRate, FrameType, IntraFramePeriod, Level, Profile,
     RateControlMode, UsageType,
 };
 use openh264::formats::YUVSource;
-use openh264::Timestamp;
 use thiserror::Error;
 
 use super::frame::I420Frame;
@@ -136,8 +136,10 @@ impl H264Encoder {
     /// Opens an encoder. openh264 initialises lazily on the first frame, so the first `encode` is slower.
     pub fn new(config: EncoderConfig) -> Result<Self, EncoderError> {
         let EncoderConfig { width, height, max_fps, bitrate_bps, intra_period } = config;
-        if width == 0 || height == 0 || width % 2 != 0 || height % 2 != 0 {
-            return Err(EncoderError::InvalidConfig(format!("dimensions {width}x{height} must be even and non-zero")));
+        if width == 0 || height == 0 || !width.is_multiple_of(2) || !height.is_multiple_of(2) {
+            return Err(EncoderError::InvalidConfig(format!(
+                "dimensions {width}x{height} must be even and non-zero"
+            )));
         }
         if width.max(height) > 3840 || width.min(height) > 2160 {
             return Err(EncoderError::InvalidConfig(format!("dimensions {width}x{height} exceed 3840x2160")));
@@ -212,7 +214,11 @@ impl H264Encoder {
     }
 
     /// Encodes one frame. Returns `None` when the rate controller skipped the frame (never an empty sample).
-    pub fn encode(&mut self, frame: &I420Frame, force_keyframe: bool) -> Result<Option<EncodedFrame>, EncoderError> {
+    pub fn encode(
+        &mut self,
+        frame: &I420Frame,
+        force_keyframe: bool,
+    ) -> Result<Option<EncodedFrame>, EncoderError> {
         if frame.width() != self.config.width || frame.height() != self.config.height {
             return Err(EncoderError::SizeMismatch {
                 got_w: frame.width(),

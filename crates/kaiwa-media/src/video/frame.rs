@@ -102,7 +102,13 @@ impl I420Frame {
     }
 
     /// Builds a frame from tightly packed planes; sizes are checked.
-    pub fn from_planes(width: u32, height: u32, y: Vec<u8>, u: Vec<u8>, v: Vec<u8>) -> Result<Self, FrameError> {
+    pub fn from_planes(
+        width: u32,
+        height: u32,
+        y: Vec<u8>,
+        u: Vec<u8>,
+        v: Vec<u8>,
+    ) -> Result<Self, FrameError> {
         check_dims(width, height)?;
         let (cw, ch) = chroma_size(width, height);
         check_len("Y plane", &y, width as usize * height as usize)?;
@@ -223,7 +229,7 @@ impl I420Frame {
 
     /// Converts packed YUYV 4:2:2 (the usual webcam format, `width*height*2` bytes) to I420.
     pub fn from_yuyv(width: u32, height: u32, yuyv: &[u8]) -> Result<Self, FrameError> {
-        if width % 2 != 0 {
+        if !width.is_multiple_of(2) {
             return Err(FrameError::OddWidth { what: "YUYV", width });
         }
         let mut frame = Self::black(width, height)?;
@@ -276,14 +282,24 @@ pub fn chroma_size(width: u32, height: u32) -> (usize, usize) {
     (width.div_ceil(2) as usize, height.div_ceil(2) as usize)
 }
 
-fn copy_plane(what: &'static str, src: &[u8], stride: usize, w: usize, h: usize) -> Result<Vec<u8>, FrameError> {
+fn copy_plane(
+    what: &'static str,
+    src: &[u8],
+    stride: usize,
+    w: usize,
+    h: usize,
+) -> Result<Vec<u8>, FrameError> {
     let needed = if h == 0 { 0 } else { stride.saturating_mul(h - 1).saturating_add(w) };
     if stride < w || src.len() < needed {
         return Err(FrameError::BufferSize { what, expected: needed.max(w * h), actual: src.len() });
     }
     let mut out = Vec::with_capacity(w * h);
     for row in src.chunks(stride).take(h) {
-        out.extend_from_slice(row.get(..w).ok_or(FrameError::BufferSize { what, expected: w, actual: row.len() })?);
+        out.extend_from_slice(row.get(..w).ok_or(FrameError::BufferSize {
+            what,
+            expected: w,
+            actual: row.len(),
+        })?);
     }
     Ok(out)
 }
@@ -326,7 +342,12 @@ mod tests {
         for row in 0..h as usize {
             for pair in 0..(w / 2) as usize {
                 let ci = (row / 2) * (w as usize / 2) + pair;
-                yuyv.extend_from_slice(&[y[row * w as usize + pair * 2], u[ci], y[row * w as usize + pair * 2 + 1], v[ci]]);
+                yuyv.extend_from_slice(&[
+                    y[row * w as usize + pair * 2],
+                    u[ci],
+                    y[row * w as usize + pair * 2 + 1],
+                    v[ci],
+                ]);
             }
         }
         let f2 = I420Frame::from_yuyv(w, h, &yuyv).unwrap();

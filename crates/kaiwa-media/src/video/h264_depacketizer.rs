@@ -310,18 +310,10 @@ impl H264Depacketizer {
         if self.next.is_none() {
             // Start once the earliest packet heads a contiguous run ending in a marker, or the window fills.
             let Some(&first) = self.reorder.keys().next() else { return };
-            let mut expect = first;
-            let mut complete = false;
-            for (&seq, pkt) in &self.reorder {
-                if seq != expect {
-                    break;
-                }
-                if pkt.marker {
-                    complete = true;
-                    break;
-                }
-                expect += 1;
-            }
+            let complete = (first..)
+                .zip(&self.reorder)
+                .take_while(|(expect, (seq, _))| *expect == **seq)
+                .any(|(_, (_, pkt))| pkt.marker);
             if !complete && self.reorder.len() < self.config.reorder_window {
                 return;
             }
@@ -341,7 +333,8 @@ impl H264Depacketizer {
             let later_frames = self.reorder.values().filter(|p| p.marker).count();
             if span < self.config.reorder_window as u64
                 && buffered_bytes <= self.config.max_frame_bytes
-                && (later_frames < self.config.reorder_frames || span < self.config.min_reorder_packets as u64)
+                && (later_frames < self.config.reorder_frames
+                    || span < self.config.min_reorder_packets as u64)
             {
                 return;
             }

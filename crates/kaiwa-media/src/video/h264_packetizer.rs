@@ -68,7 +68,7 @@ impl H264Packetizer {
         }
 
         for nal in nals {
-            if nal.len() + 2 + 1 <= self.mtu {
+            if nal.len() + 2 < self.mtu {
                 if stap_len + 2 + nal.len() > self.mtu {
                     flush_stap(&mut out, &mut stap, &mut stap_len);
                 }

@@ -80,7 +80,13 @@ impl TestPattern {
     /// in the top half of the picture, else 8 px, else 4 px (tiny pictures: will not survive lossy coding).
     pub fn new(width: u32, height: u32) -> Result<Self, PatternError> {
         let err = PatternError::TooSmall { width, height };
-        if width < 64 || height < 64 || width % 2 != 0 || height % 2 != 0 || width > 8192 || height > 8192 {
+        if width < 64
+            || height < 64
+            || !width.is_multiple_of(2)
+            || !height.is_multiple_of(2)
+            || width > 8192
+            || height > 8192
+        {
             return Err(err);
         }
         for block in [16u32, 8, 4] {
@@ -130,7 +136,8 @@ impl TestPattern {
                 line[bx..bx + box_size].fill(WHITE);
             }
         }
-        for (row, (lu, lv)) in u.chunks_exact_mut(cw).zip(v.chunks_exact_mut(cw)).enumerate().skip(strip / 2) {
+        for (row, (lu, lv)) in u.chunks_exact_mut(cw).zip(v.chunks_exact_mut(cw)).enumerate().skip(strip / 2)
+        {
             for (col, (pu, pv)) in lu.iter_mut().zip(lv.iter_mut()).enumerate() {
                 *pu = (88 + tri((row as u32 * 2).wrapping_add(shift)) * 80 / 255) as u8;
                 *pv = (88 + tri((col as u32 * 3 + 256).wrapping_add(shift / 2)) * 80 / 255) as u8;

@@ -91,31 +91,28 @@ impl<R: BufRead> Y4mReader<R> {
             let Some((tag, value)) = part.split_at_checked(1) else {
                 return Err(Y4mError::Malformed(format!("bad header field {part:?}")));
             };
-            let num = |v: &str| v.parse::<u32>().map_err(|_| Y4mError::Malformed(format!("bad {tag} value {v:?}")));
+            let num =
+                |v: &str| v.parse::<u32>().map_err(|_| Y4mError::Malformed(format!("bad {tag} value {v:?}")));
             match tag {
                 "W" => width = Some(num(value)?),
                 "H" => height = Some(num(value)?),
                 "F" => {
-                    let (n, d) =
-                        value.split_once(':').ok_or_else(|| Y4mError::Malformed(format!("bad frame rate {value:?}")))?;
+                    let (n, d) = value
+                        .split_once(':')
+                        .ok_or_else(|| Y4mError::Malformed(format!("bad frame rate {value:?}")))?;
                     fps = (num(n)?, num(d)?);
                 }
-                "C" => {
-                    if !matches!(value, "420" | "420jpeg" | "420paldv" | "420mpeg2") {
-                        return Err(Y4mError::UnsupportedColorspace(value.to_string()));
-                    }
+                "C" if !matches!(value, "420" | "420jpeg" | "420paldv" | "420mpeg2") => {
+                    return Err(Y4mError::UnsupportedColorspace(value.to_string()));
                 }
-                "I" => {
-                    if !matches!(value, "p" | "?") {
-                        return Err(Y4mError::Malformed(format!("interlacing {value:?} not supported")));
-                    }
+                "I" if !matches!(value, "p" | "?") => {
+                    return Err(Y4mError::Malformed(format!("interlacing {value:?} not supported")));
                 }
                 _ => {} // A (aspect), X (extensions): ignored.
             }
         }
-        let (width, height) = width
-            .zip(height)
-            .ok_or_else(|| Y4mError::Malformed("missing W or H".into()))?;
+        let (width, height) =
+            width.zip(height).ok_or_else(|| Y4mError::Malformed("missing W or H".into()))?;
         if width == 0 || height == 0 || width > MAX_DIMENSION || height > MAX_DIMENSION {
             return Err(Y4mError::Malformed(format!("dimensions {width}x{height} out of range")));
         }
