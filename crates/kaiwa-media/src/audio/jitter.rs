@@ -114,7 +114,8 @@ pub struct JitterStats {
     pub dropped: u64,
     /// Resynchronisations after a sequence jump or a stall.
     pub resyncs: u64,
-    /// Buffered audio (ms) at the last pop, counting gaps.
+    /// Playout delay at the last pop: how long after its earliest possible arrival (media time plus the
+    /// smallest observed transit) the current slot was played, ms.
     pub current_delay_ms: u32,
     /// Current target delay (ms).
     pub target_delay_ms: u32,

@@ -22,6 +22,8 @@ use thiserror::Error;
 
 use super::nal::{NAL_IDR, START_CODE, nal_type};
 
+/// No RTP payload can be larger than a UDP datagram; anything bigger is rejected.
+pub const MAX_RTP_PAYLOAD: usize = 65_535;
 /// NAL unit type of a STAP-A aggregation packet (RFC 6184 §5.7.1).
 pub const STAP_A: u8 = 24;
 /// NAL unit type of an FU-A fragmentation unit (RFC 6184 §5.8).
@@ -42,8 +44,8 @@ pub enum DepacketizerError {
     /// An FU-A shorter than its two header bytes, or with both start and end bits set.
     #[error("malformed FU-A: {0}")]
     MalformedFuA(&'static str),
-    /// The payload is larger than an access unit may be.
-    #[error("payload of {0} bytes exceeds the frame size cap")]
+    /// The payload is larger than a UDP datagram or an access unit may be.
+    #[error("payload of {0} bytes is too large")]
     TooLarge(usize),
 }
 
@@ -178,7 +180,7 @@ impl Default for H264Depacketizer {
 
 fn parse_payload(payload: &[u8], max: usize) -> Result<Parsed, DepacketizerError> {
     let Some(&header) = payload.first() else { return Err(DepacketizerError::Empty) };
-    if payload.len() > max {
+    if payload.len() > max.min(MAX_RTP_PAYLOAD) {
         return Err(DepacketizerError::TooLarge(payload.len()));
     }
     match nal_type(header) {
