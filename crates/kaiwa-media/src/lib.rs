@@ -1,0 +1,13 @@
+//! Kaiwa's sans-IO media layer.
+//!
+//! Everything here is plain data in, plain data out: codec wrappers (H.264 via openh264, Opus via libopus),
+//! our own RFC 6184 H.264 RTP depacketizer/packetizer, an adaptive audio jitter buffer, a mixer, and the
+//! synthetic sources and file formats the tests and the `devices` layer use. There are no threads, sockets
+//! or clocks in this crate: every time-dependent call takes `now: Instant` (or an RTP timestamp) from the
+//! caller, so the engine can drive it from whichever thread it likes and tests are deterministic.
+//!
+//! Nothing in here may panic on any input from the network, a device or a file: errors are `thiserror`
+//! enums, and a panic is a bug.
+
+pub mod audio;
+pub mod video;

@@ -1,0 +1,369 @@
+//! [`I420Frame`]: the one raw picture format the media pipeline speaks, and conversions to and from it.
+//!
+//! Colour conversion uses [`yuvutils_rs`]: it is pure Rust (no C toolchain, no bindgen), has SSE/AVX2
+//! paths selected at run time and NEON on aarch64, covers RGBA↔I420 and YUYV→I420 directly, builds on stable
+//! Rust 1.95, and reports bad dimensions/strides as errors instead of panicking. `dcv-color-primitives` was
+//! the alternative; it lacks YUYV input and its API is global-state based. All conversions use BT.601
+//! limited range, which is what openh264 and browsers' H.264 default to (no VUI colour description).
+//!
+//! NV12 → I420 is not a colour conversion (the samples are identical, only the chroma planes are
+//! interleaved), so it is a plane copy plus chroma de-interleave.
+
+use thiserror::Error;
+use yuvutils_rs::{
+    BufferStoreMut, YuvConversionMode, YuvPackedImage, YuvPlanarImage, YuvPlanarImageMut, YuvRange,
+    YuvStandardMatrix,
+};
+
+/// Largest width or height accepted for a frame (H.264 level 5.2 tops out at 4096 anyway).
+pub const MAX_DIMENSION: u32 = 8192;
+
+/// Errors constructing or converting frames.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum FrameError {
+    /// Width or height is zero or above [`MAX_DIMENSION`].
+    #[error("invalid frame dimensions {width}x{height}")]
+    InvalidDimensions {
+        /// Requested width.
+        width: u32,
+        /// Requested height.
+        height: u32,
+    },
+    /// A plane or packed buffer has the wrong size.
+    #[error("buffer for {what} has {actual} bytes, expected {expected}")]
+    BufferSize {
+        /// Which buffer.
+        what: &'static str,
+        /// Bytes expected.
+        expected: usize,
+        /// Bytes given.
+        actual: usize,
+    },
+    /// The format needs even dimensions (4:2:2 packed input).
+    #[error("{what} needs an even width, got {width}")]
+    OddWidth {
+        /// Which format.
+        what: &'static str,
+        /// Width given.
+        width: u32,
+    },
+    /// The conversion library rejected the input.
+    #[error("colour conversion failed: {0}")]
+    Conversion(String),
+}
+
+/// A planar YUV 4:2:0 picture (I420), tightly packed: Y is `width × height`, U and V are
+/// `ceil(width/2) × ceil(height/2)`, each with stride equal to its width.
+#[derive(Clone, PartialEq, Eq)]
+pub struct I420Frame {
+    width: u32,
+    height: u32,
+    y: Vec<u8>,
+    u: Vec<u8>,
+    v: Vec<u8>,
+}
+
+impl std::fmt::Debug for I420Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("I420Frame").field("width", &self.width).field("height", &self.height).finish()
+    }
+}
+
+fn check_dims(width: u32, height: u32) -> Result<(), FrameError> {
+    if width == 0 || height == 0 || width > MAX_DIMENSION || height > MAX_DIMENSION {
+        return Err(FrameError::InvalidDimensions { width, height });
+    }
+    Ok(())
+}
+
+fn check_len(what: &'static str, buf: &[u8], expected: usize) -> Result<(), FrameError> {
+    if buf.len() != expected {
+        return Err(FrameError::BufferSize { what, expected, actual: buf.len() });
+    }
+    Ok(())
+}
+
+fn conv_err(e: yuvutils_rs::YuvError) -> FrameError {
+    FrameError::Conversion(e.to_string())
+}
+
+impl I420Frame {
+    /// A black frame (Y = 16, U = V = 128, limited range).
+    pub fn black(width: u32, height: u32) -> Result<Self, FrameError> {
+        check_dims(width, height)?;
+        let (cw, ch) = chroma_size(width, height);
+        Ok(Self {
+            width,
+            height,
+            y: vec![16; width as usize * height as usize],
+            u: vec![128; cw * ch],
+            v: vec![128; cw * ch],
+        })
+    }
+
+    /// Builds a frame from tightly packed planes; sizes are checked.
+    pub fn from_planes(
+        width: u32,
+        height: u32,
+        y: Vec<u8>,
+        u: Vec<u8>,
+        v: Vec<u8>,
+    ) -> Result<Self, FrameError> {
+        check_dims(width, height)?;
+        let (cw, ch) = chroma_size(width, height);
+        check_len("Y plane", &y, width as usize * height as usize)?;
+        check_len("U plane", &u, cw * ch)?;
+        check_len("V plane", &v, cw * ch)?;
+        Ok(Self { width, height, y, u, v })
+    }
+
+    /// For generators in this crate whose plane sizes are correct by construction.
+    pub(crate) fn from_parts_unchecked(width: u32, height: u32, y: Vec<u8>, u: Vec<u8>, v: Vec<u8>) -> Self {
+        debug_assert!(Self::from_planes(width, height, y.clone(), u.clone(), v.clone()).is_ok());
+        Self { width, height, y, u, v }
+    }
+
+    /// Copies a frame out of strided planes (as decoders and cameras hand them out). Never panics:
+    /// short planes or strides below the plane width are errors.
+    pub fn from_strided(
+        width: u32,
+        height: u32,
+        (y, y_stride): (&[u8], usize),
+        (u, u_stride): (&[u8], usize),
+        (v, v_stride): (&[u8], usize),
+    ) -> Result<Self, FrameError> {
+        check_dims(width, height)?;
+        let (cw, ch) = chroma_size(width, height);
+        let y = copy_plane("Y plane", y, y_stride, width as usize, height as usize)?;
+        let u = copy_plane("U plane", u, u_stride, cw, ch)?;
+        let v = copy_plane("V plane", v, v_stride, cw, ch)?;
+        Ok(Self { width, height, y, u, v })
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+    /// Width and height of the U and V planes.
+    pub fn chroma_size(&self) -> (usize, usize) {
+        chroma_size(self.width, self.height)
+    }
+    /// Luma plane (stride = width).
+    pub fn y(&self) -> &[u8] {
+        &self.y
+    }
+    /// Cb plane (stride = chroma width).
+    pub fn u(&self) -> &[u8] {
+        &self.u
+    }
+    /// Cr plane (stride = chroma width).
+    pub fn v(&self) -> &[u8] {
+        &self.v
+    }
+    /// Mutable access to all three planes at once.
+    pub fn planes_mut(&mut self) -> (&mut [u8], &mut [u8], &mut [u8]) {
+        (&mut self.y, &mut self.u, &mut self.v)
+    }
+
+    /// Converts to RGBA (alpha 255), `width*height*4` bytes, BT.601 limited range.
+    pub fn to_rgba(&self) -> Result<Vec<u8>, FrameError> {
+        let mut rgba = vec![0u8; self.width as usize * self.height as usize * 4];
+        self.write_rgba(&mut rgba)?;
+        Ok(rgba)
+    }
+
+    /// Converts into a caller-provided RGBA buffer of exactly `width*height*4` bytes (reuse it per frame).
+    pub fn write_rgba(&self, rgba: &mut [u8]) -> Result<(), FrameError> {
+        check_len("RGBA output", rgba, self.width as usize * self.height as usize * 4)?;
+        let (cw, _) = self.chroma_size();
+        let planar = YuvPlanarImage {
+            y_plane: &self.y,
+            y_stride: self.width,
+            u_plane: &self.u,
+            u_stride: cw as u32,
+            v_plane: &self.v,
+            v_stride: cw as u32,
+            width: self.width,
+            height: self.height,
+        };
+        yuvutils_rs::yuv420_to_rgba(
+            &planar,
+            rgba,
+            self.width * 4,
+            YuvRange::Limited,
+            YuvStandardMatrix::Bt601,
+        )
+        .map_err(conv_err)
+    }
+
+    /// Converts tightly packed RGBA (`width*height*4` bytes) to I420.
+    pub fn from_rgba(width: u32, height: u32, rgba: &[u8]) -> Result<Self, FrameError> {
+        let mut frame = Self::black(width, height)?;
+        check_len("RGBA input", rgba, width as usize * height as usize * 4)?;
+        let (cw, _) = frame.chroma_size();
+        let mut planar = YuvPlanarImageMut {
+            y_plane: BufferStoreMut::Borrowed(&mut frame.y),
+            y_stride: width,
+            u_plane: BufferStoreMut::Borrowed(&mut frame.u),
+            u_stride: cw as u32,
+            v_plane: BufferStoreMut::Borrowed(&mut frame.v),
+            v_stride: cw as u32,
+            width,
+            height,
+        };
+        yuvutils_rs::rgba_to_yuv420(
+            &mut planar,
+            rgba,
+            width * 4,
+            YuvRange::Limited,
+            YuvStandardMatrix::Bt601,
+            YuvConversionMode::Balanced,
+        )
+        .map_err(conv_err)?;
+        Ok(frame)
+    }
+
+    /// Converts packed YUYV 4:2:2 (the usual webcam format, `width*height*2` bytes) to I420.
+    pub fn from_yuyv(width: u32, height: u32, yuyv: &[u8]) -> Result<Self, FrameError> {
+        if !width.is_multiple_of(2) {
+            return Err(FrameError::OddWidth { what: "YUYV", width });
+        }
+        let mut frame = Self::black(width, height)?;
+        check_len("YUYV input", yuyv, width as usize * height as usize * 2)?;
+        let (cw, _) = frame.chroma_size();
+        let packed = YuvPackedImage { yuy: yuyv, yuy_stride: width * 2, width, height };
+        let mut planar = YuvPlanarImageMut {
+            y_plane: BufferStoreMut::Borrowed(&mut frame.y),
+            y_stride: width,
+            u_plane: BufferStoreMut::Borrowed(&mut frame.u),
+            u_stride: cw as u32,
+            v_plane: BufferStoreMut::Borrowed(&mut frame.v),
+            v_stride: cw as u32,
+            width,
+            height,
+        };
+        yuvutils_rs::yuyv422_to_yuv420(&mut planar, &packed).map_err(conv_err)?;
+        Ok(frame)
+    }
+
+    /// Converts NV12 (Y plane then interleaved UV plane, both stride = width rounded up to even) to I420.
+    pub fn from_nv12(width: u32, height: u32, nv12: &[u8]) -> Result<Self, FrameError> {
+        check_dims(width, height)?;
+        let (cw, ch) = chroma_size(width, height);
+        let y_len = width as usize * height as usize;
+        let uv_len = cw * 2 * ch;
+        check_len("NV12 input", nv12, y_len + uv_len)?;
+        let (y, uv) = nv12.split_at(y_len);
+        let mut u = Vec::with_capacity(cw * ch);
+        let mut v = Vec::with_capacity(cw * ch);
+        for pair in uv.chunks_exact(2) {
+            u.push(pair[0]);
+            v.push(pair[1]);
+        }
+        Self::from_planes(width, height, y.to_vec(), u, v)
+    }
+
+    /// All three planes concatenated (Y, U, V): the layout of a Y4M frame or a raw `.yuv` file.
+    pub fn to_contiguous(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.y.len() + self.u.len() * 2);
+        out.extend_from_slice(&self.y);
+        out.extend_from_slice(&self.u);
+        out.extend_from_slice(&self.v);
+        out
+    }
+}
+
+/// Chroma plane size for a 4:2:0 picture of the given size (rounded up for odd dimensions).
+pub fn chroma_size(width: u32, height: u32) -> (usize, usize) {
+    (width.div_ceil(2) as usize, height.div_ceil(2) as usize)
+}
+
+fn copy_plane(
+    what: &'static str,
+    src: &[u8],
+    stride: usize,
+    w: usize,
+    h: usize,
+) -> Result<Vec<u8>, FrameError> {
+    let needed = if h == 0 { 0 } else { stride.saturating_mul(h - 1).saturating_add(w) };
+    if stride < w || src.len() < needed {
+        return Err(FrameError::BufferSize { what, expected: needed.max(w * h), actual: src.len() });
+    }
+    let mut out = Vec::with_capacity(w * h);
+    for row in src.chunks(stride).take(h) {
+        out.extend_from_slice(row.get(..w).ok_or(FrameError::BufferSize {
+            what,
+            expected: w,
+            actual: row.len(),
+        })?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rgba_round_trip_is_close() {
+        let (w, h) = (64u32, 48u32);
+        let mut rgba = vec![0u8; (w * h * 4) as usize];
+        for (i, px) in rgba.chunks_exact_mut(4).enumerate() {
+            let x = (i as u32 % w) as u8;
+            let y = (i as u32 / w) as u8;
+            px.copy_from_slice(&[x * 3, y * 4, 128, 255]);
+        }
+        let frame = I420Frame::from_rgba(w, h, &rgba).unwrap();
+        let back = frame.to_rgba().unwrap();
+        let max_diff = rgba.iter().zip(&back).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+        // 4:2:0 subsampling of a smooth gradient plus limited-range quantisation.
+        assert!(max_diff <= 12, "max diff {max_diff}");
+    }
+
+    #[test]
+    fn yuyv_and_nv12_match_planar() {
+        let (w, h) = (8u32, 4u32);
+        let y: Vec<u8> = (0..w * h).map(|i| (i * 7) as u8).collect();
+        let u: Vec<u8> = (0..(w / 2) * (h / 2)).map(|i| 100 + i as u8).collect();
+        let v: Vec<u8> = (0..(w / 2) * (h / 2)).map(|i| 50 + i as u8).collect();
+        let mut nv12 = y.clone();
+        for (a, b) in u.iter().zip(&v) {
+            nv12.push(*a);
+            nv12.push(*b);
+        }
+        let f = I420Frame::from_nv12(w, h, &nv12).unwrap();
+        assert_eq!((f.y(), f.u(), f.v()), (&y[..], &u[..], &v[..]));
+
+        let mut yuyv = Vec::new();
+        for row in 0..h as usize {
+            for pair in 0..(w / 2) as usize {
+                let ci = (row / 2) * (w as usize / 2) + pair;
+                yuyv.extend_from_slice(&[
+                    y[row * w as usize + pair * 2],
+                    u[ci],
+                    y[row * w as usize + pair * 2 + 1],
+                    v[ci],
+                ]);
+            }
+        }
+        let f2 = I420Frame::from_yuyv(w, h, &yuyv).unwrap();
+        assert_eq!(f2.y(), &y[..]);
+        assert_eq!(f2.u(), &u[..]);
+        assert_eq!(f2.v(), &v[..]);
+    }
+
+    #[test]
+    fn bad_sizes_are_errors() {
+        assert!(I420Frame::black(0, 10).is_err());
+        assert!(I420Frame::from_rgba(4, 4, &[0; 10]).is_err());
+        assert!(I420Frame::from_yuyv(3, 2, &[0; 12]).is_err());
+        assert!(I420Frame::from_nv12(4, 4, &[0; 5]).is_err());
+        assert!(I420Frame::from_strided(4, 4, (&[0; 15], 4), (&[0; 4], 2), (&[0; 4], 2)).is_err());
+        assert!(I420Frame::from_strided(4, 4, (&[0; 16], 3), (&[0; 4], 2), (&[0; 4], 2)).is_err());
+        assert!(I420Frame::black(5, 3).unwrap().write_rgba(&mut [0; 3]).is_err());
+    }
+}
