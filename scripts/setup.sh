@@ -6,8 +6,8 @@ set -euo pipefail
 
 purpose=${1:-run}
 
-# Build: pkg-config and a C/C++ toolchain for -sys crates.
-build_packages=(pkg-config build-essential ca-certificates curl)
+# Build: pkg-config and a C/C++ toolchain for -sys crates; cmake (bundled libopus), nasm (openh264 assembly).
+build_packages=(pkg-config build-essential ca-certificates curl cmake nasm)
 # Tests: real TURN server (coturn's turnserver and turnutils_uclient).
 test_packages=(coturn)
 
