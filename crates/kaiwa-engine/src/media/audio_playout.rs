@@ -1,0 +1,133 @@
+//! The audio receive side of a call: one thread that owns a jitter buffer + Opus decoder per remote
+//! participant, pops 20 ms from each on a steady clock, hands each participant's audio to its sink (a
+//! recorder) and the mix of all to the speaker sink.
+//!
+//! Packets arrive from the track pump tasks through a bounded channel together with their arrival time, so
+//! the jitter buffer measures real network jitter, not this thread's scheduling.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use kaiwa_devices::Pacer;
+use kaiwa_media::audio::{AudioReceiver, FRAME_SAMPLES, JitterConfig, Mixer, ReceiverStats};
+use tracing::debug;
+
+/// Packets queued for the playout thread before the pumps start dropping them.
+const QUEUE: usize = 512;
+
+pub type AudioSink = Box<dyn FnMut(&[i16]) + Send>;
+
+pub enum PlayoutInput {
+    /// A participant's audio starts: `sink` gets their decoded audio (e.g. a WAV recorder), if any.
+    Add { key: String, sink: Option<AudioSink>, stats: Arc<AudioRecvStats> },
+    Packet { key: String, seq: u16, timestamp: u32, payload: Bytes, arrival: Instant },
+    Remove { key: String },
+}
+
+#[derive(Debug, Default)]
+pub struct AudioRecvStats {
+    pub packets: AtomicU64,
+    pub packets_dropped: AtomicU64,
+    pub concealed: AtomicU64,
+    pub late: AtomicU64,
+    pub lost: AtomicU64,
+    pub jitter_delay_ms: AtomicU64,
+    pub frames: AtomicU64,
+}
+
+impl AudioRecvStats {
+    fn update(&self, s: &ReceiverStats) {
+        self.concealed.store(s.jitter.concealed, Relaxed);
+        self.late.store(s.jitter.late, Relaxed);
+        self.lost.store(s.jitter.lost, Relaxed);
+        self.jitter_delay_ms.store(u64::from(s.jitter.target_delay_ms), Relaxed);
+        self.frames.store(s.frames, Relaxed);
+    }
+}
+
+struct Stream {
+    receiver: AudioReceiver,
+    sink: Option<AudioSink>,
+    stats: Arc<AudioRecvStats>,
+}
+
+pub struct AudioPlayout {
+    pub input: SyncSender<PlayoutInput>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AudioPlayout {
+    /// Starts the `kaiwa-audio-playout` thread; `speaker` gets the mix of everyone every 20 ms.
+    pub fn start(speaker: Option<AudioSink>) -> std::io::Result<Self> {
+        let (tx, rx) = sync_channel(QUEUE);
+        let stop = Arc::new(AtomicBool::new(false));
+        let st = stop.clone();
+        let thread =
+            std::thread::Builder::new().name("kaiwa-audio-playout".into()).spawn(move || run(rx, speaker, st))?;
+        Ok(AudioPlayout { input: tx, stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for AudioPlayout {
+    fn drop(&mut self) {
+        self.stop.store(true, Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run(rx: Receiver<PlayoutInput>, mut speaker: Option<AudioSink>, stop: Arc<AtomicBool>) {
+    let mut streams: HashMap<String, Stream> = HashMap::new();
+    let mut pacer = Pacer::new(Instant::now(), Duration::from_millis(20));
+    let mut mixer = Mixer::new(FRAME_SAMPLES);
+    let mut mixed = [0i16; FRAME_SAMPLES];
+    let mut frames: Vec<[i16; FRAME_SAMPLES]> = Vec::new();
+    while !stop.load(Relaxed) {
+        pacer.wait();
+        loop {
+            match rx.try_recv() {
+                Ok(PlayoutInput::Add { key, sink, stats }) => match AudioReceiver::new(JitterConfig::default()) {
+                    Ok(receiver) => {
+                        streams.insert(key, Stream { receiver, sink, stats });
+                    }
+                    Err(e) => debug!(error = %e, "cannot start an Opus decoder"),
+                },
+                Ok(PlayoutInput::Packet { key, seq, timestamp, payload, arrival }) => {
+                    if let Some(s) = streams.get_mut(&key) {
+                        s.stats.packets.fetch_add(1, Relaxed);
+                        s.receiver.push(seq, timestamp, &payload, arrival);
+                    }
+                }
+                Ok(PlayoutInput::Remove { key }) => {
+                    streams.remove(&key);
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        }
+        if streams.is_empty() {
+            continue;
+        }
+        let now = Instant::now();
+        frames.clear();
+        for s in streams.values_mut() {
+            let pcm = s.receiver.pop(now);
+            s.stats.update(&s.receiver.stats());
+            if let Some(sink) = s.sink.as_mut() {
+                sink(&pcm);
+            }
+            frames.push(pcm);
+        }
+        if let Some(speaker) = speaker.as_mut() {
+            let inputs: Vec<(&[i16], f32)> = frames.iter().map(|f| (&f[..], 1.0)).collect();
+            mixer.mix(&inputs, &mut mixed);
+            speaker(&mixed);
+        }
+    }
+}
