@@ -108,6 +108,20 @@ fn gap_is_reported_and_frames_withheld_until_idr() {
 }
 
 #[test]
+fn skip_missing_gives_up_on_a_gap_without_later_frames() {
+    let mut d = H264Depacketizer::default();
+    d.push(1, 0, true, IDR).unwrap();
+    d.push(3, 3000, true, IDR).unwrap(); // 2 missing; too few later packets to call it lost yet
+    assert_eq!(frames(&events(&mut d)).len(), 1);
+    d.skip_missing();
+    let evs = events(&mut d);
+    assert_eq!(evs[0], DepacketizerEvent::Loss { missing_packets: 1 });
+    assert_eq!(frames(&evs).len(), 1, "the IDR after the gap is complete and delivered");
+    d.push(2, 1500, true, P).unwrap();
+    assert_eq!(d.stats().late_or_duplicate, 1);
+}
+
+#[test]
 fn missing_fu_start_breaks_the_frame() {
     let mut d = H264Depacketizer::default();
     d.push(1, 0, true, IDR).unwrap();

@@ -234,3 +234,33 @@ fn encoder_runtime_controls() {
     assert!(enc.encode(&I420Frame::black(640, 480).unwrap(), false).is_err(), "size mismatch");
     assert!(H264Encoder::new(EncoderConfig::call(641, 480)).is_err());
 }
+
+#[test]
+fn stamps_survive_low_bitrates() {
+    for (w, h, bps) in [(320u32, 240u32, 100_000u32), (640, 480, 250_000)] {
+        let pattern = TestPattern::new(w, h).unwrap();
+        let mut enc = H264Encoder::new(EncoderConfig {
+            width: w,
+            height: h,
+            max_fps: 30.0,
+            bitrate_bps: bps,
+            intra_period: 0,
+        })
+        .unwrap();
+        let mut dec = H264Decoder::new().unwrap();
+        let mut read = 0;
+        let mut last = None;
+        for i in 0..45u32 {
+            let Some(out) = enc.encode(&pattern.frame(i, capture_us(i)), false).unwrap() else { continue };
+            let f = dec.decode(&out.annex_b).unwrap().expect("picture");
+            let stamp =
+                pattern.read_stamp(&f).unwrap_or_else(|| panic!("{w}x{h}@{bps}: frame {i} unreadable"));
+            assert_eq!(stamp.counter, i);
+            assert_eq!(stamp.capture_us, capture_us(i));
+            assert!(last.is_none_or(|l| l < i));
+            last = Some(i);
+            read += 1;
+        }
+        assert!(read >= 30, "{w}x{h}@{bps}: only {read} frames");
+    }
+}

@@ -357,6 +357,20 @@ mod tests {
     }
 
     #[test]
+    fn odd_sizes_convert_without_panicking() {
+        for (w, h) in [(1u32, 1u32), (3, 5), (5, 3), (7, 2), (2, 7)] {
+            let rgba: Vec<u8> = (0..w * h * 4).map(|i| (i * 37) as u8).collect();
+            let frame = I420Frame::from_rgba(w, h, &rgba).unwrap();
+            assert_eq!(frame.to_rgba().unwrap().len(), rgba.len());
+            let (cw, ch) = frame.chroma_size();
+            let nv12 = vec![100u8; (w * h) as usize + cw * ch * 2];
+            assert!(I420Frame::from_nv12(w, h, &nv12).is_ok());
+            let yuyv = vec![128u8; (w * h * 2) as usize];
+            assert_eq!(I420Frame::from_yuyv(w, h, &yuyv).is_ok(), w % 2 == 0);
+        }
+    }
+
+    #[test]
     fn bad_sizes_are_errors() {
         assert!(I420Frame::black(0, 10).is_err());
         assert!(I420Frame::from_rgba(4, 4, &[0; 10]).is_err());

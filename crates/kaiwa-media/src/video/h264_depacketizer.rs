@@ -168,6 +168,7 @@ pub struct H264Depacketizer {
     waiting_for_keyframe: bool,
     gap_pending: bool,
     overflow_loss: bool,
+    force_skip: bool,
     events: VecDeque<DepacketizerEvent>,
     stats: DepacketizerStats,
 }
@@ -243,6 +244,7 @@ impl H264Depacketizer {
             waiting_for_keyframe: false,
             gap_pending: false,
             overflow_loss: false,
+            force_skip: false,
             events: VecDeque::new(),
             stats: DepacketizerStats::default(),
         }
@@ -307,6 +309,17 @@ impl H264Depacketizer {
         }
     }
 
+    /// Stops waiting for missing packets: every gap before buffered packets is declared lost now.
+    ///
+    /// The depacketizer has no clock; it gives up on a missing packet when later packets show it is
+    /// overdue. When the stream pauses right after a gap, nothing later arrives: an engine that wants a
+    /// time bound calls this from its timer (e.g. when no packet has arrived for 100 ms).
+    pub fn skip_missing(&mut self) {
+        self.force_skip = true;
+        self.drain();
+        self.force_skip = false;
+    }
+
     /// Moves packets from the reorder buffer to the assembler in sequence order.
     fn drain(&mut self) {
         if self.next.is_none() {
@@ -316,7 +329,7 @@ impl H264Depacketizer {
                 .zip(&self.reorder)
                 .take_while(|(expect, (seq, _))| *expect == **seq)
                 .any(|(_, (_, pkt))| pkt.marker);
-            if !complete && self.reorder.len() < self.config.reorder_window {
+            if !complete && self.reorder.len() < self.config.reorder_window && !self.force_skip {
                 return;
             }
             self.next = Some(first);
@@ -333,7 +346,8 @@ impl H264Depacketizer {
             let span = self.highest.map_or(0, |h| h.saturating_sub(next));
             let buffered_bytes: usize = self.reorder.values().map(|p| p.bytes).sum();
             let later_frames = self.reorder.values().filter(|p| p.marker).count();
-            if span < self.config.reorder_window as u64
+            if !self.force_skip
+                && span < self.config.reorder_window as u64
                 && buffered_bytes <= self.config.max_frame_bytes
                 && (later_frames < self.config.reorder_frames
                     || span < self.config.min_reorder_packets as u64)
