@@ -122,6 +122,23 @@ fn skip_missing_gives_up_on_a_gap_without_later_frames() {
 }
 
 #[test]
+fn sender_restart_with_lower_sequence_resynchronises() {
+    let mut d = H264Depacketizer::default();
+    for s in 0..10u16 {
+        d.push(30_000 + s, u32::from(s) * 3000, true, IDR).unwrap();
+    }
+    assert_eq!(frames(&events(&mut d)).len(), 10);
+    // New sender, sequence numbers "behind" ours (within i16 distance): late at first, then a resync.
+    let mut evs = Vec::new();
+    for s in 0..100u16 {
+        d.push(10_000 + s, 1_000_000 + u32::from(s) * 3000, true, IDR).unwrap();
+        evs.extend(events(&mut d));
+    }
+    assert!(frames(&evs).len() >= 30, "{:?}", d.stats());
+    assert_eq!(d.stats().resyncs, 1);
+}
+
+#[test]
 fn missing_fu_start_breaks_the_frame() {
     let mut d = H264Depacketizer::default();
     d.push(1, 0, true, IDR).unwrap();

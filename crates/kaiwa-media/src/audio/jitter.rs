@@ -137,6 +137,7 @@ pub struct JitterBuffer {
     reference: Option<(Instant, u32)>,
     transits: VecDeque<f64>,
     underrun_run: u32,
+    late_run: usize,
     pops_since_drop: u32,
     pops_since_stretch: u32,
     stats: JitterStats,
@@ -163,6 +164,7 @@ impl JitterBuffer {
             reference: None,
             transits: VecDeque::new(),
             underrun_run: 0,
+            late_run: 0,
             pops_since_drop: 0,
             pops_since_stretch: 0,
             stats: JitterStats::default(),
@@ -261,11 +263,21 @@ impl JitterBuffer {
         let ext = self.extend(seq);
         self.stats.jitter_ms = self.jitter_ms();
         self.stats.target_delay_ms = self.target_ms();
+        let mut ext = ext;
         if let Some(next) = self.next {
             if ext < next {
-                self.stats.late += 1;
-                return Arrival::Late;
+                self.late_run += 1;
+                if self.late_run <= self.config.max_packets / 2 {
+                    self.stats.late += 1;
+                    return Arrival::Late;
+                }
+                // A long run of "old" packets is a restarted stream with a lower sequence number.
+                self.resync();
+                ext = self.extend(seq);
             }
+        }
+        self.late_run = 0;
+        if let Some(next) = self.next {
             if ext - next >= self.config.max_packets as u64 {
                 // The sender jumped (restart) or we fell hopelessly behind: start over from here.
                 self.resync();

@@ -123,6 +123,8 @@ pub struct DepacketizerStats {
     pub dropped_frames: u64,
     /// Loss events emitted.
     pub loss_events: u64,
+    /// Restarts after a long run of packets from "before" the stream position (sender restart).
+    pub resyncs: u64,
 }
 
 #[derive(Debug)]
@@ -169,6 +171,7 @@ pub struct H264Depacketizer {
     gap_pending: bool,
     overflow_loss: bool,
     force_skip: bool,
+    stale_run: usize,
     events: VecDeque<DepacketizerEvent>,
     stats: DepacketizerStats,
 }
@@ -245,6 +248,7 @@ impl H264Depacketizer {
             gap_pending: false,
             overflow_loss: false,
             force_skip: false,
+            stale_run: 0,
             events: VecDeque::new(),
             stats: DepacketizerStats::default(),
         }
@@ -278,7 +282,18 @@ impl H264Depacketizer {
         payload: &[u8],
     ) -> Result<(), DepacketizerError> {
         self.stats.packets += 1;
-        let ext = self.extend(sequence_number);
+        let mut ext = self.extend(sequence_number);
+        if self.next.is_some_and(|n| ext < n) {
+            self.stale_run += 1;
+            if self.stale_run > self.config.reorder_window {
+                // A long run of "old" packets is a new stream (sender restart with a lower sequence
+                // number), not a storm of duplicates: start over from here.
+                self.resync();
+                ext = self.extend(sequence_number);
+            }
+        } else {
+            self.stale_run = 0;
+        }
         let (parsed, result, bytes) = match parse_payload(payload, self.config.max_frame_bytes) {
             Ok(p) => (p, Ok(()), payload.len()),
             Err(e) => {
@@ -306,6 +321,22 @@ impl H264Depacketizer {
                 let delta = i64::from(seq.wrapping_sub(h as u16) as i16);
                 h.saturating_add_signed(delta)
             }
+        }
+    }
+
+    fn resync(&mut self) {
+        self.stats.resyncs += 1;
+        self.stale_run = 0;
+        self.reorder.clear();
+        self.next = None;
+        self.highest = None;
+        self.gap_pending = false;
+        if self.frame.active {
+            self.break_frame();
+        }
+        self.frame = Assembly::default();
+        if !self.waiting_for_keyframe || !self.config.wait_for_keyframe_after_loss {
+            self.emit_loss(0);
         }
     }
 
