@@ -260,28 +260,27 @@ impl JitterBuffer {
             return Arrival::Invalid;
         }
         let media_ms = self.record_transit(rtp_timestamp, now);
-        let ext = self.extend(seq);
+        let mut ext = self.extend(seq);
         self.stats.jitter_ms = self.jitter_ms();
         self.stats.target_delay_ms = self.target_ms();
-        let mut ext = ext;
-        if let Some(next) = self.next {
-            if ext < next {
-                self.late_run += 1;
-                if self.late_run <= self.config.max_packets / 2 {
-                    self.stats.late += 1;
-                    return Arrival::Late;
-                }
-                // A long run of "old" packets is a restarted stream with a lower sequence number.
-                self.resync();
-                ext = self.extend(seq);
+        if let Some(next) = self.next
+            && ext < next
+        {
+            self.late_run += 1;
+            if self.late_run <= self.config.max_packets / 2 {
+                self.stats.late += 1;
+                return Arrival::Late;
             }
+            // A long run of "old" packets is a restarted stream with a lower sequence number.
+            self.resync();
+            ext = self.extend(seq);
         }
         self.late_run = 0;
-        if let Some(next) = self.next {
-            if ext - next >= self.config.max_packets as u64 {
-                // The sender jumped (restart) or we fell hopelessly behind: start over from here.
-                self.resync();
-            }
+        if let Some(next) = self.next
+            && ext - next >= self.config.max_packets as u64
+        {
+            // The sender jumped (restart) or we fell hopelessly behind: start over from here.
+            self.resync();
         }
         if self.packets.contains_key(&ext) {
             self.stats.duplicates += 1;
