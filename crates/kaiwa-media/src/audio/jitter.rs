@@ -330,7 +330,7 @@ impl JitterBuffer {
         self.pops_since_drop = self.pops_since_drop.saturating_add(1);
         self.pops_since_stretch = self.pops_since_stretch.saturating_add(1);
 
-        let media = self.packets.get(&next).map_or(self.next_media_ms, |p| p.0);
+        let mut media = self.packets.get(&next).map_or(self.next_media_ms, |p| p.0);
         let mut delay = self.delay_of(media, now);
 
         // Too much delay: drop a packet (only if the following slot has something to play).
@@ -343,7 +343,7 @@ impl JitterBuffer {
             self.next = Some(next);
             self.stats.dropped += 1;
             self.pops_since_drop = 0;
-            let media = self.packets.get(&next).map_or(media + frame, |p| p.0);
+            media = self.packets.get(&next).map_or(media + frame, |p| p.0);
             self.next_media_ms = media;
             delay = self.delay_of(media, now);
         }
