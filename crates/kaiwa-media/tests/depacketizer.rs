@@ -181,7 +181,7 @@ fn memory_is_bounded() {
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
-        rng_seed: proptest::test_runner::RngSeed::Fixed(0x6b61_6977_61),
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x006b_6169_7761),
         failure_persistence: None,
         ..ProptestConfig::default()
     }
