@@ -11,3 +11,21 @@
 
 pub mod audio;
 pub mod video;
+
+#[cfg(test)]
+mod tests {
+    /// The engine moves these onto its media threads.
+    #[test]
+    fn pipeline_types_are_send() {
+        fn send<T: Send>() {}
+        send::<crate::video::H264Encoder>();
+        send::<crate::video::H264Decoder>();
+        send::<crate::video::H264Depacketizer>();
+        send::<crate::video::I420Frame>();
+        send::<crate::audio::OpusEncoder>();
+        send::<crate::audio::OpusDecoder>();
+        send::<crate::audio::AudioReceiver>();
+        send::<crate::audio::JitterBuffer>();
+        send::<crate::audio::Mixer>();
+    }
+}

@@ -137,6 +137,7 @@ pub struct JitterBuffer {
     reference: Option<(Instant, u32)>,
     transits: VecDeque<f64>,
     underrun_run: u32,
+    late_run: usize,
     pops_since_drop: u32,
     pops_since_stretch: u32,
     stats: JitterStats,
@@ -163,6 +164,7 @@ impl JitterBuffer {
             reference: None,
             transits: VecDeque::new(),
             underrun_run: 0,
+            late_run: 0,
             pops_since_drop: 0,
             pops_since_stretch: 0,
             stats: JitterStats::default(),
@@ -258,18 +260,27 @@ impl JitterBuffer {
             return Arrival::Invalid;
         }
         let media_ms = self.record_transit(rtp_timestamp, now);
-        let ext = self.extend(seq);
+        let mut ext = self.extend(seq);
         self.stats.jitter_ms = self.jitter_ms();
         self.stats.target_delay_ms = self.target_ms();
-        if let Some(next) = self.next {
-            if ext < next {
+        if let Some(next) = self.next
+            && ext < next
+        {
+            self.late_run += 1;
+            if self.late_run <= self.config.max_packets / 2 {
                 self.stats.late += 1;
                 return Arrival::Late;
             }
-            if ext - next >= self.config.max_packets as u64 {
-                // The sender jumped (restart) or we fell hopelessly behind: start over from here.
-                self.resync();
-            }
+            // A long run of "old" packets is a restarted stream with a lower sequence number.
+            self.resync();
+            ext = self.extend(seq);
+        }
+        self.late_run = 0;
+        if let Some(next) = self.next
+            && ext - next >= self.config.max_packets as u64
+        {
+            // The sender jumped (restart) or we fell hopelessly behind: start over from here.
+            self.resync();
         }
         if self.packets.contains_key(&ext) {
             self.stats.duplicates += 1;
@@ -319,7 +330,7 @@ impl JitterBuffer {
         self.pops_since_drop = self.pops_since_drop.saturating_add(1);
         self.pops_since_stretch = self.pops_since_stretch.saturating_add(1);
 
-        let media = self.packets.get(&next).map_or(self.next_media_ms, |p| p.0);
+        let mut media = self.packets.get(&next).map_or(self.next_media_ms, |p| p.0);
         let mut delay = self.delay_of(media, now);
 
         // Too much delay: drop a packet (only if the following slot has something to play).
@@ -332,7 +343,7 @@ impl JitterBuffer {
             self.next = Some(next);
             self.stats.dropped += 1;
             self.pops_since_drop = 0;
-            let media = self.packets.get(&next).map_or(media + frame, |p| p.0);
+            media = self.packets.get(&next).map_or(media + frame, |p| p.0);
             self.next_media_ms = media;
             delay = self.delay_of(media, now);
         }

@@ -119,7 +119,10 @@ impl I420Frame {
 
     /// For generators in this crate whose plane sizes are correct by construction.
     pub(crate) fn from_parts_unchecked(width: u32, height: u32, y: Vec<u8>, u: Vec<u8>, v: Vec<u8>) -> Self {
-        debug_assert!(Self::from_planes(width, height, y.clone(), u.clone(), v.clone()).is_ok());
+        let (cw, ch) = chroma_size(width, height);
+        debug_assert!(
+            y.len() == width as usize * height as usize && u.len() == cw * ch && v.len() == cw * ch
+        );
         Self { width, height, y, u, v }
     }
 
@@ -354,6 +357,20 @@ mod tests {
         assert_eq!(f2.y(), &y[..]);
         assert_eq!(f2.u(), &u[..]);
         assert_eq!(f2.v(), &v[..]);
+    }
+
+    #[test]
+    fn odd_sizes_convert_without_panicking() {
+        for (w, h) in [(1u32, 1u32), (3, 5), (5, 3), (7, 2), (2, 7)] {
+            let rgba: Vec<u8> = (0..w * h * 4).map(|i| (i * 37) as u8).collect();
+            let frame = I420Frame::from_rgba(w, h, &rgba).unwrap();
+            assert_eq!(frame.to_rgba().unwrap().len(), rgba.len());
+            let (cw, ch) = frame.chroma_size();
+            let nv12 = vec![100u8; (w * h) as usize + cw * ch * 2];
+            assert!(I420Frame::from_nv12(w, h, &nv12).is_ok());
+            let yuyv = vec![128u8; (w * h * 2) as usize];
+            assert_eq!(I420Frame::from_yuyv(w, h, &yuyv).is_ok(), w % 2 == 0);
+        }
     }
 
     #[test]

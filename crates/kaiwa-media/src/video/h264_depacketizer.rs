@@ -123,6 +123,8 @@ pub struct DepacketizerStats {
     pub dropped_frames: u64,
     /// Loss events emitted.
     pub loss_events: u64,
+    /// Restarts after a long run of packets from "before" the stream position (sender restart).
+    pub resyncs: u64,
 }
 
 #[derive(Debug)]
@@ -168,6 +170,8 @@ pub struct H264Depacketizer {
     waiting_for_keyframe: bool,
     gap_pending: bool,
     overflow_loss: bool,
+    force_skip: bool,
+    stale_run: usize,
     events: VecDeque<DepacketizerEvent>,
     stats: DepacketizerStats,
 }
@@ -243,6 +247,8 @@ impl H264Depacketizer {
             waiting_for_keyframe: false,
             gap_pending: false,
             overflow_loss: false,
+            force_skip: false,
+            stale_run: 0,
             events: VecDeque::new(),
             stats: DepacketizerStats::default(),
         }
@@ -276,7 +282,18 @@ impl H264Depacketizer {
         payload: &[u8],
     ) -> Result<(), DepacketizerError> {
         self.stats.packets += 1;
-        let ext = self.extend(sequence_number);
+        let mut ext = self.extend(sequence_number);
+        if self.next.is_some_and(|n| ext < n) {
+            self.stale_run += 1;
+            if self.stale_run > self.config.reorder_window {
+                // A long run of "old" packets is a new stream (sender restart with a lower sequence
+                // number), not a storm of duplicates: start over from here.
+                self.resync();
+                ext = self.extend(sequence_number);
+            }
+        } else {
+            self.stale_run = 0;
+        }
         let (parsed, result, bytes) = match parse_payload(payload, self.config.max_frame_bytes) {
             Ok(p) => (p, Ok(()), payload.len()),
             Err(e) => {
@@ -307,6 +324,33 @@ impl H264Depacketizer {
         }
     }
 
+    fn resync(&mut self) {
+        self.stats.resyncs += 1;
+        self.stale_run = 0;
+        self.reorder.clear();
+        self.next = None;
+        self.highest = None;
+        self.gap_pending = false;
+        if self.frame.active {
+            self.break_frame();
+        }
+        self.frame = Assembly::default();
+        if !self.waiting_for_keyframe || !self.config.wait_for_keyframe_after_loss {
+            self.emit_loss(0);
+        }
+    }
+
+    /// Stops waiting for missing packets: every gap before buffered packets is declared lost now.
+    ///
+    /// The depacketizer has no clock; it gives up on a missing packet when later packets show it is
+    /// overdue. When the stream pauses right after a gap, nothing later arrives: an engine that wants a
+    /// time bound calls this from its timer (e.g. when no packet has arrived for 100 ms).
+    pub fn skip_missing(&mut self) {
+        self.force_skip = true;
+        self.drain();
+        self.force_skip = false;
+    }
+
     /// Moves packets from the reorder buffer to the assembler in sequence order.
     fn drain(&mut self) {
         if self.next.is_none() {
@@ -316,7 +360,7 @@ impl H264Depacketizer {
                 .zip(&self.reorder)
                 .take_while(|(expect, (seq, _))| *expect == **seq)
                 .any(|(_, (_, pkt))| pkt.marker);
-            if !complete && self.reorder.len() < self.config.reorder_window {
+            if !complete && self.reorder.len() < self.config.reorder_window && !self.force_skip {
                 return;
             }
             self.next = Some(first);
@@ -333,7 +377,8 @@ impl H264Depacketizer {
             let span = self.highest.map_or(0, |h| h.saturating_sub(next));
             let buffered_bytes: usize = self.reorder.values().map(|p| p.bytes).sum();
             let later_frames = self.reorder.values().filter(|p| p.marker).count();
-            if span < self.config.reorder_window as u64
+            if !self.force_skip
+                && span < self.config.reorder_window as u64
                 && buffered_bytes <= self.config.max_frame_bytes
                 && (later_frames < self.config.reorder_frames
                     || span < self.config.min_reorder_packets as u64)
