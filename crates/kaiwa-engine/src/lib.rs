@@ -1,4 +1,19 @@
 //! Kaiwa's call engine. Joins a room on a Kaiwa signaling server and holds a WebRTC call with every other
-//! participant. The desktop app and the headless `kaiwa call` CLI are views over it.
+//! participant (a mesh): H.264 video and Opus audio over webrtc-rs, a `chat` data channel, statistics.
+//! The desktop app and the headless `kaiwa call` CLI are views over it.
+//!
+//! Threads: tokio tasks for signaling and each peer's negotiation; dedicated, named threads for capture +
+//! encode (`kaiwa-video-send`, `kaiwa-audio-send`), per remote video decode (`kaiwa-video-recv-*`) and audio
+//! playout (`kaiwa-audio-playout`). They meet at bounded channels; media paths never block on the network.
 
+pub mod chat;
+mod engine;
+pub mod events;
+pub mod media;
+pub mod peer;
 pub mod signaling;
+pub mod sinks;
+pub mod stats;
+
+pub use engine::{Engine, EngineConfig};
+pub use events::{EngineEvent, PeerState};

@@ -23,9 +23,21 @@ pub type AudioSink = Box<dyn FnMut(&[i16]) + Send>;
 
 pub enum PlayoutInput {
     /// A participant's audio starts: `sink` gets their decoded audio (e.g. a WAV recorder), if any.
-    Add { key: String, sink: Option<AudioSink>, stats: Arc<AudioRecvStats> },
-    Packet { key: String, seq: u16, timestamp: u32, payload: Bytes, arrival: Instant },
-    Remove { key: String },
+    Add {
+        key: String,
+        sink: Option<AudioSink>,
+        stats: Arc<AudioRecvStats>,
+    },
+    Packet {
+        key: String,
+        seq: u16,
+        timestamp: u32,
+        payload: Bytes,
+        arrival: Instant,
+    },
+    Remove {
+        key: String,
+    },
 }
 
 #[derive(Debug, Default)]
@@ -67,8 +79,9 @@ impl AudioPlayout {
         let (tx, rx) = sync_channel(QUEUE);
         let stop = Arc::new(AtomicBool::new(false));
         let st = stop.clone();
-        let thread =
-            std::thread::Builder::new().name("kaiwa-audio-playout".into()).spawn(move || run(rx, speaker, st))?;
+        let thread = std::thread::Builder::new()
+            .name("kaiwa-audio-playout".into())
+            .spawn(move || run(rx, speaker, st))?;
         Ok(AudioPlayout { input: tx, stop, thread: Some(thread) })
     }
 }
@@ -92,12 +105,14 @@ fn run(rx: Receiver<PlayoutInput>, mut speaker: Option<AudioSink>, stop: Arc<Ato
         pacer.wait();
         loop {
             match rx.try_recv() {
-                Ok(PlayoutInput::Add { key, sink, stats }) => match AudioReceiver::new(JitterConfig::default()) {
-                    Ok(receiver) => {
-                        streams.insert(key, Stream { receiver, sink, stats });
+                Ok(PlayoutInput::Add { key, sink, stats }) => {
+                    match AudioReceiver::new(JitterConfig::default()) {
+                        Ok(receiver) => {
+                            streams.insert(key, Stream { receiver, sink, stats });
+                        }
+                        Err(e) => debug!(error = %e, "cannot start an Opus decoder"),
                     }
-                    Err(e) => debug!(error = %e, "cannot start an Opus decoder"),
-                },
+                }
                 Ok(PlayoutInput::Packet { key, seq, timestamp, payload, arrival }) => {
                     if let Some(s) = streams.get_mut(&key) {
                         s.stats.packets.fetch_add(1, Relaxed);

@@ -75,7 +75,6 @@ fn to_rtc_ice_servers(servers: &[IceServer]) -> Vec<RTCIceServer> {
             urls: s.urls.clone(),
             username: s.username.clone().unwrap_or_default(),
             credential: s.credential.clone().unwrap_or_default(),
-            ..Default::default()
         })
         .collect()
 }
@@ -87,20 +86,17 @@ pub async fn build_peer_connection(
 ) -> Result<Arc<dyn PeerConnection>, webrtc::error::Error> {
     let mut media = MediaEngine::default();
     media.register_codec(
-        RTCRtpCodecParameters { rtp_codec: h264_codec(), payload_type: H264_PAYLOAD_TYPE, ..Default::default() },
+        RTCRtpCodecParameters { rtp_codec: h264_codec(), payload_type: H264_PAYLOAD_TYPE },
         RtpCodecKind::Video,
     )?;
     media.register_codec(
-        RTCRtpCodecParameters { rtp_codec: opus_codec(), payload_type: OPUS_PAYLOAD_TYPE, ..Default::default() },
+        RTCRtpCodecParameters { rtp_codec: opus_codec(), payload_type: OPUS_PAYLOAD_TYPE },
         RtpCodecKind::Audio,
     )?;
     let mut registry = register_default_interceptors(Registry::new(), &mut media)?;
     if network.congestion_control {
-        let gcc = Gcc::new(
-            u64::from(network.initial_bitrate_bps),
-            100_000,
-            u64::from(network.max_bitrate_bps),
-        );
+        let gcc =
+            Gcc::new(f64::from(network.initial_bitrate_bps), 100_000.0, f64::from(network.max_bitrate_bps));
         registry = configure_congestion_control(registry, gcc, CongestionFeedback::Twcc, &mut media)?;
     }
     registry = registry.with(Slot::from(SLOT), KeyframeRequestForwarder::default());

@@ -14,7 +14,7 @@ use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication
 
 /// Where the forwarder sits in the chain: nearer the application than every built-in interceptor except
 /// the jitter buffer (webrtc-rs orders interceptors by slot number).
-pub const SLOT: u16 = 12_500;
+pub const SLOT: usize = 12_500;
 
 #[derive(Default)]
 pub struct KeyframeRequestForwarder {

@@ -1,0 +1,320 @@
+//! The engine: an actor owning the signaling client, the media threads and one session per remote
+//! participant. Its owner talks to it through an [`Engine`] handle: commands in, [`EngineEvent`]s out.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use kaiwa_devices::{AudioSource, VideoSource};
+use kaiwa_protocol::{IceServer, PeerId, PeerInfo};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::chat::ChatMessage;
+use crate::events::EngineEvent;
+use crate::media::audio_playout::AudioPlayout;
+use crate::media::audio_send::{AudioSendControl, AudioSender};
+use crate::media::video_send::{VideoSendConfig, VideoSendControl, VideoSender};
+use crate::peer::factory::NetworkConfig;
+use crate::peer::{PeerContext, PeerHandle, PeerInput, PeerSession};
+use crate::signaling::{SignalingClient, SignalingConfig, SignalingEvent};
+use crate::sinks::MediaSinks;
+use crate::stats::PeerStats;
+
+/// Everything a call needs.
+pub struct EngineConfig {
+    pub signaling: SignalingConfig,
+    pub network: NetworkConfig,
+    /// ICE servers of the user's own, added to those the server hands out.
+    pub extra_ice_servers: Vec<IceServer>,
+    pub video: Option<Box<dyn VideoSource>>,
+    pub audio: Option<Box<dyn AudioSource>>,
+    pub sinks: Arc<dyn MediaSinks>,
+    pub video_send: VideoSendConfig,
+}
+
+enum Command {
+    Chat(String),
+    Stats(oneshot::Sender<Vec<PeerStats>>),
+    Renegotiate,
+    Leave(oneshot::Sender<()>),
+}
+
+/// Handle to a running call.
+pub struct Engine {
+    commands: mpsc::Sender<Command>,
+    events: mpsc::Receiver<EngineEvent>,
+    video: Option<Arc<VideoSendControl>>,
+    audio: Option<Arc<AudioSendControl>>,
+}
+
+impl Engine {
+    /// Starts joining the room. Must be called within a tokio runtime.
+    pub fn start(config: EngineConfig) -> std::io::Result<Engine> {
+        let (events_tx, events) = mpsc::channel(1024);
+        let (commands, commands_rx) = mpsc::channel(64);
+        let name = config.signaling.name.clone();
+        let video = match config.video {
+            Some(source) => {
+                let (tx, _) = broadcast::channel(8);
+                let sender = VideoSender::start(source, config.video_send, tx.clone())?;
+                Some((tx, sender))
+            }
+            None => None,
+        };
+        let audio = match config.audio {
+            Some(source) => {
+                let (tx, _) = broadcast::channel::<Bytes>(32);
+                let sender = AudioSender::start(source, tx.clone())?;
+                Some((tx, sender))
+            }
+            None => None,
+        };
+        let playout = AudioPlayout::start(config.sinks.speaker())?;
+        let video_control = video.as_ref().map(|(_, s)| s.control.clone());
+        let audio_control = audio.as_ref().map(|(_, s)| s.control.clone());
+        let (sig_tx, sig_rx) = mpsc::channel(256);
+        let (signaling, _) = SignalingClient::spawn(config.signaling, sig_tx);
+        let ctx = Arc::new(PeerContext {
+            my_name: name,
+            signaling: Arc::new(signaling),
+            network: config.network,
+            video: video.as_ref().map(|(tx, s)| (tx.clone(), s.control.clone())),
+            audio: audio.as_ref().map(|(tx, _)| tx.clone()),
+            playout: playout.input.clone(),
+            sinks: config.sinks,
+            events: events_tx.clone(),
+        });
+        let actor = Actor {
+            ctx,
+            extra_ice_servers: config.extra_ice_servers,
+            my_id: None,
+            ice_servers: Vec::new(),
+            peers: HashMap::new(),
+            events: events_tx,
+            _media: (video.map(|(_, s)| s), audio.map(|(_, s)| s), playout),
+        };
+        tokio::spawn(actor.run(sig_rx, commands_rx));
+        Ok(Engine { commands, events, video: video_control, audio: audio_control })
+    }
+
+    /// The next event; `None` once the engine has stopped.
+    pub async fn next_event(&mut self) -> Option<EngineEvent> {
+        self.events.recv().await
+    }
+
+    /// An event if one is waiting (for UI loops that must not block).
+    pub fn try_next_event(&mut self) -> Option<EngineEvent> {
+        self.events.try_recv().ok()
+    }
+
+    /// Sends a chat line to everyone in the call.
+    pub async fn send_chat(&self, text: &str) {
+        let _ = self.commands.send(Command::Chat(text.to_owned())).await;
+    }
+
+    /// Current statistics of every peer.
+    pub async fn stats(&self) -> Vec<PeerStats> {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Stats(tx)).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Starts a new offer/answer round with every peer (what adding a track does; tests use it for glare).
+    pub async fn renegotiate(&self) {
+        let _ = self.commands.send(Command::Renegotiate).await;
+    }
+
+    pub fn set_muted(&self, muted: bool) {
+        if let Some(a) = &self.audio {
+            a.set_muted(muted);
+        }
+    }
+
+    /// Frames the video encoder produced so far.
+    pub fn video_frames_encoded(&self) -> u64 {
+        self.video.as_ref().map_or(0, |v| v.frames_encoded.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Leaves the room: closes every peer connection (releasing TURN allocations), stops the sources.
+    pub async fn leave(self) {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Leave(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+struct Actor {
+    ctx: Arc<PeerContext>,
+    extra_ice_servers: Vec<IceServer>,
+    my_id: Option<PeerId>,
+    ice_servers: Vec<IceServer>,
+    peers: HashMap<PeerId, PeerHandle>,
+    events: mpsc::Sender<EngineEvent>,
+    /// Kept alive for the call; dropping them stops the media threads.
+    _media: (Option<VideoSender>, Option<AudioSender>, AudioPlayout),
+}
+
+impl Actor {
+    async fn run(
+        mut self,
+        mut signaling: mpsc::Receiver<SignalingEvent>,
+        mut commands: mpsc::Receiver<Command>,
+    ) {
+        let mut bitrate_tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                event = signaling.recv() => match event {
+                    Some(e) => if !self.on_signaling(e).await { break },
+                    None => break,
+                },
+                command = commands.recv() => match command {
+                    Some(Command::Leave(done)) => {
+                        self.close_all().await;
+                        self.ctx.signaling.leave().await;
+                        let _ = done.send(());
+                        return;
+                    }
+                    Some(c) => self.on_command(c).await,
+                    None => break,
+                },
+                _ = bitrate_tick.tick() => self.follow_congestion_control().await,
+            }
+        }
+        self.close_all().await;
+    }
+
+    async fn emit(&self, event: EngineEvent) {
+        let _ = self.events.send(event).await;
+    }
+
+    /// False when the call cannot go on.
+    async fn on_signaling(&mut self, event: SignalingEvent) -> bool {
+        match event {
+            SignalingEvent::Joined { id, room, peers, ice_servers, max_peers, rejoined } => {
+                info!(%room, %id, others = peers.len(), rejoined, "in the room");
+                self.my_id = Some(id.clone());
+                self.ice_servers = ice_servers;
+                self.ice_servers.extend(self.extra_ice_servers.iter().cloned());
+                self.emit(EngineEvent::Joined { id, room, max_peers, rejoined }).await;
+                // The newcomer offers to everyone already there.
+                for peer in peers {
+                    self.add_peer(peer, true).await;
+                }
+            }
+            SignalingEvent::PeerJoined(peer) => {
+                self.add_peer(peer, false).await;
+            }
+            SignalingEvent::PeerLeft(id) => {
+                if let Some(handle) = self.peers.remove(&id) {
+                    let _ = handle.inputs.send(PeerInput::Close);
+                    info!(peer = %handle.info.name, "left");
+                    self.emit(EngineEvent::PeerLeft(handle.info)).await;
+                }
+            }
+            SignalingEvent::Signal { from, data } => match self.peers.get(&from) {
+                Some(handle) => {
+                    let _ = handle.inputs.send(PeerInput::Remote(data));
+                }
+                None => debug!(%from, "signal from an unknown participant"),
+            },
+            SignalingEvent::ServerError { code, message } => {
+                warn!(%code, %message, "the server refused a message")
+            }
+            SignalingEvent::Reconnecting { reason, retry_in, .. } => {
+                self.emit(EngineEvent::SignalingLost { reason, retry_in }).await;
+            }
+            SignalingEvent::Failed(failure) => {
+                self.emit(EngineEvent::Failed(failure.to_string())).await;
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn add_peer(&mut self, peer: PeerInfo, initiator: bool) {
+        let Some(my_id) = self.my_id.clone() else { return };
+        if self.peers.contains_key(&peer.id) {
+            return;
+        }
+        match PeerSession::start(self.ctx.clone(), my_id, peer.clone(), self.ice_servers.clone(), initiator)
+            .await
+        {
+            Ok(handle) => {
+                self.peers.insert(peer.id.clone(), handle);
+                self.emit(EngineEvent::PeerJoined(peer)).await;
+            }
+            Err(e) => {
+                warn!(error = %e, peer = %peer.name, "cannot create a peer connection");
+                self.emit(EngineEvent::Failed(format!("cannot set up a connection to {}: {e}", peer.name)))
+                    .await;
+            }
+        }
+    }
+
+    async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Chat(text) => {
+                let msg = ChatMessage::now(&self.ctx.my_name, &text);
+                for handle in self.peers.values() {
+                    let _ = handle.inputs.send(PeerInput::SendChat(msg.clone()));
+                }
+            }
+            Command::Stats(reply) => {
+                let _ = reply.send(self.collect_stats().await);
+            }
+            Command::Renegotiate => {
+                for handle in self.peers.values() {
+                    let _ = handle.inputs.send(PeerInput::Renegotiate);
+                }
+            }
+            Command::Leave(_) => {}
+        }
+    }
+
+    async fn collect_stats(&self) -> Vec<PeerStats> {
+        let mut pending = Vec::new();
+        for handle in self.peers.values() {
+            let (tx, rx) = oneshot::channel();
+            if handle.inputs.send(PeerInput::Stats(tx)).is_ok() {
+                pending.push(rx);
+            }
+        }
+        let mut all = Vec::new();
+        for rx in pending {
+            if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(2), rx).await {
+                all.push(s);
+            }
+        }
+        all.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        all
+    }
+
+    /// One encoder serves every peer, so it follows the most constrained path's estimate.
+    async fn follow_congestion_control(&self) {
+        let Some((_, control)) = &self.ctx.video else { return };
+        if self.peers.is_empty() || !self.ctx.network.congestion_control {
+            return;
+        }
+        let stats = self.collect_stats().await;
+        let target =
+            stats.iter().map(|s| s.out.target_bitrate_bps).filter(|b| *b > 0.0).fold(f64::INFINITY, f64::min);
+        if target.is_finite() {
+            // Leave room for audio and packet overhead inside the estimate.
+            let video = (target * 0.85 - 40_000.0).max(100_000.0);
+            control.set_target_bitrate(video as u32);
+        }
+    }
+
+    async fn close_all(&mut self) {
+        for (_, handle) in self.peers.drain() {
+            let _ = handle.inputs.send(PeerInput::Close);
+        }
+        // Give the sessions a moment to close their connections cleanly (DTLS close_notify, TURN refresh 0).
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

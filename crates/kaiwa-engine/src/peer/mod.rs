@@ -1,0 +1,10 @@
+//! One WebRTC peer connection per remote participant.
+
+pub mod factory;
+mod handler;
+pub mod rtcp_forward;
+mod session;
+mod tracks;
+
+pub use session::{PeerContext, PeerHandle, PeerInput, PeerSession};
+pub use tracks::SendStats;

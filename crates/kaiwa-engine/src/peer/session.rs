@@ -1,0 +1,427 @@
+//! The session with one remote participant: owns its peer connection and runs every signaling operation
+//! on it, in order, in one task. Negotiation follows the protocol: the newcomer offers first, and later
+//! renegotiation uses perfect negotiation (<https://www.w3.org/TR/webrtc/#perfect-negotiation-example>)
+//! with the lower id polite. webrtc-rs has no implicit rollback, so the polite side rolls back explicitly.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use kaiwa_protocol::{
+    IceCandidateInit, IceServer, PeerId, PeerInfo, SdpType, SessionDescription, SignalData,
+};
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+use webrtc::data_channel::{DataChannel, DataChannelEvent};
+use webrtc::media_stream::track_remote::TrackRemote;
+use webrtc::peer_connection::{
+    PeerConnection, RTCIceCandidateInit, RTCPeerConnectionState, RTCSessionDescription,
+};
+use webrtc::rtp_transceiver::RtpSender;
+
+use super::factory::{NetworkConfig, build_peer_connection};
+use super::handler::{Forwarder, PcEvent};
+use super::tracks::{self, NO_PT, SendStats};
+use crate::chat::{CHANNEL_LABEL, ChatMessage};
+use crate::events::{EngineEvent, PeerState};
+use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
+use crate::media::video_recv::VideoRecvStats;
+use crate::media::video_send::{EncodedVideo, VideoSendControl};
+use crate::signaling::SignalingClient;
+use crate::sinks::MediaSinks;
+use crate::stats::PeerStats;
+
+/// What every peer session of an engine shares.
+pub struct PeerContext {
+    pub my_name: String,
+    pub signaling: Arc<SignalingClient>,
+    pub network: NetworkConfig,
+    pub video: Option<(broadcast::Sender<Arc<EncodedVideo>>, Arc<VideoSendControl>)>,
+    pub audio: Option<broadcast::Sender<Bytes>>,
+    pub playout: std::sync::mpsc::SyncSender<PlayoutInput>,
+    pub sinks: Arc<dyn MediaSinks>,
+    pub events: mpsc::Sender<EngineEvent>,
+}
+
+pub enum PeerInput {
+    Remote(SignalData),
+    Pc(PcEvent),
+    ChatOpen(Arc<dyn DataChannel>),
+    SendChat(ChatMessage),
+    Renegotiate,
+    Stats(oneshot::Sender<PeerStats>),
+    Close,
+}
+
+/// The engine's handle on a session.
+pub struct PeerHandle {
+    pub info: PeerInfo,
+    pub inputs: mpsc::UnboundedSender<PeerInput>,
+}
+
+pub struct PeerSession {
+    ctx: Arc<PeerContext>,
+    remote: PeerInfo,
+    pc: Arc<dyn PeerConnection>,
+    polite: bool,
+    /// Set once the first offer/answer exchange is done; before that, negotiation-needed is covered by it.
+    negotiated: bool,
+    ignore_offer: bool,
+    pending_candidates: Vec<RTCIceCandidateInit>,
+    senders: Vec<(Arc<dyn RtpSender>, Arc<AtomicU8>)>,
+    chat: Option<Arc<dyn DataChannel>>,
+    chat_backlog: Vec<ChatMessage>,
+    stop: CancellationToken,
+    state: PeerState,
+    connected_at: Option<Instant>,
+    created_at: Instant,
+    send_stats: Arc<SendStats>,
+    video_stats: Option<Arc<VideoRecvStats>>,
+    video_stats_rx: mpsc::Receiver<Arc<VideoRecvStats>>,
+    video_stats_tx: mpsc::Sender<Arc<VideoRecvStats>>,
+    audio_stats: Option<Arc<AudioRecvStats>>,
+    inputs_tx: mpsc::UnboundedSender<PeerInput>,
+}
+
+impl PeerSession {
+    /// Builds the connection with our tracks and starts its task. The initiator also opens the chat
+    /// channel and sends the first offer.
+    pub async fn start(
+        ctx: Arc<PeerContext>,
+        my_id: PeerId,
+        remote: PeerInfo,
+        ice_servers: Vec<IceServer>,
+        initiator: bool,
+    ) -> Result<PeerHandle, webrtc::error::Error> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let pc = build_peer_connection(&ctx.network, &ice_servers, Arc::new(Forwarder(tx.clone()))).await?;
+        let stop = CancellationToken::new();
+        let send_stats = Arc::new(SendStats::default());
+        let mut senders = Vec::new();
+        if let Some((frames, control)) = &ctx.video {
+            let ssrc = rand::random::<u32>();
+            let track = tracks::local_track(RtpCodecKind::Video, ssrc)?;
+            let sender = pc.add_track(tracks::as_track_local(&track)).await?;
+            let pt = Arc::new(AtomicU8::new(NO_PT));
+            tokio::spawn(tracks::write_video(
+                track.clone(),
+                ssrc,
+                pt.clone(),
+                frames.subscribe(),
+                control.clone(),
+                send_stats.clone(),
+                stop.clone(),
+            ));
+            tokio::spawn(tracks::read_local_rtcp(track, control.clone(), send_stats.clone()));
+            senders.push((sender, pt));
+        }
+        if let Some(packets) = &ctx.audio {
+            let ssrc = rand::random::<u32>();
+            let track = tracks::local_track(RtpCodecKind::Audio, ssrc)?;
+            let sender = pc.add_track(tracks::as_track_local(&track)).await?;
+            let pt = Arc::new(AtomicU8::new(NO_PT));
+            tokio::spawn(tracks::write_audio(
+                track,
+                ssrc,
+                pt.clone(),
+                packets.subscribe(),
+                send_stats.clone(),
+                stop.clone(),
+            ));
+            senders.push((sender, pt));
+        }
+        let (video_stats_tx, video_stats_rx) = mpsc::channel(4);
+        let mut session = PeerSession {
+            polite: my_id < remote.id,
+            ctx,
+            remote: remote.clone(),
+            pc,
+            negotiated: false,
+            ignore_offer: false,
+            pending_candidates: Vec::new(),
+            senders,
+            chat: None,
+            chat_backlog: Vec::new(),
+            stop,
+            state: PeerState::Connecting,
+            connected_at: None,
+            created_at: Instant::now(),
+            send_stats,
+            video_stats: None,
+            video_stats_rx,
+            video_stats_tx,
+            audio_stats: None,
+            inputs_tx: tx.clone(),
+        };
+        if initiator {
+            let channel = session.pc.create_data_channel(CHANNEL_LABEL, None).await?;
+            session.watch_chat(channel);
+            session.make_offer().await;
+        }
+        let span = tracing::info_span!("peer", id = %remote.id, name = %remote.name);
+        tokio::spawn(tracing::Instrument::instrument(session.run(rx), span));
+        Ok(PeerHandle { info: remote, inputs: tx })
+    }
+
+    async fn run(mut self, mut inputs: mpsc::UnboundedReceiver<PeerInput>) {
+        while let Some(input) = inputs.recv().await {
+            match input {
+                PeerInput::Remote(SignalData::Sdp { sdp }) => self.on_remote_description(sdp).await,
+                PeerInput::Remote(SignalData::Candidate { candidate: Some(c) }) => {
+                    self.on_remote_candidate(c).await
+                }
+                PeerInput::Remote(SignalData::Candidate { candidate: None }) => {}
+                PeerInput::Pc(event) => self.on_pc_event(event).await,
+                PeerInput::ChatOpen(channel) => {
+                    for msg in std::mem::take(&mut self.chat_backlog) {
+                        let _ = channel.send_text(&msg.to_json()).await;
+                    }
+                    self.chat = Some(channel);
+                }
+                PeerInput::SendChat(msg) => match &self.chat {
+                    Some(channel) => {
+                        if let Err(e) = channel.send_text(&msg.to_json()).await {
+                            debug!(error = %e, "chat send failed");
+                        }
+                    }
+                    None => self.chat_backlog.push(msg),
+                },
+                PeerInput::Renegotiate => self.make_offer().await,
+                PeerInput::Stats(reply) => {
+                    let _ = reply.send(self.stats().await);
+                }
+                PeerInput::Close => break,
+            }
+        }
+        self.stop.cancel();
+        let _ = self.ctx.playout.try_send(PlayoutInput::Remove { key: self.remote.id.clone() });
+        if let Err(e) = self.pc.close().await {
+            debug!(error = %e, "close failed");
+        }
+        self.set_state(PeerState::Closed).await;
+    }
+
+    fn signal(&self, data: SignalData) {
+        if !self.ctx.signaling.signal(&self.remote.id, data) {
+            debug!("signaling queue full or closed: signal dropped");
+        }
+    }
+
+    async fn is_stable(&self) -> bool {
+        self.pc.pending_local_description().await.is_none()
+            && self.pc.pending_remote_description().await.is_none()
+    }
+
+    async fn make_offer(&mut self) {
+        if !self.is_stable().await {
+            debug!("not stable: offer postponed to the end of the current exchange");
+            return;
+        }
+        let result = async {
+            let offer = self.pc.create_offer(None).await?;
+            let sdp = offer.sdp.clone();
+            self.pc.set_local_description(offer).await?;
+            Ok::<_, webrtc::error::Error>(sdp)
+        }
+        .await;
+        match result {
+            Ok(sdp) => self.signal(SignalData::Sdp { sdp: SessionDescription { kind: SdpType::Offer, sdp } }),
+            Err(e) => warn!(error = %e, "cannot make an offer"),
+        }
+    }
+
+    async fn on_remote_description(&mut self, desc: SessionDescription) {
+        let is_offer = desc.kind == SdpType::Offer;
+        let rtc_desc = match desc.kind {
+            SdpType::Offer => RTCSessionDescription::offer(desc.sdp),
+            SdpType::Answer => RTCSessionDescription::answer(desc.sdp),
+            SdpType::Pranswer => RTCSessionDescription::pranswer(desc.sdp),
+            SdpType::Rollback => return,
+        };
+        let rtc_desc = match rtc_desc {
+            Ok(d) => d,
+            Err(e) => return warn!(error = %e, "unusable session description"),
+        };
+        let collision = is_offer && !self.is_stable().await;
+        self.ignore_offer = !self.polite && collision;
+        if self.ignore_offer {
+            debug!("impolite: ignoring a colliding offer");
+            return;
+        }
+        if !is_offer && self.pc.pending_local_description().await.is_none() {
+            debug!("answer without an offer of ours: ignored");
+            return;
+        }
+        let result = async {
+            if collision {
+                debug!("polite: rolling back our offer for theirs");
+                self.pc.set_local_description(RTCSessionDescription::rollback(None)?).await?;
+            }
+            self.pc.set_remote_description(rtc_desc).await?;
+            for c in std::mem::take(&mut self.pending_candidates) {
+                if let Err(e) = self.pc.add_ice_candidate(c).await {
+                    debug!(error = %e, "queued candidate refused");
+                }
+            }
+            if is_offer {
+                let answer = self.pc.create_answer(None).await?;
+                let sdp = answer.sdp.clone();
+                self.pc.set_local_description(answer).await?;
+                self.signal(SignalData::Sdp { sdp: SessionDescription { kind: SdpType::Answer, sdp } });
+            }
+            Ok::<_, webrtc::error::Error>(())
+        }
+        .await;
+        if let Err(e) = result {
+            warn!(error = %e, offer = is_offer, "negotiation step failed");
+            return;
+        }
+        self.negotiated = true;
+        for (sender, pt) in &self.senders {
+            pt.store(tracks::negotiated_payload_type(sender).await.unwrap_or(NO_PT), Relaxed);
+        }
+    }
+
+    async fn on_remote_candidate(&mut self, c: IceCandidateInit) {
+        let init = RTCIceCandidateInit {
+            candidate: c.candidate,
+            sdp_mid: c.sdp_mid,
+            sdp_mline_index: c.sdp_m_line_index,
+            username_fragment: c.username_fragment,
+            ..Default::default()
+        };
+        if self.pc.remote_description().await.is_none() {
+            self.pending_candidates.push(init);
+        } else if let Err(e) = self.pc.add_ice_candidate(init).await
+            && !self.ignore_offer
+        {
+            debug!(error = %e, "remote candidate refused");
+        }
+    }
+
+    async fn on_pc_event(&mut self, event: PcEvent) {
+        match event {
+            PcEvent::NegotiationNeeded => {
+                if self.negotiated {
+                    self.make_offer().await;
+                }
+            }
+            PcEvent::LocalCandidate(c) => self.signal(SignalData::Candidate {
+                candidate: Some(IceCandidateInit {
+                    candidate: c.candidate,
+                    sdp_mid: c.sdp_mid,
+                    sdp_m_line_index: c.sdp_mline_index,
+                    username_fragment: c.username_fragment,
+                }),
+            }),
+            PcEvent::GatheringComplete => self.signal(SignalData::Candidate { candidate: None }),
+            PcEvent::State(state) => self.on_connection_state(state).await,
+            PcEvent::Track(track) => self.on_track(track).await,
+            PcEvent::DataChannel(channel) => self.watch_chat(channel),
+        }
+    }
+
+    async fn on_connection_state(&mut self, state: RTCPeerConnectionState) {
+        match state {
+            RTCPeerConnectionState::Connected => {
+                if self.connected_at.is_none() {
+                    self.connected_at = Some(Instant::now());
+                    info!(peer = %self.remote.name, setup_ms = self.created_at.elapsed().as_millis() as u64, "connected");
+                }
+                if let Some((_, control)) = &self.ctx.video {
+                    control.request_keyframe();
+                }
+                self.set_state(PeerState::Connected).await;
+            }
+            RTCPeerConnectionState::Disconnected => self.set_state(PeerState::Reconnecting).await,
+            RTCPeerConnectionState::Failed => {
+                self.set_state(PeerState::Reconnecting).await;
+                // ICE restart: the impolite side leads, so both ends do not restart at once.
+                if !self.polite {
+                    info!(peer = %self.remote.name, "connection failed: restarting ICE");
+                    if let Err(e) = self.pc.restart_ice().await {
+                        warn!(error = %e, "ICE restart failed");
+                    }
+                    self.make_offer().await;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    async fn set_state(&mut self, state: PeerState) {
+        if self.state != state {
+            self.state = state;
+            let _ = self.ctx.events.send(EngineEvent::PeerState { id: self.remote.id.clone(), state }).await;
+        }
+    }
+
+    async fn on_track(&mut self, track: Arc<dyn TrackRemote>) {
+        match track.kind().await {
+            RtpCodecKind::Video => {
+                let Some(sink) = self.ctx.sinks.video(&self.remote) else { return };
+                let label = self.remote.name.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect();
+                tokio::spawn(tracks::pump_video(track, label, sink, self.video_stats_tx.clone()));
+                if let Ok(stats) =
+                    tokio::time::timeout(Duration::from_secs(1), self.video_stats_rx.recv()).await
+                {
+                    self.video_stats = stats;
+                }
+            }
+            RtpCodecKind::Audio => {
+                let stats = Arc::new(AudioRecvStats::default());
+                let key = self.remote.id.clone();
+                let add = PlayoutInput::Add {
+                    key: key.clone(),
+                    sink: self.ctx.sinks.audio(&self.remote),
+                    stats: stats.clone(),
+                };
+                if self.ctx.playout.try_send(add).is_ok() {
+                    self.audio_stats = Some(stats.clone());
+                    tokio::spawn(tracks::pump_audio(track, key, self.ctx.playout.clone(), stats));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn watch_chat(&mut self, channel: Arc<dyn DataChannel>) {
+        let events = self.ctx.events.clone();
+        let inputs = self.inputs_tx.clone();
+        let from = self.remote.id.clone();
+        tokio::spawn(async move {
+            while let Some(event) = channel.poll().await {
+                match event {
+                    DataChannelEvent::OnOpen => {
+                        let _ = inputs.send(PeerInput::ChatOpen(channel.clone()));
+                    }
+                    DataChannelEvent::OnMessage(msg) if msg.is_string => {
+                        let Ok(text) = std::str::from_utf8(&msg.data) else { continue };
+                        if let Some(chat) = ChatMessage::parse(text) {
+                            let _ =
+                                events.send(EngineEvent::Chat { from: from.clone(), message: chat }).await;
+                        }
+                    }
+                    DataChannelEvent::OnClose => break,
+                    _ => {}
+                }
+            }
+        });
+    }
+
+    async fn stats(&self) -> PeerStats {
+        crate::stats::collect(
+            &self.pc,
+            &self.remote,
+            self.state,
+            self.connected_at.map(|t| t - self.created_at),
+            &self.send_stats,
+            self.video_stats.as_deref(),
+            self.audio_stats.as_deref(),
+        )
+        .await
+    }
+}

@@ -1,0 +1,167 @@
+//! Per-peer call statistics: network figures from webrtc-rs's stats report, media figures from our own
+//! pipelines (webrtc-rs knows nothing of our encoder and decoders).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use kaiwa_protocol::PeerInfo;
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use rtc::statistics::StatsSelector;
+use rtc::statistics::report::RTCStatsReportEntry;
+use serde::Serialize;
+use webrtc::peer_connection::PeerConnection;
+
+use crate::events::PeerState;
+use crate::media::audio_playout::AudioRecvStats;
+use crate::media::video_recv::VideoRecvStats;
+use crate::peer::SendStats;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VideoInStats {
+    pub packets: u64,
+    pub packets_dropped_by_us: u64,
+    pub packets_lost: i64,
+    pub frames_decoded: u64,
+    pub frames_dropped: u64,
+    pub decode_errors: u64,
+    pub keyframe_requests_sent: u64,
+    pub freezes: u64,
+    pub width: u64,
+    pub height: u64,
+    pub jitter_ms: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AudioInStats {
+    pub packets: u64,
+    pub packets_lost: i64,
+    pub concealed_frames: u64,
+    pub late_packets: u64,
+    pub jitter_buffer_ms: u64,
+    pub jitter_ms: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OutStats {
+    pub video_frames: u64,
+    pub video_frames_skipped: u64,
+    pub audio_frames: u64,
+    pub keyframe_requests_received: u64,
+    /// Congestion control's current estimate, bits per second.
+    pub target_bitrate_bps: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerStats {
+    pub id: String,
+    pub name: String,
+    pub state: PeerState,
+    /// From creating the connection to ICE+DTLS connected.
+    pub setup_ms: Option<u64>,
+    /// host / srflx / prflx / relay, for our side and theirs of the selected pair.
+    pub local_candidate: Option<String>,
+    pub remote_candidate: Option<String>,
+    pub rtt_ms: Option<f64>,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub codecs: Vec<String>,
+    pub video_in: VideoInStats,
+    pub audio_in: AudioInStats,
+    pub out: OutStats,
+}
+
+fn candidate_type(report: &rtc::statistics::report::RTCStatsReport, id: &str, local: bool) -> Option<String> {
+    let key =
+        if local { format!("RTCLocalIceCandidate_{id}") } else { format!("RTCRemoteIceCandidate_{id}") };
+    match report.get(&key).or_else(|| report.get(id))? {
+        RTCStatsReportEntry::LocalCandidate(c) | RTCStatsReportEntry::RemoteCandidate(c) => {
+            Some(c.candidate_type.to_string())
+        }
+        _ => None,
+    }
+}
+
+pub async fn collect(
+    pc: &Arc<dyn PeerConnection>,
+    remote: &PeerInfo,
+    state: PeerState,
+    setup: Option<Duration>,
+    sent: &SendStats,
+    video: Option<&VideoRecvStats>,
+    audio: Option<&AudioRecvStats>,
+) -> PeerStats {
+    let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
+    let mut stats = PeerStats {
+        id: remote.id.clone(),
+        name: remote.name.clone(),
+        state,
+        setup_ms: setup.map(|d| d.as_millis() as u64),
+        local_candidate: None,
+        remote_candidate: None,
+        rtt_ms: None,
+        bytes_sent: 0,
+        bytes_received: 0,
+        codecs: Vec::new(),
+        video_in: VideoInStats::default(),
+        audio_in: AudioInStats::default(),
+        out: OutStats {
+            video_frames: sent.video_frames.load(Relaxed),
+            video_frames_skipped: sent.video_frames_skipped.load(Relaxed),
+            audio_frames: sent.audio_frames.load(Relaxed),
+            keyframe_requests_received: sent.keyframe_requests_received.load(Relaxed),
+            target_bitrate_bps: 0.0,
+        },
+    };
+    if let Some(t) = report.transport() {
+        stats.bytes_sent = t.bytes_sent;
+        stats.bytes_received = t.bytes_received;
+        if let Some(RTCStatsReportEntry::IceCandidatePair(pair)) = report.get(&t.selected_candidate_pair_id) {
+            stats.rtt_ms = Some(pair.current_round_trip_time * 1000.0);
+            stats.local_candidate = candidate_type(&report, &pair.local_candidate_id, true);
+            stats.remote_candidate = candidate_type(&report, &pair.remote_candidate_id, false);
+        }
+    }
+    for entry in report.iter() {
+        if let RTCStatsReportEntry::Codec(c) = entry
+            && !stats.codecs.contains(&c.mime_type)
+        {
+            stats.codecs.push(c.mime_type.clone());
+        }
+    }
+    for inbound in report.inbound_rtp_streams() {
+        let r = &inbound.received_rtp_stream_stats;
+        match r.rtp_stream_stats.kind {
+            RtpCodecKind::Video => {
+                stats.video_in.packets_lost = r.packets_lost;
+                stats.video_in.jitter_ms = r.jitter / 90.0; // RTP timestamp units at 90 kHz
+            }
+            RtpCodecKind::Audio => {
+                stats.audio_in.packets_lost = r.packets_lost;
+                stats.audio_in.jitter_ms = r.jitter / 48.0;
+            }
+            _ => {}
+        }
+    }
+    for outbound in report.outbound_rtp_streams() {
+        stats.out.target_bitrate_bps = stats.out.target_bitrate_bps.max(outbound.target_bitrate);
+    }
+    if let Some(v) = video {
+        stats.video_in.packets = v.packets.load(Relaxed);
+        stats.video_in.packets_dropped_by_us = v.packets_dropped.load(Relaxed);
+        stats.video_in.frames_decoded = v.frames_decoded.load(Relaxed);
+        stats.video_in.frames_dropped = v.frames_dropped.load(Relaxed);
+        stats.video_in.decode_errors = v.decode_errors.load(Relaxed);
+        stats.video_in.keyframe_requests_sent = v.keyframe_requests.load(Relaxed);
+        stats.video_in.freezes = v.freezes.load(Relaxed);
+        stats.video_in.width = v.width.load(Relaxed);
+        stats.video_in.height = v.height.load(Relaxed);
+    }
+    if let Some(a) = audio {
+        stats.audio_in.packets = a.packets.load(Relaxed);
+        stats.audio_in.concealed_frames = a.concealed.load(Relaxed);
+        stats.audio_in.late_packets = a.late.load(Relaxed);
+        stats.audio_in.jitter_buffer_ms = a.jitter_delay_ms.load(Relaxed);
+    }
+    stats
+}

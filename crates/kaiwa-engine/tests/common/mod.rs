@@ -1,0 +1,136 @@
+//! Shared harness for engine tests: the real signaling server in-process and engines with synthetic
+//! sources whose received media is checked frame by frame.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kaiwa_devices::{TestPatternSource, ToneSource};
+use kaiwa_engine::peer::factory::NetworkConfig;
+use kaiwa_engine::signaling::{ServerUrl, SignalingConfig};
+use kaiwa_engine::sinks::{AudioSink, DecodedVideo, MediaSinks, VideoSink};
+use kaiwa_engine::{Engine, EngineConfig, EngineEvent};
+use kaiwa_media::video::{TestPattern, psnr};
+use kaiwa_protocol::PeerInfo;
+use tokio_util::sync::CancellationToken;
+
+pub const WIDTH: u32 = 640;
+pub const HEIGHT: u32 = 480;
+
+pub struct Server {
+    pub addr: std::net::SocketAddr,
+    pub stop: CancellationToken,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+pub async fn start_server(config: kaiwa_signaling::Config) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(kaiwa_signaling::serve(listener, config, None, stop.clone()));
+    Server { addr, stop }
+}
+
+/// What one engine received from one remote participant.
+#[derive(Default)]
+pub struct Received {
+    pub name: String,
+    /// Frame counters read from decoded pictures, in decode order.
+    pub counters: Vec<u32>,
+    /// Frames whose stamp could not be read.
+    pub unreadable: u64,
+    pub psnr: Vec<f64>,
+    /// Capture → decoded latency of each frame, µs (same machine clock).
+    pub latency_us: Vec<u64>,
+    pub audio: Vec<i16>,
+}
+
+#[derive(Default)]
+pub struct Recorder {
+    pub by_peer: Mutex<Vec<(String, Arc<Mutex<Received>>)>>,
+}
+
+impl Recorder {
+    pub fn peer(&self, name: &str) -> Arc<Mutex<Received>> {
+        let mut all = self.by_peer.lock().unwrap();
+        if let Some((_, r)) = all.iter().find(|(n, _)| n == name) {
+            return r.clone();
+        }
+        let r = Arc::new(Mutex::new(Received { name: name.to_owned(), ..Default::default() }));
+        all.push((name.to_owned(), r.clone()));
+        r
+    }
+}
+
+impl MediaSinks for Recorder {
+    fn video(&self, peer: &PeerInfo) -> Option<VideoSink> {
+        let received = self.peer(&peer.name);
+        let pattern = TestPattern::new(WIDTH, HEIGHT).unwrap();
+        Some(Box::new(move |decoded: &DecodedVideo| {
+            let mut r = received.lock().unwrap();
+            match pattern.read_stamp(&decoded.frame) {
+                Some(stamp) => {
+                    r.counters.push(stamp.counter);
+                    r.latency_us.push(kaiwa_devices::wall_clock_us().saturating_sub(stamp.capture_us));
+                    // Every 5th frame: PSNR against the exact source picture, regenerated from its stamp.
+                    if stamp.counter % 5 == 0 {
+                        let source = pattern.frame(stamp.counter, stamp.capture_us);
+                        if let Some(p) = psnr(&source, &decoded.frame) {
+                            r.psnr.push(p);
+                        }
+                    }
+                }
+                None => r.unreadable += 1,
+            }
+        }))
+    }
+
+    fn audio(&self, peer: &PeerInfo) -> Option<AudioSink> {
+        let received = self.peer(&peer.name);
+        Some(Box::new(move |pcm: &[i16]| received.lock().unwrap().audio.extend_from_slice(pcm)))
+    }
+}
+
+pub struct Party {
+    pub name: String,
+    pub engine: Engine,
+    pub recorder: Arc<Recorder>,
+}
+
+pub fn party(server: &Server, room: &str, name: &str, tone_hz: f64) -> Party {
+    let url = ServerUrl::parse(&format!("ws://{}/ws", server.addr)).unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let config = EngineConfig {
+        signaling: SignalingConfig::new(url, room, name),
+        network: NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() },
+        extra_ice_servers: Vec::new(),
+        video: Some(Box::new(TestPatternSource::new(WIDTH, HEIGHT, 30).unwrap())),
+        audio: Some(Box::new(ToneSource::new(tone_hz))),
+        sinks: recorder.clone(),
+        video_send: Default::default(),
+    };
+    Party { name: name.to_owned(), engine: Engine::start(config).unwrap(), recorder }
+}
+
+/// Waits (bounded) for an event matching `pred`, returning it.
+pub async fn wait_for(
+    engine: &mut Engine,
+    what: &str,
+    mut pred: impl FnMut(&EngineEvent) -> bool,
+) -> EngineEvent {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match tokio::time::timeout_at(deadline, engine.next_event()).await {
+            Ok(Some(e)) if pred(&e) => return e,
+            Ok(Some(EngineEvent::Failed(why))) => panic!("engine failed while waiting for {what}: {why}"),
+            Ok(Some(_)) => continue,
+            Ok(None) => panic!("engine stopped while waiting for {what}"),
+            Err(_) => panic!("timed out waiting for {what}"),
+        }
+    }
+}
