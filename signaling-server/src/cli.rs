@@ -20,10 +20,14 @@ pub struct ServeArgs {
     pub settings: Settings,
 }
 
+/// Kaiwa's own events at info; the WebRTC stack only when something is really wrong (it warns about
+/// normal transients such as packets sent before DTLS is up).
+const DEFAULT_LOG_FILTER: &str = "warn,kaiwa=info,kaiwa_signaling=info,kaiwa_engine=info,rtc=error,rtc_ice=error,rtc_dtls=error,rtc_interceptor=error,rtc_sctp=error,rtc_srtp=error,webrtc=error";
+
 /// Sets up logging from `RUST_LOG` (default: info for Kaiwa, warn for the rest).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kaiwa=info,kaiwa_signaling=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 

@@ -1,0 +1,352 @@
+//! `kaiwa call`: a headless call. Prints a live status line and a final summary; exits 0 only when media
+//! flowed both ways with every peer.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use kaiwa_devices::{
+    AudioSource, TestPatternSource, ToneSource, VideoSource, WavFileSource, WavRecorder, Y4mFileSource,
+    Y4mRecorder,
+};
+use kaiwa_engine::peer::factory::NetworkConfig;
+use kaiwa_engine::signaling::{ServerUrl, SignalingConfig, Trust};
+use kaiwa_engine::sinks::{AudioSink, DecodedVideo, MediaSinks, VideoSink};
+use kaiwa_engine::stats::PeerStats;
+use kaiwa_engine::{Engine, EngineConfig, EngineEvent, PeerState};
+use kaiwa_protocol::{IceServer, PeerInfo};
+
+#[derive(Debug, clap::Args)]
+pub struct CallArgs {
+    /// Signaling server, e.g. ws://192.168.1.5:8080/ws or wss://host:8443/ws
+    #[arg(long, value_name = "URL")]
+    server: String,
+    /// Room code
+    #[arg(long, value_name = "CODE")]
+    room: String,
+    /// Your name as the others see it
+    #[arg(long, default_value = "kaiwa-cli")]
+    name: String,
+    /// testpattern, a .y4m file, camera[:N] or none
+    #[arg(long, default_value = "testpattern", value_name = "SOURCE")]
+    video: String,
+    /// tone[:HZ], a .wav file (48 kHz), mic or none
+    #[arg(long, default_value = "tone:440", value_name = "SOURCE")]
+    audio: String,
+    /// Test pattern size
+    #[arg(long, default_value = "640x480", value_name = "WxH")]
+    size: String,
+    /// Test pattern frame rate
+    #[arg(long, default_value_t = 30)]
+    fps: u32,
+    /// Highest video bitrate, kbit/s
+    #[arg(long, default_value_t = 1500, value_name = "KBPS")]
+    max_bitrate: u32,
+    /// Write each remote peer's decoded video (.y4m) and audio (.wav) here
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Leave after this many seconds (default: until Ctrl-C)
+    #[arg(long, value_name = "SECONDS")]
+    duration: Option<f64>,
+    /// Write the final per-peer statistics as JSON
+    #[arg(long, value_name = "FILE")]
+    stats_json: Option<PathBuf>,
+    /// Trust a self-signed wss:// server with this SHA-256 certificate fingerprint (as it printed)
+    #[arg(long, value_name = "HEX")]
+    trust_fingerprint: Option<String>,
+    /// Extra STUN server (repeatable)
+    #[arg(long = "stun", value_name = "URL")]
+    stun: Vec<String>,
+    /// Extra TURN server (repeatable; with --turn-user/--turn-password)
+    #[arg(long = "turn", value_name = "URL")]
+    turn: Vec<String>,
+    #[arg(long, value_name = "USER")]
+    turn_user: Option<String>,
+    #[arg(long, value_name = "PASSWORD")]
+    turn_password: Option<String>,
+    /// Use TURN relays only (no direct connection)
+    #[arg(long)]
+    relay_only: bool,
+    /// Local address for media sockets (default: every interface)
+    #[arg(long, default_value = "0.0.0.0:0", value_name = "ADDR:PORT")]
+    bind: String,
+    /// No live status line (for logs)
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
+    let (w, h) = s.split_once('x').context("--size is WIDTHxHEIGHT, e.g. 640x480")?;
+    Ok((w.trim().parse().context("bad width")?, h.trim().parse().context("bad height")?))
+}
+
+fn video_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn VideoSource>>> {
+    let (w, h) = parse_size(&args.size)?;
+    Ok(match args.video.as_str() {
+        "none" => None,
+        "testpattern" => Some(Box::new(TestPatternSource::new(w, h, args.fps)?)),
+        v if v == "camera" || v.starts_with("camera:") => {
+            bail!(
+                "no camera: camera capture is not available in this build (use --video testpattern or a .y4m file)"
+            )
+        }
+        path => Some(Box::new(Y4mFileSource::open(Path::new(path))?)),
+    })
+}
+
+fn audio_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn AudioSource>>> {
+    Ok(match args.audio.as_str() {
+        "none" => None,
+        "tone" => Some(Box::new(ToneSource::new(440.0))),
+        t if t.starts_with("tone:") => {
+            let hz: f64 = t["tone:".len()..].parse().context("--audio tone:HZ needs a number")?;
+            if !(20.0..=20_000.0).contains(&hz) {
+                bail!("--audio tone:HZ must be between 20 and 20000 Hz");
+            }
+            Some(Box::new(ToneSource::new(hz)))
+        }
+        "mic" => {
+            bail!("no microphone: capture is not available in this build (use --audio tone or a .wav file)")
+        }
+        path => Some(Box::new(WavFileSource::open(Path::new(path))?)),
+    })
+}
+
+/// Sinks for the CLI: count frames for the status line, and record when asked.
+struct CliSinks {
+    record: Option<PathBuf>,
+    fps: u32,
+    videos: Mutex<Vec<Arc<Mutex<Option<Y4mRecorder>>>>>,
+    audios: Mutex<Vec<Arc<Mutex<Option<WavRecorder>>>>>,
+}
+
+fn file_stem(peer: &PeerInfo) -> String {
+    let name: String =
+        peer.name.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).take(32).collect();
+    format!("{name}-{}", &peer.id[..peer.id.len().min(8)])
+}
+
+impl MediaSinks for CliSinks {
+    fn video(&self, peer: &PeerInfo) -> Option<VideoSink> {
+        let Some(dir) = &self.record else { return Some(Box::new(|_| {})) };
+        let rec = Arc::new(Mutex::new(Some(Y4mRecorder::new(
+            dir.join(format!("{}.y4m", file_stem(peer))),
+            self.fps,
+        ))));
+        self.videos.lock().ok()?.push(rec.clone());
+        Some(Box::new(move |v: &DecodedVideo| {
+            if let Ok(mut guard) = rec.lock()
+                && let Some(r) = guard.as_mut()
+                && let Err(e) = r.write(&v.frame)
+            {
+                tracing::warn!(error = %e, "recording stopped");
+                *guard = None;
+            }
+        }))
+    }
+
+    fn audio(&self, peer: &PeerInfo) -> Option<AudioSink> {
+        let dir = self.record.as_ref()?;
+        let rec = Arc::new(Mutex::new(Some(WavRecorder::new(dir.join(format!("{}.wav", file_stem(peer)))))));
+        self.audios.lock().ok()?.push(rec.clone());
+        Some(Box::new(move |pcm: &[i16]| {
+            if let Ok(mut guard) = rec.lock()
+                && let Some(r) = guard.as_mut()
+            {
+                r.write(pcm);
+            }
+        }))
+    }
+}
+
+impl CliSinks {
+    fn finish(&self) -> anyhow::Result<()> {
+        for v in self.videos.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default() {
+            if let Some(r) = v.lock().ok().and_then(|mut g| g.take()) {
+                r.finish()?;
+            }
+        }
+        for a in self.audios.lock().map(|mut a| std::mem::take(&mut *a)).unwrap_or_default() {
+            if let Some(r) = a.lock().ok().and_then(|mut g| g.take()) {
+                r.finish()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn media_flowed_both_ways(s: &PeerStats) -> bool {
+    let sent = s.out.video_frames > 0 || s.out.audio_frames > 0;
+    let received = s.video_in.frames_decoded > 0 || s.audio_in.packets > 0;
+    sent && received
+}
+
+fn status_line(elapsed: Duration, stats: &[PeerStats], previous: &HashMap<String, (u64, u64)>) -> String {
+    let mut line = format!("{:>4.0}s", elapsed.as_secs_f64());
+    if stats.is_empty() {
+        line.push_str(" | waiting for others to join");
+    }
+    for s in stats {
+        let (rx_before, frames_before) =
+            previous.get(&s.id).copied().unwrap_or((s.bytes_received, s.video_in.frames_decoded));
+        let kbps = (s.bytes_received.saturating_sub(rx_before)) * 8 / 1000;
+        let fps = s.video_in.frames_decoded.saturating_sub(frames_before);
+        let path = s.local_candidate.as_deref().unwrap_or("-");
+        let state = match s.state {
+            PeerState::Connecting => "connecting",
+            PeerState::Connected => "connected",
+            PeerState::Reconnecting => "reconnecting",
+            PeerState::Closed => "closed",
+        };
+        line.push_str(&format!(
+            " | {}: {state} via {path}, rtt {:.1} ms, in {kbps} kb/s {fps} fps {}x{}, audio {} pkts",
+            s.name,
+            s.rtt_ms.unwrap_or(0.0),
+            s.video_in.width,
+            s.video_in.height,
+            s.audio_in.packets
+        ));
+    }
+    line
+}
+
+pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
+    let url = ServerUrl::parse(&args.server)?;
+    let mut signaling = SignalingConfig::new(url, args.room.clone(), args.name.clone());
+    if let Some(fp) = &args.trust_fingerprint {
+        signaling.trust = Trust::Pinned(fp.parse().context("--trust-fingerprint")?);
+    }
+    if let Some(dir) = &args.record {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut extra_ice_servers = Vec::new();
+    if !args.stun.is_empty() {
+        extra_ice_servers.push(IceServer { urls: args.stun.clone(), username: None, credential: None });
+    }
+    if !args.turn.is_empty() {
+        extra_ice_servers.push(IceServer {
+            urls: args.turn.clone(),
+            username: args.turn_user.clone(),
+            credential: args.turn_password.clone(),
+        });
+    }
+    let sinks = Arc::new(CliSinks {
+        record: args.record.clone(),
+        fps: args.fps,
+        videos: Default::default(),
+        audios: Default::default(),
+    });
+    let config = EngineConfig {
+        signaling,
+        network: NetworkConfig {
+            udp_addrs: vec![args.bind.clone()],
+            relay_only: args.relay_only,
+            max_bitrate_bps: args.max_bitrate.saturating_mul(1000),
+            ..Default::default()
+        },
+        extra_ice_servers,
+        video: video_source(&args)?,
+        audio: audio_source(&args)?,
+        sinks: sinks.clone(),
+        video_send: kaiwa_engine::media::video_send::VideoSendConfig {
+            max_bitrate_bps: args.max_bitrate.saturating_mul(1000),
+            ..Default::default()
+        },
+    };
+    let mut engine = Engine::start(config)?;
+    let started = Instant::now();
+    let deadline = args.duration.map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut previous: HashMap<String, (u64, u64)> = HashMap::new();
+    let mut failure: Option<String> = None;
+    // The last figures of everyone who was in the call, including those who left before the end.
+    let mut seen: HashMap<String, PeerStats> = HashMap::new();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let until_deadline = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = until_deadline => break,
+            _ = &mut ctrl_c => break,
+            event = engine.next_event() => match event {
+                Some(EngineEvent::Failed(why)) => {
+                    failure = Some(why);
+                    break;
+                }
+                Some(EngineEvent::Joined { room, max_peers, rejoined, .. }) => {
+                    eprintln!("{} room {room} (up to {max_peers} people)", if rejoined { "rejoined" } else { "joined" });
+                }
+                Some(EngineEvent::PeerJoined(p)) => eprintln!("{} is here", p.name),
+                Some(EngineEvent::PeerLeft(p)) => eprintln!("{} left", p.name),
+                Some(EngineEvent::Chat { message, .. }) => eprintln!("[chat] {}: {}", message.from, message.text),
+                Some(EngineEvent::SignalingLost { reason, retry_in }) => {
+                    eprintln!("signaling server lost ({reason}); calls go on; retrying in {:.1}s", retry_in.as_secs_f64())
+                }
+                Some(EngineEvent::PeerState { .. }) => {}
+                None => break,
+            },
+            _ = tick.tick() => {
+                let stats = engine.stats().await;
+                if !args.quiet {
+                    let line = status_line(started.elapsed(), &stats, &previous);
+                    let mut err = std::io::stderr().lock();
+                    let _ = write!(err, "\r{line}\x1b[K");
+                    let _ = err.flush();
+                }
+                previous = stats.iter().map(|s| (s.id.clone(), (s.bytes_received, s.video_in.frames_decoded))).collect();
+                for s in stats {
+                    seen.insert(s.id.clone(), s);
+                }
+            }
+        }
+    }
+    if !args.quiet {
+        eprintln!();
+    }
+    for s in engine.stats().await {
+        seen.insert(s.id.clone(), s);
+    }
+    let mut stats: Vec<PeerStats> = seen.into_values().collect();
+    stats.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    engine.leave().await;
+    sinks.finish()?;
+    if let Some(path) = &args.stats_json {
+        std::fs::write(path, serde_json::to_string_pretty(&stats)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(why) = failure {
+        bail!("{why}");
+    }
+    println!("call summary ({:.0} s):", started.elapsed().as_secs_f64());
+    for s in &stats {
+        println!(
+            "  {}: {} via {}/{}, rtt {:.1} ms, video in {} frames {}x{} ({} freezes), audio in {} packets, sent {} video / {} audio frames{}",
+            s.name,
+            if media_flowed_both_ways(s) { "media both ways" } else { "NO MEDIA BOTH WAYS" },
+            s.local_candidate.as_deref().unwrap_or("-"),
+            s.remote_candidate.as_deref().unwrap_or("-"),
+            s.rtt_ms.unwrap_or(0.0),
+            s.video_in.frames_decoded,
+            s.video_in.width,
+            s.video_in.height,
+            s.video_in.freezes,
+            s.audio_in.packets,
+            s.out.video_frames,
+            s.out.audio_frames,
+            s.setup_ms.map(|ms| format!(", connected in {ms} ms")).unwrap_or_default(),
+        );
+    }
+    if stats.is_empty() {
+        println!("  nobody else joined");
+    }
+    let ok = !stats.is_empty() && stats.iter().all(media_flowed_both_ways);
+    Ok(if ok { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(2) })
+}
