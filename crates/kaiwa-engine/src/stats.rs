@@ -15,7 +15,7 @@ use webrtc::peer_connection::PeerConnection;
 use crate::events::PeerState;
 use crate::media::audio_playout::AudioRecvStats;
 use crate::media::video_recv::VideoRecvStats;
-use crate::peer::SendStats;
+use crate::peer::{NegotiationCounters, SendStats};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct VideoInStats {
@@ -69,6 +69,7 @@ pub struct PeerStats {
     pub video_in: VideoInStats,
     pub audio_in: AudioInStats,
     pub out: OutStats,
+    pub negotiation: NegotiationCounters,
 }
 
 fn candidate_type(report: &rtc::statistics::report::RTCStatsReport, id: &str, local: bool) -> Option<String> {
@@ -90,6 +91,7 @@ pub async fn collect(
     sent: &SendStats,
     video: Option<&VideoRecvStats>,
     audio: Option<&AudioRecvStats>,
+    negotiation: NegotiationCounters,
 ) -> PeerStats {
     let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
     let mut stats = PeerStats {
@@ -112,6 +114,7 @@ pub async fn collect(
             keyframe_requests_received: sent.keyframe_requests_received.load(Relaxed),
             target_bitrate_bps: 0.0,
         },
+        negotiation,
     };
     if let Some(t) = report.transport() {
         stats.bytes_sent = t.bytes_sent;

@@ -6,5 +6,5 @@ pub mod rtcp_forward;
 mod session;
 mod tracks;
 
-pub use session::{PeerContext, PeerHandle, PeerInput, PeerSession};
+pub use session::{NegotiationCounters, PeerContext, PeerHandle, PeerInput, PeerSession};
 pub use tracks::SendStats;

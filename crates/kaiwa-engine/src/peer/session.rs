@@ -56,6 +56,14 @@ pub enum PeerInput {
     Close,
 }
 
+/// How negotiation went: tests use these to prove that glare really happened and was resolved.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct NegotiationCounters {
+    pub offers: u64,
+    pub rollbacks: u64,
+    pub ignored_offers: u64,
+}
+
 /// The engine's handle on a session.
 pub struct PeerHandle {
     pub info: PeerInfo,
@@ -70,6 +78,7 @@ pub struct PeerSession {
     /// Set once the first offer/answer exchange is done; before that, negotiation-needed is covered by it.
     negotiated: bool,
     ignore_offer: bool,
+    negotiation: NegotiationCounters,
     pending_candidates: Vec<RTCIceCandidateInit>,
     senders: Vec<(Arc<dyn RtpSender>, Arc<AtomicU8>)>,
     chat: Option<Arc<dyn DataChannel>>,
@@ -141,6 +150,7 @@ impl PeerSession {
             pc,
             negotiated: false,
             ignore_offer: false,
+            negotiation: NegotiationCounters::default(),
             pending_candidates: Vec::new(),
             senders,
             chat: None,
@@ -228,7 +238,10 @@ impl PeerSession {
         }
         .await;
         match result {
-            Ok(sdp) => self.signal(SignalData::Sdp { sdp: SessionDescription { kind: SdpType::Offer, sdp } }),
+            Ok(sdp) => {
+                self.negotiation.offers += 1;
+                self.signal(SignalData::Sdp { sdp: SessionDescription { kind: SdpType::Offer, sdp } });
+            }
             Err(e) => warn!(error = %e, "cannot make an offer"),
         }
     }
@@ -249,6 +262,7 @@ impl PeerSession {
         self.ignore_offer = !self.polite && collision;
         if self.ignore_offer {
             debug!("impolite: ignoring a colliding offer");
+            self.negotiation.ignored_offers += 1;
             return;
         }
         if !is_offer && self.pc.pending_local_description().await.is_none() {
@@ -258,6 +272,7 @@ impl PeerSession {
         let result = async {
             if collision {
                 debug!("polite: rolling back our offer for theirs");
+                self.negotiation.rollbacks += 1;
                 self.pc.set_local_description(RTCSessionDescription::rollback(None)?).await?;
             }
             self.pc.set_remote_description(rtc_desc).await?;
@@ -421,6 +436,7 @@ impl PeerSession {
             &self.send_stats,
             self.video_stats.as_deref(),
             self.audio_stats.as_deref(),
+            self.negotiation,
         )
         .await
     }

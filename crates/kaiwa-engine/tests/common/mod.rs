@@ -14,9 +14,6 @@ use kaiwa_media::video::{TestPattern, psnr};
 use kaiwa_protocol::PeerInfo;
 use tokio_util::sync::CancellationToken;
 
-pub const WIDTH: u32 = 640;
-pub const HEIGHT: u32 = 480;
-
 pub struct Server {
     pub addr: std::net::SocketAddr,
     pub stop: CancellationToken,
@@ -50,8 +47,8 @@ pub struct Received {
     pub audio: Vec<i16>,
 }
 
-#[derive(Default)]
 pub struct Recorder {
+    pub size: (u32, u32),
     pub by_peer: Mutex<Vec<(String, Arc<Mutex<Received>>)>>,
 }
 
@@ -70,7 +67,7 @@ impl Recorder {
 impl MediaSinks for Recorder {
     fn video(&self, peer: &PeerInfo) -> Option<VideoSink> {
         let received = self.peer(&peer.name);
-        let pattern = TestPattern::new(WIDTH, HEIGHT).unwrap();
+        let pattern = TestPattern::new(self.size.0, self.size.1).unwrap();
         Some(Box::new(move |decoded: &DecodedVideo| {
             let mut r = received.lock().unwrap();
             match pattern.read_stamp(&decoded.frame) {
@@ -103,13 +100,17 @@ pub struct Party {
 }
 
 pub fn party(server: &Server, room: &str, name: &str, tone_hz: f64) -> Party {
+    party_sized(server, room, name, tone_hz, (640, 480))
+}
+
+pub fn party_sized(server: &Server, room: &str, name: &str, tone_hz: f64, size: (u32, u32)) -> Party {
     let url = ServerUrl::parse(&format!("ws://{}/ws", server.addr)).unwrap();
-    let recorder = Arc::new(Recorder::default());
+    let recorder = Arc::new(Recorder { size, by_peer: Mutex::new(Vec::new()) });
     let config = EngineConfig {
         signaling: SignalingConfig::new(url, room, name),
         network: NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() },
         extra_ice_servers: Vec::new(),
-        video: Some(Box::new(TestPatternSource::new(WIDTH, HEIGHT, 30).unwrap())),
+        video: Some(Box::new(TestPatternSource::new(size.0, size.1, 30).unwrap())),
         audio: Some(Box::new(ToneSource::new(tone_hz))),
         sinks: recorder.clone(),
         video_send: Default::default(),
@@ -133,4 +134,21 @@ pub async fn wait_for(
             Err(_) => panic!("timed out waiting for {what}"),
         }
     }
+}
+
+/// Waits until `engine` reports `n` connected peers.
+pub async fn wait_connected(engine: &mut Engine, n: usize) {
+    let mut connected = std::collections::HashSet::new();
+    while connected.len() < n {
+        if let EngineEvent::PeerState { id, state: kaiwa_engine::PeerState::Connected } =
+            wait_for(engine, "peers connected", |e| matches!(e, EngineEvent::PeerState { .. })).await
+        {
+            connected.insert(id);
+        }
+    }
+}
+
+/// Frames decoded so far from `from`.
+pub fn decoded(p: &Party, from: &str) -> usize {
+    p.recorder.peer(from).lock().unwrap().counters.len()
 }

@@ -1,0 +1,87 @@
+//! Three-party mesh and glare (simultaneous renegotiation) through the real server.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{decoded, party_sized, start_server, wait_connected};
+use kaiwa_media::audio::analysis::dominant_frequency;
+
+const SIZE: (u32, u32) = (320, 240);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_party_mesh_everyone_sees_and_hears_everyone() {
+    let server = start_server(Default::default()).await;
+    let tones = [("Ann", 440.0), ("Bo", 550.0), ("Cy", 660.0)];
+    let mut parties = Vec::new();
+    for (name, hz) in tones {
+        parties.push(party_sized(&server, "mesh", name, hz, SIZE));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for p in parties.iter_mut() {
+        wait_connected(&mut p.engine, 2).await;
+    }
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    for p in &parties {
+        let stats = p.engine.stats().await;
+        assert_eq!(stats.len(), 2, "{} has {} peers", p.name, stats.len());
+    }
+    let names: Vec<String> = parties.iter().map(|p| p.name.clone()).collect();
+    for p in parties {
+        p.engine.leave().await;
+        for (other, hz) in tones.iter().filter(|(n, _)| *n != p.name) {
+            let r = p.recorder.peer(other);
+            let r = r.lock().unwrap();
+            assert!(
+                r.counters.len() > 100,
+                "{} decoded only {} frames from {other}",
+                p.name,
+                r.counters.len()
+            );
+            assert!(r.counters.windows(2).all(|w| w[0] < w[1]));
+            let audio = &r.audio[r.audio.len().min(48_000)..];
+            let got = dominant_frequency(audio, 48_000).unwrap_or(0.0);
+            assert!((got - hz).abs() < hz * 0.01, "{} hears {other} at {got:.1} Hz, not {hz}", p.name);
+        }
+    }
+    assert_eq!(names.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn glare_is_resolved_and_media_keeps_flowing() {
+    let server = start_server(Default::default()).await;
+    let mut a = party_sized(&server, "glare", "Ann", 440.0, SIZE);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut b = party_sized(&server, "glare", "Bo", 660.0, SIZE);
+    wait_connected(&mut a.engine, 1).await;
+    wait_connected(&mut b.engine, 1).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Both sides renegotiate at the same moment, several times.
+    for _ in 0..5 {
+        tokio::join!(a.engine.renegotiate(), b.engine.renegotiate());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let before = (decoded(&a, "Bo"), decoded(&b, "Ann"));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = (decoded(&a, "Bo"), decoded(&b, "Ann"));
+    let (sa, sb) = (a.engine.stats().await, b.engine.stats().await);
+    let glare = sa[0].negotiation.rollbacks + sb[0].negotiation.rollbacks;
+    let ignored = sa[0].negotiation.ignored_offers + sb[0].negotiation.ignored_offers;
+    println!(
+        "rollbacks {glare}, ignored offers {ignored}, offers {} + {}",
+        sa[0].negotiation.offers, sb[0].negotiation.offers
+    );
+    assert!(
+        glare >= 1 && ignored >= 1,
+        "no glare happened: {:?} / {:?}",
+        sa[0].negotiation,
+        sb[0].negotiation
+    );
+    // Still connected, and about 3 s of 30 fps video arrived each way after the storm.
+    assert_eq!(format!("{:?}", sa[0].state), "Connected");
+    assert_eq!(format!("{:?}", sb[0].state), "Connected");
+    assert!(after.0 - before.0 >= 60, "Ann got {} frames in 3 s after glare", after.0 - before.0);
+    assert!(after.1 - before.1 >= 60, "Bo got {} frames in 3 s after glare", after.1 - before.1);
+    a.engine.leave().await;
+    b.engine.leave().await;
+}
