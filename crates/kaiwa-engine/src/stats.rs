@@ -83,16 +83,22 @@ fn candidate_type(report: &rtc::statistics::report::RTCStatsReport, id: &str, lo
     }
 }
 
+/// The figures our own pipelines keep for one peer (webrtc-rs knows nothing of them).
+pub struct OwnFigures<'a> {
+    pub sent: &'a SendStats,
+    pub video: Option<&'a VideoRecvStats>,
+    pub audio: Option<&'a AudioRecvStats>,
+    pub negotiation: NegotiationCounters,
+}
+
 pub async fn collect(
     pc: &Arc<dyn PeerConnection>,
     remote: &PeerInfo,
     state: PeerState,
     setup: Option<Duration>,
-    sent: &SendStats,
-    video: Option<&VideoRecvStats>,
-    audio: Option<&AudioRecvStats>,
-    negotiation: NegotiationCounters,
+    own: OwnFigures<'_>,
 ) -> PeerStats {
+    let OwnFigures { sent, video, audio, negotiation } = own;
     let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
     let mut stats = PeerStats {
         id: remote.id.clone(),

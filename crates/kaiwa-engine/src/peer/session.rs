@@ -433,10 +433,12 @@ impl PeerSession {
             &self.remote,
             self.state,
             self.connected_at.map(|t| t - self.created_at),
-            &self.send_stats,
-            self.video_stats.as_deref(),
-            self.audio_stats.as_deref(),
-            self.negotiation,
+            crate::stats::OwnFigures {
+                sent: &self.send_stats,
+                video: self.video_stats.as_deref(),
+                audio: self.audio_stats.as_deref(),
+                negotiation: self.negotiation,
+            },
         )
         .await
     }
