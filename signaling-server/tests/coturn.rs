@@ -3,62 +3,14 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::TestServer;
 use kaiwa_protocol::ServerMessage;
 use kaiwa_signaling::{Config, TurnAuth};
 
 const SECRET: &str = "kaiwa-coturn-test-secret";
-
-struct Coturn {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Coturn {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start_coturn(dir: &Path) -> Coturn {
-    let port = free_udp_port();
-    // A relay port range unlikely to collide with other tests: derived from the listening port.
-    let min = 40000 + (port % 200) * 100;
-    let log = dir.join("turn.log");
-    let child = Command::new("turnserver")
-        .args(["-n", "--no-tls", "--no-dtls", "--no-cli", "--use-auth-secret", "--allow-loopback-peers"])
-        .arg(format!("--static-auth-secret={SECRET}"))
-        .arg("--listening-ip=127.0.0.1")
-        .arg("--relay-ip=127.0.0.1")
-        .arg(format!("--listening-port={port}"))
-        .arg(format!("--min-port={min}"))
-        .arg(format!("--max-port={}", min + 99))
-        .arg("--realm=kaiwa.test")
-        .arg(format!("--log-file={}", log.display()))
-        .arg("--simple-log")
-        .arg(format!("--pidfile={}", dir.join("turn.pid").display()))
-        .arg(format!("--userdb={}", dir.join("turndb").display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("coturn's turnserver must be installed (the README's test command installs it)");
-    let coturn = Coturn { child, port };
-    let started = Instant::now();
-    while !std::fs::read_to_string(&log).unwrap_or_default().contains("Total General servers") {
-        assert!(started.elapsed() < Duration::from_secs(15), "coturn did not start: {log:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    coturn
-}
 
 /// Allocates a relay with these credentials and sends data through it; true when coturn accepted.
 fn uclient(port: u16, user: &str, password: &str) -> (bool, String) {
@@ -74,9 +26,9 @@ fn uclient(port: u16, user: &str, password: &str) -> (bool, String) {
 #[tokio::test]
 async fn coturn_accepts_minted_credentials_and_refuses_tampered_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let coturn = start_coturn(dir.path());
+    let coturn = kaiwa_testkit::Coturn::start(dir.path(), SECRET);
     let port = coturn.port;
-    let turn_url = format!("turn:127.0.0.1:{}?transport=udp", coturn.port);
+    let turn_url = coturn.url();
     let config = Config {
         turn: vec![turn_url.clone()],
         turn_auth: Some(TurnAuth::Secret { secret: SECRET.into(), ttl: Duration::from_secs(600) }),

@@ -33,14 +33,17 @@ pub fn local_track(
     kind: RtpCodecKind,
     ssrc: u32,
 ) -> Result<Arc<TrackLocalStaticSample>, webrtc::error::Error> {
-    let (id, codec) = match kind {
+    let (label, codec) = match kind {
         RtpCodecKind::Video => ("camera", h264_codec()),
         _ => ("microphone", opus_codec()),
     };
+    // Track ids must be unique across both ends of the connection: webrtc-rs delivers inbound RTCP to the
+    // track with the matching id, and a remote track named like ours would swallow our PLIs.
+    let id = format!("kaiwa-{label}-{ssrc:08x}");
     let track = MediaStreamTrack::new(
-        "kaiwa".to_owned(),
-        id.to_owned(),
-        id.to_owned(),
+        format!("kaiwa-{ssrc:08x}"),
+        id.clone(),
+        label.to_owned(),
         kind,
         vec![RTCRtpEncodingParameters {
             rtp_coding_parameters: RTCRtpCodingParameters { ssrc: Some(ssrc), ..Default::default() },

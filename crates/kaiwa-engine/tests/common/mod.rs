@@ -12,25 +12,11 @@ use kaiwa_engine::sinks::{AudioSink, DecodedVideo, MediaSinks, VideoSink};
 use kaiwa_engine::{Engine, EngineConfig, EngineEvent};
 use kaiwa_media::video::{TestPattern, psnr};
 use kaiwa_protocol::PeerInfo;
-use tokio_util::sync::CancellationToken;
 
-pub struct Server {
-    pub addr: std::net::SocketAddr,
-    pub stop: CancellationToken,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
+pub use kaiwa_testkit::SignalingServer as Server;
 
 pub async fn start_server(config: kaiwa_signaling::Config) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let stop = CancellationToken::new();
-    tokio::spawn(kaiwa_signaling::serve(listener, config, None, stop.clone()));
-    Server { addr, stop }
+    Server::start(config).await
 }
 
 /// What one engine received from one remote participant.
@@ -104,11 +90,23 @@ pub fn party(server: &Server, room: &str, name: &str, tone_hz: f64) -> Party {
 }
 
 pub fn party_sized(server: &Server, room: &str, name: &str, tone_hz: f64, size: (u32, u32)) -> Party {
-    let url = ServerUrl::parse(&format!("ws://{}/ws", server.addr)).unwrap();
+    let network = NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() };
+    party_with(server, room, name, tone_hz, size, network)
+}
+
+pub fn party_with(
+    server: &Server,
+    room: &str,
+    name: &str,
+    tone_hz: f64,
+    size: (u32, u32),
+    network: NetworkConfig,
+) -> Party {
+    let url = ServerUrl::parse(&server.ws_url()).unwrap();
     let recorder = Arc::new(Recorder { size, by_peer: Mutex::new(Vec::new()) });
     let config = EngineConfig {
         signaling: SignalingConfig::new(url, room, name),
-        network: NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() },
+        network,
         extra_ice_servers: Vec::new(),
         video: Some(Box::new(TestPatternSource::new(size.0, size.1, 30).unwrap())),
         audio: Some(Box::new(ToneSource::new(tone_hz))),
