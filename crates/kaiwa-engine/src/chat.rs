@@ -38,6 +38,37 @@ impl ChatMessage {
     }
 }
 
+/// Anything that arrives on the `chat` channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelMessage {
+    Chat(ChatMessage),
+    /// `{"type":"id","id":ID}`: the sender's current signaling id. After a signaling server restart
+    /// everyone rejoins with new ids; announcing them over the peer-to-peer channel lets each side keep
+    /// its existing connection instead of building a second one.
+    Id(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdAnnouncement {
+    #[serde(rename = "type")]
+    kind: String,
+    id: String,
+}
+
+impl ChannelMessage {
+    pub fn parse(text: &str) -> Option<ChannelMessage> {
+        if let Some(chat) = ChatMessage::parse(text) {
+            return Some(ChannelMessage::Chat(chat));
+        }
+        let id: IdAnnouncement = serde_json::from_str(text).ok()?;
+        (id.kind == "id" && !id.id.is_empty() && id.id.len() <= 64).then_some(ChannelMessage::Id(id.id))
+    }
+
+    pub fn id_announcement(id: &str) -> String {
+        serde_json::to_string(&IdAnnouncement { kind: "id".into(), id: id.to_owned() }).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +80,9 @@ mod tests {
         assert_eq!(ChatMessage::parse(&m.to_json()), Some(m));
         assert_eq!(ChatMessage::parse(r#"{"type":"other"}"#), None);
         assert_eq!(ChatMessage::parse("not json"), None);
+        let id = ChannelMessage::id_announcement("abc");
+        assert_eq!(id, r#"{"type":"id","id":"abc"}"#);
+        assert_eq!(ChannelMessage::parse(&id), Some(ChannelMessage::Id("abc".into())));
+        assert!(matches!(ChannelMessage::parse(&m.to_json()), Some(ChannelMessage::Chat(_))));
     }
 }

@@ -22,6 +22,9 @@ use crate::signaling::{SignalingClient, SignalingConfig, SignalingEvent};
 use crate::sinks::MediaSinks;
 use crate::stats::PeerStats;
 
+/// How long a rejoined engine waits for id announcements before connecting to a "new" participant.
+const REKEY_GRACE: Duration = Duration::from_millis(1500);
+
 /// Everything a call needs.
 pub struct EngineConfig {
     pub signaling: SignalingConfig,
@@ -75,6 +78,8 @@ impl Engine {
         let video_control = video.as_ref().map(|(_, s)| s.control.clone());
         let audio_control = audio.as_ref().map(|(_, s)| s.control.clone());
         let (sig_tx, sig_rx) = mpsc::channel(256);
+        let (my_id_tx, my_id) = tokio::sync::watch::channel(PeerId::new());
+        let (rekeys, rekeys_rx) = mpsc::unbounded_channel();
         let (signaling, _) = SignalingClient::spawn(config.signaling, sig_tx);
         let ctx = Arc::new(PeerContext {
             my_name: name,
@@ -85,17 +90,22 @@ impl Engine {
             playout: playout.input.clone(),
             sinks: config.sinks,
             events: events_tx.clone(),
+            my_id,
+            rekeys,
         });
         let actor = Actor {
             ctx,
             extra_ice_servers: config.extra_ice_servers,
             my_id: None,
+            my_id_tx,
+            generation: 0,
+            pending: Vec::new(),
             ice_servers: Vec::new(),
             peers: HashMap::new(),
             events: events_tx,
             _media: (video.map(|(_, s)| s), audio.map(|(_, s)| s), playout),
         };
-        tokio::spawn(actor.run(sig_rx, commands_rx));
+        tokio::spawn(actor.run(sig_rx, commands_rx, rekeys_rx));
         Ok(Engine { commands, events, video: video_control, audio: audio_control })
     }
 
@@ -152,6 +162,12 @@ struct Actor {
     ctx: Arc<PeerContext>,
     extra_ice_servers: Vec<IceServer>,
     my_id: Option<PeerId>,
+    my_id_tx: tokio::sync::watch::Sender<PeerId>,
+    /// Incremented at every (re)join; sessions from an earlier generation may be re-keyed to new ids.
+    generation: u64,
+    /// Participants to connect to a little later: after a rejoin, they may turn out (by their id
+    /// announcement over an existing data channel) to be someone we are still connected to.
+    pending: Vec<(PeerInfo, bool, tokio::time::Instant)>,
     ice_servers: Vec<IceServer>,
     peers: HashMap<PeerId, PeerHandle>,
     events: mpsc::Sender<EngineEvent>,
@@ -164,8 +180,10 @@ impl Actor {
         mut self,
         mut signaling: mpsc::Receiver<SignalingEvent>,
         mut commands: mpsc::Receiver<Command>,
+        mut rekeys: mpsc::UnboundedReceiver<(PeerId, PeerId)>,
     ) {
         let mut bitrate_tick = tokio::time::interval(Duration::from_secs(1));
+        let mut pending_tick = tokio::time::interval(Duration::from_millis(100));
         loop {
             tokio::select! {
                 event = signaling.recv() => match event {
@@ -183,6 +201,8 @@ impl Actor {
                     None => break,
                 },
                 _ = bitrate_tick.tick() => self.follow_congestion_control().await,
+                Some((old, new)) = rekeys.recv() => self.rekey(old, new).await,
+                _ = pending_tick.tick(), if !self.pending.is_empty() => self.start_due_peers().await,
             }
         }
         self.close_all().await;
@@ -198,30 +218,47 @@ impl Actor {
             SignalingEvent::Joined { id, room, peers, ice_servers, max_peers, rejoined } => {
                 info!(%room, %id, others = peers.len(), rejoined, "in the room");
                 self.my_id = Some(id.clone());
+                self.my_id_tx.send_replace(id.clone());
+                self.generation += 1;
+                self.pending.clear();
                 self.ice_servers = ice_servers;
                 self.ice_servers.extend(self.extra_ice_servers.iter().cloned());
                 self.emit(EngineEvent::Joined { id, room, max_peers, rejoined }).await;
-                // The newcomer offers to everyone already there.
+                if rejoined {
+                    // Tell everyone we are still connected to who we are now.
+                    for handle in self.peers.values() {
+                        let _ = handle.inputs.send(PeerInput::AnnounceId);
+                    }
+                }
+                // The newcomer offers to everyone already there, except those we are still connected to
+                // (they announced their new id over our connection before we got back).
                 for peer in peers {
-                    self.add_peer(peer, true).await;
+                    match self.peers.get_mut(&peer.id) {
+                        Some(handle) => handle.generation = self.generation,
+                        None => self.add_peer_soon(peer, true).await,
+                    }
                 }
             }
             SignalingEvent::PeerJoined(peer) => {
-                self.add_peer(peer, false).await;
+                self.add_peer_soon(peer, false).await;
             }
             SignalingEvent::PeerLeft(id) => {
+                self.pending.retain(|(p, _, _)| p.id != id);
                 if let Some(handle) = self.peers.remove(&id) {
                     let _ = handle.inputs.send(PeerInput::Close);
                     info!(peer = %handle.info.name, "left");
                     self.emit(EngineEvent::PeerLeft(handle.info)).await;
                 }
             }
-            SignalingEvent::Signal { from, data } => match self.peers.get(&from) {
-                Some(handle) => {
-                    let _ = handle.inputs.send(PeerInput::Remote(data));
+            SignalingEvent::Signal { from, data } => {
+                // A participant we meant to connect to a moment later is already talking to us.
+                if let Some(pos) = self.pending.iter().position(|(p, _, _)| p.id == from) {
+                    let (peer, _, _) = self.pending.swap_remove(pos);
+                    self.add_peer(peer, false).await;
                 }
-                None => debug!(%from, "signal from an unknown participant"),
-            },
+                self.deliver_signal(from, data);
+            }
+
             SignalingEvent::ServerError { code, message } => {
                 warn!(%code, %message, "the server refused a message")
             }
@@ -236,6 +273,53 @@ impl Actor {
         true
     }
 
+    /// Connects to `peer` now, or — while sessions from before a rejoin have not all announced their new
+    /// ids — in a moment, so as not to build a second connection to someone we are still talking to.
+    async fn add_peer_soon(&mut self, peer: PeerInfo, initiator: bool) {
+        let stale = self.peers.values().any(|h| h.generation < self.generation);
+        if stale {
+            let due = tokio::time::Instant::now() + REKEY_GRACE;
+            self.pending.push((peer, initiator, due));
+        } else {
+            self.add_peer(peer, initiator).await;
+        }
+    }
+
+    async fn start_due_peers(&mut self) {
+        let now = tokio::time::Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.pending).into_iter().partition(|(_, _, t)| *t <= now);
+        self.pending = later;
+        for (peer, initiator, _) in due {
+            if !self.peers.contains_key(&peer.id) {
+                self.add_peer(peer, initiator).await;
+            }
+        }
+    }
+
+    /// A peer we are connected to announced its new signaling id (both of us rejoined after a server
+    /// restart): keep the connection, file it under the new id.
+    async fn rekey(&mut self, old: PeerId, new: PeerId) {
+        let Some(mut handle) = self.peers.remove(&old) else { return };
+        if let Some(duplicate) = self.peers.remove(&new) {
+            // A session made for the "newcomer" before we knew it was an old friend.
+            let _ = duplicate.inputs.send(PeerInput::Close);
+        }
+        self.pending.retain(|(p, _, _)| p.id != new);
+        handle.info.id = new.clone();
+        handle.generation = self.generation;
+        self.peers.insert(new, handle);
+    }
+
+    fn deliver_signal(&self, from: PeerId, data: kaiwa_protocol::SignalData) {
+        match self.peers.get(&from) {
+            Some(handle) => {
+                let _ = handle.inputs.send(PeerInput::Remote(data));
+            }
+            None => debug!(%from, "signal from an unknown participant"),
+        }
+    }
+
     async fn add_peer(&mut self, peer: PeerInfo, initiator: bool) {
         let Some(my_id) = self.my_id.clone() else { return };
         if self.peers.contains_key(&peer.id) {
@@ -244,7 +328,8 @@ impl Actor {
         match PeerSession::start(self.ctx.clone(), my_id, peer.clone(), self.ice_servers.clone(), initiator)
             .await
         {
-            Ok(handle) => {
+            Ok(mut handle) => {
+                handle.generation = self.generation;
                 self.peers.insert(peer.id.clone(), handle);
                 self.emit(EngineEvent::PeerJoined(peer)).await;
             }

@@ -25,7 +25,7 @@ use webrtc::rtp_transceiver::RtpSender;
 use super::factory::{NetworkConfig, build_peer_connection};
 use super::handler::{Forwarder, PcEvent};
 use super::tracks::{self, NO_PT, SendStats};
-use crate::chat::{CHANNEL_LABEL, ChatMessage};
+use crate::chat::{CHANNEL_LABEL, ChannelMessage, ChatMessage};
 use crate::events::{EngineEvent, PeerState};
 use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
 use crate::media::video_recv::VideoRecvStats;
@@ -44,6 +44,10 @@ pub struct PeerContext {
     pub playout: std::sync::mpsc::SyncSender<PlayoutInput>,
     pub sinks: Arc<dyn MediaSinks>,
     pub events: mpsc::Sender<EngineEvent>,
+    /// Our current signaling id (it changes when we rejoin after losing the server).
+    pub my_id: tokio::sync::watch::Receiver<PeerId>,
+    /// (old id, new id) when a peer announces a new signaling id over the data channel.
+    pub rekeys: mpsc::UnboundedSender<(PeerId, PeerId)>,
 }
 
 pub enum PeerInput {
@@ -51,6 +55,12 @@ pub enum PeerInput {
     Pc(PcEvent),
     ChatOpen(Arc<dyn DataChannel>),
     SendChat(ChatMessage),
+    /// Tell the peer our (new) signaling id.
+    AnnounceId,
+    /// The peer says its signaling id is now this.
+    RemoteId(PeerId),
+    /// A chat line from the peer.
+    RemoteChat(ChatMessage),
     Renegotiate,
     Stats(oneshot::Sender<PeerStats>),
     Close,
@@ -68,6 +78,10 @@ pub struct NegotiationCounters {
 pub struct PeerHandle {
     pub info: PeerInfo,
     pub inputs: mpsc::UnboundedSender<PeerInput>,
+    /// Whether an offer/answer exchange has completed (a session still waiting for an offer has not).
+    pub negotiated: Arc<std::sync::atomic::AtomicBool>,
+    /// The engine's signaling generation when this session was made or last re-keyed.
+    pub generation: u64,
 }
 
 pub struct PeerSession {
@@ -77,6 +91,7 @@ pub struct PeerSession {
     polite: bool,
     /// Set once the first offer/answer exchange is done; before that, negotiation-needed is covered by it.
     negotiated: bool,
+    negotiated_flag: Arc<std::sync::atomic::AtomicBool>,
     ignore_offer: bool,
     negotiation: NegotiationCounters,
     pending_candidates: Vec<RTCIceCandidateInit>,
@@ -149,6 +164,7 @@ impl PeerSession {
             remote: remote.clone(),
             pc,
             negotiated: false,
+            negotiated_flag: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             ignore_offer: false,
             negotiation: NegotiationCounters::default(),
             pending_candidates: Vec::new(),
@@ -171,9 +187,10 @@ impl PeerSession {
             session.watch_chat(channel);
             session.make_offer().await;
         }
-        let span = tracing::info_span!("peer", id = %remote.id, name = %remote.name);
+        let negotiated = session.negotiated_flag.clone();
+        let span = tracing::info_span!("peer", name = %remote.name);
         tokio::spawn(tracing::Instrument::instrument(session.run(rx), span));
-        Ok(PeerHandle { info: remote, inputs: tx })
+        Ok(PeerHandle { info: remote, inputs: tx, negotiated, generation: 0 })
     }
 
     async fn run(mut self, mut inputs: mpsc::UnboundedReceiver<PeerInput>) {
@@ -186,6 +203,8 @@ impl PeerSession {
                 PeerInput::Remote(SignalData::Candidate { candidate: None }) => {}
                 PeerInput::Pc(event) => self.on_pc_event(event).await,
                 PeerInput::ChatOpen(channel) => {
+                    let id = self.ctx.my_id.borrow().clone();
+                    let _ = channel.send_text(&ChannelMessage::id_announcement(&id)).await;
                     for msg in std::mem::take(&mut self.chat_backlog) {
                         let _ = channel.send_text(&msg.to_json()).await;
                     }
@@ -199,6 +218,26 @@ impl PeerSession {
                     }
                     None => self.chat_backlog.push(msg),
                 },
+                PeerInput::AnnounceId => {
+                    if let Some(channel) = &self.chat {
+                        let id = self.ctx.my_id.borrow().clone();
+                        let _ = channel.send_text(&ChannelMessage::id_announcement(&id)).await;
+                    }
+                }
+                PeerInput::RemoteId(id) => {
+                    if id != self.remote.id {
+                        let old = std::mem::replace(&mut self.remote.id, id.clone());
+                        info!(%old, new = %id, "peer has a new signaling id");
+                        let _ = self.ctx.rekeys.send((old, id));
+                    }
+                }
+                PeerInput::RemoteChat(message) => {
+                    let _ = self
+                        .ctx
+                        .events
+                        .send(EngineEvent::Chat { from: self.remote.id.clone(), message })
+                        .await;
+                }
                 PeerInput::Renegotiate => self.make_offer().await,
                 PeerInput::Stats(reply) => {
                     let _ = reply.send(self.stats().await);
@@ -295,6 +334,7 @@ impl PeerSession {
             return;
         }
         self.negotiated = true;
+        self.negotiated_flag.store(true, Relaxed);
         for (sender, pt) in &self.senders {
             pt.store(tracks::negotiated_payload_type(sender).await.unwrap_or(NO_PT), Relaxed);
         }
@@ -404,9 +444,7 @@ impl PeerSession {
     }
 
     fn watch_chat(&mut self, channel: Arc<dyn DataChannel>) {
-        let events = self.ctx.events.clone();
         let inputs = self.inputs_tx.clone();
-        let from = self.remote.id.clone();
         tokio::spawn(async move {
             while let Some(event) = channel.poll().await {
                 match event {
@@ -415,9 +453,14 @@ impl PeerSession {
                     }
                     DataChannelEvent::OnMessage(msg) if msg.is_string => {
                         let Ok(text) = std::str::from_utf8(&msg.data) else { continue };
-                        if let Some(chat) = ChatMessage::parse(text) {
-                            let _ =
-                                events.send(EngineEvent::Chat { from: from.clone(), message: chat }).await;
+                        match ChannelMessage::parse(text) {
+                            Some(ChannelMessage::Chat(chat)) => {
+                                let _ = inputs.send(PeerInput::RemoteChat(chat));
+                            }
+                            Some(ChannelMessage::Id(id)) => {
+                                let _ = inputs.send(PeerInput::RemoteId(id));
+                            }
+                            None => debug!("unreadable data channel message"),
                         }
                     }
                     DataChannelEvent::OnClose => break,

@@ -1,0 +1,67 @@
+//! The signaling server restarts mid-call: media keeps flowing peer to peer, both clients reconnect with
+//! backoff and rejoin (keeping their connection, re-keyed to their new ids), and a later joiner still
+//! connects to both.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Server, decoded, party_sized, wait_connected, wait_for};
+use kaiwa_engine::{EngineEvent, PeerState};
+
+const SIZE: (u32, u32) = (320, 240);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_survives_a_signaling_server_restart() {
+    let server = Server::start(Default::default()).await;
+    let addr = server.addr.to_string();
+    let mut a = party_sized(&server, "restart", "Ann", 440.0, SIZE);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut b = party_sized(&server, "restart", "Bo", 660.0, SIZE);
+    wait_connected(&mut a.engine, 1).await;
+    wait_connected(&mut b.engine, 1).await;
+
+    server.shutdown().await;
+    for p in [&mut a, &mut b] {
+        wait_for(&mut p.engine, "signaling lost", |e| matches!(e, EngineEvent::SignalingLost { .. })).await;
+    }
+    // No server: the call goes on peer to peer.
+    let before = (decoded(&a, "Bo"), decoded(&b, "Ann"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let during = (decoded(&a, "Bo"), decoded(&b, "Ann"));
+    assert!(
+        during.0 >= before.0 + 40 && during.1 >= before.1 + 40,
+        "media stalled without the server: {before:?} -> {during:?}"
+    );
+
+    let server = Server::start_on(&addr, Default::default()).await;
+    for p in [&mut a, &mut b] {
+        wait_for(&mut p.engine, "rejoined", |e| matches!(e, EngineEvent::Joined { rejoined: true, .. }))
+            .await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for p in [&a, &b] {
+        let stats = p.engine.stats().await;
+        assert_eq!(stats.len(), 1, "{} has {} connections after the restart: {stats:?}", p.name, stats.len());
+        assert_eq!(stats[0].state, PeerState::Connected);
+    }
+    let after = (decoded(&a, "Bo"), decoded(&b, "Ann"));
+    assert!(
+        after.0 >= during.0 + 60 && after.1 >= during.1 + 60,
+        "media stalled after the restart: {during:?} -> {after:?}"
+    );
+
+    // A later joiner reaches both.
+    let mut c = party_sized(&server, "restart", "Cy", 550.0, SIZE);
+    wait_connected(&mut c.engine, 2).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for p in [&a, &b] {
+        let stats = p.engine.stats().await;
+        assert_eq!(stats.len(), 2, "{}: {stats:?}", p.name);
+        assert!(stats.iter().all(|s| s.state == PeerState::Connected), "{}: {stats:?}", p.name);
+    }
+    assert!(decoded(&c, "Ann") > 20 && decoded(&c, "Bo") > 20);
+    for p in [a, b, c] {
+        p.engine.leave().await;
+    }
+}
