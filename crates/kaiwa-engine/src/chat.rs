@@ -77,7 +77,7 @@ mod tests {
     fn wire_shape() {
         let m = ChatMessage { from: "Ann".into(), text: "hi <b>".into(), ts: 5 };
         assert_eq!(m.to_json(), r#"{"type":"chat","from":"Ann","text":"hi <b>","ts":5}"#);
-        assert_eq!(ChatMessage::parse(&m.to_json()), Some(m));
+        assert_eq!(ChatMessage::parse(&m.to_json()), Some(m.clone()));
         assert_eq!(ChatMessage::parse(r#"{"type":"other"}"#), None);
         assert_eq!(ChatMessage::parse("not json"), None);
         let id = ChannelMessage::id_announcement("abc");
