@@ -10,6 +10,7 @@ pub mod chat;
 mod engine;
 pub mod events;
 pub mod media;
+pub mod net;
 pub mod peer;
 pub mod signaling;
 pub mod sinks;

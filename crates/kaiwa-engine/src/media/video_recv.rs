@@ -43,6 +43,10 @@ pub struct VideoRecvStats {
     pub decode_errors: AtomicU64,
     pub keyframe_requests: AtomicU64,
     pub freezes: AtomicU64,
+    /// Times the picture stopped for loss or a decode error and came back with a keyframe.
+    pub recoveries: AtomicU64,
+    /// Longest such interruption, from the loss being noticed to the next decoded frame.
+    pub max_recovery_ms: AtomicU64,
     pub width: AtomicU64,
     pub height: AtomicU64,
 }
@@ -78,6 +82,8 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
     };
     let mut last_pli: Option<Instant> = None;
     let mut last_frame: Option<Instant> = None;
+    // Since when the picture has been broken (loss or decode error), until a frame decodes again.
+    let mut broken_since: Option<Instant> = None;
     let mut avg_interval = Duration::from_millis(33);
     let mut request_keyframe = |stats: &VideoRecvStats| {
         let now = Instant::now();
@@ -98,11 +104,16 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
             match event {
                 DepacketizerEvent::Loss { .. } => {
                     decoder.mark_loss();
+                    broken_since.get_or_insert_with(Instant::now);
                     request_keyframe(&stats);
                 }
                 DepacketizerEvent::Frame(au) => match decoder.decode(&au.annex_b) {
                     Ok(Some(frame)) => {
                         let now = Instant::now();
+                        if let Some(since) = broken_since.take() {
+                            stats.recoveries.fetch_add(1, Relaxed);
+                            stats.max_recovery_ms.fetch_max((now - since).as_millis() as u64, Relaxed);
+                        }
                         if let Some(prev) = last_frame {
                             let gap = now - prev;
                             // WebRTC's freeze definition: a gap over max(3 × average, average + 150 ms).
@@ -119,6 +130,7 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
                     }
                     Ok(None) => {}
                     Err(e) => {
+                        broken_since.get_or_insert_with(Instant::now);
                         stats.decode_errors.fetch_add(1, Relaxed);
                         debug!(error = %e, "decode failed");
                         request_keyframe(&stats);

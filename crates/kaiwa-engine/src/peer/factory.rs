@@ -13,7 +13,7 @@ use webrtc::peer_connection::{
     configure_congestion_control, register_default_interceptors,
 };
 
-use super::rtcp_forward::{KeyframeRequestForwarder, SLOT};
+use super::rtcp_forward::{KeyframeRequestForwarder, SLOT, Unpaced};
 
 pub const H264_PAYLOAD_TYPE: u8 = 102;
 pub const OPUS_PAYLOAD_TYPE: u8 = 111;
@@ -51,9 +51,13 @@ pub struct NetworkConfig {
     pub relay_only: bool,
     /// Congestion control (GCC over transport-wide CC feedback) driving the encoder's bitrate.
     pub congestion_control: bool,
-    /// Starting and highest video bitrate for congestion control.
+    /// Starting, lowest and highest bitrate for congestion control. The floor keeps a call usable when
+    /// random (non-congestion) loss makes the estimate collapse; at 300 kbit/s 640x480 video still runs.
     pub initial_bitrate_bps: u32,
+    pub min_bitrate_bps: u32,
     pub max_bitrate_bps: u32,
+    /// A runtime of our own for webrtc-rs's sockets (e.g. [`crate::net::ImpairedRuntime`] to inject loss).
+    pub runtime: Option<Arc<dyn webrtc::runtime::Runtime>>,
 }
 
 impl Default for NetworkConfig {
@@ -63,7 +67,9 @@ impl Default for NetworkConfig {
             relay_only: false,
             congestion_control: true,
             initial_bitrate_bps: 1_000_000,
+            min_bitrate_bps: 300_000,
             max_bitrate_bps: 2_500_000,
+            runtime: None,
         }
     }
 }
@@ -95,9 +101,13 @@ pub async fn build_peer_connection(
     )?;
     let mut registry = register_default_interceptors(Registry::new(), &mut media)?;
     if network.congestion_control {
-        let gcc =
-            Gcc::new(f64::from(network.initial_bitrate_bps), 100_000.0, f64::from(network.max_bitrate_bps));
-        registry = configure_congestion_control(registry, gcc, CongestionFeedback::Twcc, &mut media)?;
+        let gcc = Gcc::new(
+            f64::from(network.initial_bitrate_bps),
+            f64::from(network.min_bitrate_bps),
+            f64::from(network.max_bitrate_bps),
+        );
+        registry = configure_congestion_control(registry, gcc, CongestionFeedback::Twcc, &mut media)?
+            .with(Slot::Pacer, Unpaced::default());
     }
     registry = registry.with(Slot::from(SLOT), KeyframeRequestForwarder::default());
 
@@ -117,7 +127,11 @@ pub async fn build_peer_connection(
     if network.relay_only {
         config = config.with_ice_transport_policy(RTCIceTransportPolicy::Relay);
     }
-    let pc = PeerConnectionBuilder::new()
+    let mut builder = PeerConnectionBuilder::new();
+    if let Some(runtime) = &network.runtime {
+        builder = builder.with_runtime(runtime.clone());
+    }
+    let pc = builder
         .with_configuration(config.build())
         .with_media_engine(media)
         .with_interceptor_registry(registry)

@@ -64,3 +64,46 @@ impl Interceptor for KeyframeRequestForwarder {
     fn bind_remote_stream(&mut self, _: &StreamInfo) {}
     fn unbind_remote_stream(&mut self, _: &StreamInfo) {}
 }
+
+/// Passes every packet straight through. Registered in the pacer's slot to take it out: webrtc-rs's pacer
+/// holds all media (audio included) to the congestion estimate, and when random loss drives that estimate
+/// down, keyframes queue behind it for seconds, the receiver asks for more keyframes, and the call never
+/// recovers. Our encoder follows the estimate instead (see `Engine`), as browsers' encoders do.
+#[derive(Default)]
+pub struct Unpaced {
+    inbound: VecDeque<TaggedPacket>,
+    outbound: VecDeque<TaggedPacket>,
+}
+
+impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for Unpaced {
+    type Rout = TaggedPacket;
+    type Wout = TaggedPacket;
+    type Eout = ();
+    type Error = webrtc::error::Error;
+    type Time = Instant;
+
+    fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
+        self.inbound.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_read(&mut self) -> Option<TaggedPacket> {
+        self.inbound.pop_front()
+    }
+
+    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
+        self.outbound.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_write(&mut self) -> Option<TaggedPacket> {
+        self.outbound.pop_front()
+    }
+}
+
+impl Interceptor for Unpaced {
+    fn bind_local_stream(&mut self, _: &StreamInfo) {}
+    fn unbind_local_stream(&mut self, _: &StreamInfo) {}
+    fn bind_remote_stream(&mut self, _: &StreamInfo) {}
+    fn unbind_remote_stream(&mut self, _: &StreamInfo) {}
+}

@@ -1,0 +1,5 @@
+//! Network plumbing around webrtc-rs.
+
+mod impairment;
+
+pub use impairment::{ImpairedRuntime, Impairment};
