@@ -16,7 +16,7 @@ async fn five_percent_loss_video_recovers_and_audio_has_no_gaps() {
     let impairments = [Impairment::loss(5.0, 0x5eed_0001), Impairment::loss(5.0, 0x5eed_0002)];
     let network = |i: usize| NetworkConfig {
         udp_addrs: vec!["127.0.0.1:0".into()],
-        runtime: Some(ImpairedRuntime::new(impairments[i].clone())),
+        runtime: Some(ImpairedRuntime::shared(impairments[i].clone())),
         ..Default::default()
     };
     let mut a = party_with(&server, "lossy", "Ann", 440.0, (640, 480), network(0));

@@ -49,7 +49,7 @@ pub struct ImpairedRuntime {
 }
 
 impl ImpairedRuntime {
-    pub fn new(impairment: Arc<Impairment>) -> Arc<dyn Runtime> {
+    pub fn shared(impairment: Arc<Impairment>) -> Arc<dyn Runtime> {
         Arc::new(ImpairedRuntime { inner: TokioRuntime, impairment })
     }
 }
