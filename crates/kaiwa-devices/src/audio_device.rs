@@ -90,19 +90,64 @@ fn info(device: &cpal::Device, default_id: Option<&str>) -> Option<AudioDeviceIn
 
 fn default_info(dir: Direction) -> Option<AudioDeviceInfo> {
     let host = cpal::default_host();
-    let device = default_device(&host, dir)?;
+    let device = default_device(&host, dir).filter(|d| usable(d, dir))?;
     let mut info = info(&device, None)?;
     info.is_default = true;
     Some(info)
 }
 
+/// ALSA PCMs that are converters or helpers rather than devices a person would pick (`jack` and `oss` are
+/// left out too: probing them can start a server or touch /dev/dsp).
+const NOT_DEVICES: [&str; 12] = [
+    "null",
+    "lavrate",
+    "samplerate",
+    "speexrate",
+    "speex",
+    "upmix",
+    "vdownmix",
+    "jack",
+    "oss",
+    "a52",
+    "usbstream",
+    "arcam_av",
+];
+
+/// Whether the device can actually be opened for `dir` right now. For ALSA's virtual PCMs (`default`,
+/// `pulse`, ...) this is the only way to know whether a card or sound server is behind them.
+fn usable(device: &cpal::Device, dir: Direction) -> bool {
+    match dir {
+        Direction::Input => device.supported_input_configs().is_ok_and(|mut c| c.next().is_some()),
+        Direction::Output => device.supported_output_configs().is_ok_and(|mut c| c.next().is_some()),
+    }
+}
+
+fn listed(device: &cpal::Device, dir: Direction) -> bool {
+    let Ok(id) = device.id() else { return false };
+    let pcm = id.id();
+    let base = pcm.split(':').next().unwrap_or(pcm);
+    supports(device, dir) && !NOT_DEVICES.contains(&base) && usable(device, dir)
+}
+
 fn list(dir: Direction) -> Vec<AudioDeviceInfo> {
     let host = cpal::default_host();
-    let default_id = default_device(&host, dir).and_then(|d| d.id().ok()).map(|id| id.to_string());
-    let Ok(devices) = host.devices() else {
-        return Vec::new();
+    let default = default_device(&host, dir).filter(|d| usable(d, dir));
+    let default_id = default.as_ref().and_then(|d| d.id().ok()).map(|id| id.to_string());
+    let mut out: Vec<AudioDeviceInfo> = match host.devices() {
+        Ok(devices) => {
+            devices.filter(|d| listed(d, dir)).filter_map(|d| info(&d, default_id.as_deref())).collect()
+        }
+        Err(_) => Vec::new(),
     };
-    devices.filter(|d| supports(d, dir)).filter_map(|d| info(&d, default_id.as_deref())).collect()
+    // The default device first (ALSA does not always list `default` itself).
+    if let Some(pos) = out.iter().position(|d| d.is_default) {
+        let d = out.remove(pos);
+        out.insert(0, d);
+    } else if let Some(mut d) = default.as_ref().and_then(|d| info(d, None)) {
+        d.is_default = true;
+        out.insert(0, d);
+    }
+    out
 }
 
 /// Finds a device by id (`alsa:pulse`), bare backend id (`pulse`) or name; `None` means the default device.
@@ -113,10 +158,13 @@ pub(crate) fn find_device(
     let host = cpal::default_host();
     let none = || match dir {
         Direction::Input => SourceError::NoMicrophone,
-        Direction::Output => SourceError::Device("no speaker found".into()),
+        Direction::Output => SourceError::NoSpeaker,
     };
     let Some(wanted) = wanted else {
         let device = default_device(&host, dir).ok_or_else(none)?;
+        if !usable(&device, dir) && list(dir).is_empty() {
+            return Err(none());
+        }
         let label = info(&device, None).map(|i| i.name).unwrap_or_else(|| "default".into());
         return Ok((device, label));
     };
