@@ -276,6 +276,7 @@ pub(crate) struct Counters {
 pub(crate) const FATAL_NONE: u8 = 0;
 pub(crate) const FATAL_GONE: u8 = 1;
 pub(crate) const FATAL_OTHER: u8 = 2;
+pub(crate) const FATAL_STALLED: u8 = 3;
 
 impl Counters {
     /// The error callback: atomics only (it may run on the audio thread).
@@ -284,10 +285,36 @@ impl Counters {
         self.stream_errors.fetch_add(1, Ordering::Relaxed);
         match e.kind() {
             K::DeviceNotAvailable => self.fatal.store(FATAL_GONE, Ordering::Release),
-            K::StreamInvalidated | K::BackendError => self.fatal.store(FATAL_OTHER, Ordering::Release),
+            K::StreamInvalidated => self.fatal.store(FATAL_OTHER, Ordering::Release),
             // Xruns are recovered by cpal itself; DeviceChanged means the stream was rerouted and still runs.
+            // Backend errors can be transient (ALSA's pulse plugin returns EIO from snd_pcm_avail_delay
+            // while its stream connects); the owner's watchdog reopens a stream that stops calling back.
             _ => {}
         }
+    }
+}
+
+/// Notices a stream that stopped calling back (a stall counts as failure after `patience`).
+#[derive(Debug)]
+pub(crate) struct Watchdog {
+    callbacks: u64,
+    since: std::time::Instant,
+}
+
+impl Watchdog {
+    pub(crate) fn new() -> Self {
+        Watchdog { callbacks: 0, since: std::time::Instant::now() }
+    }
+
+    /// True if `counters` saw no callback for `patience`.
+    pub(crate) fn stalled(&mut self, counters: &Counters, patience: std::time::Duration) -> bool {
+        let n = counters.callbacks.load(Ordering::Relaxed);
+        if n != self.callbacks {
+            self.callbacks = n;
+            self.since = std::time::Instant::now();
+            return false;
+        }
+        self.since.elapsed() >= patience
     }
 }
 
@@ -319,6 +346,17 @@ impl AudioStats {
             reopens,
         }
     }
+}
+
+/// The stream config for `cfg` with a short device buffer (`period` worth of frames, if the device allows
+/// it): the ALSA default can be half a second or more, far too much delay for a call.
+pub(crate) fn low_latency(cfg: &SupportedStreamConfig, period: std::time::Duration) -> cpal::StreamConfig {
+    let mut config = cfg.config();
+    if let cpal::SupportedBufferSize::Range { min, max } = *cfg.buffer_size() {
+        let want = (f64::from(cfg.sample_rate()) * period.as_secs_f64()) as u32;
+        config.buffer_size = cpal::BufferSize::Fixed(want.clamp(min, max.max(min)));
+    }
+    config
 }
 
 /// A device's chosen format, as shown in `describe()`.

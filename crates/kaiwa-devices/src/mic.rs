@@ -19,7 +19,8 @@ use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
 
 use crate::audio_device::{
-    AudioStats, Counters, Direction, FATAL_NONE, choose_config, find_device, format_label, map_error,
+    AudioStats, Counters, Direction, FATAL_NONE, FATAL_STALLED, choose_config, find_device, format_label,
+    low_latency, map_error,
 };
 use crate::{AudioSource, SourceError};
 
@@ -115,12 +116,11 @@ impl MicSource {
         (self.st.rate, self.st.channels as u16)
     }
 
-    /// Replaces a failed stream: the same device if it is back, else the default one.
+    /// Replaces a failed stream: the same device if it is back, else the default one. Retried at most once
+    /// a second; meanwhile the old stream stays.
     fn reopen(&mut self) -> Result<(), SourceError> {
-        if let Some(t) = self.last_reopen
-            && t.elapsed() < Duration::from_millis(500)
-        {
-            return Err(SourceError::Device(format!("{} stopped working", self.st.describe)));
+        if self.last_reopen.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            return Ok(());
         }
         self.last_reopen = Some(Instant::now());
         let st = MicStream::open(&self.opts, self.opts.device.as_deref()).or_else(|e| {
@@ -158,6 +158,8 @@ impl MicSource {
             if st.cons.occupied_len() < need * ch {
                 if Instant::now() >= deadline {
                     self.timeouts += 1;
+                    // The stream stalled without reporting an error: replace it at the next call.
+                    st.counters.fatal.store(FATAL_STALLED, Ordering::Release);
                     return Err(SourceError::Device(format!(
                         "no audio from the microphone {} for {} ms (unplugged or in use?)",
                         st.describe,
@@ -220,7 +222,7 @@ impl MicStream {
         let rb = HeapRb::<f32>::new(((rate as f64 * secs) as usize * channels).max(4096));
         let (prod, cons) = rb.split();
         let counters = Arc::new(Counters::default());
-        let config = cfg.config();
+        let config = low_latency(&cfg, Duration::from_millis(10));
         let stream = match cfg.sample_format() {
             SampleFormat::F32 => build::<f32>(&device, config, prod, &counters),
             SampleFormat::I16 => build::<i16>(&device, config, prod, &counters),

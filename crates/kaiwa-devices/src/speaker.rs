@@ -19,9 +19,13 @@ use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
 
 use crate::audio_device::{
-    AudioStats, Counters, Direction, FATAL_NONE, choose_config, find_device, format_label, map_error,
+    AudioStats, Counters, Direction, FATAL_NONE, Watchdog, choose_config, find_device, format_label,
+    low_latency, map_error,
 };
 use crate::{Pacer, SourceError};
+
+/// A stream that has not called back for this long is considered dead and reopened.
+const STALL: Duration = Duration::from_secs(1);
 
 /// How a speaker is opened.
 #[derive(Debug, Clone)]
@@ -59,6 +63,7 @@ pub struct SpeakerSink {
     reopens: u64,
     retired: AudioStats,
     last_reopen: Option<Instant>,
+    watchdog: Watchdog,
 }
 
 struct SpeakerStream {
@@ -89,6 +94,7 @@ impl SpeakerSink {
             reopens: 0,
             retired: AudioStats::default(),
             last_reopen: None,
+            watchdog: Watchdog::new(),
         })
     }
 
@@ -124,7 +130,8 @@ impl SpeakerSink {
     /// `max_latency` is already queued, the audio is dropped and counted. If the device failed, it is
     /// reopened (falling back to the default speaker); an error means no speaker could be opened.
     pub fn play(&mut self, frame: &[i16]) -> Result<(), SourceError> {
-        if self.st.counters.fatal.load(Ordering::Acquire) != FATAL_NONE {
+        let failed = self.st.counters.fatal.load(Ordering::Acquire) != FATAL_NONE;
+        if failed || self.watchdog.stalled(&self.st.counters, STALL) {
             self.reopen()?;
         }
         self.pending.extend(frame.iter().map(|&s| f32::from(s) / 32768.0));
@@ -177,13 +184,14 @@ impl SpeakerSink {
         true
     }
 
+    /// Replaces a failed stream: the same device if it is back, else the default one. Retried at most
+    /// every `STALL`; meanwhile the old stream stays (and `play` keeps queueing, dropping what overflows).
     fn reopen(&mut self) -> Result<(), SourceError> {
-        if let Some(t) = self.last_reopen
-            && t.elapsed() < Duration::from_millis(500)
-        {
-            return Err(SourceError::Device(format!("{} stopped working", self.st.describe)));
+        if self.last_reopen.is_some_and(|t| t.elapsed() < STALL) {
+            return Ok(());
         }
         self.last_reopen = Some(Instant::now());
+        self.watchdog = Watchdog::new();
         let st = SpeakerStream::open(&self.opts, self.opts.device.as_deref()).or_else(|e| {
             if self.opts.device.is_some() { SpeakerStream::open(&self.opts, None) } else { Err(e) }
         })?;
@@ -211,7 +219,7 @@ impl SpeakerStream {
         let (prod, cons) = rb.split();
         let counters = Arc::new(Counters::default());
         let prebuffer = (rate as f64 * opts.prebuffer.as_secs_f64()) as usize * channels;
-        let config = cfg.config();
+        let config = low_latency(&cfg, Duration::from_millis(20));
         let stream = match cfg.sample_format() {
             SampleFormat::F32 => build::<f32>(&device, config, cons, prebuffer, &counters),
             SampleFormat::I16 => build::<i16>(&device, config, cons, prebuffer, &counters),

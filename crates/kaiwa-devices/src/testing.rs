@@ -27,6 +27,7 @@ const MISSING: &str = "PulseAudio is needed for the audio tests: run `scripts/se
 /// A private PulseAudio daemon; killed on drop.
 pub struct PulseDaemon {
     child: Child,
+    keepalive: Vec<Child>,
     dir: PathBuf,
     server: String,
 }
@@ -73,7 +74,7 @@ impl PulseDaemon {
             .stderr(log)
             .spawn()
             .map_err(|e| format!("cannot start pulseaudio: {e}. {MISSING}"))?;
-        let mut daemon = PulseDaemon { child, dir, server };
+        let mut daemon = PulseDaemon { child, keepalive: Vec::new(), dir, server };
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(Some(status)) = daemon.child.try_wait() {
@@ -89,6 +90,51 @@ impl PulseDaemon {
         }
         daemon.pactl(&["set-default-sink", "spk"])?;
         daemon.pactl(&["set-default-source", "mic.monitor"])?;
+        // An idle null sink renders in 2 s blocks, so a new stream can stall for up to 2 s before the first
+        // block ends. A silent low-latency stream into each sink keeps them ticking every 10 ms (mixing in
+        // zeros changes nothing that is measured).
+        for sink in ["spk", "mic"] {
+            let zeros = std::fs::File::open("/dev/zero").map_err(|e| format!("/dev/zero: {e}"))?;
+            let child = daemon
+                .command("pacat")
+                .args([
+                    "-d",
+                    sink,
+                    "--raw",
+                    "--rate=48000",
+                    "--channels=1",
+                    "--format=s16le",
+                    "--latency-msec=10",
+                ])
+                .stdin(zeros)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("pacat: {e}"))?;
+            daemon.keepalive.push(child);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while daemon.pactl(&["list", "short", "sink-inputs"])?.lines().count() < 2 {
+            if Instant::now() > deadline {
+                return Err(format!("the keep-alive streams did not connect: {}", daemon.log()));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Let the sinks finish the 2 s block they were in when idle.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            let sinks = daemon.pactl(&["list", "sinks"])?;
+            let max = sinks
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("Latency: "))
+                .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
+                .max()
+                .unwrap_or(0);
+            if max < 100_000 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         Ok(daemon)
     }
 
@@ -137,6 +183,10 @@ impl PulseDaemon {
 
 impl Drop for PulseDaemon {
     fn drop(&mut self) {
+        for c in &mut self.keepalive {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
