@@ -13,6 +13,10 @@
 //! - Because environment variables are process-wide (and ALSA reads its configuration once per process),
 //!   in-process tests run their body in a child process of the test binary with that environment:
 //!   [`run_with_pulse`]. Tests that start the app binary pass [`PulseDaemon::env`] to it instead.
+//! - Simulating hardware events: `pactl unload-module <null-sink module>` removes a device (PulseAudio moves
+//!   its streams to the new default); `pactl exit` stops the whole sound server.
+//! - Idle null sinks render in 2 s blocks, which stalls new streams for up to 2 s; the daemon therefore
+//!   keeps a silent 10 ms-latency `pacat` stream playing into each sink.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -55,7 +59,6 @@ impl PulseDaemon {
                 "--daemonize=no",
                 "--system=false",
                 "--exit-idle-time=-1",
-                "--disallow-exit",
                 "--use-pid-file=false",
                 "--disable-shm=true",
                 "--log-target=stderr",
