@@ -298,23 +298,31 @@ impl Counters {
 #[derive(Debug)]
 pub(crate) struct Watchdog {
     callbacks: u64,
+    errors: u64,
     since: std::time::Instant,
 }
 
+/// Errors in a row, without a single data callback, after which a stream counts as dead. cpal's ALSA
+/// worker retries failing calls in a loop (ALSA's pulse plugin fails every call once its server is gone),
+/// so this is reached within milliseconds; a healthy stream with an occasional xrun never gets near it.
+const ERROR_BURST: u64 = 1000;
+
 impl Watchdog {
     pub(crate) fn new() -> Self {
-        Watchdog { callbacks: 0, since: std::time::Instant::now() }
+        Watchdog { callbacks: 0, errors: 0, since: std::time::Instant::now() }
     }
 
-    /// True if `counters` saw no callback for `patience`.
+    /// True if `counters` saw no callback for `patience`, or a burst of errors and no callback.
     pub(crate) fn stalled(&mut self, counters: &Counters, patience: std::time::Duration) -> bool {
         let n = counters.callbacks.load(Ordering::Relaxed);
+        let e = counters.stream_errors.load(Ordering::Relaxed);
         if n != self.callbacks {
             self.callbacks = n;
+            self.errors = e;
             self.since = std::time::Instant::now();
             return false;
         }
-        self.since.elapsed() >= patience
+        self.since.elapsed() >= patience || e.saturating_sub(self.errors) >= ERROR_BURST
     }
 }
 

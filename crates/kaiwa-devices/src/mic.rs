@@ -19,8 +19,8 @@ use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
 
 use crate::audio_device::{
-    AudioStats, Counters, Direction, FATAL_NONE, FATAL_STALLED, choose_config, find_device, format_label,
-    low_latency, map_error,
+    AudioStats, Counters, Direction, FATAL_NONE, FATAL_STALLED, Watchdog, choose_config, find_device,
+    format_label, low_latency, map_error,
 };
 use crate::{AudioSource, SourceError};
 
@@ -51,7 +51,10 @@ impl Default for MicOptions {
 /// A microphone as an [`AudioSource`]: 48 kHz mono, 20 ms frames, paced by the device's clock.
 pub struct MicSource {
     opts: MicOptions,
-    st: MicStream,
+    /// `None` after the device failed and could not be reopened yet.
+    st: Option<MicStream>,
+    /// The last device description, for messages while `st` is `None`.
+    label: String,
     /// Mono 48 kHz samples ready to hand out.
     ready: VecDeque<f32>,
     interleaved: Vec<f32>,
@@ -62,6 +65,7 @@ pub struct MicSource {
     reopens: u64,
     retired: AudioStats,
     last_reopen: Option<Instant>,
+    watchdog: Watchdog,
 }
 
 struct MicStream {
@@ -85,7 +89,8 @@ impl MicSource {
         let st = MicStream::open(&opts, opts.device.as_deref())?;
         Ok(MicSource {
             opts,
-            st,
+            label: st.describe.clone(),
+            st: Some(st),
             ready: VecDeque::with_capacity(4 * FRAME_SAMPLES),
             interleaved: Vec::new(),
             mono: Vec::new(),
@@ -95,12 +100,14 @@ impl MicSource {
             reopens: 0,
             retired: AudioStats::default(),
             last_reopen: None,
+            watchdog: Watchdog::new(),
         })
     }
 
     /// Health counters since `open` (across reopens).
     pub fn stats(&self) -> AudioStats {
-        let now = AudioStats::from_counters(&self.st.counters, 0, 0, 0);
+        let now =
+            self.st.as_ref().map(|st| AudioStats::from_counters(&st.counters, 0, 0, 0)).unwrap_or_default();
         AudioStats {
             overrun_samples: self.retired.overrun_samples + now.overrun_samples,
             trimmed_samples: self.trimmed,
@@ -111,28 +118,33 @@ impl MicSource {
         }
     }
 
-    /// The device's native rate and channel count.
-    pub fn device_format(&self) -> (u32, u16) {
-        (self.st.rate, self.st.channels as u16)
+    /// The device's native rate and channel count (`None` while the device is gone).
+    pub fn device_format(&self) -> Option<(u32, u16)> {
+        self.st.as_ref().map(|st| (st.rate, st.channels as u16))
     }
 
-    /// Replaces a failed stream: the same device if it is back, else the default one. Retried at most once
-    /// a second; meanwhile the old stream stays.
+    /// Replaces a failed stream: the same device if it is back, else the default one. The failed stream is
+    /// closed at once; attempts are made at most once a second (in between, this waits 20 ms and fails).
     fn reopen(&mut self) -> Result<(), SourceError> {
+        if let Some(old) = self.st.take() {
+            let s = AudioStats::from_counters(&old.counters, 0, 0, 0);
+            self.retired.overrun_samples += s.overrun_samples;
+            self.retired.callbacks += s.callbacks;
+            self.retired.stream_errors += s.stream_errors;
+        }
         if self.last_reopen.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
-            return Ok(());
+            std::thread::sleep(Duration::from_millis(20));
+            return Err(SourceError::Device(format!("the microphone {} is not available", self.label)));
         }
         self.last_reopen = Some(Instant::now());
+        self.watchdog = Watchdog::new();
+        self.ready.clear();
         let st = MicStream::open(&self.opts, self.opts.device.as_deref()).or_else(|e| {
             if self.opts.device.is_some() { MicStream::open(&self.opts, None) } else { Err(e) }
         })?;
-        let old = std::mem::replace(&mut self.st, st);
-        let s = AudioStats::from_counters(&old.counters, 0, 0, 0);
-        self.retired.overrun_samples += s.overrun_samples;
-        self.retired.callbacks += s.callbacks;
-        self.retired.stream_errors += s.stream_errors;
+        self.label = st.describe.clone();
+        self.st = Some(st);
         self.reopens += 1;
-        self.ready.clear();
         Ok(())
     }
 
@@ -140,10 +152,10 @@ impl MicSource {
     fn fill(&mut self) -> Result<(), SourceError> {
         let deadline = Instant::now() + self.opts.timeout;
         while self.ready.len() < FRAME_SAMPLES {
-            if self.st.counters.fatal.load(Ordering::Acquire) != FATAL_NONE {
+            if self.st.as_ref().is_none_or(|st| st.counters.fatal.load(Ordering::Acquire) != FATAL_NONE) {
                 self.reopen()?;
             }
-            let st = &mut self.st;
+            let Some(st) = self.st.as_mut() else { continue };
             let ch = st.channels;
             // Keep latency bounded: drop the oldest audio if the reader fell behind.
             let max = (st.rate as f64 * self.opts.max_latency.as_secs_f64()) as usize * ch;
@@ -156,6 +168,10 @@ impl MicSource {
             let need =
                 st.resampler.as_ref().map_or(FRAME_SAMPLES - self.ready.len(), |r| r.input_frames_next());
             if st.cons.occupied_len() < need * ch {
+                if self.watchdog.stalled(&st.counters, self.opts.timeout) {
+                    // Dead (a burst of errors) or silent for a whole timeout: replace it now.
+                    st.counters.fatal.store(FATAL_STALLED, Ordering::Release);
+                }
                 if Instant::now() >= deadline {
                     self.timeouts += 1;
                     // The stream stalled without reporting an error: replace it at the next call.
@@ -197,7 +213,7 @@ impl MicSource {
 
 impl AudioSource for MicSource {
     fn describe(&self) -> String {
-        format!("microphone {}", self.st.describe)
+        format!("microphone {}", self.label)
     }
 
     fn next_frame(&mut self, out: &mut [i16; FRAME_SAMPLES]) -> Result<bool, SourceError> {

@@ -54,7 +54,10 @@ impl Default for SpeakerOptions {
 /// Plays 48 kHz mono audio on a speaker.
 pub struct SpeakerSink {
     opts: SpeakerOptions,
-    st: SpeakerStream,
+    /// `None` after the device failed and could not be reopened yet.
+    st: Option<SpeakerStream>,
+    /// The last device description, for messages while `st` is `None`.
+    label: String,
     /// 48 kHz mono samples waiting for a full resampler chunk.
     pending: VecDeque<f32>,
     chunk: Vec<f32>,
@@ -86,7 +89,8 @@ impl SpeakerSink {
         let st = SpeakerStream::open(&opts, opts.device.as_deref())?;
         Ok(SpeakerSink {
             opts,
-            st,
+            label: st.describe.clone(),
+            st: Some(st),
             pending: VecDeque::with_capacity(4 * FRAME_SAMPLES),
             chunk: vec![0.0; FRAME_SAMPLES],
             resampled: Vec::new(),
@@ -99,17 +103,18 @@ impl SpeakerSink {
     }
 
     pub fn describe(&self) -> String {
-        format!("speaker {}", self.st.describe)
+        format!("speaker {}", self.label)
     }
 
-    /// The device's native rate and channel count.
-    pub fn device_format(&self) -> (u32, u16) {
-        (self.st.rate, self.st.channels as u16)
+    /// The device's native rate and channel count (`None` while the device is gone).
+    pub fn device_format(&self) -> Option<(u32, u16)> {
+        self.st.as_ref().map(|st| (st.rate, st.channels as u16))
     }
 
     /// Health counters since `open` (across reopens).
     pub fn stats(&self) -> AudioStats {
-        let now = AudioStats::from_counters(&self.st.counters, 0, 0, 0);
+        let now =
+            self.st.as_ref().map(|st| AudioStats::from_counters(&st.counters, 0, 0, 0)).unwrap_or_default();
         AudioStats {
             overrun_samples: self.retired.overrun_samples + now.overrun_samples,
             trimmed_samples: 0,
@@ -122,16 +127,23 @@ impl SpeakerSink {
 
     /// Audio queued for the device and not yet played.
     pub fn queued(&self) -> Duration {
-        let frames = self.st.prod.occupied_len() / self.st.channels;
-        Duration::from_secs_f64(frames as f64 / self.st.rate as f64)
+        let Some(st) = self.st.as_ref() else { return Duration::ZERO };
+        let frames = st.prod.occupied_len() / st.channels;
+        Duration::from_secs_f64(frames as f64 / st.rate as f64)
     }
 
     /// Queues 48 kHz mono audio (normally one 20 ms frame from the mixer). Never blocks: if more than
     /// `max_latency` is already queued, the audio is dropped and counted. If the device failed, it is
     /// reopened (falling back to the default speaker); an error means no speaker could be opened.
     pub fn play(&mut self, frame: &[i16]) -> Result<(), SourceError> {
-        let failed = self.st.counters.fatal.load(Ordering::Acquire) != FATAL_NONE;
-        if failed || self.watchdog.stalled(&self.st.counters, STALL) {
+        let failed = match self.st.as_ref() {
+            None => true,
+            Some(st) => {
+                st.counters.fatal.load(Ordering::Acquire) != FATAL_NONE
+                    || self.watchdog.stalled(&st.counters, STALL)
+            }
+        };
+        if failed {
             self.reopen()?;
         }
         self.pending.extend(frame.iter().map(|&s| f32::from(s) / 32768.0));
@@ -139,7 +151,7 @@ impl SpeakerSink {
             for (c, s) in self.chunk.iter_mut().zip(self.pending.drain(..FRAME_SAMPLES)) {
                 *c = s;
             }
-            let st = &mut self.st;
+            let Some(st) = self.st.as_mut() else { break };
             let mono: &[f32] = match st.resampler.as_mut() {
                 None => &self.chunk,
                 Some(r) => {
@@ -175,7 +187,7 @@ impl SpeakerSink {
     /// Waits until everything queued has been handed to the device (or `timeout` passes).
     pub fn drain(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        while self.st.prod.occupied_len() > 0 {
+        while self.st.as_ref().is_some_and(|st| st.prod.occupied_len() > 0) {
             if Instant::now() >= deadline {
                 return false;
             }
@@ -184,23 +196,27 @@ impl SpeakerSink {
         true
     }
 
-    /// Replaces a failed stream: the same device if it is back, else the default one. Retried at most
-    /// every `STALL`; meanwhile the old stream stays (and `play` keeps queueing, dropping what overflows).
+    /// Replaces a failed stream: the same device if it is back, else the default one. The failed stream is
+    /// closed at once; attempts are made at most every `STALL` (in between, `play` fails at once).
     fn reopen(&mut self) -> Result<(), SourceError> {
+        if let Some(old) = self.st.take() {
+            let s = AudioStats::from_counters(&old.counters, 0, 0, 0);
+            self.retired.overrun_samples += s.overrun_samples;
+            self.retired.underruns += s.underruns;
+            self.retired.callbacks += s.callbacks;
+            self.retired.stream_errors += s.stream_errors;
+        }
         if self.last_reopen.is_some_and(|t| t.elapsed() < STALL) {
-            return Ok(());
+            return Err(SourceError::Device(format!("the speaker {} is not available", self.label)));
         }
         self.last_reopen = Some(Instant::now());
         self.watchdog = Watchdog::new();
+        self.pending.clear();
         let st = SpeakerStream::open(&self.opts, self.opts.device.as_deref()).or_else(|e| {
             if self.opts.device.is_some() { SpeakerStream::open(&self.opts, None) } else { Err(e) }
         })?;
-        let old = std::mem::replace(&mut self.st, st);
-        let s = AudioStats::from_counters(&old.counters, 0, 0, 0);
-        self.retired.overrun_samples += s.overrun_samples;
-        self.retired.underruns += s.underruns;
-        self.retired.callbacks += s.callbacks;
-        self.retired.stream_errors += s.stream_errors;
+        self.label = st.describe.clone();
+        self.st = Some(st);
         self.reopens += 1;
         Ok(())
     }

@@ -113,7 +113,7 @@ fn speaker_resamples_and_upmixes_for_a_44_1_khz_stereo_device() {
             ..Default::default()
         };
         let mut sink = SpeakerSink::open_with(opts).expect("open the pulse speaker at 44.1 kHz");
-        assert_eq!(sink.device_format(), (44_100, 2), "{}", sink.describe());
+        assert_eq!(sink.device_format(), Some((44_100, 2)), "{}", sink.describe());
         let mut tone = ToneGenerator::new(440.0, SAMPLE_RATE, 0.3);
         let mut pacer = Pacer::new(Instant::now(), Duration::from_millis(20));
         let mut frame = [0i16; FRAME_SAMPLES];
@@ -180,7 +180,7 @@ fn microphone_captures_a_1_khz_tone() {
         // stereo downmix are exercised.
         let opts = MicOptions { sample_rate: Some(44_100), ..MicOptions::default() };
         let mut mic = MicSource::open_with(opts).expect("open the default microphone");
-        assert_eq!(mic.device_format(), (44_100, 2), "{}", mic.describe());
+        assert_eq!(mic.device_format(), Some((44_100, 2)), "{}", mic.describe());
         let dir = tempfile::tempdir().unwrap();
         let mut pacat = play_into_mic_sink(dir.path(), 4);
         let captured = capture(&mut mic, 3.0);
@@ -195,7 +195,7 @@ fn microphone_captures_a_1_khz_tone() {
 fn microphone_at_48_khz_needs_no_resampling() {
     run_with_pulse("microphone_at_48_khz_needs_no_resampling", TIMEOUT, || {
         let mut mic = MicSource::open(Some("alsa:pulse")).expect("open the pulse microphone");
-        assert_eq!(mic.device_format().0, SAMPLE_RATE, "{}", mic.describe());
+        assert_eq!(mic.device_format().map(|f| f.0), Some(SAMPLE_RATE), "{}", mic.describe());
         let dir = tempfile::tempdir().unwrap();
         let mut pacat = play_into_mic_sink(dir.path(), 3);
         let captured = capture(&mut mic, 2.5);
@@ -261,6 +261,33 @@ fn microphone_reports_a_dead_sound_server_in_plain_words() {
             let e = mic.next_frame(&mut frame).expect_err("no server, no audio");
             assert!(e.to_string().contains("microphone"), "unclear error: {e}");
         }
+    });
+}
+
+#[test]
+fn speaker_reports_a_dead_sound_server_in_plain_words() {
+    run_with_pulse("speaker_reports_a_dead_sound_server_in_plain_words", TIMEOUT, || {
+        let mut sink = SpeakerSink::open(None).expect("open the default speaker");
+        let mut pacer = Pacer::new(Instant::now(), Duration::from_millis(20));
+        let frame = [0i16; FRAME_SAMPLES];
+        for _ in 0..10 {
+            pacer.wait();
+            sink.play(&frame).unwrap();
+        }
+        pactl(&["exit"]);
+        let start = Instant::now();
+        let err = loop {
+            pacer.wait();
+            match sink.play(&frame) {
+                Ok(()) if start.elapsed() < Duration::from_secs(10) => continue,
+                Ok(()) => panic!("still playing 10 s after the sound server exited"),
+                Err(e) => break e,
+            }
+        };
+        let msg = err.to_string();
+        eprintln!("error after {:?}: {msg}; stats {:?}", start.elapsed(), sink.stats());
+        assert!(msg.contains("speaker"), "unclear error: {msg}");
+        assert!(start.elapsed() < Duration::from_secs(3), "took {:?} to notice", start.elapsed());
     });
 }
 
