@@ -202,6 +202,30 @@ mod tests {
     }
 
     #[test]
+    fn converts_mjpeg() {
+        // A 64x48 picture: left half red, right half blue.
+        let (w, h) = (64u16, 48u16);
+        let mut rgb = Vec::new();
+        for _y in 0..h {
+            for x in 0..w {
+                rgb.extend_from_slice(if x < w / 2 { &[220, 30, 30] } else { &[30, 30, 220] });
+            }
+        }
+        let mut jpeg = Vec::new();
+        jpeg_encoder::Encoder::new(&mut jpeg, 95).encode(&rgb, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
+        let f = convert(FrameFormat::MJPEG, 64, 48, &jpeg).unwrap();
+        assert_eq!((f.width(), f.height()), (64, 48));
+        // Red has high V (Cr), blue has high U (Cb).
+        let (cw, _) = (32usize, 24usize);
+        let (u, v) = (f.u(), f.v());
+        let left = 12 * cw + 4;
+        let right = 12 * cw + 28;
+        assert!(v[left] > 180 && u[left] < 128, "red: u {} v {}", u[left], v[left]);
+        assert!(u[right] > 180 && v[right] < 128, "blue: u {} v {}", u[right], v[right]);
+        assert!(convert(FrameFormat::MJPEG, 64, 48, &jpeg[..jpeg.len() / 3]).is_err(), "truncated JPEG");
+    }
+
+    #[test]
     fn converts_yuyv() {
         let yuyv = [16u8, 128, 16, 128].repeat(4 * 2 / 2);
         let f = convert(FrameFormat::YUYV, 4, 2, &yuyv).unwrap();

@@ -36,3 +36,11 @@ fn no_sound_devices_is_a_clean_error() {
         Ok(s) => panic!("expected NoSpeaker, opened {}", s.describe()),
     }
 }
+
+#[test]
+fn devices_can_move_to_their_threads() {
+    fn send<T: Send>() {}
+    send::<kaiwa_devices::MicSource>();
+    send::<kaiwa_devices::SpeakerSink>();
+    send::<kaiwa_devices::CameraSource>();
+}
