@@ -109,11 +109,6 @@ impl CameraSource {
             None => SourceError::NoCamera,
         })
     }
-
-    /// The format the camera actually delivers.
-    pub fn camera_format(&self) -> (FrameFormat, u32, u32, u32) {
-        (self.format.format(), self.format.width(), self.format.height(), self.format.frame_rate())
-    }
 }
 
 impl VideoSource for CameraSource {
@@ -146,7 +141,12 @@ impl VideoSource for CameraSource {
 }
 
 /// Converts one camera picture to I420.
-pub fn convert(format: FrameFormat, width: u32, height: u32, data: &[u8]) -> Result<I420Frame, SourceError> {
+pub(crate) fn convert(
+    format: FrameFormat,
+    width: u32,
+    height: u32,
+    data: &[u8],
+) -> Result<I420Frame, SourceError> {
     let media = |e: kaiwa_media::video::FrameError| SourceError::Media(format!("camera picture: {e}"));
     match format {
         FrameFormat::YUYV => I420Frame::from_yuyv(width, height, data).map_err(media),

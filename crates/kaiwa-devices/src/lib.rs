@@ -3,7 +3,11 @@
 //! and WAV file; speaker and WAV recorder).
 //!
 //! Hardware: microphones ([`MicSource`]) and speakers ([`SpeakerSink`]) through cpal, cameras
-//! ([`CameraSource`]) through nokhwa; `list_*` functions enumerate them for the settings dialog.
+//! ([`CameraSource`]) through nokhwa; `list_*` functions enumerate them for the settings dialog (empty lists
+//! when there are none). cpal's real-time callbacks touch only a lock-free SPSC ring and atomics;
+//! downmixing, resampling and format conversion happen on the caller's thread. A failed audio device is
+//! reopened (falling back to the default one) by the next `next_frame`/`play`; see `audio_device.rs` for
+//! what cpal can and cannot report about hot-plug. [`testing`] runs a private PulseAudio for audio tests.
 //!
 //! Sources are pull-based and paced: `next_frame` blocks the calling (capture) thread until the next frame
 //! is due, like a camera would. Call them from a dedicated thread, never from async code.
