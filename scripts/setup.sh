@@ -6,10 +6,13 @@ set -euo pipefail
 
 purpose=${1:-run}
 
-# Build: pkg-config and a C/C++ toolchain for -sys crates; cmake (bundled libopus), nasm (openh264 assembly).
-build_packages=(pkg-config build-essential ca-certificates curl cmake nasm)
-# Tests: real TURN server (coturn's turnserver and turnutils_uclient).
-test_packages=(coturn)
+# Build: pkg-config and a C/C++ toolchain for -sys crates; cmake (bundled libopus), nasm (openh264 assembly);
+# libasound2-dev (cpal's ALSA backend), libclang-dev (bindgen for nokhwa's V4L2 bindings).
+build_packages=(pkg-config build-essential ca-certificates curl cmake nasm libasound2-dev libclang-dev)
+# Tests: real TURN server (coturn's turnserver and turnutils_uclient); a private PulseAudio daemon with null
+# sinks as sound card (pulseaudio; pactl/pacat/parec from pulseaudio-utils; ALSA's pulse plugin from
+# libasound2-plugins, through which cpal reaches it).
+test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins)
 
 wanted=("${build_packages[@]}")
 if [ "$purpose" = test ]; then

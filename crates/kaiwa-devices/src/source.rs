@@ -7,10 +7,12 @@ use kaiwa_media::video::I420Frame;
 pub enum SourceError {
     #[error("{path}: {message}")]
     File { path: String, message: String },
-    #[error("no camera found")]
+    #[error("no camera found (connect one and try again)")]
     NoCamera,
-    #[error("no microphone found")]
+    #[error("no microphone found (connect one and try again)")]
     NoMicrophone,
+    #[error("no speaker found (connect speakers or headphones and try again)")]
+    NoSpeaker,
     #[error("{0}")]
     Device(String),
     #[error("{0}")]
