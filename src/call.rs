@@ -30,10 +30,10 @@ pub struct CallArgs {
     /// Your name as the others see it
     #[arg(long, default_value = "kaiwa-cli")]
     name: String,
-    /// testpattern, a .y4m file, camera[:N] or none
+    /// testpattern, a .y4m file, camera[:ID] or none
     #[arg(long, default_value = "testpattern", value_name = "SOURCE")]
     video: String,
-    /// tone[:HZ], a .wav file (48 kHz), mic or none
+    /// tone[:HZ], a .wav file (48 kHz), mic[:DEVICE] or none
     #[arg(long, default_value = "tone:440", value_name = "SOURCE")]
     audio: String,
     /// Test pattern size
@@ -89,9 +89,9 @@ fn video_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn VideoSource>>>
         "none" => None,
         "testpattern" => Some(Box::new(TestPatternSource::new(w, h, args.fps)?)),
         v if v == "camera" || v.starts_with("camera:") => {
-            bail!(
-                "no camera: camera capture is not available in this build (use --video testpattern or a .y4m file)"
-            )
+            let id = v.strip_prefix("camera:");
+            let request = kaiwa_devices::CameraRequest { width: w, height: h, fps: args.fps };
+            Some(Box::new(kaiwa_devices::CameraSource::open_with(id, request)?))
         }
         path => Some(Box::new(Y4mFileSource::open(Path::new(path))?)),
     })
@@ -108,8 +108,9 @@ fn audio_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn AudioSource>>>
             }
             Some(Box::new(ToneSource::new(hz)))
         }
-        "mic" => {
-            bail!("no microphone: capture is not available in this build (use --audio tone or a .wav file)")
+        "mic" => Some(Box::new(kaiwa_devices::MicSource::open(None)?)),
+        m if m.starts_with("mic:") => {
+            Some(Box::new(kaiwa_devices::MicSource::open(Some(&m["mic:".len()..]))?))
         }
         path => Some(Box::new(WavFileSource::open(Path::new(path))?)),
     })
