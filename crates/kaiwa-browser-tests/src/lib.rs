@@ -414,13 +414,12 @@ impl Page {
     /// Polls `expr` until it is truthy (not null/false/0/""/undefined) and returns that value.
     pub async fn wait_for(&self, expr: &str, timeout: Duration) -> Result<Value> {
         let deadline = Instant::now() + timeout;
-        let mut last = Value::Null;
         loop {
-            match self.eval(expr).await {
+            let last = match self.eval(expr).await {
                 Ok(v) if truthy(&v) => return Ok(v),
-                Ok(v) => last = v,
-                Err(e) => last = json!(e.to_string()),
-            }
+                Ok(v) => v,
+                Err(e) => json!(e.to_string()),
+            };
             if Instant::now() >= deadline {
                 bail!("[{}] timed out after {timeout:?} waiting for `{expr}` (last value: {last})", self.label);
             }

@@ -1,1 +1,254 @@
-//! placeholder
+//! The browser client (`assets/web/`) in real headless Chromium against the real signaling server.
+//!
+//! Each test starts the server in-process on 127.0.0.1:0 and one Chromium (fake camera and microphone)
+//! with a tab per participant. Tests run one at a time (they share two cores with the build); every wait
+//! polls a condition with a generous bound instead of sleeping a fixed time.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+use kaiwa_browser_tests::{Browser, LaunchOptions, Page, SERIAL, TestServer, screenshot_dir};
+use serde_json::{Value, json};
+
+/// Bound for anything that involves ICE, DTLS and the first decoded frames on a loaded machine.
+const MEDIA_WAIT: Duration = Duration::from_secs(60);
+/// Bound for page-local UI changes.
+const UI_WAIT: Duration = Duration::from_secs(20);
+
+/// The fake capture device's size; the browser must get it through unscaled.
+const WIDTH: u64 = 640;
+const HEIGHT: u64 = 480;
+
+async fn join(browser: &Browser, server: &TestServer, room: &str, name: &str) -> Result<Page> {
+    let page = browser.new_page(name, &server.url(&format!("/r/{room}?name={name}&autojoin=1"))).await?;
+    page.wait_for("window.kaiwa && kaiwa.state().myId", UI_WAIT).await.context("joining the room")?;
+    Ok(page)
+}
+
+/// Waits until the page has exactly `n` peers, all connected, each with chat open.
+async fn wait_connected(page: &Page, n: usize) -> Result<Value> {
+    page.wait_for(
+        &format!(
+            "(() => {{ const s = kaiwa.state(); return s.peers.length === {n} && \
+             s.peers.every(p => p.connectionState === 'connected' && p.label.startsWith('connected via') && p.chatOpen) \
+             ? s : null; }})()"
+        ),
+        MEDIA_WAIT,
+    )
+    .await
+}
+
+/// Waits until every peer's inbound video is H.264 at the fake camera's size with > `frames` frames decoded
+/// and audio packets are arriving; returns the stats.
+async fn wait_media(page: &Page, frames: u64) -> Result<Value> {
+    page.wait_for(
+        &format!(
+            "kaiwa.stats().then(s => s.peers.length > 0 && s.peers.every(p => p.video && p.audio && \
+             p.video.framesDecoded > {frames} && p.video.codec === 'video/H264' && \
+             p.video.frameWidth === {WIDTH} && p.video.frameHeight === {HEIGHT} && \
+             p.audio.packetsReceived > 25 && p.audio.bytesReceived > 0 && p.audio.codec === 'audio/opus') ? s : null)"
+        ),
+        MEDIA_WAIT,
+    )
+    .await
+}
+
+/// One number from the first peer's stats, e.g. `p.video.framesDecoded`.
+async fn peer_stat(page: &Page, expr: &str) -> Result<u64> {
+    let v = page.eval(&format!("kaiwa.stats().then(s => {{ const p = s.peers[0]; return {expr}; }})")).await?;
+    v.as_u64().with_context(|| format!("{expr} is {v}"))
+}
+
+/// Waits until `expr` stays the same over a whole second (the stream has stopped).
+async fn wait_stopped(page: &Page, expr: &str) -> Result<u64> {
+    let deadline = Instant::now() + MEDIA_WAIT;
+    let mut last = peer_stat(page, expr).await?;
+    loop {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let now = peer_stat(page, expr).await?;
+        if now == last {
+            return Ok(now);
+        }
+        ensure!(Instant::now() < deadline, "[{}] {expr} kept growing ({last} -> {now})", page.label);
+        last = now;
+    }
+}
+
+/// Waits until `expr` has grown by more than `by` from `from`.
+async fn wait_grows(page: &Page, expr: &str, from: u64, by: u64) -> Result<u64> {
+    let deadline = Instant::now() + MEDIA_WAIT;
+    loop {
+        let now = peer_stat(page, expr).await?;
+        if now > from + by {
+            return Ok(now);
+        }
+        ensure!(Instant::now() < deadline, "[{}] {expr} stuck at {now} (from {from})", page.label);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_browsers_call_with_h264_audio_and_chat() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let browser = Browser::launch(LaunchOptions::default()).await?;
+    let ann = join(&browser, &server, "browser-call", "Ann").await?;
+    let bo = join(&browser, &server, "browser-call", "Bo").await?;
+
+    let a = wait_connected(&ann, 1).await?;
+    let b = wait_connected(&bo, 1).await?;
+    assert_eq!(a["peers"][0]["name"], "Bo");
+    assert_eq!(b["peers"][0]["name"], "Ann");
+    assert_eq!(a["peers"][0]["label"], "connected via direct");
+    // Exactly one of the two is polite: the lower id.
+    assert_ne!(a["peers"][0]["polite"], b["peers"][0]["polite"]);
+
+    for page in [&ann, &bo] {
+        let stats = wait_media(page, 30).await?;
+        eprintln!("[{}] stats: {}", page.label, stats["peers"][0]);
+        assert_eq!(stats["peers"][0]["route"], "direct");
+    }
+
+    // Chat in both directions, typed into the real input, shown as text and in order.
+    ann.type_and_enter("#chat-input", "Hello <b>Bo</b> & co").await?;
+    ann.type_and_enter("#chat-input", "second message").await?;
+    bo.type_and_enter("#chat-input", "こんにちは Ann").await?;
+    let got = bo
+        .wait_for(
+            "(() => { const c = kaiwa.state().chat.filter(m => !m.self); return c.length >= 2 ? c : null; })()",
+            UI_WAIT,
+        )
+        .await?;
+    assert_eq!(got[0]["from"], "Ann");
+    assert_eq!(got[0]["text"], "Hello <b>Bo</b> & co");
+    assert_eq!(got[1]["text"], "second message");
+    let shown = bo.eval("[...document.querySelectorAll('#chat-log .text')].map(e => e.textContent)").await?;
+    assert_eq!(shown, json!(["Hello <b>Bo</b> & co", "second message", "こんにちは Ann"]));
+    assert_eq!(bo.eval("document.querySelector('#chat-log b') === null").await?, json!(true), "chat inserted as HTML");
+    let back = ann
+        .wait_for("(() => { const c = kaiwa.state().chat.filter(m => !m.self); return c.length ? c : null; })()", UI_WAIT)
+        .await?;
+    assert_eq!(back[0]["from"], "Bo");
+    assert_eq!(back[0]["text"], "こんにちは Ann");
+
+    // Bo leaves: Ann's page drops the peer and its tile.
+    bo.click("#leave").await?;
+    ann.wait_for("kaiwa.state().peers.length === 0 && document.querySelectorAll('#grid .tile').length === 1", UI_WAIT)
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let browser = Browser::launch(LaunchOptions::default()).await?;
+    let shots = screenshot_dir();
+
+    // Home: create a room with the button; it lands on the pre-join page of a fresh code.
+    let ann = browser.new_page("Ann", &server.url("/")).await?;
+    ann.wait_for("document.body.dataset.view === 'home'", UI_WAIT).await?;
+    ann.screenshot(&shots.join("browser-home.png")).await?;
+    ann.click("#create-room").await?;
+    let code = ann
+        .wait_for(
+            "location.pathname.startsWith('/r/') && document.body.dataset.view === 'prejoin' && \
+             document.getElementById('prejoin-code').textContent",
+            UI_WAIT,
+        )
+        .await?;
+    let code = code.as_str().context("code")?.to_string();
+    assert!(code.len() == 12 && code.chars().filter(|&c| c == '-').count() == 2, "room code {code}");
+    ann.wait_for("document.getElementById('room-status').textContent.startsWith('0 of 6 here')", UI_WAIT).await?;
+    // Device pickers list the fake devices, and the preview shows the camera.
+    ann.wait_for(
+        "document.querySelectorAll('#camera-select option').length > 0 && \
+         document.querySelectorAll('#mic-select option').length > 0 && \
+         document.getElementById('preview').videoWidth > 0",
+        UI_WAIT,
+    )
+    .await?;
+    ann.eval("document.getElementById('name').value = ''").await?;
+    ann.type_and_enter("#name", "Ann Example").await?;
+    ann.wait_for("kaiwa.state().view === 'call' && kaiwa.state().myId", UI_WAIT).await?;
+    assert_eq!(ann.eval("localStorage.getItem('kaiwa.name')").await?, "Ann Example");
+
+    // A second person opens the share link: the pre-join page says one is here; they join with the button.
+    let bo = browser.new_page("Bo", &server.url(&format!("/r/{code}"))).await?;
+    bo.wait_for("document.getElementById('room-status').textContent === '1 of 6 here'", UI_WAIT).await?;
+    bo.type_and_enter("#name", "Bo").await?; // Enter in the name field joins
+    wait_connected(&ann, 1).await?;
+    wait_connected(&bo, 1).await?;
+    wait_media(&ann, 30).await?;
+    ann.type_and_enter("#chat-input", "Welcome, Bo!").await?;
+    bo.wait_for("kaiwa.state().chat.length === 1", UI_WAIT).await?;
+    bo.type_and_enter("#chat-input", "Thanks! Can you see me?").await?;
+    ann.wait_for(
+        "kaiwa.state().chat.length === 2 && kaiwa.state().peers[0].videoFlowing && \
+         document.querySelectorAll('#grid .tile:not(.no-video)').length === 2",
+        UI_WAIT,
+    )
+    .await?;
+    let names = ann.eval("[...document.querySelectorAll('.tile-name')].map(e => e.textContent)").await?;
+    assert_eq!(names, json!(["Ann Example (you)", "Bo"]));
+    let path = shots.join("browser-call.png");
+    ann.screenshot(&path).await?;
+    eprintln!("screenshot: {}", path.display());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn camera_off_and_mute_are_seen_by_the_other_side() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let browser = Browser::launch(LaunchOptions::default()).await?;
+    let ann = join(&browser, &server, "browser-toggle", "Ann").await?;
+    let bo = join(&browser, &server, "browser-toggle", "Bo").await?;
+    wait_connected(&ann, 1).await?;
+    wait_connected(&bo, 1).await?;
+    wait_media(&bo, 30).await?;
+
+    // Camera off: Bo is told, Ann's frames stop arriving, Bo shows Ann's avatar instead.
+    ann.click("#toggle-cam").await?;
+    bo.wait_for("kaiwa.state().peers[0].remoteCamera === false", UI_WAIT).await?;
+    let frozen = wait_stopped(&bo, "p.video.framesDecoded").await?;
+    bo.wait_for("document.querySelectorAll('#grid .tile.no-video').length === 1", UI_WAIT).await?;
+    assert_eq!(ann.eval("kaiwa.state().camera").await?, json!(false));
+
+    // Mute: Bo is told and Ann's audio packets stop; video stays off, the call stays up.
+    ann.click("#toggle-mic").await?;
+    bo.wait_for("kaiwa.state().peers[0].remoteMic === false", UI_WAIT).await?;
+    let packets = wait_stopped(&bo, "p.audio.packetsReceived").await?;
+    bo.wait_for("!document.querySelector('#grid .tile:not(.self) .mic-off').hidden", UI_WAIT).await?;
+    assert_eq!(bo.eval("kaiwa.state().peers[0].connectionState").await?, "connected");
+
+    // Both back on: frames and packets flow again, on the same connection (no renegotiation needed).
+    ann.click("#toggle-cam").await?;
+    ann.click("#toggle-mic").await?;
+    wait_grows(&bo, "p.video.framesDecoded", frozen, 30).await?;
+    wait_grows(&bo, "p.audio.packetsReceived", packets, 25).await?;
+    bo.wait_for(
+        "(() => { const p = kaiwa.state().peers[0]; return p.remoteCamera && p.remoteMic && p.videoFlowing && \
+         p.connectionState === 'connected'; })()",
+        UI_WAIT,
+    )
+    .await?;
+    bo.wait_for("document.querySelectorAll('#grid .tile.no-video').length === 0", UI_WAIT).await?;
+    wait_media(&bo, frozen + 30).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_over_self_signed_tls() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start_tls().await?;
+    let browser = Browser::launch(LaunchOptions { ignore_certificate_errors: true }).await?;
+    let ann = join(&browser, &server, "browser-tls", "Ann").await?;
+    let bo = join(&browser, &server, "browser-tls", "Bo").await?;
+    assert_eq!(ann.eval("location.protocol + (window.isSecureContext ? ' secure' : '')").await?, "https: secure");
+    wait_connected(&ann, 1).await?;
+    wait_connected(&bo, 1).await?;
+    wait_media(&ann, 30).await?;
+    wait_media(&bo, 30).await?;
+    Ok(())
+}
