@@ -176,6 +176,9 @@ async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
     // A second person opens the share link: the pre-join page says one is here; they join with the button.
     let bo = browser.new_page("Bo", &server.url(&format!("/r/{code}"))).await?;
     bo.wait_for("document.getElementById('room-status').textContent === '1 of 6 here'", UI_WAIT).await?;
+    // Same browser profile: the name field remembers Ann's name; Bo types his own.
+    assert_eq!(bo.eval("document.getElementById('name').value").await?, "Ann Example");
+    bo.eval("document.getElementById('name').value = ''").await?;
     bo.type_and_enter("#name", "Bo").await?; // Enter in the name field joins
     wait_connected(&ann, 1).await?;
     wait_connected(&bo, 1).await?;
