@@ -8,8 +8,8 @@ purpose=${1:-run}
 
 # Build: pkg-config and a C/C++ toolchain for -sys crates; cmake (bundled libopus), nasm (openh264 assembly).
 build_packages=(pkg-config build-essential ca-certificates curl cmake nasm)
-# Tests: real TURN server (coturn's turnserver and turnutils_uclient).
-test_packages=(coturn)
+# Tests: real TURN server (coturn's turnserver and turnutils_uclient); headless Chromium for the browser client.
+test_packages=(coturn chromium)
 
 wanted=("${build_packages[@]}")
 if [ "$purpose" = test ]; then

@@ -255,7 +255,7 @@ async function refreshRoomStatus() {
     status.textContent = full
       ? `Room full (${body.participants} of ${body.capacity})`
       : body.participants === 0
-        ? `0 of ${body.capacity} here. You will be the first`
+        ? `0 of ${body.capacity} here · you'll be the first`
         : `${body.participants} of ${body.capacity} here`;
     status.className = `pill ${full ? 'bad' : 'good'}`;
     join.disabled = full;
@@ -481,7 +481,7 @@ function renderPeer(peer) {
   tile.update({
     cameraOn,
     micOn: peer.remoteMedia.mic,
-    conn: label === 'connected via direct' ? '' : label,
+    conn: label,
     connClass: label.startsWith('connected') ? 'good' : label === 'failed' ? 'bad' : 'warn',
   });
   tile.root.dataset.state = label;
@@ -513,7 +513,7 @@ setInterval(async () => {
   }
 }, 1000);
 
-window.addEventListener('resize', relayout);
+new ResizeObserver(() => relayout()).observe($('grid'));
 
 // ---- chat --------------------------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ export class Tile {
     this.nameEl = el('span', 'tile-name');
     label.append(this.micOff, this.nameEl);
     this.conn = el('span', 'conn');
+    this.conn.hidden = true;
     this.root.append(this.video, this.avatar, label, this.conn);
     this.setName(name);
   }
@@ -85,16 +86,20 @@ export class Tile {
   }
 }
 
+/** Sizes the tiles (4:3) so that all of them fit the grid area as large as possible. */
 export function layoutGrid(grid) {
   const n = grid.children.length;
-  const wide = grid.clientWidth >= grid.clientHeight * 1.2;
-  let cols = 1;
-  if (n === 2) cols = wide ? 2 : 1;
-  else if (n >= 3 && n <= 4) cols = 2;
-  else if (n >= 5) cols = wide ? 3 : 2;
-  if (grid.clientWidth < 560) cols = Math.min(cols, n > 2 ? 2 : 1);
-  grid.style.setProperty('--cols', String(cols));
-  grid.style.setProperty('--rows', String(Math.ceil(n / cols)));
+  const gap = 12;
+  const W = grid.clientWidth;
+  const H = grid.clientHeight;
+  if (!n || !W || !H) return;
+  let best = { w: 0, cols: 1 };
+  for (let cols = 1; cols <= n; cols++) {
+    const rows = Math.ceil(n / cols);
+    const w = Math.min((W - gap * (cols - 1)) / cols, ((H - gap * (rows - 1)) / rows) * (4 / 3));
+    if (w > best.w) best = { w, cols };
+  }
+  grid.style.setProperty('--tile-w', `${Math.floor(best.w)}px`);
   grid.dataset.count = String(n);
 }
 

@@ -68,7 +68,12 @@ impl TestServer {
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         let is_tls = tls.is_some();
-        tokio::spawn(kaiwa_signaling::serve(listener, kaiwa_signaling::Config::default(), tls, shutdown.clone()));
+        tokio::spawn(kaiwa_signaling::serve(
+            listener,
+            kaiwa_signaling::Config::default(),
+            tls,
+            shutdown.clone(),
+        ));
         Ok(TestServer { addr, tls: is_tls, shutdown })
     }
 
@@ -172,9 +177,8 @@ impl Browser {
                 }
             }
         });
-        let ws_url = tokio::task::spawn_blocking(move || rx.recv_timeout(LAUNCH_TIMEOUT))
-            .await?
-            .map_err(|_| {
+        let ws_url =
+            tokio::task::spawn_blocking(move || rx.recv_timeout(LAUNCH_TIMEOUT)).await?.map_err(|_| {
                 anyhow!("{} did not print its DevTools URL within {LAUNCH_TIMEOUT:?}", bin.display())
             });
         let ws_url = match ws_url {
@@ -327,7 +331,11 @@ impl Cdp {
                             .collect()
                     })
                     .unwrap_or_default();
-                eprintln!("[{label}] console.{}: {}", params["type"].as_str().unwrap_or("log"), args.join(" "));
+                eprintln!(
+                    "[{label}] console.{}: {}",
+                    params["type"].as_str().unwrap_or("log"),
+                    args.join(" ")
+                );
             }
             Some("Runtime.exceptionThrown") => {
                 let d = &params["exceptionDetails"];
@@ -421,7 +429,10 @@ impl Page {
                 Err(e) => json!(e.to_string()),
             };
             if Instant::now() >= deadline {
-                bail!("[{}] timed out after {timeout:?} waiting for `{expr}` (last value: {last})", self.label);
+                bail!(
+                    "[{}] timed out after {timeout:?} waiting for `{expr}` (last value: {last})",
+                    self.label
+                );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -456,7 +467,8 @@ impl Page {
         self.click(selector).await?;
         self.call("Input.insertText", json!({ "text": text })).await?;
         for kind in ["keyDown", "keyUp"] {
-            let mut ev = json!({ "type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13 });
+            let mut ev =
+                json!({ "type": kind, "key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13 });
             if kind == "keyDown" {
                 ev["text"] = json!("\r");
             }

@@ -55,7 +55,8 @@ async fn wait_media(page: &Page, frames: u64) -> Result<Value> {
 
 /// One number from the first peer's stats, e.g. `p.video.framesDecoded`.
 async fn peer_stat(page: &Page, expr: &str) -> Result<u64> {
-    let v = page.eval(&format!("kaiwa.stats().then(s => {{ const p = s.peers[0]; return {expr}; }})")).await?;
+    let v =
+        page.eval(&format!("kaiwa.stats().then(s => {{ const p = s.peers[0]; return {expr}; }})")).await?;
     v.as_u64().with_context(|| format!("{expr} is {v}"))
 }
 
@@ -124,17 +125,27 @@ async fn two_browsers_call_with_h264_audio_and_chat() -> Result<()> {
     assert_eq!(got[1]["text"], "second message");
     let shown = bo.eval("[...document.querySelectorAll('#chat-log .text')].map(e => e.textContent)").await?;
     assert_eq!(shown, json!(["Hello <b>Bo</b> & co", "second message", "こんにちは Ann"]));
-    assert_eq!(bo.eval("document.querySelector('#chat-log b') === null").await?, json!(true), "chat inserted as HTML");
+    assert_eq!(
+        bo.eval("document.querySelector('#chat-log b') === null").await?,
+        json!(true),
+        "chat inserted as HTML"
+    );
     let back = ann
-        .wait_for("(() => { const c = kaiwa.state().chat.filter(m => !m.self); return c.length ? c : null; })()", UI_WAIT)
+        .wait_for(
+            "(() => { const c = kaiwa.state().chat.filter(m => !m.self); return c.length ? c : null; })()",
+            UI_WAIT,
+        )
         .await?;
     assert_eq!(back[0]["from"], "Bo");
     assert_eq!(back[0]["text"], "こんにちは Ann");
 
     // Bo leaves: Ann's page drops the peer and its tile.
     bo.click("#leave").await?;
-    ann.wait_for("kaiwa.state().peers.length === 0 && document.querySelectorAll('#grid .tile').length === 1", UI_WAIT)
-        .await?;
+    ann.wait_for(
+        "kaiwa.state().peers.length === 0 && document.querySelectorAll('#grid .tile').length === 1",
+        UI_WAIT,
+    )
+    .await?;
     Ok(())
 }
 
@@ -159,7 +170,8 @@ async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
         .await?;
     let code = code.as_str().context("code")?.to_string();
     assert!(code.len() == 12 && code.chars().filter(|&c| c == '-').count() == 2, "room code {code}");
-    ann.wait_for("document.getElementById('room-status').textContent.startsWith('0 of 6 here')", UI_WAIT).await?;
+    ann.wait_for("document.getElementById('room-status').textContent.startsWith('0 of 6 here')", UI_WAIT)
+        .await?;
     // Device pickers list the fake devices, and the preview shows the camera.
     ann.wait_for(
         "document.querySelectorAll('#camera-select option').length > 0 && \
@@ -169,7 +181,10 @@ async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
     )
     .await?;
     ann.eval("document.getElementById('name').value = ''").await?;
-    ann.type_and_enter("#name", "Ann Example").await?;
+    ann.click("#name").await?;
+    ann.call("Input.insertText", json!({ "text": "Ann Example" })).await?;
+    ann.screenshot(&shots.join("browser-prejoin.png")).await?;
+    ann.click("#join-button").await?;
     ann.wait_for("kaiwa.state().view === 'call' && kaiwa.state().myId", UI_WAIT).await?;
     assert_eq!(ann.eval("localStorage.getItem('kaiwa.name')").await?, "Ann Example");
 
@@ -248,7 +263,10 @@ async fn call_over_self_signed_tls() -> Result<()> {
     let browser = Browser::launch(LaunchOptions { ignore_certificate_errors: true }).await?;
     let ann = join(&browser, &server, "browser-tls", "Ann").await?;
     let bo = join(&browser, &server, "browser-tls", "Bo").await?;
-    assert_eq!(ann.eval("location.protocol + (window.isSecureContext ? ' secure' : '')").await?, "https: secure");
+    assert_eq!(
+        ann.eval("location.protocol + (window.isSecureContext ? ' secure' : '')").await?,
+        "https: secure"
+    );
     wait_connected(&ann, 1).await?;
     wait_connected(&bo, 1).await?;
     wait_media(&ann, 30).await?;
