@@ -49,6 +49,7 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub tls: bool,
     shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestServer {
@@ -68,13 +69,30 @@ impl TestServer {
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         let is_tls = tls.is_some();
-        tokio::spawn(kaiwa_signaling::serve(
+        let task =
+            tokio::spawn(kaiwa_signaling::serve(listener, kaiwa_signaling::Config::default(), tls, shutdown.clone()));
+        Ok(TestServer { addr, tls: is_tls, shutdown, task: Some(task) })
+    }
+
+    /// Shuts the server down (clients get close 1001, as on a real restart) and starts a fresh one, with
+    /// no rooms, on the same address. Plain HTTP only.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(20), task).await.context("server shutdown")???;
+        }
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(self.addr)?;
+        let listener = socket.listen(1024)?;
+        self.shutdown = CancellationToken::new();
+        self.task = Some(tokio::spawn(kaiwa_signaling::serve(
             listener,
             kaiwa_signaling::Config::default(),
-            tls,
-            shutdown.clone(),
-        ));
-        Ok(TestServer { addr, tls: is_tls, shutdown })
+            None,
+            self.shutdown.clone(),
+        )));
+        Ok(())
     }
 
     pub fn url(&self, path: &str) -> String {

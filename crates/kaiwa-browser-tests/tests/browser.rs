@@ -257,6 +257,39 @@ async fn camera_off_and_mute_are_seen_by_the_other_side() -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_restart_reconnects_and_rejoins() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let mut server = TestServer::start().await?;
+    let browser = Browser::launch(LaunchOptions::default()).await?;
+    let ann = join(&browser, &server, "browser-restart", "Ann").await?;
+    let bo = join(&browser, &server, "browser-restart", "Bo").await?;
+    wait_connected(&ann, 1).await?;
+    wait_connected(&bo, 1).await?;
+    let (ann_id, bo_id) = (ann.eval("kaiwa.state().myId").await?, bo.eval("kaiwa.state().myId").await?);
+
+    server.restart().await?;
+
+    // Both reconnect with backoff, join again with new ids, drop the stale connections and call anew.
+    for (page, old) in [(&ann, &ann_id), (&bo, &bo_id)] {
+        page.wait_for(
+            &format!("kaiwa.state().signaling === 'joined' && kaiwa.state().myId && kaiwa.state().myId !== {old}"),
+            MEDIA_WAIT,
+        )
+        .await?;
+    }
+    let a = wait_connected(&ann, 1).await?;
+    let b = wait_connected(&bo, 1).await?;
+    assert_eq!(a["peers"][0]["id"], b["myId"]);
+    assert_eq!(b["peers"][0]["id"], a["myId"]);
+    assert_ne!(a["peers"][0]["id"], bo_id);
+    assert_eq!(ann.eval("document.querySelectorAll('#grid .tile').length").await?, json!(2));
+    wait_media(&ann, 30).await?;
+    wait_media(&bo, 30).await?;
+    ann.wait_for("document.getElementById('banner').hidden", UI_WAIT).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_over_self_signed_tls() -> Result<()> {
     let _serial = SERIAL.lock().await;
     let server = TestServer::start_tls().await?;
