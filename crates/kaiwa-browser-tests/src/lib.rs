@@ -55,22 +55,29 @@ pub struct TestServer {
 impl TestServer {
     /// Plain HTTP; `http://127.0.0.1` is a secure context, so the browser allows camera access.
     pub async fn start() -> Result<TestServer> {
-        Self::start_with(None).await
+        Self::start_with(kaiwa_signaling::Config::default(), None).await
+    }
+
+    /// Plain HTTP with the given settings (e.g. a smaller `max_room_size`).
+    pub async fn start_config(config: kaiwa_signaling::Config) -> Result<TestServer> {
+        Self::start_with(config, None).await
     }
 
     /// HTTPS/WSS with a fresh self-signed certificate (the server's `--tls-self-signed` mode).
     pub async fn start_tls() -> Result<TestServer> {
         let tls = kaiwa_signaling::tls::self_signed(None, vec!["localhost".into(), "127.0.0.1".into()])?;
-        Self::start_with(Some(tls.config)).await
+        Self::start_with(kaiwa_signaling::Config::default(), Some(tls.config)).await
     }
 
-    async fn start_with(tls: Option<Arc<rustls::ServerConfig>>) -> Result<TestServer> {
+    async fn start_with(
+        config: kaiwa_signaling::Config,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Result<TestServer> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         let is_tls = tls.is_some();
-        let task =
-            tokio::spawn(kaiwa_signaling::serve(listener, kaiwa_signaling::Config::default(), tls, shutdown.clone()));
+        let task = tokio::spawn(kaiwa_signaling::serve(listener, config, tls, shutdown.clone()));
         Ok(TestServer { addr, tls: is_tls, shutdown, task: Some(task) })
     }
 

@@ -272,7 +272,9 @@ async fn server_restart_reconnects_and_rejoins() -> Result<()> {
     // Both reconnect with backoff, join again with new ids, drop the stale connections and call anew.
     for (page, old) in [(&ann, &ann_id), (&bo, &bo_id)] {
         page.wait_for(
-            &format!("kaiwa.state().signaling === 'joined' && kaiwa.state().myId && kaiwa.state().myId !== {old}"),
+            &format!(
+                "kaiwa.state().signaling === 'joined' && kaiwa.state().myId && kaiwa.state().myId !== {old}"
+            ),
             MEDIA_WAIT,
         )
         .await?;
@@ -286,6 +288,43 @@ async fn server_restart_reconnects_and_rejoins() -> Result<()> {
     wait_media(&ann, 30).await?;
     wait_media(&bo, 30).await?;
     ann.wait_for("document.getElementById('banner').hidden", UI_WAIT).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_full_and_names_shown_as_text() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server =
+        TestServer::start_config(kaiwa_signaling::Config { max_room_size: 2, ..Default::default() }).await?;
+    let browser = Browser::launch(LaunchOptions::default()).await?;
+    // A name that would be markup if inserted as HTML.
+    let evil = "%3Cimg%20src%3Dx%20onerror%3D%22window.pwned%3D1%22%3E%3Cb%3EAnn%3C%2Fb%3E";
+    let ann = browser.new_page("Ann", &server.url(&format!("/r/tiny-room?name={evil}&autojoin=1"))).await?;
+    ann.wait_for("kaiwa.state().myId", UI_WAIT).await?;
+    let bo = join(&browser, &server, "tiny-room", "Bo").await?;
+    wait_connected(&bo, 1).await?;
+    let name = "<img src=x onerror=\"window.pwned=1\"><b>Ann</b>";
+    assert_eq!(bo.eval("kaiwa.state().peers[0].name").await?, name);
+    let tile = bo.eval("document.querySelector('#grid .tile:not(.self) .tile-name').textContent").await?;
+    assert_eq!(tile, name);
+    assert_eq!(bo.eval("document.querySelectorAll('#grid img, #grid b').length").await?, json!(0));
+    assert_eq!(bo.eval("window.pwned === undefined").await?, json!(true));
+
+    // A third person: the pre-join page says the room is full and will not let them in...
+    let cy = browser.new_page("Cy", &server.url("/r/tiny-room")).await?;
+    cy.wait_for("document.getElementById('room-status').textContent === 'Room full (2 of 2)'", UI_WAIT)
+        .await?;
+    assert_eq!(cy.eval("document.getElementById('join-button').disabled").await?, json!(true));
+    // ...and joining anyway (a kiosk link) ends on a plain-language message, not a broken call.
+    cy.goto(&server.url("/r/tiny-room?name=Cy&autojoin=1")).await?;
+    cy.wait_for(
+        "document.body.dataset.view === 'message' && \
+         document.getElementById('message-title').textContent === 'This room is full'",
+        UI_WAIT,
+    )
+    .await?;
+    assert_eq!(cy.eval("kaiwa.state().errors.includes('room_full')").await?, json!(true));
+    assert_eq!(bo.eval("kaiwa.state().peers.length").await?, json!(1));
     Ok(())
 }
 
