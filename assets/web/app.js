@@ -615,11 +615,17 @@ window.kaiwa = {
         remoteMic: p.remoteMedia.mic,
         remoteCamera: p.remoteMedia.camera,
         videoFlowing: !!app.videoProgress.get(p.id)?.flowing,
+        negotiation: { ...p.counts, signalingState: p.pc.signalingState },
         remoteTracks: p.stream.getTracks().map((t) => ({ kind: t.kind, muted: t.muted, readyState: t.readyState })),
       })),
       chat: app.chat.map((c) => ({ ...c })),
       errors: [...app.errors],
     };
+  },
+  /** Restarts ICE towards every peer (renegotiates; for tests and for a stuck call). */
+  restartIce() {
+    for (const p of app.peers.values()) p.restartIce();
+    return app.peers.size;
   },
   /** Fresh getStats per peer (a promise). */
   async stats() {

@@ -67,6 +67,7 @@ export class Peer {
     this.route = null;
     this.closed = false;
     this.lastStats = null;
+    this.counts = { offersSent: 0, offersReceived: 0, offersIgnored: 0, collisions: 0, iceRestarts: 0 };
 
     const pc = new RTCPeerConnection({ iceServers });
     this.pc = pc;
@@ -80,6 +81,7 @@ export class Peer {
       try {
         this.makingOffer = true;
         await pc.setLocalDescription();
+        if (pc.localDescription.type === 'offer') this.counts.offersSent++;
         this.signal({ sdp: pc.localDescription.toJSON() });
       } catch (e) {
         console.warn(`offer to ${this.id} failed`, e);
@@ -96,7 +98,7 @@ export class Peer {
     };
     pc.oniceconnectionstatechange = () => {
       // ICE restart on failure; perfect negotiation sorts out both sides restarting at once.
-      if (pc.iceConnectionState === 'failed' && !this.closed) pc.restartIce();
+      if (pc.iceConnectionState === 'failed' && !this.closed) this.restartIce();
       this.onChange();
     };
     pc.ondatachannel = ({ channel }) => {
@@ -165,6 +167,11 @@ export class Peer {
     this.send({ type: 'media', mic: s.mic, camera: s.camera });
   }
 
+  restartIce() {
+    this.counts.iceRestarts++;
+    this.pc.restartIce();
+  }
+
   /** Sends `track` (or nothing, with null) on the transceiver of `kind`; no renegotiation needed. */
   setTrack(kind, track) {
     const tx = this.tx[kind];
@@ -183,8 +190,13 @@ export class Peer {
     if (data.sdp) {
       const desc = data.sdp;
       const collision = desc.type === 'offer' && (this.makingOffer || pc.signalingState !== 'stable');
+      if (desc.type === 'offer') this.counts.offersReceived++;
+      if (collision) this.counts.collisions++;
       this.ignoreOffer = !this.polite && collision;
-      if (this.ignoreOffer) return;
+      if (this.ignoreOffer) {
+        this.counts.offersIgnored++;
+        return;
+      }
       await pc.setRemoteDescription(desc); // the polite peer's pending offer is rolled back implicitly
       if (desc.type === 'offer') {
         this.#attachLocal();

@@ -292,6 +292,47 @@ async fn server_restart_reconnects_and_rejoins() -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_ice_restarts_resolve_by_perfect_negotiation() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let browser = Browser::launch(LaunchOptions::default()).await?;
+    let ann = join(&browser, &server, "browser-glare", "Ann").await?;
+    let bo = join(&browser, &server, "browser-glare", "Bo").await?;
+    wait_connected(&ann, 1).await?;
+    wait_connected(&bo, 1).await?;
+    wait_media(&ann, 10).await?;
+    let before = peer_stat(&ann, "p.video.framesDecoded").await?;
+
+    // Both renegotiate at once, several times: offers cross ("glare") and the polite side must yield.
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(ann.eval("kaiwa.restartIce()"), bo.eval("kaiwa.restartIce()"));
+        assert_eq!((a?, b?), (json!(1), json!(1)));
+        for page in [&ann, &bo] {
+            page.wait_for(
+                "(() => { const p = kaiwa.state().peers[0]; return p.negotiation.signalingState === 'stable' && \
+                 p.connectionState === 'connected'; })()",
+                MEDIA_WAIT,
+            )
+            .await?;
+        }
+    }
+    let a = wait_connected(&ann, 1).await?;
+    let b = wait_connected(&bo, 1).await?;
+    let (an, bn) = (&a["peers"][0]["negotiation"], &b["peers"][0]["negotiation"]);
+    eprintln!("negotiation: Ann {an}, Bo {bn}");
+    // The initial offer plus at least one renegotiation on each side; a collision, if any, was resolved by
+    // the impolite side ignoring the polite side's offer.
+    assert!(an["offersSent"].as_u64().unwrap() + bn["offersSent"].as_u64().unwrap() >= 3);
+    let (polite, impolite) = if a["peers"][0]["polite"] == json!(true) { (an, bn) } else { (bn, an) };
+    assert_eq!(polite["offersIgnored"], json!(0), "the polite peer never ignores an offer");
+    assert_eq!(impolite["offersIgnored"], impolite["collisions"]);
+    // Media keeps flowing on the same connection.
+    wait_grows(&ann, "p.video.framesDecoded", before, 30).await?;
+    wait_media(&bo, 30).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn room_full_and_names_shown_as_text() -> Result<()> {
     let _serial = SERIAL.lock().await;
     let server =
