@@ -15,7 +15,8 @@
 //! # Launching Chromium
 //!
 //! [`Browser::launch`] runs `chromium` (or `$KAIWA_CHROMIUM`) headless with a fresh `--user-data-dir`,
-//! fake camera/microphone (`--use-fake-device-for-media-stream`, permission prompts auto-accepted),
+//! fake camera/microphone (`--use-fake-device-for-media-stream`, permission prompts auto-accepted unless
+//! [`LaunchOptions::deny_media`]),
 //! `--remote-debugging-port=0` on loopback, and reads the DevTools WebSocket URL from its stderr. A missing
 //! binary is a test failure with a message that says how to install it, never a skip. The browser runs in
 //! its own process group, which is killed when the [`Browser`] is dropped.
@@ -119,6 +120,10 @@ impl Drop for TestServer {
 pub struct LaunchOptions {
     /// Accept any certificate (for the self-signed TLS test only).
     pub ignore_certificate_errors: bool,
+    /// Refuse camera and microphone as a user who clicked "Block" would (instead of auto-accepting).
+    pub deny_media: bool,
+    /// More command-line switches, e.g. `--host-resolver-rules=MAP kaiwa.test 127.0.0.1`.
+    pub extra_args: Vec<String>,
 }
 
 /// A headless Chromium process and the CDP connection to it.
@@ -173,7 +178,6 @@ impl Browser {
             "--disable-backgrounding-occluded-windows",
             "--autoplay-policy=no-user-gesture-required",
             "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
             "--remote-debugging-address=127.0.0.1",
             "--remote-debugging-port=0",
             "--window-size=1280,800",
@@ -181,6 +185,8 @@ impl Browser {
         if opts.ignore_certificate_errors {
             cmd.arg("--ignore-certificate-errors");
         }
+        cmd.arg(if opts.deny_media { "--deny-permission-prompts" } else { "--use-fake-ui-for-media-stream" });
+        cmd.args(&opts.extra_args);
         cmd.arg(format!("--user-data-dir={}", profile.path().display()));
         cmd.arg("about:blank");
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);

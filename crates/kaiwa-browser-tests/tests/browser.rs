@@ -370,10 +370,56 @@ async fn room_full_and_names_shown_as_text() -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insecure_page_and_blocked_camera_are_explained() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let port = server.addr.port();
+
+    // A name that is not localhost over plain http is not a secure context: no camera, a hint to use TLS,
+    // and the call still works one way (the insecure page watches and listens).
+    let browser = Browser::launch(LaunchOptions {
+        extra_args: vec!["--host-resolver-rules=MAP kaiwa.test 127.0.0.1".into()],
+        ..Default::default()
+    })
+    .await?;
+    let ann = join(&browser, &server, "browser-insecure", "Ann").await?;
+    let bo = browser.new_page("Bo", &format!("http://kaiwa.test:{port}/r/browser-insecure")).await?;
+    let hint = bo.wait_for("document.getElementById('media-error').textContent", UI_WAIT).await?;
+    let hint = hint.as_str().unwrap_or_default();
+    assert!(
+        hint.contains("not secure") && hint.contains("--tls-self-signed") && hint.contains("localhost"),
+        "{hint}"
+    );
+    assert_eq!(bo.eval("window.isSecureContext").await?, json!(false));
+    bo.screenshot(&screenshot_dir().join("browser-insecure.png")).await?;
+    bo.type_and_enter("#name", "Bo").await?;
+    wait_connected(&bo, 1).await?;
+    wait_media(&bo, 30).await?;
+    let a = wait_connected(&ann, 1).await?;
+    assert_eq!(a["peers"][0]["name"], "Bo");
+    ann.wait_for(
+        "kaiwa.state().peers[0].remoteCamera === false && kaiwa.state().peers[0].remoteMic === false",
+        UI_WAIT,
+    )
+    .await?;
+    drop((ann, bo, browser));
+
+    // The user blocked camera and microphone: say so and how to undo it.
+    let browser = Browser::launch(LaunchOptions { deny_media: true, ..Default::default() }).await?;
+    let cy = browser.new_page("Cy", &server.url("/r/browser-blocked")).await?;
+    let text = cy.wait_for("document.getElementById('media-error').textContent", UI_WAIT).await?;
+    let text = text.as_str().unwrap_or_default();
+    assert!(text.contains("blocked") && text.contains("site settings"), "{text}");
+    cy.screenshot(&screenshot_dir().join("browser-blocked.png")).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_over_self_signed_tls() -> Result<()> {
     let _serial = SERIAL.lock().await;
     let server = TestServer::start_tls().await?;
-    let browser = Browser::launch(LaunchOptions { ignore_certificate_errors: true }).await?;
+    let browser =
+        Browser::launch(LaunchOptions { ignore_certificate_errors: true, ..Default::default() }).await?;
     let ann = join(&browser, &server, "browser-tls", "Ann").await?;
     let bo = join(&browser, &server, "browser-tls", "Bo").await?;
     assert_eq!(
