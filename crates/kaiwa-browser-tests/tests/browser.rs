@@ -79,11 +79,17 @@ async fn wait_stopped(page: &Page, expr: &str) -> Result<u64> {
 async fn wait_grows(page: &Page, expr: &str, from: u64, by: u64) -> Result<u64> {
     let deadline = Instant::now() + MEDIA_WAIT;
     loop {
-        let now = peer_stat(page, expr).await?;
-        if now > from + by {
+        // Right after a renegotiation the stats may briefly lack the stream: poll through that.
+        let now = peer_stat(page, expr).await;
+        if let Ok(now) = now
+            && now > from + by
+        {
             return Ok(now);
         }
-        ensure!(Instant::now() < deadline, "[{}] {expr} stuck at {now} (from {from})", page.label);
+        if Instant::now() >= deadline {
+            let stats = page.eval("kaiwa.stats()").await?;
+            anyhow::bail!("[{}] {expr} stuck at {now:?} (from {from}); stats: {stats}", page.label);
+        }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
