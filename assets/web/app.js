@@ -43,7 +43,7 @@ function mediaErrorText(e, what) {
   switch (e && e.name) {
     case 'NotAllowedError':
     case 'SecurityError':
-      return `Your browser blocked the ${what}. Allow it in the site settings (the icon left of the address), then reload.`;
+      return `Your browser blocked the ${what}. Allow access in the site settings (the icon left of the address), then reload.`;
     case 'NotFoundError':
     case 'OverconstrainedError':
       return `No ${what} found. Plug one in, or join without it.`;
@@ -69,6 +69,10 @@ async function openMedia() {
   local.audio = local.video = null;
   if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
     showError('media-error', insecureHint());
+    for (const id of ['camera-select', 'mic-select']) {
+      $(id).replaceChildren(el('option', '', 'Not available on this page'));
+      $(id).disabled = true;
+    }
     return;
   }
   const video = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } };
@@ -137,16 +141,17 @@ function applyLocalMedia() {
     p.sendMediaState();
   }
   const s = local.state();
-  for (const [id, on, onText, offText] of [
-    ['toggle-mic', local.mic, 'Mute', 'Unmute'],
-    ['toggle-cam', local.camera, 'Stop video', 'Start video'],
-    ['pre-mic', local.mic, 'Mic on', 'Mic off'],
-    ['pre-cam', local.camera, 'Camera on', 'Camera off'],
+  for (const [id, on, have, onText, offText, none] of [
+    ['toggle-mic', local.mic, !!local.audio, 'Mute', 'Unmute', 'No mic'],
+    ['toggle-cam', local.camera, !!local.video, 'Stop video', 'Start video', 'No camera'],
+    ['pre-mic', local.mic, !!local.audio, 'Mic on', 'Mic off', 'No mic'],
+    ['pre-cam', local.camera, !!local.video, 'Camera on', 'Camera off', 'No camera'],
   ]) {
     const b = $(id);
-    b.textContent = on ? onText : offText;
-    b.setAttribute('aria-pressed', String(on));
-    b.classList.toggle('off', !on);
+    b.textContent = !have ? none : on ? onText : offText;
+    b.disabled = !have;
+    b.setAttribute('aria-pressed', String(on && have));
+    b.classList.toggle('off', !on || !have);
   }
   $('preview-off').hidden = s.camera;
   app.tiles.get('self')?.update({ cameraOn: s.camera, micOn: s.mic });
@@ -579,6 +584,10 @@ function leave({ title, text, retry }) {
   app.sig?.stop();
   app.sig = null;
   closeAllPeers();
+  // Turn the camera light off while not in a call.
+  for (const t of local.stream?.getTracks() ?? []) t.stop();
+  local.stream = null;
+  local.audio = local.video = null;
   app.myId = null;
   app.view = 'message';
   banner('');
@@ -588,8 +597,10 @@ function leave({ title, text, retry }) {
   const btn = $('message-retry');
   btn.hidden = !retry;
   btn.textContent = retry || '';
-  btn.onclick = () => (retry === 'Reload' ? location.reload() : joinCall(app.name));
+  btn.onclick = () => (retry === 'Reload' ? location.reload() : openMedia().then(() => joinCall(app.name)));
 }
+
+window.addEventListener('pagehide', () => app.sig?.stop());
 
 // ---- test hook ---------------------------------------------------------------------------------
 
