@@ -145,13 +145,19 @@ async fn two_browsers_call_with_h264_audio_and_chat() -> Result<()> {
     assert_eq!(back[0]["from"], "Bo");
     assert_eq!(back[0]["text"], "こんにちは Ann");
 
-    // Bo leaves: Ann's page drops the peer and its tile.
+    // Bo leaves: Ann's page drops the peer and its tile...
     bo.click("#leave").await?;
     ann.wait_for(
         "kaiwa.state().peers.length === 0 && document.querySelectorAll('#grid .tile').length === 1",
         UI_WAIT,
     )
     .await?;
+    assert_eq!(bo.eval("document.getElementById('message-title').textContent").await?, "You left the call");
+    // ...and comes back with the Rejoin button.
+    bo.click("#message-retry").await?;
+    wait_connected(&ann, 1).await?;
+    wait_connected(&bo, 1).await?;
+    wait_media(&ann, 30).await?;
     Ok(())
 }
 
@@ -245,6 +251,7 @@ async fn camera_off_and_mute_are_seen_by_the_other_side() -> Result<()> {
     let packets = wait_stopped(&bo, "p.audio.packetsReceived").await?;
     bo.wait_for("!document.querySelector('#grid .tile:not(.self) .mic-off').hidden", UI_WAIT).await?;
     assert_eq!(bo.eval("kaiwa.state().peers[0].connectionState").await?, "connected");
+    bo.screenshot(&screenshot_dir().join("browser-camera-off.png")).await?;
 
     // Both back on: frames and packets flow again, on the same connection (no renegotiation needed).
     ann.click("#toggle-cam").await?;
