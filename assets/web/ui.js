@@ -38,7 +38,8 @@ export function showError(id, text) {
 
 export function initials(name) {
   const parts = String(name).trim().split(/\s+/).filter(Boolean);
-  const letters = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : (parts[0] || '?').slice(0, 2);
+  const first = (w) => [...w][0] || '';
+  const letters = parts.length > 1 ? first(parts[0]) + first(parts[parts.length - 1]) : first(parts[0] || '?');
   return letters.toUpperCase();
 }
 
