@@ -331,6 +331,8 @@ function joinCall(name) {
   showView('call');
   banner('');
   $('topbar-room').textContent = app.room;
+  // On a phone the video gets the screen; chat opens with its button.
+  $('view-call').classList.toggle('chat-hidden', matchMedia('(max-width: 820px)').matches);
   $('call-copy').textContent = `${app.room} · Copy link`;
   $('call-copy').onclick = () => copyLink($('call-copy'));
   const grid = $('grid');

@@ -224,6 +224,10 @@ async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
     let path = shots.join("browser-call.png");
     ann.screenshot(&path).await?;
     eprintln!("screenshot: {}", path.display());
+    // A phone-sized window: tiles stack, chat below, controls still reachable.
+    ann.set_viewport(390, 844).await?;
+    ann.wait_for("document.querySelector('#grid .tile').getBoundingClientRect().width < 390", UI_WAIT).await?;
+    ann.screenshot(&shots.join("browser-call-narrow.png")).await?;
     Ok(())
 }
 
