@@ -9,7 +9,7 @@ purpose=${1:-run}
 # Build: pkg-config and a C/C++ toolchain for -sys crates; cmake (bundled libopus), nasm (openh264 assembly).
 build_packages=(pkg-config build-essential ca-certificates curl cmake nasm)
 # Tests: real TURN server (coturn's turnserver and turnutils_uclient); headless Chromium for the browser client.
-test_packages=(coturn chromium)
+test_packages=(coturn chromium fonts-dejavu-core)
 
 wanted=("${build_packages[@]}")
 if [ "$purpose" = test ]; then

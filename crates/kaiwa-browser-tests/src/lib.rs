@@ -18,7 +18,8 @@
 //! fake camera/microphone (`--use-fake-device-for-media-stream`, permission prompts auto-accepted unless
 //! [`LaunchOptions::deny_media`]),
 //! `--remote-debugging-port=0` on loopback, and reads the DevTools WebSocket URL from its stderr. A missing
-//! binary is a test failure with a message that says how to install it, never a skip. The browser runs in
+//! binary is a test failure with a message that says how to install it, never a skip. `KAIWA_BROWSER_LOG=1`
+//! echoes Chromium's stderr, `KAIWA_CDP_LOG=1` every CDP event; page console output is always shown. The browser runs in
 //! its own process group, which is killed when the [`Browser`] is dropped.
 
 use std::collections::HashMap;
@@ -347,6 +348,9 @@ impl Cdp {
             .and_then(Value::as_str)
             .and_then(|s| self.labels.lock().unwrap().get(s).cloned())
             .unwrap_or_else(|| "browser".into());
+        if std::env::var_os("KAIWA_CDP_LOG").is_some() {
+            eprintln!("[{label}] event {}", v["method"]);
+        }
         let params = &v["params"];
         match v.get("method").and_then(Value::as_str) {
             Some("Runtime.consoleAPICalled") => {
