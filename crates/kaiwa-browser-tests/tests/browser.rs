@@ -116,6 +116,21 @@ async fn two_browsers_call_with_h264_audio_and_chat() -> Result<()> {
         assert_eq!(stats["peers"][0]["route"], "direct");
     }
 
+    // The decoded picture is the fake camera's (a green frame): sample the remote <video> through a canvas.
+    for page in [&ann, &bo] {
+        let px = page
+            .wait_for(
+                "(() => { const v = document.querySelector('#grid .tile:not(.self) video'); \
+                 if (!v || v.videoWidth !== 640) return null; const c = document.createElement('canvas'); \
+                 c.width = 64; c.height = 48; const g = c.getContext('2d'); g.drawImage(v, 0, 0, 64, 48); \
+                 const [r, gr, b] = g.getImageData(12, 24, 1, 1).data; \
+                 return gr > 90 && r < 80 && b < 80 ? [r, gr, b] : null; })()",
+                UI_WAIT,
+            )
+            .await?;
+        eprintln!("[{}] remote video pixel: {px}", page.label);
+    }
+
     // Chat in both directions, typed into the real input, shown as text and in order.
     ann.type_and_enter("#chat-input", "Hello <b>Bo</b> & co").await?;
     ann.type_and_enter("#chat-input", "second message").await?;
@@ -226,7 +241,8 @@ async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
     eprintln!("screenshot: {}", path.display());
     // A phone-sized window: tiles stack, chat below, controls still reachable.
     ann.set_viewport(390, 844).await?;
-    ann.wait_for("document.querySelector('#grid .tile').getBoundingClientRect().width < 390", UI_WAIT).await?;
+    ann.wait_for("document.querySelector('#grid .tile').getBoundingClientRect().width < 390", UI_WAIT)
+        .await?;
     ann.screenshot(&shots.join("browser-call-narrow.png")).await?;
     Ok(())
 }
