@@ -199,6 +199,14 @@ async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
     assert!(code.len() == 12 && code.chars().filter(|&c| c == '-').count() == 2, "room code {code}");
     ann.wait_for("document.getElementById('room-status').textContent.startsWith('0 of 6 here')", UI_WAIT)
         .await?;
+    // The invite link is copied (or, where the clipboard is refused, shown to copy by hand).
+    ann.click("#copy-link").await?;
+    let link = json!(server.url(&format!("/r/{code}")));
+    ann.wait_for(
+        &format!("['Link copied', {link}].includes(document.getElementById('copy-link').textContent)"),
+        UI_WAIT,
+    )
+    .await?;
     // Device pickers list the fake devices, and the preview shows the camera.
     ann.wait_for(
         "document.querySelectorAll('#camera-select option').length > 0 && \
