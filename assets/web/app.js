@@ -432,6 +432,7 @@ function addPeer(id, name, initiator) {
     name,
     myId: app.myId,
     iceServers: app.iceServers || [],
+    relayOnly: params.get('relay') === '1',
     initiator,
     local,
     signal: (data) => app.sig?.signal(id, data),

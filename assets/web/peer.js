@@ -40,13 +40,14 @@ export class Peer {
    * @param {string} o.name their name (display as text only)
    * @param {string} o.myId
    * @param {RTCIceServer[]} o.iceServers
+   * @param {boolean} [o.relayOnly] only TURN relay candidates (`?relay=1`: check a TURN setup)
    * @param {boolean} o.initiator true when we are the newcomer: we add the transceivers, the data channel and offer
    * @param {{sendTrack(kind: string): MediaStreamTrack|null, state(): object}} o.local
    * @param {(data: object) => void} o.signal
    * @param {() => void} o.onChange
    * @param {(peer: Peer, msg: object) => void} o.onChat
    */
-  constructor({ id, name, myId, iceServers, initiator, local, signal, onChange, onChat }) {
+  constructor({ id, name, myId, iceServers, relayOnly = false, initiator, local, signal, onChange, onChat }) {
     this.id = id;
     this.name = name;
     // Byte-wise order; ids are ASCII so UTF-16 order is the same.
@@ -69,7 +70,7 @@ export class Peer {
     this.lastStats = null;
     this.counts = { offersSent: 0, offersReceived: 0, offersIgnored: 0, collisions: 0, iceRestarts: 0 };
 
-    const pc = new RTCPeerConnection({ iceServers });
+    const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: relayOnly ? 'relay' : 'all' });
     this.pc = pc;
     pc.ontrack = ({ track }) => {
       this.stream.addTrack(track);

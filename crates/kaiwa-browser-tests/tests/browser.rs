@@ -455,6 +455,85 @@ async fn insecure_page_and_blocked_camera_are_explained() -> Result<()> {
     Ok(())
 }
 
+/// coturn on loopback with `use-auth-secret`, as the signaling server's coturn test starts it.
+struct Coturn {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Coturn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const TURN_SECRET: &str = "kaiwa-browser-turn-secret";
+
+fn start_coturn() -> Result<Coturn> {
+    let dir = tempfile::tempdir()?;
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port();
+    let min = 30000 + (port % 100) * 100;
+    let log = dir.path().join("turn.log");
+    let child = std::process::Command::new("turnserver")
+        .args(["-n", "--no-tls", "--no-dtls", "--no-cli", "--use-auth-secret", "--allow-loopback-peers"])
+        .arg(format!("--static-auth-secret={TURN_SECRET}"))
+        .args(["--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--realm=kaiwa.test", "--simple-log"])
+        .arg(format!("--listening-port={port}"))
+        .arg(format!("--min-port={min}"))
+        .arg(format!("--max-port={}", min + 99))
+        .arg(format!("--log-file={}", log.display()))
+        .arg(format!("--pidfile={}", dir.path().join("turn.pid").display()))
+        .arg(format!("--userdb={}", dir.path().join("turndb").display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("coturn's turnserver must be installed (scripts/setup.sh test installs it)")?;
+    let coturn = Coturn { child, port, _dir: dir };
+    let started = Instant::now();
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("Total General servers") {
+        ensure!(started.elapsed() < Duration::from_secs(15), "coturn did not start: {log:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(coturn)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_only_call_through_coturn_is_labelled_relay() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let coturn = start_coturn()?;
+    let server = TestServer::start_config(kaiwa_signaling::Config {
+        turn: vec![format!("turn:127.0.0.1:{}?transport=udp", coturn.port)],
+        turn_auth: Some(kaiwa_signaling::TurnAuth::Secret {
+            secret: TURN_SECRET.into(),
+            ttl: Duration::from_secs(600),
+        }),
+        ..Default::default()
+    })
+    .await?;
+    let browser = Browser::launch(LaunchOptions::default()).await?;
+    let mut pages = Vec::new();
+    for name in ["Ann", "Bo"] {
+        let page = browser
+            .new_page(name, &server.url(&format!("/r/browser-relay?name={name}&autojoin=1&relay=1")))
+            .await?;
+        page.wait_for("kaiwa.state().myId", UI_WAIT).await?;
+        pages.push(page);
+    }
+    for page in &pages {
+        page.wait_for(
+            "(() => { const p = kaiwa.state().peers[0]; return p && p.label === 'connected via relay'; })()",
+            MEDIA_WAIT,
+        )
+        .await?;
+        let stats = wait_media(page, 30).await?;
+        assert_eq!(stats["peers"][0]["candidatePair"]["local"], "relay", "{stats}");
+    }
+    drop(coturn);
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_over_self_signed_tls() -> Result<()> {
     let _serial = SERIAL.lock().await;
