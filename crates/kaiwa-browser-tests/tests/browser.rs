@@ -177,6 +177,41 @@ async fn two_browsers_call_with_h264_audio_and_chat() -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_way_mesh() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let browser = Browser::launch(LaunchOptions::default()).await?;
+    // Cy arrives last and offers to both; Bo offered to Ann.
+    let ann = join(&browser, &server, "browser-mesh", "Ann").await?;
+    let bo = join(&browser, &server, "browser-mesh", "Bo").await?;
+    let cy = join(&browser, &server, "browser-mesh", "Cy").await?;
+    for page in [&ann, &bo, &cy] {
+        wait_connected(page, 2).await?;
+    }
+    for page in [&ann, &bo, &cy] {
+        wait_media(page, 20).await?;
+    }
+    let names = cy.eval("kaiwa.state().peers.map(p => p.name).sort()").await?;
+    assert_eq!(names, json!(["Ann", "Bo"]));
+    cy.type_and_enter("#chat-input", "hi both").await?;
+    for page in [&ann, &bo] {
+        page.wait_for("kaiwa.state().chat.some(m => m.from === 'Cy' && m.text === 'hi both')", UI_WAIT)
+            .await?;
+    }
+    ann.screenshot(&screenshot_dir().join("browser-call-3.png")).await?;
+    // Bo leaves: the other two keep their call.
+    bo.click("#leave").await?;
+    for page in [&ann, &cy] {
+        page.wait_for(
+            "kaiwa.state().peers.length === 1 && kaiwa.state().peers[0].connectionState === 'connected'",
+            UI_WAIT,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
     let _serial = SERIAL.lock().await;
     let server = TestServer::start().await?;
