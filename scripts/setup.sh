@@ -11,8 +11,8 @@ purpose=${1:-run}
 build_packages=(pkg-config build-essential ca-certificates curl cmake nasm libasound2-dev libclang-dev)
 # Tests: real TURN server (coturn's turnserver and turnutils_uclient); a private PulseAudio daemon with null
 # sinks as sound card (pulseaudio; pactl/pacat/parec from pulseaudio-utils; ALSA's pulse plugin from
-# libasound2-plugins, through which cpal reaches it).
-test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins)
+# libasound2-plugins, through which cpal reaches it); headless Chromium for the browser client.
+test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins chromium fonts-dejavu-core)
 
 wanted=("${build_packages[@]}")
 if [ "$purpose" = test ]; then
