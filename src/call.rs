@@ -9,14 +9,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use kaiwa_devices::{
-    AudioSource, TestPatternSource, ToneSource, VideoSource, WavFileSource, WavRecorder, Y4mFileSource,
-    Y4mRecorder,
+    AudioSource, ClickSource, TestPatternSource, ToneSource, VideoSource, WavFileSource, WavRecorder,
+    Y4mFileSource, Y4mRecorder,
 };
 use kaiwa_engine::peer::factory::NetworkConfig;
 use kaiwa_engine::signaling::{ServerUrl, SignalingConfig, Trust};
 use kaiwa_engine::sinks::{AudioSink, DecodedVideo, MediaSinks, VideoSink};
 use kaiwa_engine::stats::PeerStats;
 use kaiwa_engine::{Engine, EngineConfig, EngineEvent, PeerState};
+use kaiwa_media::video::TestPattern;
 use kaiwa_protocol::{IceServer, PeerInfo};
 
 #[derive(Debug, clap::Args)]
@@ -33,7 +34,7 @@ pub struct CallArgs {
     /// testpattern, a .y4m file, camera[:ID] or none
     #[arg(long, default_value = "testpattern", value_name = "SOURCE")]
     video: String,
-    /// tone[:HZ], a .wav file (48 kHz), mic[:DEVICE] or none
+    /// tone[:HZ], clicks (for latency measurements), a .wav file (48 kHz), mic[:DEVICE] or none
     #[arg(long, default_value = "tone:440", value_name = "SOURCE")]
     audio: String,
     /// Test pattern size
@@ -78,6 +79,9 @@ pub struct CallArgs {
     quiet: bool,
 }
 
+/// Period of `--audio clicks`; receivers measure click latency modulo it.
+const CLICK_PERIOD_MS: u32 = 500;
+
 fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
     let (w, h) = s.split_once('x').context("--size is WIDTHxHEIGHT, e.g. 640x480")?;
     Ok((w.trim().parse().context("bad width")?, h.trim().parse().context("bad height")?))
@@ -101,6 +105,7 @@ fn audio_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn AudioSource>>>
     Ok(match args.audio.as_str() {
         "none" => None,
         "tone" => Some(Box::new(ToneSource::new(440.0))),
+        "clicks" => Some(Box::new(ClickSource::new(CLICK_PERIOD_MS))),
         t if t.starts_with("tone:") => {
             let hz: f64 = t["tone:".len()..].parse().context("--audio tone:HZ needs a number")?;
             if !(20.0..=20_000.0).contains(&hz) {
@@ -116,13 +121,81 @@ fn audio_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn AudioSource>>>
     })
 }
 
-/// Sinks for the CLI: count frames for the status line, and record when asked.
+/// Sinks for the CLI: measure what arrives (latency from test-pattern stamps and wall-clock clicks), and
+/// record when asked.
 struct CliSinks {
     record: Option<PathBuf>,
     fps: u32,
+    started: Instant,
+    click_period_us: u64,
     videos: Mutex<Vec<Arc<Mutex<Option<Y4mRecorder>>>>>,
     audios: Mutex<Vec<Arc<Mutex<Option<WavRecorder>>>>>,
+    measures: Mutex<HashMap<String, Arc<Mutex<Measure>>>>,
 }
+
+/// What the CLI measures of one remote peer's media.
+#[derive(Default)]
+struct Measure {
+    first_frame: Option<Duration>,
+    /// Capture → decoded, from the test pattern's stamp (same machine, wall clock).
+    video_latency_us: Vec<u64>,
+    /// Click → heard, from clicks on wall-clock period boundaries.
+    audio_latency_us: Vec<u64>,
+    quiet_samples: usize,
+}
+
+#[derive(serde::Serialize)]
+struct Percentiles {
+    p50_ms: f64,
+    p95_ms: f64,
+    samples: usize,
+}
+
+fn percentiles(values: &[u64]) -> Option<Percentiles> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    let at = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0;
+    Some(Percentiles { p50_ms: at(0.5), p95_ms: at(0.95), samples: v.len() })
+}
+
+/// A peer's final figures: the engine's stats plus what the CLI measured.
+#[derive(serde::Serialize)]
+struct PeerReport {
+    #[serde(flatten)]
+    stats: PeerStats,
+    first_frame_ms: Option<u64>,
+    video_latency: Option<Percentiles>,
+    audio_latency: Option<Percentiles>,
+}
+
+impl CliSinks {
+    fn measure(&self, peer: &PeerInfo) -> Arc<Mutex<Measure>> {
+        let mut all = self.measures.lock().unwrap_or_else(|e| e.into_inner());
+        all.entry(peer.id.clone()).or_default().clone()
+    }
+
+    fn report(&self, stats: PeerStats) -> PeerReport {
+        let measure = self.measures.lock().ok().and_then(|m| m.get(&stats.id).cloned());
+        let m = measure.as_ref().and_then(|m| m.lock().ok());
+        PeerReport {
+            first_frame_ms: m.as_ref().and_then(|m| m.first_frame).map(|d| d.as_millis() as u64),
+            video_latency: m.as_ref().and_then(|m| percentiles(&m.video_latency_us)),
+            // One onset is just the start of a steady tone; clicks give one per period.
+            audio_latency: m
+                .as_ref()
+                .filter(|m| m.audio_latency_us.len() >= 5)
+                .and_then(|m| percentiles(&m.audio_latency_us)),
+            stats,
+        }
+    }
+}
+
+/// Click detection threshold (|sample|) and the silence that must precede a click.
+const CLICK_LEVEL: i16 = 4000;
+const CLICK_QUIET_SAMPLES: usize = 48 * 100;
 
 fn file_stem(peer: &PeerInfo) -> String {
     let name: String =
@@ -132,14 +205,31 @@ fn file_stem(peer: &PeerInfo) -> String {
 
 impl MediaSinks for CliSinks {
     fn video(&self, peer: &PeerInfo) -> Option<VideoSink> {
-        let Some(dir) = &self.record else { return Some(Box::new(|_| {})) };
-        let rec = Arc::new(Mutex::new(Some(Y4mRecorder::new(
-            dir.join(format!("{}.y4m", file_stem(peer))),
-            self.fps,
-        ))));
-        self.videos.lock().ok()?.push(rec.clone());
+        let rec = self.record.as_ref().map(|dir| {
+            Arc::new(Mutex::new(Some(Y4mRecorder::new(
+                dir.join(format!("{}.y4m", file_stem(peer))),
+                self.fps,
+            ))))
+        });
+        if let Some(rec) = &rec {
+            self.videos.lock().ok()?.push(rec.clone());
+        }
+        let measure = self.measure(peer);
+        let started = self.started;
+        let mut pattern: Option<TestPattern> = None;
         Some(Box::new(move |v: &DecodedVideo| {
-            if let Ok(mut guard) = rec.lock()
+            if let Ok(mut m) = measure.lock() {
+                m.first_frame.get_or_insert_with(|| started.elapsed());
+                let size = (v.frame.width(), v.frame.height());
+                if pattern.as_ref().is_none_or(|p| (p.width(), p.height()) != size) {
+                    pattern = TestPattern::new(size.0, size.1).ok();
+                }
+                if let Some(stamp) = pattern.as_ref().and_then(|p| p.read_stamp(&v.frame)) {
+                    m.video_latency_us.push(kaiwa_devices::wall_clock_us().saturating_sub(stamp.capture_us));
+                }
+            }
+            if let Some(rec) = &rec
+                && let Ok(mut guard) = rec.lock()
                 && let Some(r) = guard.as_mut()
                 && let Err(e) = r.write(&v.frame)
             {
@@ -150,11 +240,32 @@ impl MediaSinks for CliSinks {
     }
 
     fn audio(&self, peer: &PeerInfo) -> Option<AudioSink> {
-        let dir = self.record.as_ref()?;
-        let rec = Arc::new(Mutex::new(Some(WavRecorder::new(dir.join(format!("{}.wav", file_stem(peer)))))));
-        self.audios.lock().ok()?.push(rec.clone());
+        let rec = self.record.as_ref().map(|dir| {
+            Arc::new(Mutex::new(Some(WavRecorder::new(dir.join(format!("{}.wav", file_stem(peer)))))))
+        });
+        if let Some(rec) = &rec {
+            self.audios.lock().ok()?.push(rec.clone());
+        }
+        let measure = self.measure(peer);
+        let period = self.click_period_us;
         Some(Box::new(move |pcm: &[i16]| {
-            if let Ok(mut guard) = rec.lock()
+            // This frame starts playing now; sample i is heard i/48 ms later.
+            let now = kaiwa_devices::wall_clock_us();
+            if let Ok(mut m) = measure.lock() {
+                for (i, &s) in pcm.iter().enumerate() {
+                    if s.saturating_abs() >= CLICK_LEVEL {
+                        if m.quiet_samples >= CLICK_QUIET_SAMPLES {
+                            let heard = now + i as u64 * 1000 / 48;
+                            m.audio_latency_us.push(heard % period);
+                        }
+                        m.quiet_samples = 0;
+                    } else {
+                        m.quiet_samples = m.quiet_samples.saturating_add(1);
+                    }
+                }
+            }
+            if let Some(rec) = &rec
+                && let Ok(mut guard) = rec.lock()
                 && let Some(r) = guard.as_mut()
             {
                 r.write(pcm);
@@ -237,8 +348,11 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     let sinks = Arc::new(CliSinks {
         record: args.record.clone(),
         fps: args.fps,
+        started: Instant::now(),
+        click_period_us: u64::from(CLICK_PERIOD_MS) * 1000,
         videos: Default::default(),
         audios: Default::default(),
+        measures: Default::default(),
     });
     let config = EngineConfig {
         signaling,
@@ -319,15 +433,25 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     stats.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     engine.leave().await;
     sinks.finish()?;
+    let reports: Vec<PeerReport> = stats.iter().cloned().map(|s| sinks.report(s)).collect();
     if let Some(path) = &args.stats_json {
-        std::fs::write(path, serde_json::to_string_pretty(&stats)?)
+        std::fs::write(path, serde_json::to_string_pretty(&reports)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(why) = failure {
         bail!("{why}");
     }
     println!("call summary ({:.0} s):", started.elapsed().as_secs_f64());
-    for s in &stats {
+    for r in &reports {
+        let s = &r.stats;
+        let latency =
+            |p: &Option<Percentiles>| p.as_ref().map(|p| format!("{:.1}/{:.1} ms", p.p50_ms, p.p95_ms));
+        if let Some(v) = latency(&r.video_latency) {
+            println!("  {}: video capture→decoded p50/p95 {v}", s.name);
+        }
+        if let Some(a) = latency(&r.audio_latency) {
+            println!("  {}: audio click→heard p50/p95 {a}", s.name);
+        }
         println!(
             "  {}: {} via {}/{}, rtt {:.1} ms, video in {} frames {}x{} ({} freezes), audio in {} packets, sent {} video / {} audio frames{}",
             s.name,

@@ -33,4 +33,4 @@ pub use pacer::Pacer;
 pub use recorder::{WavRecorder, Y4mRecorder};
 pub use source::{AudioSource, CapturedFrame, SourceError, VideoSource, wall_clock_us};
 pub use speaker::{SpeakerOptions, SpeakerSink, play_test_sound, test_sound};
-pub use synthetic::{TestPatternSource, ToneSource};
+pub use synthetic::{CLICK_US, ClickSource, TestPatternSource, ToneSource};

@@ -87,3 +87,47 @@ impl AudioSource for ToneSource {
         Ok(true)
     }
 }
+
+/// Silence with a 10 ms 1 kHz click at every multiple of `period_ms` of the wall clock. Since the clicks
+/// sit on the wall clock, a receiver on the same machine measures mouth-to-ear latency without talking to
+/// the sender: it is how late after a period boundary the click is heard.
+pub struct ClickSource {
+    period_us: u64,
+    pacer: Pacer,
+}
+
+/// Length of each click.
+pub const CLICK_US: u64 = 10_000;
+
+impl ClickSource {
+    pub fn new(period_ms: u32) -> Self {
+        ClickSource {
+            period_us: u64::from(period_ms.max(100)) * 1000,
+            pacer: Pacer::new(Instant::now(), Duration::from_millis(20)),
+        }
+    }
+}
+
+impl AudioSource for ClickSource {
+    fn describe(&self) -> String {
+        format!("clicks every {} ms", self.period_us / 1000)
+    }
+
+    fn next_frame(&mut self, out: &mut [i16; FRAME_SAMPLES]) -> Result<bool, SourceError> {
+        self.pacer.wait();
+        // This frame is captured now: its samples cover the 20 ms up to now.
+        let end = wall_clock_us();
+        let start = end.saturating_sub(20_000);
+        for (i, s) in out.iter_mut().enumerate() {
+            let t = start + i as u64 * 1_000_000 / u64::from(SAMPLE_RATE);
+            let phase = t % self.period_us;
+            *s = if phase < CLICK_US {
+                let x = phase as f64 / 1_000_000.0 * 1000.0 * std::f64::consts::TAU;
+                (x.sin() * 0.5 * 32767.0) as i16
+            } else {
+                0
+            };
+        }
+        Ok(true)
+    }
+}
