@@ -27,7 +27,8 @@ struct Args {
 }
 
 fn bin(name: &str) -> anyhow::Result<PathBuf> {
-    let dir = std::env::current_exe()?.parent().and_then(Path::parent).context("no target dir")?.to_path_buf();
+    let dir =
+        std::env::current_exe()?.parent().and_then(Path::parent).context("no target dir")?.to_path_buf();
     let path = dir.join(name);
     if !path.exists() {
         bail!("{} not found: build it first (cargo build --release --bins)", path.display());
@@ -47,13 +48,18 @@ fn cpu_ticks(pid: u32) -> u64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0 };
     let Some(end) = stat.rfind(')') else { return 0 };
     let f: Vec<&str> = stat[end + 2..].split_whitespace().collect();
-    f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0) + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
+    f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
+        + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0)
 }
 
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0)
 }
 
@@ -75,13 +81,31 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn one_run(kaiwa: &Path, server: &str, size: &str, seconds: u64, n: usize, dir: &Path) -> anyhow::Result<Run> {
+fn one_run(
+    kaiwa: &Path,
+    server: &str,
+    size: &str,
+    seconds: u64,
+    n: usize,
+    dir: &Path,
+) -> anyhow::Result<Run> {
     let room = format!("bench-{size}-{n}");
     let json = |who: &str| dir.join(format!("{room}-{who}.json"));
     let spawn = |who: &str, secs: u64| -> anyhow::Result<Proc> {
         Ok(Proc(
             Command::new(kaiwa)
-                .args(["call", "--server", server, "--room", &room, "--name", who, "--bind", "127.0.0.1:0", "--quiet"])
+                .args([
+                    "call",
+                    "--server",
+                    server,
+                    "--room",
+                    &room,
+                    "--name",
+                    who,
+                    "--bind",
+                    "127.0.0.1:0",
+                    "--quiet",
+                ])
                 .args(["--size", size, "--fps", "30", "--audio", "clicks", "--max-bitrate", "2500"])
                 .args(["--duration", &secs.to_string(), "--stats-json"])
                 .arg(json(who))
@@ -141,10 +165,14 @@ fn main() -> anyhow::Result<()> {
     );
     std::thread::sleep(Duration::from_millis(500));
     let server = format!("ws://127.0.0.1:{port}/ws");
-    println!("| size | join → first frame | capture → decoded p50 / p95 | audio click → heard p50 | CPU per client (% of one core) | RSS per client |");
+    println!(
+        "| size | join → first frame | capture → decoded p50 / p95 | audio click → heard p50 | CPU per client (% of one core) | RSS per client |"
+    );
     println!("|---|---|---|---|---|---|");
     for size in &args.size {
-        let runs: Vec<Run> = (0..args.runs).map(|n| one_run(&kaiwa, &server, size, args.seconds, n, &dir)).collect::<Result<_, _>>()?;
+        let runs: Vec<Run> = (0..args.runs)
+            .map(|n| one_run(&kaiwa, &server, size, args.seconds, n, &dir))
+            .collect::<Result<_, _>>()?;
         let m = |g: &dyn Fn(&Run) -> f64| median(runs.iter().map(g).collect());
         println!(
             "| {size} | {:.0} ms | {:.1} / {:.1} ms | {:.1} ms | {:.1} / {:.1} | {:.0} / {:.0} MiB |",

@@ -41,6 +41,7 @@ enum Command {
     Chat(String),
     Stats(oneshot::Sender<Vec<PeerStats>>),
     Renegotiate,
+    SetVideo(bool),
     Leave(oneshot::Sender<()>),
 }
 
@@ -92,6 +93,7 @@ impl Engine {
             events: events_tx.clone(),
             my_id,
             rekeys,
+            video_enabled: std::sync::atomic::AtomicBool::new(true),
         });
         let actor = Actor {
             ctx,
@@ -136,6 +138,15 @@ impl Engine {
     /// Starts a new offer/answer round with every peer (what adding a track does; tests use it for glare).
     pub async fn renegotiate(&self) {
         let _ = self.commands.send(Command::Renegotiate).await;
+    }
+
+    /// Camera on or off: removes (or adds back) our video track on every connection, which renegotiates,
+    /// and stops encoding while off.
+    pub async fn set_video_enabled(&self, on: bool) {
+        if let Some(v) = &self.video {
+            v.set_paused(!on);
+        }
+        let _ = self.commands.send(Command::SetVideo(on)).await;
     }
 
     pub fn set_muted(&self, muted: bool) {
@@ -355,6 +366,12 @@ impl Actor {
             Command::Renegotiate => {
                 for handle in self.peers.values() {
                     let _ = handle.inputs.send(PeerInput::Renegotiate);
+                }
+            }
+            Command::SetVideo(on) => {
+                self.ctx.video_enabled.store(on, std::sync::atomic::Ordering::Relaxed);
+                for handle in self.peers.values() {
+                    let _ = handle.inputs.send(PeerInput::SetVideo(on));
                 }
             }
             Command::Leave(_) => {}

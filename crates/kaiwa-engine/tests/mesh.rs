@@ -85,3 +85,35 @@ async fn glare_is_resolved_and_media_keeps_flowing() {
     a.engine.leave().await;
     b.engine.leave().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn camera_off_and_on_renegotiates_and_audio_carries_on() {
+    let server = start_server(Default::default()).await;
+    let mut a = party_sized(&server, "camera", "Ann", 440.0, SIZE);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut b = party_sized(&server, "camera", "Bo", 660.0, SIZE);
+    wait_connected(&mut a.engine, 1).await;
+    wait_connected(&mut b.engine, 1).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let audio_packets = |stats: &[kaiwa_engine::stats::PeerStats]| stats[0].audio_in.packets;
+
+    a.engine.set_video_enabled(false).await;
+    tokio::time::sleep(Duration::from_secs(1)).await; // renegotiation + frames in flight
+    let (off_start, audio_start) = (decoded(&b, "Ann"), audio_packets(&b.engine.stats().await));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (off_end, audio_end) = (decoded(&b, "Ann"), audio_packets(&b.engine.stats().await));
+    assert!(off_end - off_start <= 2, "Bo still got {} frames with Ann's camera off", off_end - off_start);
+    assert!(audio_end - audio_start >= 80, "audio stalled with the camera off: {audio_start} -> {audio_end}");
+    let offers_after_off = a.engine.stats().await[0].negotiation.offers;
+    assert!(offers_after_off >= 2, "camera off did not renegotiate");
+
+    a.engine.set_video_enabled(true).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while decoded(&b, "Ann") < off_end + 30 {
+        assert!(tokio::time::Instant::now() < deadline, "video did not come back after camera on");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The counters keep increasing: frames from the new track are in order too.
+    a.engine.leave().await;
+    b.engine.leave().await;
+}

@@ -29,6 +29,7 @@ pub struct VideoSendControl {
     keyframe: AtomicBool,
     target_bps: AtomicU32,
     stop: AtomicBool,
+    paused: AtomicBool,
     pub frames_encoded: AtomicU64,
     pub keyframes: AtomicU64,
     pub bytes: AtomicU64,
@@ -44,6 +45,11 @@ impl VideoSendControl {
     /// New target from congestion control; applied at the next frame, capped at the opening bitrate.
     pub fn set_target_bitrate(&self, bps: u32) {
         self.target_bps.store(bps, Relaxed);
+    }
+
+    /// Camera off: frames are still taken from the source (a camera keeps running) but not encoded.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Relaxed);
     }
 
     pub fn stop(&self) {
@@ -106,6 +112,10 @@ impl VideoSender {
                         break;
                     }
                 };
+                if ctl.paused.load(Relaxed) {
+                    last_capture = None;
+                    continue;
+                }
                 let target = ctl.target_bps.load(Relaxed);
                 if target != encoder.bitrate() {
                     encoder.set_bitrate(target);

@@ -48,6 +48,8 @@ pub struct PeerContext {
     pub my_id: tokio::sync::watch::Receiver<PeerId>,
     /// (old id, new id) when a peer announces a new signaling id over the data channel.
     pub rekeys: mpsc::UnboundedSender<(PeerId, PeerId)>,
+    /// Whether our camera is on (new connections add a video track only then).
+    pub video_enabled: std::sync::atomic::AtomicBool,
 }
 
 pub enum PeerInput {
@@ -61,6 +63,8 @@ pub enum PeerInput {
     RemoteId(PeerId),
     /// A chat line from the peer.
     RemoteChat(ChatMessage),
+    /// Camera on (add our video track) or off (remove it); either renegotiates.
+    SetVideo(bool),
     Renegotiate,
     Stats(oneshot::Sender<PeerStats>),
     Close,
@@ -95,7 +99,8 @@ pub struct PeerSession {
     ignore_offer: bool,
     negotiation: NegotiationCounters,
     pending_candidates: Vec<RTCIceCandidateInit>,
-    senders: Vec<(Arc<dyn RtpSender>, Arc<AtomicU8>)>,
+    video: Option<LocalTrack>,
+    audio: Option<LocalTrack>,
     chat: Option<Arc<dyn DataChannel>>,
     chat_backlog: Vec<ChatMessage>,
     stop: CancellationToken,
@@ -110,7 +115,74 @@ pub struct PeerSession {
     inputs_tx: mpsc::UnboundedSender<PeerInput>,
 }
 
+/// One of our tracks on this connection and the task(s) feeding it.
+struct LocalTrack {
+    sender: Arc<dyn RtpSender>,
+    payload_type: Arc<AtomicU8>,
+    /// Stops this track's writer (a child of the session's stop).
+    stop: CancellationToken,
+}
+
+fn ctx_video_enabled(ctx: &PeerContext) -> bool {
+    ctx.video.is_some() && ctx.video_enabled.load(Relaxed)
+}
+
 impl PeerSession {
+    async fn add_video_track(&mut self) -> Result<(), webrtc::error::Error> {
+        let Some((frames, control)) = &self.ctx.video else { return Ok(()) };
+        let ssrc = rand::random::<u32>();
+        let track = tracks::local_track(RtpCodecKind::Video, ssrc)?;
+        let sender = self.pc.add_track(tracks::as_track_local(&track)).await?;
+        let payload_type = Arc::new(AtomicU8::new(NO_PT));
+        let stop = self.stop.child_token();
+        tokio::spawn(tracks::write_video(
+            track.clone(),
+            ssrc,
+            payload_type.clone(),
+            frames.subscribe(),
+            control.clone(),
+            self.send_stats.clone(),
+            stop.clone(),
+        ));
+        tokio::spawn(tracks::read_local_rtcp(track, control.clone(), self.send_stats.clone()));
+        self.video = Some(LocalTrack { sender, payload_type, stop });
+        Ok(())
+    }
+
+    async fn add_audio_track(&mut self) -> Result<(), webrtc::error::Error> {
+        let Some(packets) = &self.ctx.audio else { return Ok(()) };
+        let ssrc = rand::random::<u32>();
+        let track = tracks::local_track(RtpCodecKind::Audio, ssrc)?;
+        let sender = self.pc.add_track(tracks::as_track_local(&track)).await?;
+        let payload_type = Arc::new(AtomicU8::new(NO_PT));
+        let stop = self.stop.child_token();
+        tokio::spawn(tracks::write_audio(
+            track,
+            ssrc,
+            payload_type.clone(),
+            packets.subscribe(),
+            self.send_stats.clone(),
+            stop.clone(),
+        ));
+        self.audio = Some(LocalTrack { sender, payload_type, stop });
+        Ok(())
+    }
+
+    /// Camera off removes our video track, camera on adds a new one; webrtc-rs then asks for negotiation
+    /// and the usual offer/answer (perfect negotiation) follows.
+    async fn set_video(&mut self, on: bool) {
+        if on && self.video.is_none() {
+            if let Err(e) = self.add_video_track().await {
+                warn!(error = %e, "cannot add the video track");
+            }
+        } else if !on && let Some(track) = self.video.take() {
+            track.stop.cancel();
+            if let Err(e) = self.pc.remove_track(&track.sender).await {
+                warn!(error = %e, "cannot remove the video track");
+            }
+        }
+    }
+
     /// Builds the connection with our tracks and starts its task. The initiator also opens the chat
     /// channel and sends the first offer.
     pub async fn start(
@@ -124,39 +196,6 @@ impl PeerSession {
         let pc = build_peer_connection(&ctx.network, &ice_servers, Arc::new(Forwarder(tx.clone()))).await?;
         let stop = CancellationToken::new();
         let send_stats = Arc::new(SendStats::default());
-        let mut senders = Vec::new();
-        if let Some((frames, control)) = &ctx.video {
-            let ssrc = rand::random::<u32>();
-            let track = tracks::local_track(RtpCodecKind::Video, ssrc)?;
-            let sender = pc.add_track(tracks::as_track_local(&track)).await?;
-            let pt = Arc::new(AtomicU8::new(NO_PT));
-            tokio::spawn(tracks::write_video(
-                track.clone(),
-                ssrc,
-                pt.clone(),
-                frames.subscribe(),
-                control.clone(),
-                send_stats.clone(),
-                stop.clone(),
-            ));
-            tokio::spawn(tracks::read_local_rtcp(track, control.clone(), send_stats.clone()));
-            senders.push((sender, pt));
-        }
-        if let Some(packets) = &ctx.audio {
-            let ssrc = rand::random::<u32>();
-            let track = tracks::local_track(RtpCodecKind::Audio, ssrc)?;
-            let sender = pc.add_track(tracks::as_track_local(&track)).await?;
-            let pt = Arc::new(AtomicU8::new(NO_PT));
-            tokio::spawn(tracks::write_audio(
-                track,
-                ssrc,
-                pt.clone(),
-                packets.subscribe(),
-                send_stats.clone(),
-                stop.clone(),
-            ));
-            senders.push((sender, pt));
-        }
         let (video_stats_tx, video_stats_rx) = mpsc::channel(4);
         let mut session = PeerSession {
             polite: my_id < remote.id,
@@ -168,7 +207,8 @@ impl PeerSession {
             ignore_offer: false,
             negotiation: NegotiationCounters::default(),
             pending_candidates: Vec::new(),
-            senders,
+            video: None,
+            audio: None,
             chat: None,
             chat_backlog: Vec::new(),
             stop,
@@ -182,6 +222,10 @@ impl PeerSession {
             audio_stats: None,
             inputs_tx: tx.clone(),
         };
+        if ctx_video_enabled(&session.ctx) {
+            session.add_video_track().await?;
+        }
+        session.add_audio_track().await?;
         if initiator {
             let channel = session.pc.create_data_channel(CHANNEL_LABEL, None).await?;
             session.watch_chat(channel);
@@ -239,6 +283,7 @@ impl PeerSession {
                         .await;
                 }
                 PeerInput::Renegotiate => self.make_offer().await,
+                PeerInput::SetVideo(on) => self.set_video(on).await,
                 PeerInput::Stats(reply) => {
                     let _ = reply.send(self.stats().await);
                 }
@@ -335,8 +380,10 @@ impl PeerSession {
         }
         self.negotiated = true;
         self.negotiated_flag.store(true, Relaxed);
-        for (sender, pt) in &self.senders {
-            pt.store(tracks::negotiated_payload_type(sender).await.unwrap_or(NO_PT), Relaxed);
+        for track in self.video.iter().chain(self.audio.iter()) {
+            track
+                .payload_type
+                .store(tracks::negotiated_payload_type(&track.sender).await.unwrap_or(NO_PT), Relaxed);
         }
     }
 
