@@ -74,6 +74,9 @@ pub struct CallArgs {
     /// Local address for media sockets (default: every interface)
     #[arg(long, default_value = "0.0.0.0:0", value_name = "ADDR:PORT")]
     bind: String,
+    /// Play everyone's mixed audio on a speaker (the default output, or the named device)
+    #[arg(long, value_name = "DEVICE", num_args = 0..=1, default_missing_value = "")]
+    speaker: Option<String>,
     /// No live status line (for logs)
     #[arg(long)]
     quiet: bool,
@@ -131,6 +134,7 @@ struct CliSinks {
     videos: Mutex<Vec<Arc<Mutex<Option<Y4mRecorder>>>>>,
     audios: Mutex<Vec<Arc<Mutex<Option<WavRecorder>>>>>,
     measures: Mutex<HashMap<String, Arc<Mutex<Measure>>>>,
+    speaker: Mutex<Option<kaiwa_devices::SpeakerSink>>,
 }
 
 /// What the CLI measures of one remote peer's media.
@@ -235,6 +239,15 @@ impl MediaSinks for CliSinks {
             {
                 tracing::warn!(error = %e, "recording stopped");
                 *guard = None;
+            }
+        }))
+    }
+
+    fn speaker(&self) -> Option<AudioSink> {
+        let mut sink = self.speaker.lock().ok()?.take()?;
+        Some(Box::new(move |pcm: &[i16]| {
+            if let Err(e) = sink.play(pcm) {
+                tracing::debug!(error = %e, "speaker");
             }
         }))
     }
@@ -353,6 +366,12 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
         videos: Default::default(),
         audios: Default::default(),
         measures: Default::default(),
+        speaker: Mutex::new(match &args.speaker {
+            None => None,
+            Some(name) => {
+                Some(kaiwa_devices::SpeakerSink::open(Some(name.as_str()).filter(|n| !n.is_empty()))?)
+            }
+        }),
     });
     let config = EngineConfig {
         signaling,

@@ -34,6 +34,8 @@ pub struct VideoSendControl {
     pub keyframes: AtomicU64,
     pub bytes: AtomicU64,
     pub encode_errors: AtomicU64,
+    /// 1 = every frame; 2 or 4 when the bitrate is too low for the full frame rate.
+    pub frame_rate_divider: AtomicU32,
 }
 
 impl VideoSendControl {
@@ -66,6 +68,23 @@ pub struct VideoSendConfig {
 impl Default for VideoSendConfig {
     fn default() -> Self {
         VideoSendConfig { max_bitrate_bps: 1_500_000, keyframe_interval_s: 5 }
+    }
+}
+
+/// Bits per pixel per frame below which the frame rate is lowered: 640x480@30 keeps its full rate down to
+/// ~185 kbit/s, 1280x720@30 down to ~550 kbit/s.
+const MIN_BITS_PER_PIXEL: f64 = 0.02;
+
+/// How many captured frames to take one of, for this bitrate at this size and frame rate.
+pub fn frame_rate_divider(target_bps: u32, width: u32, height: u32, fps: u32) -> u32 {
+    let needed = f64::from(width) * f64::from(height) * f64::from(fps) * MIN_BITS_PER_PIXEL;
+    let target = f64::from(target_bps);
+    if target >= needed {
+        1
+    } else if target >= needed / 2.0 {
+        2
+    } else {
+        4
     }
 }
 
@@ -102,6 +121,7 @@ impl VideoSender {
                 }
             };
             let mut last_capture: Option<Instant> = None;
+            let mut frame_index: u64 = 0;
             let nominal = Duration::from_secs(1) / fps.max(1);
             while !ctl.stop.load(Relaxed) {
                 let captured = match source.next_frame() {
@@ -119,6 +139,13 @@ impl VideoSender {
                 let target = ctl.target_bps.load(Relaxed);
                 if target != encoder.bitrate() {
                     encoder.set_bitrate(target);
+                }
+                // Starved: fewer, better frames rather than a smeared full rate.
+                let divider = frame_rate_divider(target, w, h, fps);
+                ctl.frame_rate_divider.store(divider, Relaxed);
+                frame_index += 1;
+                if frame_index % u64::from(divider) != 0 {
+                    continue;
                 }
                 let force = ctl.keyframe.swap(false, Relaxed);
                 match encoder.encode(&captured.frame, force) {
@@ -155,5 +182,20 @@ impl Drop for VideoSender {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame_rate_divider;
+
+    #[test]
+    fn frame_rate_drops_when_starved() {
+        assert_eq!(frame_rate_divider(1_000_000, 640, 480, 30), 1);
+        assert_eq!(frame_rate_divider(200_000, 640, 480, 30), 1);
+        assert_eq!(frame_rate_divider(150_000, 640, 480, 30), 2);
+        assert_eq!(frame_rate_divider(50_000, 640, 480, 30), 4);
+        assert_eq!(frame_rate_divider(2_500_000, 1280, 720, 30), 1);
+        assert_eq!(frame_rate_divider(400_000, 1280, 720, 30), 2);
     }
 }
