@@ -144,7 +144,7 @@ impl VideoSender {
                 let divider = frame_rate_divider(target, w, h, fps);
                 ctl.frame_rate_divider.store(divider, Relaxed);
                 frame_index += 1;
-                if frame_index % u64::from(divider) != 0 {
+                if !frame_index.is_multiple_of(u64::from(divider)) {
                     continue;
                 }
                 let force = ctl.keyframe.swap(false, Relaxed);
