@@ -104,3 +104,50 @@ async fn clear_one_line_errors() {
     assert!(e.contains("room full") && e.contains("is full"), "{e}");
     let _ = (a.await, b.await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_with_a_pinned_self_signed_certificate() {
+    let tls = kaiwa_signaling::tls::self_signed(None, vec!["127.0.0.1".into()]).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(kaiwa_signaling::serve(listener, Default::default(), Some(tls.config), stop.clone()));
+    let fp = tls.fingerprint.to_string();
+    let wss = |extra: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kaiwa"));
+        cmd.args([
+            "call",
+            "--server",
+            &format!("wss://127.0.0.1:{}/ws", addr.port()),
+            "--bind",
+            "127.0.0.1:0",
+            "--quiet",
+        ])
+        .args(["--room", "secure", "--size", "320x240"])
+        .args(extra);
+        cmd
+    };
+    let a = wss(&["--name", "Ann", "--duration", "5", "--trust-fingerprint", &fp]).spawn_output();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let b = output(wss(&["--name", "Bo", "--duration", "3", "--trust-fingerprint", &fp])).await;
+    let a = a.await.unwrap();
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    // Another fingerprint is refused, as is an unpinned self-signed certificate.
+    let wrong = "00".repeat(32);
+    let e = output(wss(&["--name", "X", "--duration", "2", "--trust-fingerprint", &wrong])).await;
+    assert!(!e.status.success());
+    assert!(
+        String::from_utf8_lossy(&e.stderr).contains("does not match the pinned"),
+        "{}",
+        String::from_utf8_lossy(&e.stderr)
+    );
+    let e = output(wss(&["--name", "Y", "--duration", "2"])).await;
+    assert!(!e.status.success());
+    assert!(String::from_utf8_lossy(&e.stderr).contains("TLS"), "{}", String::from_utf8_lossy(&e.stderr));
+    stop.cancel();
+}
