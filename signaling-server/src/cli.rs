@@ -55,7 +55,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!(error = %e, "cannot print the server's address");
     }
     let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
+    stop_on_signal(shutdown.clone());
     crate::serve(listener, config, tls.map(|t| t.config), shutdown).await?;
     Ok(())
 }
@@ -97,7 +97,9 @@ fn raise_fd_limit(max_connections: usize) {
     }
 }
 
-async fn stop_on_signal(shutdown: CancellationToken) {
+/// Cancels `shutdown` on SIGINT or SIGTERM. The handlers are installed before this returns, so a signal
+/// that arrives right after start-up is not lost (nor does it kill the process unceremoniously).
+fn stop_on_signal(shutdown: CancellationToken) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -106,13 +108,18 @@ async fn stop_on_signal(shutdown: CancellationToken) {
             tracing::warn!("cannot listen for signals; stop the server by killing it");
             return;
         };
-        tokio::select! {
-            _ = term.recv() => {},
-            _ = int.recv() => {},
-        }
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+            tracing::info!("signal received");
+            shutdown.cancel();
+        });
     }
     #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("signal received");
-    shutdown.cancel();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        shutdown.cancel();
+    });
 }

@@ -137,7 +137,7 @@ fn websocket(mut req: Request<Incoming>, state: &Arc<State>) -> Response<Body> {
         .max_frame_size(Some(limits.max_message_size));
     let upgrade = hyper::upgrade::on(&mut req);
     let state = state.clone();
-    tokio::spawn(async move {
+    state.tasks.clone().spawn(async move {
         match upgrade.await {
             Ok(upgraded) => {
                 let ws =

@@ -30,6 +30,8 @@ pub struct State {
     pub rooms: Rooms,
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
+    /// Every connection task and WebSocket session, so shutdown can wait for their goodbyes.
+    pub tasks: TaskTracker,
     tcp_connections: std::sync::atomic::AtomicUsize,
 }
 
@@ -41,6 +43,7 @@ impl State {
             config,
             metrics,
             shutdown,
+            tasks: TaskTracker::new(),
             tcp_connections: Default::default(),
         })
     }
@@ -56,7 +59,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let state = State::new(config, shutdown.clone());
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
-    let tracker = TaskTracker::new();
+    let tracker = state.tasks.clone();
     loop {
         let (tcp, remote) = tokio::select! {
             _ = shutdown.cancelled() => break,
