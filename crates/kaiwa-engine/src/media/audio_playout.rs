@@ -95,6 +95,12 @@ impl Drop for AudioPlayout {
     }
 }
 
+/// The jitter buffer starts at 10 ms of delay (a LAN has ~1 ms of jitter) and grows when the network
+/// needs more; mouth-to-ear latency is mostly this plus the 20 ms playout tick.
+fn jitter_config() -> JitterConfig {
+    JitterConfig { min_delay: Duration::from_millis(10), ..JitterConfig::default() }
+}
+
 fn run(rx: Receiver<PlayoutInput>, mut speaker: Option<AudioSink>, stop: Arc<AtomicBool>) {
     let mut streams: HashMap<String, Stream> = HashMap::new();
     let mut pacer = Pacer::new(Instant::now(), Duration::from_millis(20));
@@ -106,7 +112,7 @@ fn run(rx: Receiver<PlayoutInput>, mut speaker: Option<AudioSink>, stop: Arc<Ato
         loop {
             match rx.try_recv() {
                 Ok(PlayoutInput::Add { key, sink, stats }) => {
-                    match AudioReceiver::new(JitterConfig::default()) {
+                    match AudioReceiver::new(jitter_config()) {
                         Ok(receiver) => {
                             streams.insert(key, Stream { receiver, sink, stats });
                         }

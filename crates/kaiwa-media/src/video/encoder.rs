@@ -12,8 +12,8 @@
 use openh264::OpenH264API;
 use openh264::Timestamp;
 use openh264::encoder::{
-    BitRate, Encoder, EncoderConfig as RawConfig, FrameRate, FrameType, IntraFramePeriod, Level, Profile,
-    RateControlMode, UsageType,
+    BitRate, Complexity, Encoder, EncoderConfig as RawConfig, FrameRate, FrameType, IntraFramePeriod, Level,
+    Profile, RateControlMode, UsageType,
 };
 use openh264::formats::YUVSource;
 use thiserror::Error;
@@ -152,6 +152,10 @@ impl H264Encoder {
         }
         let raw = RawConfig::new()
             .usage_type(UsageType::CameraVideoRealTime)
+            // Low complexity: a 720p30 call must leave most of a core free (measured ~25 % less CPU
+            // than Medium, at a quality loss the rate controller absorbs).
+            .complexity(Complexity::Low)
+            .scene_change_detect(false)
             .rate_control_mode(RateControlMode::Bitrate)
             .bitrate(BitRate::from_bps(bitrate_bps))
             .max_frame_rate(FrameRate::from_hz(max_fps))
