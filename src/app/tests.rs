@@ -1,0 +1,169 @@
+//! UI tests with egui_kittest: the app against a real signaling server (in this process) and a headless
+//! peer (a second engine with a test pattern and a tone), driven in real time.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use kaiwa_devices::{TestPatternSource, ToneSource};
+use kaiwa_engine::peer::factory::NetworkConfig;
+use kaiwa_engine::signaling::{ServerUrl, SignalingConfig};
+use kaiwa_engine::sinks::DiscardSinks;
+use kaiwa_engine::{Engine, EngineConfig, EngineEvent};
+use kaiwa_testkit::SignalingServer;
+
+use super::settings::{ServerMode, Settings};
+use super::{KaiwaApp, Options, Screen};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+fn app_for(rt: &tokio::runtime::Runtime, server: &str, room: &str) -> KaiwaApp {
+    let settings = Settings {
+        name: "Alice".into(),
+        server_mode: ServerMode::Remote,
+        media_bind: "127.0.0.1:0".into(),
+        width: 320,
+        height: 240,
+        fps: 15,
+        ..Settings::default()
+    };
+    let options = Options { server: Some(server.into()), room: Some(room.into()), ..Options::default() };
+    let mut app = KaiwaApp::new(rt.handle().clone(), settings, options);
+    app.persist = false;
+    app
+}
+
+fn harness<'a>(app: KaiwaApp) -> Harness<'a, KaiwaApp> {
+    Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|_cc| app)
+}
+
+/// Steps the UI in real time until `done` holds.
+fn wait_until(h: &mut Harness<'_, KaiwaApp>, what: &str, timeout: Duration, done: impl Fn(&Harness<'_, KaiwaApp>) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if done(h) {
+            return;
+        }
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+use eframe::egui;
+
+/// A headless participant: test pattern and tone; reports chat and departures, answers chat.
+fn spawn_bob(rt: &tokio::runtime::Runtime, ws: &str, room: &str) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
+    let (tx, rx) = mpsc::channel();
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel();
+    let signaling = SignalingConfig::new(ServerUrl::parse(ws).unwrap(), room.to_string(), "Bob".into());
+    rt.spawn(async move {
+        let mut engine = Engine::start(EngineConfig {
+            signaling,
+            network: NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() },
+            extra_ice_servers: Vec::new(),
+            video: Some(Box::new(TestPatternSource::new(320, 240, 15).unwrap())),
+            audio: Some(Box::new(ToneSource::new(440.0))),
+            sinks: std::sync::Arc::new(DiscardSinks),
+            video_send: Default::default(),
+        })
+        .unwrap();
+        loop {
+            tokio::select! {
+                _ = &mut stop_rx => break,
+                event = engine.next_event() => match event {
+                    Some(EngineEvent::Chat { message, .. }) => {
+                        let _ = tx.send(format!("chat:{}", message.text));
+                        engine.send_chat("hi from bob").await;
+                    }
+                    Some(EngineEvent::PeerLeft(p)) => { let _ = tx.send(format!("left:{}", p.name)); }
+                    Some(EngineEvent::PeerJoined(p)) => { let _ = tx.send(format!("joined:{}", p.name)); }
+                    Some(_) => {}
+                    None => break,
+                },
+            }
+        }
+        engine.leave().await;
+    });
+    (rx, stop_tx)
+}
+
+fn wait_for(rx: &mpsc::Receiver<String>, h: &mut Harness<'_, KaiwaApp>, want: &str) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        if let Ok(msg) = rx.try_recv() {
+            if msg == want {
+                return;
+            }
+            continue;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "Bob never saw {want}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn no_camera_falls_back_to_test_pattern_with_a_message() {
+    let rt = runtime();
+    let server = rt.block_on(SignalingServer::start(kaiwa_signaling::Config::default()));
+    let mut h = harness(app_for(&rt, &server.ws_url(), "nocam-room"));
+    h.step();
+    h.get_by_label("Continue").click();
+    wait_until(&mut h, "the pre-join screen", Duration::from_secs(5), |h| h.state().screen == Screen::Prejoin);
+    wait_until(&mut h, "the device scan", Duration::from_secs(15), |h| {
+        h.state().preview.as_ref().is_some_and(|p| p.info.lock().unwrap().devices.is_some())
+    });
+    if kaiwa_devices::list_cameras().is_empty() {
+        wait_until(&mut h, "the no-camera message", Duration::from_secs(5), |h| {
+            h.query_by_label_contains("No camera found").is_some()
+        });
+        // The preview shows the test pattern instead.
+        wait_until(&mut h, "a preview frame", Duration::from_secs(5), |h| h.state().preview_texture.has_frame());
+    }
+    h.get_by_label("Back").click();
+    wait_until(&mut h, "the start screen", Duration::from_secs(5), |h| h.state().screen == Screen::Start);
+}
+
+#[test]
+fn start_prejoin_call_chat_leave_with_a_headless_peer() {
+    let rt = runtime();
+    let server = rt.block_on(SignalingServer::start(kaiwa_signaling::Config::default()));
+    let ws = server.ws_url();
+    let (bob, stop_bob) = spawn_bob(&rt, &ws, "kittest-room");
+    let mut h = harness(app_for(&rt, &ws, "kittest-room"));
+    h.step();
+    // The start screen shows how full the room is before joining.
+    wait_until(&mut h, "the room status", Duration::from_secs(10), |h| h.query_by_label_contains("1 of ").is_some());
+    h.get_by_label("Continue").click();
+    wait_until(&mut h, "the pre-join screen", Duration::from_secs(5), |h| h.state().screen == Screen::Prejoin);
+    wait_until(&mut h, "the Join button", Duration::from_secs(15), |h| h.query_by_label("Join now").is_some());
+    h.get_by_label("Join now").click();
+    wait_until(&mut h, "the call screen", Duration::from_secs(5), |h| h.state().screen == Screen::Call);
+    wait_for(&bob, &mut h, "joined:Alice");
+    // Bob's test pattern reaches a tile.
+    wait_until(&mut h, "Bob's video", Duration::from_secs(20), |h| {
+        h.state().call.as_ref().is_some_and(|c| c.peers.iter().any(|p| p.info.name == "Bob" && p.has_video()))
+    });
+    assert!(h.query_by_label_contains("Bob").is_some());
+
+    h.get_by_label("Message").focus();
+    h.step();
+    h.get_by_label("Message").type_text("hello from gui");
+    h.step();
+    h.get_by_label("Send").click();
+    wait_for(&bob, &mut h, "chat:hello from gui");
+    wait_until(&mut h, "Bob's answer", Duration::from_secs(10), |h| h.query_by_label("hi from bob").is_some());
+
+    h.get_by_label("Mute (M)").click();
+    wait_until(&mut h, "muted", Duration::from_secs(2), |h| h.state().call.as_ref().is_some_and(|c| c.muted));
+
+    // Leave with the keyboard shortcut.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    wait_until(&mut h, "the start screen", Duration::from_secs(5), |h| h.state().screen == Screen::Start);
+    wait_for(&bob, &mut h, "left:Alice");
+    let _ = stop_bob.send(());
+}
