@@ -123,8 +123,10 @@ impl CallState {
                 }
             }
             EngineEvent::SignalingLost { reason, retry_in } => {
-                self.signaling_lost =
-                    Some(format!("Reconnecting to the server… ({reason}; next try in {}s)", retry_in.as_secs()));
+                self.signaling_lost = Some(format!(
+                    "Reconnecting to the server… ({reason}; next try in {}s)",
+                    retry_in.as_secs()
+                ));
             }
             EngineEvent::Failed(why) => self.failed = Some(why),
         }
@@ -199,7 +201,7 @@ pub fn grid(n: usize, w: f32, h: f32) -> (usize, usize) {
         let tw = w / cols as f32;
         let th = h / rows as f32;
         let size = tw.min(th * 16.0 / 9.0);
-        if size > best.2 {
+        if size >= best.2 {
             best = (cols, rows, size);
         }
     }
@@ -276,13 +278,17 @@ impl KaiwaApp {
                 ui.horizontal(|ui| {
                     let level = if call.muted { 0.0 } else { read_level(&call.session.mic_level) };
                     let mute_label = if call.muted { "Unmute (M)" } else { "Mute (M)" };
-                    let mute = if call.muted { theme::danger(mute_label) } else { egui::Button::new(mute_label) };
+                    let mute =
+                        if call.muted { theme::danger(mute_label) } else { egui::Button::new(mute_label) };
                     if ui.add(mute).clicked() {
                         call.toggle_mute();
                     }
-                    ui.add(egui::ProgressBar::new((level * 1.5).min(1.0)).desired_width(60.0).fill(theme::GOOD));
+                    ui.add(
+                        egui::ProgressBar::new((level * 1.5).min(1.0)).desired_width(60.0).fill(theme::GOOD),
+                    );
                     let cam_label = if call.camera_on { "Camera off (V)" } else { "Camera on (V)" };
-                    let cam = if call.camera_on { egui::Button::new(cam_label) } else { theme::danger(cam_label) };
+                    let cam =
+                        if call.camera_on { egui::Button::new(cam_label) } else { theme::danger(cam_label) };
                     if ui.add(cam).clicked() {
                         call.toggle_camera();
                     }
@@ -307,102 +313,130 @@ impl KaiwaApp {
                 .frame(egui::Frame::new().fill(theme::PANEL).inner_margin(12.0))
                 .show(ui, |ui| {
                     if let Some(text) = call.chat.show(ui) {
-                        call.chat.lines.push(ChatLine { from: String::new(), text: text.clone(), mine: true });
+                        call.chat.lines.push(ChatLine {
+                            from: String::new(),
+                            text: text.clone(),
+                            mine: true,
+                        });
                         call.session.send(Command::Chat(text));
                     }
                 });
         }
 
-        egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::BG).inner_margin(12.0)).show(ui, |ui| {
-            let area = ui.available_rect_before_wrap();
-            let n = call.peers.len() + 1;
-            let (cols, rows) = grid(n, area.width(), area.height());
-            let gap = 10.0;
-            let tw = (area.width() - gap * (cols as f32 - 1.0)) / cols as f32;
-            let th = (area.height() - gap * (rows as f32 - 1.0)) / rows as f32;
-            let tile_rect = |i: usize| {
-                let (c, r) = (i % cols, i / cols);
-                // Centre an incomplete last row.
-                let in_row = if r == rows - 1 { n - r * cols } else { cols };
-                let offset = (cols - in_row) as f32 * (tw + gap) / 2.0;
-                egui::Rect::from_min_size(
-                    area.min + egui::vec2(offset + c as f32 * (tw + gap), r as f32 * (th + gap)),
-                    egui::vec2(tw, th),
-                )
-            };
-            for (i, peer) in call.peers.iter_mut().enumerate() {
-                let rect = tile_rect(i);
-                let slot = call.session.sinks.slot(&peer.info.id);
-                let texture = slot.and_then(|s| peer.texture.update(&ctx, &s).cloned());
+        egui::CentralPanel::default().frame(egui::Frame::new().fill(theme::BG).inner_margin(12.0)).show(
+            ui,
+            |ui| {
+                let area = ui.available_rect_before_wrap();
+                let n = call.peers.len() + 1;
+                let (cols, rows) = grid(n, area.width(), area.height());
+                let gap = 10.0;
+                let tw = (area.width() - gap * (cols as f32 - 1.0)) / cols as f32;
+                let th = (area.height() - gap * (rows as f32 - 1.0)) / rows as f32;
+                let tile_rect = |i: usize| {
+                    let (c, r) = (i % cols, i / cols);
+                    // Centre an incomplete last row.
+                    let in_row = if r == rows - 1 { n - r * cols } else { cols };
+                    let offset = (cols - in_row) as f32 * (tw + gap) / 2.0;
+                    egui::Rect::from_min_size(
+                        area.min + egui::vec2(offset + c as f32 * (tw + gap), r as f32 * (th + gap)),
+                        egui::vec2(tw, th),
+                    )
+                };
+                for (i, peer) in call.peers.iter_mut().enumerate() {
+                    let rect = tile_rect(i);
+                    let slot = call.session.sinks.slot(&peer.info.id);
+                    let texture = slot.and_then(|s| peer.texture.update(&ctx, &s).cloned());
+                    let painter = ui.painter_at(rect);
+                    painter.rect_filled(rect, 12.0, theme::TILE);
+                    match &texture {
+                        Some(t) => paint_fitted(&painter, rect, t, 12.0),
+                        None => {
+                            painter.text(
+                                rect.center(),
+                                egui::Align2::CENTER_CENTER,
+                                initials(&peer.info.name),
+                                egui::FontId::proportional(rect.height().min(rect.width()) * 0.25),
+                                theme::MUTED_TEXT,
+                            );
+                        }
+                    }
+                    let overlay = match peer.state {
+                        PeerState::Connecting => Some("Connecting…"),
+                        PeerState::Reconnecting => Some("Reconnecting…"),
+                        PeerState::Closed => Some("Disconnected"),
+                        PeerState::Connected => None,
+                    };
+                    if let Some(text) = overlay {
+                        badge(
+                            &painter,
+                            rect.center_bottom() - egui::vec2(0.0, 50.0),
+                            text,
+                            theme::WARN,
+                            true,
+                        );
+                    }
+                    badge(
+                        &painter,
+                        rect.left_bottom() + egui::vec2(10.0, -10.0),
+                        &peer.info.name,
+                        Color32::WHITE,
+                        false,
+                    );
+                    let (color, word) = quality(peer);
+                    let dot = egui::Rect::from_center_size(
+                        rect.right_top() + egui::vec2(-22.0, 22.0),
+                        egui::vec2(28.0, 28.0),
+                    );
+                    let response = ui.interact(
+                        dot,
+                        ui.scope_id().with(("quality", &peer.info.id)),
+                        egui::Sense::click(),
+                    );
+                    painter.circle_filled(dot.center(), 13.0, Color32::from_black_alpha(150));
+                    painter.circle_filled(dot.center(), 7.0, color);
+                    let popup_id = ui.scope_id().with(("stats", &peer.info.id));
+                    response.clone().on_hover_text(format!("Connection {word} — click for details"));
+                    egui::Popup::from_response(&response)
+                        .id(popup_id)
+                        .open_memory(response.clicked().then_some(egui::SetOpenCommand::Toggle))
+                        .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
+                        .show(|ui| {
+                            ui.label(RichText::new(format!("{} — {word}", peer.info.name)).strong());
+                            ui.label(RichText::new(stats_text(peer)).monospace());
+                        });
+                }
+                // Self-view last.
+                let rect = tile_rect(n - 1);
                 let painter = ui.painter_at(rect);
                 painter.rect_filled(rect, 12.0, theme::TILE);
-                match &texture {
-                    Some(t) => paint_fitted(&painter, rect, t, 12.0),
-                    None => {
+                let texture = call.self_texture.update(&ctx, &call.session.self_view).cloned();
+                match (&texture, call.camera_on) {
+                    (Some(t), true) => paint_fitted(&painter, rect, t, 12.0),
+                    _ => {
                         painter.text(
                             rect.center(),
                             egui::Align2::CENTER_CENTER,
-                            initials(&peer.info.name),
-                            egui::FontId::proportional(rect.height().min(rect.width()) * 0.25),
+                            if call.camera_on { "Starting camera…" } else { "Camera off" },
+                            egui::FontId::proportional(18.0),
                             theme::MUTED_TEXT,
                         );
                     }
                 }
-                let overlay = match peer.state {
-                    PeerState::Connecting => Some("Connecting…"),
-                    PeerState::Reconnecting => Some("Reconnecting…"),
-                    PeerState::Closed => Some("Disconnected"),
-                    PeerState::Connected => None,
-                };
-                if let Some(text) = overlay {
-                    badge(&painter, rect.center_bottom() - egui::vec2(0.0, 50.0), text, theme::WARN, true);
-                }
-                badge(&painter, rect.left_bottom() + egui::vec2(10.0, -10.0), &peer.info.name, Color32::WHITE, false);
-                let (color, word) = quality(peer);
-                let dot = egui::Rect::from_center_size(rect.right_top() + egui::vec2(-22.0, 22.0), egui::vec2(28.0, 28.0));
-                let response = ui.interact(dot, ui.id().with(("quality", &peer.info.id)), egui::Sense::click());
-                painter.circle_filled(dot.center(), 13.0, Color32::from_black_alpha(150));
-                painter.circle_filled(dot.center(), 7.0, color);
-                let popup_id = ui.id().with(("stats", &peer.info.id));
-                response.clone().on_hover_text(format!("Connection {word} — click for details"));
-                egui::Popup::from_response(&response)
-                    .id(popup_id)
-                    .open_memory(None)
-                    .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
-                    .show(|ui| {
-                        ui.label(RichText::new(format!("{} — {word}", peer.info.name)).strong());
-                        ui.label(RichText::new(stats_text(peer)).monospace());
-                    });
-                if response.clicked() {
-                    egui::Popup::toggle_id(ui.ctx(), popup_id);
-                }
-            }
-            // Self-view last.
-            let rect = tile_rect(n - 1);
-            let painter = ui.painter_at(rect);
-            painter.rect_filled(rect, 12.0, theme::TILE);
-            let texture = call.self_texture.update(&ctx, &call.session.self_view).cloned();
-            match (&texture, call.camera_on) {
-                (Some(t), true) => paint_fitted(&painter, rect, t, 12.0),
-                _ => {
-                    painter.text(
-                        rect.center(),
-                        egui::Align2::CENTER_CENTER,
-                        if call.camera_on { "Starting camera…" } else { "Camera off" },
-                        egui::FontId::proportional(18.0),
-                        theme::MUTED_TEXT,
+                let me = if call.muted { "You (muted)" } else { "You" };
+                badge(&painter, rect.left_bottom() + egui::vec2(10.0, -10.0), me, Color32::WHITE, false);
+                if call.peers.is_empty() && call.joined {
+                    ui.put(
+                        egui::Rect::from_center_size(
+                            area.center_top() + egui::vec2(0.0, 24.0),
+                            egui::vec2(400.0, 30.0),
+                        ),
+                        egui::Label::new(
+                            RichText::new("Waiting for others to join…").color(theme::MUTED_TEXT),
+                        ),
                     );
                 }
-            }
-            let me = if call.muted { "You (muted)" } else { "You" };
-            badge(&painter, rect.left_bottom() + egui::vec2(10.0, -10.0), me, Color32::WHITE, false);
-            if call.peers.is_empty() && call.joined {
-                ui.put(
-                    egui::Rect::from_center_size(area.center_top() + egui::vec2(0.0, 24.0), egui::vec2(400.0, 30.0)),
-                    egui::Label::new(RichText::new("Waiting for others to join…").color(theme::MUTED_TEXT)),
-                );
-            }
-        });
+            },
+        );
 
         if leave {
             self.leave();

@@ -28,14 +28,11 @@ impl ChatState {
             ui,
             |ui| {
                 ui.horizontal(|ui| {
-                    let label = ui.label("Message");
-                    let edit = ui
-                        .add(
-                            egui::TextEdit::singleline(&mut self.input)
-                                .hint_text("Say something…")
-                                .desired_width(ui.available_width() - 70.0),
-                        )
-                        .labelled_by(label.id);
+                    let edit = ui.add(
+                        egui::TextEdit::singleline(&mut self.input)
+                            .hint_text("Say something…")
+                            .desired_width(ui.available_width() - 70.0),
+                    );
                     let enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     if (ui.button("Send").clicked() || enter) && !self.input.trim().is_empty() {
                         send = Some(std::mem::take(&mut self.input).trim().to_string());

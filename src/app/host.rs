@@ -38,9 +38,10 @@ impl Hosting {
         let addr = listener.local_addr()?;
         let names = kaiwa_signaling::tls::machine_names();
         let dir = super::settings::config_dir().map(|d| d.join("tls"));
-        let tls = tokio::task::spawn_blocking(move || kaiwa_signaling::tls::self_signed(dir.as_deref(), names))
-            .await?
-            .context("cannot make the server's certificate")?;
+        let tls =
+            tokio::task::spawn_blocking(move || kaiwa_signaling::tls::self_signed(dir.as_deref(), names))
+                .await?
+                .context("cannot make the server's certificate")?;
         let stop = CancellationToken::new();
         let config = kaiwa_signaling::Config::default();
         tokio::spawn(kaiwa_signaling::serve(listener, config, Some(tls.config.clone()), stop.clone()));
@@ -51,10 +52,6 @@ impl Hosting {
     /// What this app itself connects to.
     pub fn ws_url(&self) -> String {
         format!("wss://127.0.0.1:{}/ws", self.addr.port())
-    }
-
-    pub fn http_base(&self) -> String {
-        format!("https://127.0.0.1:{}", self.addr.port())
     }
 
     pub fn trust(&self) -> Trust {

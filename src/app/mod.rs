@@ -251,7 +251,9 @@ impl KaiwaApp {
             match rx.try_recv() {
                 Ok(Ok(h)) => self.host = HostState::Ready(h),
                 Ok(Err(e)) => self.host = HostState::Failed(e),
-                Err(mpsc::TryRecvError::Empty) => ctx.request_repaint_after(std::time::Duration::from_millis(100)),
+                Err(mpsc::TryRecvError::Empty) => {
+                    ctx.request_repaint_after(std::time::Duration::from_millis(100))
+                }
                 Err(mpsc::TryRecvError::Disconnected) => self.host = HostState::Failed("stopped".into()),
             }
         }

@@ -27,13 +27,16 @@ impl KaiwaApp {
             ui.vertical_centered(|ui| {
                 ui.add_space(24.0);
                 ui.label(RichText::new("Ready to join?").size(28.0).strong());
-                ui.label(RichText::new(format!("Room {}", self.start.room_input.trim())).color(theme::MUTED_TEXT));
+                ui.label(
+                    RichText::new(format!("Room {}", self.start.room_input.trim())).color(theme::MUTED_TEXT),
+                );
                 ui.add_space(12.0);
             });
             ui.columns(2, |cols| {
                 let ui = &mut cols[0];
                 let width = ui.available_width().min(560.0);
-                let (rect, _) = ui.allocate_exact_size(egui::vec2(width, width * 9.0 / 16.0), egui::Sense::hover());
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(width, width * 9.0 / 16.0), egui::Sense::hover());
                 ui.painter().rect_filled(rect, 12.0, theme::TILE);
                 match &texture {
                     Some(t) => paint_fitted(ui.painter(), rect, t, 12.0),
@@ -52,7 +55,9 @@ impl KaiwaApp {
                 }
                 ui.horizontal(|ui| {
                     ui.label("Microphone");
-                    ui.add(egui::ProgressBar::new((level * 1.5).min(1.0)).desired_width(220.0).fill(theme::GOOD));
+                    ui.add(
+                        egui::ProgressBar::new((level * 1.5).min(1.0)).desired_width(220.0).fill(theme::GOOD),
+                    );
                 });
 
                 let ui = &mut cols[1];
@@ -76,7 +81,9 @@ impl KaiwaApp {
                             let spk: Vec<(String, String)> =
                                 d.speakers.iter().map(|c| (c.id.clone(), c.name.clone())).collect();
                             picker(ui, "Speaker", "No speaker", &mut s.speaker, &spk);
-                            if ui.add_enabled(!d.speakers.is_empty(), egui::Button::new("Play test sound")).clicked()
+                            if ui
+                                .add_enabled(!d.speakers.is_empty(), egui::Button::new("Play test sound"))
+                                .clicked()
                             {
                                 let _ = kaiwa_devices::play_test_sound(s.speaker.clone());
                             }
@@ -125,12 +132,15 @@ fn picker(
         }
     };
     ui.add_enabled_ui(!devices.is_empty(), |ui| {
-        egui::ComboBox::from_id_salt(label).width(ui.available_width()).selected_text(shown).show_ui(ui, |ui| {
-            ui.selectable_value(chosen, None, "System default");
-            for (id, name) in devices {
-                ui.selectable_value(chosen, Some(id.clone()), name);
-            }
-        });
+        egui::ComboBox::from_id_salt(label).width(ui.available_width()).selected_text(shown).show_ui(
+            ui,
+            |ui| {
+                ui.selectable_value(chosen, None, "System default");
+                for (id, name) in devices {
+                    ui.selectable_value(chosen, Some(id.clone()), name);
+                }
+            },
+        );
     });
     *chosen != before
 }

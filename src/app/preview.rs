@@ -61,14 +61,15 @@ impl Preview {
             ctx.request_repaint();
             let mut audio = MeteredAudio { inner: local.audio, level: l };
             let st2 = st.clone();
-            let audio_thread = std::thread::Builder::new().name("kaiwa-preview-mic".into()).spawn(move || {
-                let mut buf = [0i16; FRAME_SAMPLES];
-                while !st2.load(Ordering::Relaxed) {
-                    if audio.next_frame_checked(&mut buf).is_err() {
-                        break;
+            let audio_thread =
+                std::thread::Builder::new().name("kaiwa-preview-mic".into()).spawn(move || {
+                    let mut buf = [0i16; FRAME_SAMPLES];
+                    while !st2.load(Ordering::Relaxed) {
+                        if audio.next_frame_checked(&mut buf).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
+                });
             let mut video = TeeVideo::new(local.video, s, Arc::new(AtomicBool::new(true)));
             while !st.load(Ordering::Relaxed) {
                 use kaiwa_devices::VideoSource;
@@ -90,7 +91,10 @@ impl Preview {
 }
 
 impl MeteredAudio {
-    fn next_frame_checked(&mut self, buf: &mut [i16; FRAME_SAMPLES]) -> Result<bool, kaiwa_devices::SourceError> {
+    fn next_frame_checked(
+        &mut self,
+        buf: &mut [i16; FRAME_SAMPLES],
+    ) -> Result<bool, kaiwa_devices::SourceError> {
         use kaiwa_devices::AudioSource;
         self.next_frame(buf)
     }

@@ -57,7 +57,8 @@ async fn request(base: &str, trust: &Trust, method: &str, path: &str) -> anyhow:
         format!("{authority}:{}", if tls { 443 } else { 80 })
     };
     let fut = async {
-        let tcp = tokio::net::TcpStream::connect(&addr).await.with_context(|| format!("cannot reach {addr}"))?;
+        let tcp =
+            tokio::net::TcpStream::connect(&addr).await.with_context(|| format!("cannot reach {addr}"))?;
         if tls {
             let config = match trust {
                 Trust::Pinned(fp) => kaiwa_tls::pinned_client_config(*fp),

@@ -125,7 +125,11 @@ impl Session {
         let (up_tx, up_rx) = mpsc::sync_channel(256);
         let mut extra_ice_servers = Vec::new();
         if !settings.stun.is_empty() {
-            extra_ice_servers.push(IceServer { urls: settings.stun.clone(), username: None, credential: None });
+            extra_ice_servers.push(IceServer {
+                urls: settings.stun.clone(),
+                username: None,
+                credential: None,
+            });
         }
         if !settings.turn.is_empty() {
             extra_ice_servers.push(IceServer {
@@ -189,14 +193,7 @@ impl Session {
             engine.leave().await;
             send(Update::Ended);
         });
-        Session {
-            commands: cmd_tx,
-            updates: up_rx,
-            sinks,
-            self_view,
-            camera_on,
-            mic_level,
-        }
+        Session { commands: cmd_tx, updates: up_rx, sinks, self_view, camera_on, mic_level }
     }
 
     pub fn send(&self, cmd: Command) {

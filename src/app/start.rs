@@ -1,12 +1,15 @@
 //! The start screen: name, room (code or pasted link), "Create room", server choice and the room's status.
 
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use eframe::egui::{self, RichText};
 
 use super::room_api::{self, RoomStatus};
 use super::settings::ServerMode;
 use super::{HostState, KaiwaApp, theme};
+
+const STATUS_REFRESH: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
 pub struct StartState {
@@ -17,6 +20,8 @@ pub struct StartState {
     status: Option<Result<RoomStatus, String>>,
     pending_status: Option<(String, mpsc::Receiver<Result<RoomStatus, String>>)>,
     pending_create: Option<mpsc::Receiver<Result<String, String>>>,
+    /// When the status was last asked for (it is refreshed every few seconds).
+    checked_at: Option<Instant>,
     stun_text: Option<String>,
     turn_text: Option<String>,
 }
@@ -45,9 +50,12 @@ impl KaiwaApp {
             && let Ok(target) = self.target()
         {
             let key = format!("{}|{}", target.server, target.room);
-            if key != self.start.status_for
+            let stale = self.start.checked_at.is_none_or(|t| t.elapsed() > STATUS_REFRESH);
+            if (key != self.start.status_for || stale)
                 && let Some(base) = Self::http_base(&target)
             {
+                self.start.checked_at = Some(Instant::now());
+                ctx.request_repaint_after(STATUS_REFRESH);
                 let (tx, rx) = mpsc::channel();
                 let ctx = ctx.clone();
                 self.rt.spawn(async move {
@@ -96,13 +104,17 @@ impl KaiwaApp {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 ui.vertical_centered(|ui| {
                     ui.add_space(36.0);
-                    ui.label(RichText::new("Kaiwa 会話").size(34.0).strong());
-                    ui.label(RichText::new("Video calls between desktops and browsers").color(theme::MUTED_TEXT));
+                    ui.label(RichText::new("Kaiwa").size(34.0).strong());
+                    ui.label(
+                        RichText::new("Video calls between desktops and browsers").color(theme::MUTED_TEXT),
+                    );
                     ui.add_space(18.0);
                     ui.allocate_ui(egui::vec2(520.0, 0.0), |ui| {
                         theme::card().show(ui, |ui| {
                             ui.set_width(470.0);
-                            ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| self.start_form(ui, &ctx));
+                            ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+                                self.start_form(ui, &ctx)
+                            });
                         });
                     });
                 });
@@ -135,7 +147,9 @@ impl KaiwaApp {
                         let color = if s.participants >= s.capacity { theme::DANGER } else { theme::GOOD };
                         RichText::new(s.describe()).color(color)
                     }
-                    (Some(Err(e)), true) => RichText::new(format!("Room status unknown: {e}")).color(theme::WARN),
+                    (Some(Err(e)), true) => {
+                        RichText::new(format!("Room status unknown: {e}")).color(theme::WARN)
+                    }
                     _ => RichText::new("Checking the room…").color(theme::MUTED_TEXT),
                 };
                 ui.label(status);
@@ -169,8 +183,11 @@ impl KaiwaApp {
             ServerMode::Host => match &self.host {
                 HostState::Ready(h) => {
                     ui.label(
-                        RichText::new(format!("Hosting on port {} — browsers open the room link.", h.addr.port()))
-                            .color(theme::MUTED_TEXT),
+                        RichText::new(format!(
+                            "Hosting on port {} — browsers open the room link.",
+                            h.addr.port()
+                        ))
+                        .color(theme::MUTED_TEXT),
                     );
                     ui.label(
                         RichText::new(format!("Certificate fingerprint {}", h.fingerprint))
@@ -180,7 +197,10 @@ impl KaiwaApp {
                     );
                 }
                 HostState::Failed(e) => {
-                    ui.label(RichText::new(format!("The built-in server could not start: {e}")).color(theme::DANGER));
+                    ui.label(
+                        RichText::new(format!("The built-in server could not start: {e}"))
+                            .color(theme::DANGER),
+                    );
                 }
                 _ => {
                     ui.label(RichText::new("Starting the built-in server…").color(theme::MUTED_TEXT));
