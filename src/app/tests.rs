@@ -54,7 +54,20 @@ fn wait_until(
         if done(h) {
             return;
         }
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what} (screen {:?}, error {:?})",
+            h.state().screen,
+            h.state().start.error
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A few real-time frames, so that the accessibility tree (and so click positions) follow layout changes.
+fn settle(h: &mut Harness<'_, KaiwaApp>) {
+    for _ in 0..5 {
+        h.step();
         std::thread::sleep(Duration::from_millis(20));
     }
 }
