@@ -72,6 +72,23 @@ fn settle(h: &mut Harness<'_, KaiwaApp>) {
     }
 }
 
+/// Clicks the button labelled `label` until `done` holds: a click can miss while the layout still moves
+/// (device notices appearing), as clicks go to where the button was in the last frame.
+fn click_until(h: &mut Harness<'_, KaiwaApp>, label: &str, done: impl Fn(&Harness<'_, KaiwaApp>) -> bool) {
+    for _ in 0..10 {
+        h.get_by_label(label).click();
+        settle(h);
+        if done(h) {
+            return;
+        }
+    }
+    panic!(
+        "clicking {label} had no effect (screen {:?}, error {:?})",
+        h.state().screen,
+        h.state().start.error
+    );
+}
+
 /// A headless participant: test pattern and tone; reports chat and departures, answers chat.
 fn spawn_bob(
     rt: &tokio::runtime::Runtime,
@@ -172,8 +189,7 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
     wait_until(&mut h, "the Join button", Duration::from_secs(15), |h| {
         h.query_by_label("Join now").is_some()
     });
-    h.get_by_label("Join now").click();
-    wait_until(&mut h, "the call screen", Duration::from_secs(5), |h| h.state().screen == Screen::Call);
+    click_until(&mut h, "Join now", |h| h.state().screen == Screen::Call);
     wait_for(&bob, &mut h, "joined:Alice");
     // Bob's test pattern reaches a tile.
     wait_until(&mut h, "Bob's video", Duration::from_secs(20), |h| {
