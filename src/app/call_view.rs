@@ -284,7 +284,11 @@ impl KaiwaApp {
                         call.toggle_mute();
                     }
                     ui.add(
-                        egui::ProgressBar::new((level * 1.5).min(1.0)).desired_width(60.0).fill(theme::GOOD),
+                        egui::ProgressBar::new((level * 1.5).min(1.0))
+                            .desired_width(70.0)
+                            .desired_height(8.0)
+                            .corner_radius(4.0)
+                            .fill(theme::GOOD),
                     );
                     let cam_label = if call.camera_on { "Camera off (V)" } else { "Camera on (V)" };
                     let cam =
@@ -364,6 +368,7 @@ impl KaiwaApp {
                         PeerState::Connecting => Some("Connecting…"),
                         PeerState::Reconnecting => Some("Reconnecting…"),
                         PeerState::Closed => Some("Disconnected"),
+                        PeerState::Connected if !peer.has_video() => Some("Waiting for video…"),
                         PeerState::Connected => None,
                     };
                     if let Some(text) = overlay {

@@ -56,7 +56,11 @@ impl KaiwaApp {
                 ui.horizontal(|ui| {
                     ui.label("Microphone");
                     ui.add(
-                        egui::ProgressBar::new((level * 1.5).min(1.0)).desired_width(220.0).fill(theme::GOOD),
+                        egui::ProgressBar::new((level * 1.5).min(1.0))
+                            .desired_width(220.0)
+                            .desired_height(8.0)
+                            .corner_radius(4.0)
+                            .fill(theme::GOOD),
                     );
                 });
 

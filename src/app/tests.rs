@@ -90,11 +90,7 @@ fn click_until(h: &mut Harness<'_, KaiwaApp>, label: &str, done: impl Fn(&Harnes
 }
 
 /// A headless participant: test pattern and tone; reports chat and departures, answers chat.
-fn spawn_bob(
-    rt: &tokio::runtime::Runtime,
-    ws: &str,
-    room: &str,
-) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
+fn spawn_bob(rt: &tokio::runtime::Runtime, ws: &str, room: &str, hz: f64) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
     let (tx, rx) = mpsc::channel();
     let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel();
     let signaling = SignalingConfig::new(ServerUrl::parse(ws).unwrap(), room.to_string(), "Bob");
@@ -104,7 +100,7 @@ fn spawn_bob(
             network: NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() },
             extra_ice_servers: Vec::new(),
             video: Some(Box::new(TestPatternSource::new(320, 240, 15).unwrap())),
-            audio: Some(Box::new(ToneSource::new(440.0))),
+            audio: Some(Box::new(ToneSource::new(hz))),
             sinks: std::sync::Arc::new(DiscardSinks),
             video_send: Default::default(),
         })
@@ -175,7 +171,7 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
     let rt = runtime();
     let server = rt.block_on(SignalingServer::start(kaiwa_signaling::Config::default()));
     let ws = server.ws_url();
-    let (bob, stop_bob) = spawn_bob(&rt, &ws, "kittest-room");
+    let (bob, stop_bob) = spawn_bob(&rt, &ws, "kittest-room", 440.0);
     let mut h = harness(app_for(&rt, &ws, "kittest-room"));
     h.step();
     // The start screen shows how full the room is before joining.
@@ -214,4 +210,55 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
     wait_until(&mut h, "the start screen", Duration::from_secs(5), |h| h.state().screen == Screen::Start);
     wait_for(&bob, &mut h, "left:Alice");
     let _ = stop_bob.send(());
+}
+
+/// Bob's 660 Hz tone comes out of the speaker the app picked: recorded from the private PulseAudio
+/// daemon's `spk.monitor`.
+#[test]
+fn remote_tone_reaches_the_speaker() {
+    let name = "app::tests::remote_tone_reaches_the_speaker";
+    kaiwa_devices::testing::run_with_pulse(name, Duration::from_secs(60), || {
+        use kaiwa_media::audio::analysis::{dominant_frequency, rms};
+        let rt = runtime();
+        let server = rt.block_on(SignalingServer::start(kaiwa_signaling::Config::default()));
+        let ws = server.ws_url();
+        let (bob, stop_bob) = spawn_bob(&rt, &ws, "pulse-room", 660.0);
+        let dir = tempfile::tempdir().unwrap();
+        let raw = dir.path().join("spk.raw");
+        let mut parec = std::process::Command::new("parec")
+            .args(["-d", "spk.monitor", "--raw", "--rate=48000", "--channels=1", "--format=s16le"])
+            .stdout(std::fs::File::create(&raw).unwrap())
+            .spawn()
+            .expect("parec (pulseaudio-utils)");
+        let mut h = harness(app_for(&rt, &ws, "pulse-room"));
+        h.step();
+        click_until(&mut h, "Continue", |h| h.state().screen == Screen::Prejoin);
+        wait_until(&mut h, "the device scan", Duration::from_secs(15), |h| {
+            h.state().preview.as_ref().is_some_and(|p| p.info.lock().unwrap().devices.is_some())
+        });
+        settle(&mut h);
+        click_until(&mut h, "Join now", |h| h.state().screen == Screen::Call);
+        wait_for(&bob, &mut h, "joined:Alice");
+        wait_until(&mut h, "Bob's video", Duration::from_secs(20), |h| {
+            h.state().call.as_ref().is_some_and(|c| c.peers.iter().any(|p| p.has_video()))
+        });
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            h.step();
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = parec.kill();
+        let _ = parec.wait();
+        let bytes = std::fs::read(&raw).unwrap();
+        let samples: Vec<i16> = bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+        let loud: Vec<i16> =
+            samples.chunks(960).filter(|c| c.len() == 960 && rms(c) > 0.03).flatten().copied().collect();
+        let secs = loud.len() as f64 / 48_000.0;
+        assert!(secs >= 1.0, "only {secs:.2} s of sound reached the speaker (rms {:.3})", rms(&samples));
+        let f = dominant_frequency(&loud, 48_000).expect("a dominant frequency");
+        assert!((f - 660.0).abs() < 660.0 * 0.02, "speaker played {f:.1} Hz, expected 660 Hz");
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+        settle(&mut h);
+        let _ = stop_bob.send(());
+    });
 }
