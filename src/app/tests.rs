@@ -90,7 +90,12 @@ fn click_until(h: &mut Harness<'_, KaiwaApp>, label: &str, done: impl Fn(&Harnes
 }
 
 /// A headless participant: test pattern and tone; reports chat and departures, answers chat.
-fn spawn_bob(rt: &tokio::runtime::Runtime, ws: &str, room: &str, hz: f64) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
+fn spawn_bob(
+    rt: &tokio::runtime::Runtime,
+    ws: &str,
+    room: &str,
+    hz: f64,
+) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
     let (tx, rx) = mpsc::channel();
     let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel();
     let signaling = SignalingConfig::new(ServerUrl::parse(ws).unwrap(), room.to_string(), "Bob");
