@@ -88,10 +88,9 @@ impl CallState {
 
     fn on_event(&mut self, event: EngineEvent) {
         match event {
-            EngineEvent::Joined { max_peers, room, .. } => {
+            EngineEvent::Joined { max_peers, .. } => {
                 self.joined = true;
                 self.capacity = max_peers;
-                self.room = room;
                 self.signaling_lost = None;
             }
             EngineEvent::PeerJoined(info) => {

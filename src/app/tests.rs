@@ -119,6 +119,9 @@ fn spawn_bob(
                         engine.send_chat("hi from bob").await;
                     }
                     Some(EngineEvent::PeerLeft(p)) => { let _ = tx.send(format!("left:{}", p.name)); }
+                    Some(EngineEvent::Joined { .. }) => {
+                        let _ = tx.send("in-room".to_string());
+                    }
                     Some(EngineEvent::PeerJoined(p)) => { let _ = tx.send(format!("joined:{}", p.name)); }
                     Some(_) => {}
                     None => break,
@@ -177,10 +180,11 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
     let server = rt.block_on(SignalingServer::start(kaiwa_signaling::Config::default()));
     let ws = server.ws_url();
     let (bob, stop_bob) = spawn_bob(&rt, &ws, "kittest-room", 440.0);
+    assert_eq!(bob.recv_timeout(Duration::from_secs(20)).as_deref(), Ok("in-room"), "Bob could not join");
     let mut h = harness(app_for(&rt, &ws, "kittest-room"));
     h.step();
     // The start screen shows how full the room is before joining.
-    wait_until(&mut h, "the room status", Duration::from_secs(10), |h| {
+    wait_until(&mut h, "the room status", Duration::from_secs(20), |h| {
         h.query_all_by_label_contains("1 of ").next().is_some()
     });
     h.get_by_label("Continue").click();
