@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Screenshots of the desktop app under a virtual X display (Xvfb, Mesa's software OpenGL):
-#   start.png  the start screen, hosting the server in-process on loopback
-#   call.png   a call with two headless peers (`kaiwa call`, test pattern and tone)
+#   start.png    the start screen, hosting the server in-process on loopback
+#   prejoin.png  the pre-join screen (test pattern preview, no devices here)
+#   call.png     a call with two headless peers (`kaiwa call`, test pattern and tone)
 # Written to $CARGO_TARGET_DIR/screenshots (default target/screenshots). Fails when the app does not come up
 # or the call screenshot shows no video (too few colours for the test pattern). Run by scripts/test.sh.
 set -euo pipefail
@@ -22,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 display=":$((90 + RANDOM % 400))"
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp -noreset >"$tmp/xvfb.log" 2>&1 &
 pids+=($!)
 export DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 KAIWA_CONFIG_DIR="$tmp/config" KAIWA_NO_SPEAKER=1
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
@@ -38,6 +39,12 @@ shot() { # name seconds-to-wait
 app=$!
 pids+=($app)
 shot start 6
+kill "$app"
+"$kaiwa" --host --listen 127.0.0.1:0 --room team-standup --name Alice --prejoin --window 1280x800 \
+  >"$tmp/app1b.log" 2>&1 &
+app=$!
+pids+=($app)
+shot prejoin 6
 kill "$app"
 
 # 2. A call: a server, the app (straight in with --join) and two headless peers.

@@ -43,6 +43,9 @@ pub struct Options {
     /// Go straight into the call (needs --room)
     #[arg(long)]
     pub join: bool,
+    /// Open the pre-join screen (preview and devices) at once (needs --room)
+    #[arg(long, conflicts_with = "join")]
+    pub prejoin: bool,
     /// Host the signaling server in this app (the default unless --server is given)
     #[arg(long)]
     pub host: bool,
@@ -85,6 +88,8 @@ pub struct KaiwaApp {
     call: Option<call_view::CallState>,
     /// `--join`: enter the call as soon as the server is known.
     auto_join: bool,
+    /// `--prejoin`: open the pre-join screen as soon as the server is known.
+    auto_prejoin: bool,
     styled: bool,
     /// Whether to write settings back (tests turn this off).
     pub persist: bool,
@@ -129,6 +134,7 @@ impl KaiwaApp {
             preview_texture: video::VideoTexture::new("preview"),
             call: None,
             auto_join: options.join && options.room.is_some(),
+            auto_prejoin: options.prejoin && options.room.is_some(),
             styled: false,
             persist: true,
         };
@@ -270,6 +276,10 @@ impl KaiwaApp {
                     self.start.error = Some(e);
                 }
             }
+        }
+        if self.auto_prejoin && self.target().is_ok() {
+            self.auto_prejoin = false;
+            self.go_prejoin(ctx);
         }
         if let Some(call) = &mut self.call {
             call.poll(ctx);

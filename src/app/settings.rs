@@ -95,3 +95,25 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_and_tolerate_missing_fields() {
+        let s = Settings {
+            name: "Ann".into(),
+            server_mode: ServerMode::Remote,
+            stun: vec!["stun:example.org:3478".into()],
+            fps: 15,
+            ..Settings::default()
+        };
+        let text = toml::to_string_pretty(&s).unwrap();
+        assert_eq!(toml::from_str::<Settings>(&text).unwrap(), s);
+        let partial: Settings = toml::from_str("name = \"Bo\"").unwrap();
+        assert_eq!(partial.name, "Bo");
+        assert_eq!(partial.fps, 30);
+        assert_eq!(partial.server_mode, ServerMode::Host);
+    }
+}
