@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Runs Kaiwa. For now that is the signaling server with the browser page, over HTTPS with a self-signed
-# certificate so browsers on the LAN may use their camera. Extra arguments go to kaiwa-signaling
-# (see --help); with none, it listens on 0.0.0.0:8443.
+# Runs Kaiwa: opens the desktop app, which hosts the signaling server and browser page itself (HTTPS with a
+# self-signed certificate on 0.0.0.0:8443, so browsers on the LAN may join by link). Extra arguments go to
+# the app (see `kaiwa --help`, e.g. --server URL --room CODE --name NAME --join).
+#   scripts/run.sh --server-only [ARGS]   only the signaling server (kaiwa-signaling; ARGS as in its --help,
+#                                         default --listen 0.0.0.0:8443 --tls-self-signed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh run
-if [ $# -eq 0 ]; then
-  set -- --listen 0.0.0.0:8443 --tls-self-signed
+if [ "${1:-}" = --server-only ]; then
+  shift
+  if [ $# -eq 0 ]; then
+    set -- --listen 0.0.0.0:8443 --tls-self-signed
+  fi
+  exec cargo run --release --locked -p kaiwa-signaling -- "$@"
 fi
-exec cargo run --release --locked -p kaiwa-signaling -- "$@"
+exec cargo run --release --locked --bin kaiwa -- "$@"

@@ -15,4 +15,8 @@ set -e
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 echo "tests: $passed passed, $failed failed"
-exit "$status"
+if [ "$status" -ne 0 ]; then
+  exit "$status"
+fi
+# The desktop app under Xvfb: screenshots of the start screen and of a call (target/screenshots).
+scripts/gui-screenshot.sh

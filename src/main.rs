@@ -1,6 +1,7 @@
-//! `kaiwa`: the Kaiwa desktop app. The GUI comes next; today it runs headless calls (`kaiwa call`, used by
-//! tests and benchmarks) and can host the bundled signaling server (`kaiwa serve`).
+//! `kaiwa`: the Kaiwa desktop app. Without a subcommand it opens the window (see `app`); `kaiwa call` holds
+//! a headless call (tests, benchmarks) and `kaiwa serve` hosts the signaling server alone.
 
+mod app;
 mod call;
 
 use clap::{Parser, Subcommand};
@@ -9,7 +10,9 @@ use clap::{Parser, Subcommand};
 #[command(name = "kaiwa", version, about = "Kaiwa: video calls between desktop apps and browsers")]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    gui: app::Options,
 }
 
 #[derive(Subcommand)]
@@ -30,14 +33,19 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         };
-    let result = runtime.block_on(async {
-        match Cli::parse().command {
-            Command::Call(args) => call::run(args).await,
-            Command::Serve(args) => {
-                kaiwa_signaling::cli::run(args).await.map(|()| std::process::ExitCode::SUCCESS)
+    let cli = Cli::parse();
+    let result = match cli.command {
+        // The window needs the main thread; the runtime's worker threads run the engine meanwhile.
+        None => app::run(&runtime, cli.gui).map(|()| std::process::ExitCode::SUCCESS),
+        Some(command) => runtime.block_on(async {
+            match command {
+                Command::Call(args) => call::run(args).await,
+                Command::Serve(args) => {
+                    kaiwa_signaling::cli::run(args).await.map(|()| std::process::ExitCode::SUCCESS)
+                }
             }
-        }
-    });
+        }),
+    };
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -111,14 +111,12 @@ fn run(rx: Receiver<PlayoutInput>, mut speaker: Option<AudioSink>, stop: Arc<Ato
         pacer.wait();
         loop {
             match rx.try_recv() {
-                Ok(PlayoutInput::Add { key, sink, stats }) => {
-                    match AudioReceiver::new(jitter_config()) {
-                        Ok(receiver) => {
-                            streams.insert(key, Stream { receiver, sink, stats });
-                        }
-                        Err(e) => debug!(error = %e, "cannot start an Opus decoder"),
+                Ok(PlayoutInput::Add { key, sink, stats }) => match AudioReceiver::new(jitter_config()) {
+                    Ok(receiver) => {
+                        streams.insert(key, Stream { receiver, sink, stats });
                     }
-                }
+                    Err(e) => debug!(error = %e, "cannot start an Opus decoder"),
+                },
                 Ok(PlayoutInput::Packet { key, seq, timestamp, payload, arrival }) => {
                     if let Some(s) = streams.get_mut(&key) {
                         s.stats.packets.fetch_add(1, Relaxed);

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Screenshots of the desktop app under a virtual X display (Xvfb, Mesa's software OpenGL):
+#   start.png    the start screen, hosting the server in-process on loopback
+#   prejoin.png  the pre-join screen (test pattern preview, no devices here)
+#   call.png     a call with two headless peers (`kaiwa call`, test pattern and tone)
+# Written to $CARGO_TARGET_DIR/screenshots (default target/screenshots). Fails when the app does not come up
+# or the call screenshot shows no video (too few colours for the test pattern). Run by scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${CARGO_TARGET_DIR:-target}
+out="$target/screenshots"
+mkdir -p "$out"
+cargo build --locked --bin kaiwa
+kaiwa="$target/debug/kaiwa"
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+display=":$((90 + RANDOM % 400))"
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp -noreset >"$tmp/xvfb.log" 2>&1 &
+pids+=($!)
+export DISPLAY=$display LIBGL_ALWAYS_SOFTWARE=1 KAIWA_CONFIG_DIR="$tmp/config" KAIWA_NO_SPEAKER=1
+for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+
+shot() { # name seconds-to-wait
+  sleep "$2"
+  import -window root "$out/$1.png"
+  echo "gui-screenshot: wrote $out/$1.png"
+}
+
+# 1. Start screen, hosting on loopback.
+"$kaiwa" --host --listen 127.0.0.1:0 --room team-standup --name Alice --window 1280x800 >"$tmp/app1.log" 2>&1 &
+app=$!
+pids+=($app)
+shot start 6
+kill "$app"
+"$kaiwa" --host --listen 127.0.0.1:0 --room team-standup --name Alice --prejoin --window 1280x800 \
+  >"$tmp/app1b.log" 2>&1 &
+app=$!
+pids+=($app)
+shot prejoin 6
+kill "$app"
+
+# 2. A call: a server, the app (straight in with --join) and two headless peers.
+port=$((20000 + RANDOM % 20000))
+"$kaiwa" serve --listen "127.0.0.1:$port" >"$tmp/serve.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+ws="ws://127.0.0.1:$port/ws"
+"$kaiwa" --server "$ws" --room design-review --name Alice --join --bind 127.0.0.1:0 --window 1280x800 \
+  >"$tmp/app2.log" 2>&1 &
+pids+=($!)
+for name in "Bob" "Carol"; do
+  "$kaiwa" call --server "$ws" --room design-review --name "$name" --duration 40 --bind 127.0.0.1:0 \
+    --size 640x480 --fps 15 --quiet >"$tmp/call-$name.log" 2>&1 &
+  pids+=($!)
+done
+shot call 14
+
+colours=$(convert "$out/call.png" -format %k info:)
+echo "gui-screenshot: call.png has $colours colours"
+if [ "$colours" -lt 2000 ]; then
+  echo "gui-screenshot: no video in the call screenshot" >&2
+  tail -20 "$tmp/app2.log" >&2
+  exit 1
+fi

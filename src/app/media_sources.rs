@@ -1,0 +1,125 @@
+//! Opening the local camera and microphone, with the synthetic fallbacks when there are none, and the
+//! taps that feed the self-view, the camera on/off switch and the mic level meter.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use kaiwa_devices::{AudioSource, CapturedFrame, SourceError, TestPatternSource, ToneSource, VideoSource};
+use kaiwa_media::audio::FRAME_SAMPLES;
+use kaiwa_media::video::I420Frame;
+
+use super::settings::Settings;
+use super::video::FrameSlot;
+
+/// What we could open, and what to tell the user about it.
+pub struct LocalMedia {
+    pub video: Box<dyn VideoSource>,
+    pub audio: Box<dyn AudioSource>,
+    /// e.g. "No camera found — using a test pattern."
+    pub notices: Vec<String>,
+}
+
+pub fn open_local(settings: &Settings) -> LocalMedia {
+    let mut notices = Vec::new();
+    let (w, h, fps) = (settings.width, settings.height, settings.fps);
+    let video: Box<dyn VideoSource> = if kaiwa_devices::list_cameras().is_empty() {
+        notices.push("No camera found — others see a test pattern.".to_string());
+        test_pattern(w, h, fps)
+    } else {
+        let request = kaiwa_devices::CameraRequest { width: w, height: h, fps };
+        match kaiwa_devices::CameraSource::open_with(settings.camera.as_deref(), request) {
+            Ok(cam) => Box::new(cam),
+            Err(e) => {
+                notices.push(format!("Camera unavailable ({e}) — others see a test pattern."));
+                test_pattern(w, h, fps)
+            }
+        }
+    };
+    let audio: Box<dyn AudioSource> = if kaiwa_devices::list_microphones().is_empty() {
+        notices.push("No microphone found — others hear a test tone.".to_string());
+        Box::new(ToneSource::new(440.0))
+    } else {
+        match kaiwa_devices::MicSource::open(settings.microphone.as_deref()) {
+            Ok(mic) => Box::new(mic),
+            Err(e) => {
+                notices.push(format!("Microphone unavailable ({e}) — others hear a test tone."));
+                Box::new(ToneSource::new(440.0))
+            }
+        }
+    };
+    LocalMedia { video, audio, notices }
+}
+
+fn test_pattern(w: u32, h: u32, fps: u32) -> Box<dyn VideoSource> {
+    match TestPatternSource::new(w, h, fps) {
+        Ok(p) => Box::new(p),
+        // The settings' size was odd or zero: fall back to a size the pattern accepts.
+        Err(_) => Box::new(TestPatternSource::new(640, 360, 30).expect("640x360 is a valid test pattern")),
+    }
+}
+
+/// Copies each frame to the self-view and sends black while the camera is switched off.
+pub struct TeeVideo {
+    pub inner: Box<dyn VideoSource>,
+    pub slot: Arc<FrameSlot>,
+    pub enabled: Arc<AtomicBool>,
+    black: Option<I420Frame>,
+}
+
+impl TeeVideo {
+    pub fn new(inner: Box<dyn VideoSource>, slot: Arc<FrameSlot>, enabled: Arc<AtomicBool>) -> Self {
+        TeeVideo { inner, slot, enabled, black: None }
+    }
+}
+
+impl VideoSource for TeeVideo {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn size(&self) -> (u32, u32) {
+        self.inner.size()
+    }
+    fn fps(&self) -> u32 {
+        self.inner.fps()
+    }
+    fn next_frame(&mut self) -> Result<Option<CapturedFrame>, SourceError> {
+        let Some(mut captured) = self.inner.next_frame()? else { return Ok(None) };
+        if self.enabled.load(Ordering::Relaxed) {
+            self.slot.put_i420(&captured.frame);
+        } else {
+            let (w, h) = (captured.frame.width(), captured.frame.height());
+            let black = match &self.black {
+                Some(b) if b.width() == w && b.height() == h => b.clone(),
+                _ => {
+                    let b = I420Frame::black(w, h).map_err(|e| SourceError::Media(e.to_string()))?;
+                    self.black = Some(b.clone());
+                    b
+                }
+            };
+            captured.frame = black;
+        }
+        Ok(Some(captured))
+    }
+}
+
+/// Measures the level of what the microphone sends (0..=1 as f32 bits in an atomic).
+pub struct MeteredAudio {
+    pub inner: Box<dyn AudioSource>,
+    pub level: Arc<AtomicU32>,
+}
+
+impl AudioSource for MeteredAudio {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn next_frame(&mut self, out: &mut [i16; FRAME_SAMPLES]) -> Result<bool, SourceError> {
+        let ok = self.inner.next_frame(out)?;
+        let peak = out.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0) as f32 / 32768.0;
+        self.level.store(peak.to_bits(), Ordering::Relaxed);
+        Ok(ok)
+    }
+}
+
+pub fn read_level(level: &AtomicU32) -> f32 {
+    f32::from_bits(level.load(Ordering::Relaxed)).clamp(0.0, 1.0)
+}

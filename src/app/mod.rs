@@ -1,0 +1,336 @@
+//! The desktop app: eframe views over the engine. Screens: start (name, room, server) → pre-join (preview,
+//! devices) → call (video grid, chat, stats). The engine and the hosted server run on the tokio runtime;
+//! this thread only draws and polls channels.
+
+mod call_view;
+mod chat;
+mod host;
+pub mod link;
+mod media_sources;
+mod prejoin;
+mod preview;
+pub mod room_api;
+mod session;
+pub mod settings;
+mod start;
+#[cfg(test)]
+mod tests;
+mod theme;
+mod video;
+
+use std::sync::mpsc;
+
+use eframe::egui;
+use kaiwa_engine::signaling::{ServerUrl, Trust};
+
+pub use host::Hosting;
+use preview::Preview;
+use session::Target;
+use settings::{ServerMode, Settings};
+
+/// What the command line asked for.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Options {
+    /// Signaling server to use instead of hosting one, e.g. wss://host:8443/ws
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Room code, or a join link https://HOST:PORT/r/CODE
+    #[arg(long, value_name = "CODE|LINK")]
+    pub room: Option<String>,
+    /// Your name as the others see it
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Go straight into the call (needs --room)
+    #[arg(long)]
+    pub join: bool,
+    /// Open the pre-join screen (preview and devices) at once (needs --room)
+    #[arg(long, conflicts_with = "join")]
+    pub prejoin: bool,
+    /// Host the signaling server in this app (the default unless --server is given)
+    #[arg(long)]
+    pub host: bool,
+    /// Address the hosted server listens on (default 0.0.0.0:8443)
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Trust a self-signed server with this SHA-256 certificate fingerprint
+    #[arg(long, value_name = "HEX")]
+    pub trust_fingerprint: Option<String>,
+    /// Local address for media sockets, e.g. 127.0.0.1:0 (default: every interface)
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub bind: Option<String>,
+    /// Window size, e.g. 1280x800
+    #[arg(long, value_name = "WxH", default_value = "1280x800")]
+    pub window: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Start,
+    Prejoin,
+    Call,
+}
+
+enum HostState {
+    Off,
+    Starting(mpsc::Receiver<Result<Hosting, String>>),
+    Ready(Hosting),
+    Failed(String),
+}
+
+pub struct KaiwaApp {
+    rt: tokio::runtime::Handle,
+    pub settings: Settings,
+    pub screen: Screen,
+    start: start::StartState,
+    host: HostState,
+    preview: Option<Preview>,
+    preview_texture: video::VideoTexture,
+    call: Option<call_view::CallState>,
+    /// `--join`: enter the call as soon as the server is known.
+    auto_join: bool,
+    /// `--prejoin`: open the pre-join screen as soon as the server is known.
+    auto_prejoin: bool,
+    styled: bool,
+    /// Whether to write settings back (tests turn this off).
+    pub persist: bool,
+}
+
+impl KaiwaApp {
+    /// `rt` runs the engine and the hosted server; it must outlive the app.
+    pub fn new(rt: tokio::runtime::Handle, mut settings: Settings, options: Options) -> KaiwaApp {
+        if let Some(name) = options.name.clone() {
+            settings.name = name;
+        }
+        if let Some(server) = options.server.clone() {
+            settings.server_mode = ServerMode::Remote;
+            settings.server_url = server;
+        }
+        if options.host {
+            settings.server_mode = ServerMode::Host;
+        }
+        if let Some(fp) = options.trust_fingerprint.clone() {
+            settings.server_fingerprint = fp;
+        }
+        if let Some(bind) = options.bind.clone() {
+            settings.media_bind = bind;
+        }
+        if let Some(listen) = options.listen.clone() {
+            settings.host_listen = listen;
+        }
+        let mut start = start::StartState::default();
+        if let Some(room) = options.room.clone() {
+            start.room_input = room;
+            if let Ok(link::RoomRef { server: Some(_), .. }) = link::parse_room(&start.room_input) {
+                settings.server_mode = ServerMode::Remote;
+            }
+        }
+        let mut app = KaiwaApp {
+            rt,
+            settings,
+            screen: Screen::Start,
+            start,
+            host: HostState::Off,
+            preview: None,
+            preview_texture: video::VideoTexture::new("preview"),
+            call: None,
+            auto_join: options.join && options.room.is_some(),
+            auto_prejoin: options.prejoin && options.room.is_some(),
+            styled: false,
+            persist: true,
+        };
+        if app.settings.server_mode == ServerMode::Host {
+            app.start_hosting(None);
+        }
+        app
+    }
+
+    fn start_hosting(&mut self, ctx: Option<&egui::Context>) {
+        let (tx, rx) = mpsc::channel();
+        let listen = self.settings.host_listen.clone();
+        let ctx = ctx.cloned();
+        self.rt.spawn(async move {
+            let _ = tx.send(Hosting::start(&listen).await.map_err(|e| format!("{e:#}")));
+            if let Some(ctx) = ctx {
+                ctx.request_repaint();
+            }
+        });
+        self.host = HostState::Starting(rx);
+    }
+
+    pub fn hosting(&self) -> Option<&Hosting> {
+        match &self.host {
+            HostState::Ready(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Where to connect and whom to trust, from the room field and the server settings.
+    fn target(&self) -> Result<Target, String> {
+        let room = link::parse_room(&self.start.room_input)?;
+        let pinned = || -> Result<Trust, String> {
+            let fp = self.settings.server_fingerprint.trim();
+            if fp.is_empty() {
+                Ok(Trust::WebPki)
+            } else {
+                fp.parse().map(Trust::Pinned).map_err(|e| format!("Server fingerprint: {e}"))
+            }
+        };
+        let room_text = room.code.to_string();
+        if let Some(server) = room.server {
+            return Ok(Target { server, trust: pinned()?, room: room_text });
+        }
+        match self.settings.server_mode {
+            ServerMode::Host => match &self.host {
+                HostState::Ready(h) => Ok(Target { server: h.ws_url(), trust: h.trust(), room: room_text }),
+                HostState::Failed(e) => Err(format!("The built-in server could not start: {e}")),
+                _ => Err("The built-in server is still starting…".into()),
+            },
+            ServerMode::Remote => {
+                let url = self.settings.server_url.trim();
+                if url.is_empty() {
+                    return Err("Enter the server's address (e.g. wss://host:8443/ws)".into());
+                }
+                ServerUrl::parse(url).map_err(|e| format!("Server address: {e}"))?;
+                Ok(Target { server: url.to_string(), trust: pinned()?, room: room_text })
+            }
+        }
+    }
+
+    fn http_base(target: &Target) -> Option<String> {
+        ServerUrl::parse(&target.server).ok().map(|u| u.http_base())
+    }
+
+    fn save_settings(&self) {
+        if self.persist {
+            self.settings.save();
+        }
+    }
+
+    pub fn go_prejoin(&mut self, ctx: &egui::Context) {
+        match self.target() {
+            Ok(_) => {
+                self.start.error = None;
+                self.save_settings();
+                self.preview = Some(Preview::start(ctx, &self.settings));
+                self.screen = Screen::Prejoin;
+            }
+            Err(e) => self.start.error = Some(e),
+        }
+    }
+
+    pub fn join(&mut self, ctx: &egui::Context) {
+        let target = match self.target() {
+            Ok(t) => t,
+            Err(e) => {
+                self.start.error = Some(e);
+                self.screen = Screen::Start;
+                return;
+            }
+        };
+        self.save_settings();
+        let link = self.hosting().map(|h| h.join_link(&target.room));
+        let room = target.room.clone();
+        let session = session::Session::start(&self.rt, ctx, target, &self.settings, self.preview.take());
+        self.call = Some(call_view::CallState::new(session, room, link));
+        self.screen = Screen::Call;
+    }
+
+    /// Back to the start screen; the call task leaves the room on its own.
+    pub fn leave(&mut self) {
+        if let Some(call) = self.call.take() {
+            call.session.send(session::Command::Leave);
+        }
+        self.drop_preview();
+        self.screen = Screen::Start;
+    }
+
+    fn drop_preview(&mut self) {
+        if let Some(p) = self.preview.take() {
+            // Joining the preview threads waits for a frame: not on this thread.
+            self.rt.spawn_blocking(move || drop(p));
+        }
+    }
+
+    /// Everything that is not drawing: channels from the runtime.
+    fn poll(&mut self, ctx: &egui::Context) {
+        if let HostState::Starting(rx) = &self.host {
+            match rx.try_recv() {
+                Ok(Ok(h)) => self.host = HostState::Ready(h),
+                Ok(Err(e)) => self.host = HostState::Failed(e),
+                Err(mpsc::TryRecvError::Empty) => {
+                    ctx.request_repaint_after(std::time::Duration::from_millis(100))
+                }
+                Err(mpsc::TryRecvError::Disconnected) => self.host = HostState::Failed("stopped".into()),
+            }
+        }
+        self.poll_start(ctx);
+        if self.auto_join {
+            match self.target() {
+                Ok(_) => {
+                    self.auto_join = false;
+                    self.join(ctx);
+                }
+                Err(_) if matches!(self.host, HostState::Starting(_)) => {}
+                Err(e) => {
+                    self.auto_join = false;
+                    self.start.error = Some(e);
+                }
+            }
+        }
+        if self.auto_prejoin && self.target().is_ok() {
+            self.auto_prejoin = false;
+            self.go_prejoin(ctx);
+        }
+        if let Some(call) = &mut self.call {
+            call.poll(ctx);
+        }
+    }
+}
+
+impl eframe::App for KaiwaApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if !self.styled {
+            theme::apply(ctx);
+            self.styled = true;
+        }
+        self.poll(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        match self.screen {
+            Screen::Start => self.start_screen(ui),
+            Screen::Prejoin => self.prejoin_screen(ui),
+            Screen::Call => self.call_screen(ui),
+        }
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.save_settings();
+        self.leave();
+    }
+}
+
+/// Opens the window; returns when it is closed.
+pub fn run(rt: &tokio::runtime::Runtime, options: Options) -> anyhow::Result<()> {
+    let (w, h) = options
+        .window
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<f32>().ok()?, h.parse::<f32>().ok()?)))
+        .unwrap_or((1280.0, 800.0));
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Kaiwa")
+            .with_app_id("kaiwa")
+            .with_inner_size([w, h])
+            .with_min_inner_size([640.0, 480.0]),
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    let handle = rt.handle().clone();
+    eframe::run_native(
+        "Kaiwa",
+        native,
+        Box::new(move |_cc| Ok(Box::new(KaiwaApp::new(handle, Settings::load(), options)))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}

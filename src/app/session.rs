@@ -1,0 +1,230 @@
+//! One call: the engine runs on the tokio runtime in a task that owns it; the UI talks to that task
+//! through a bounded command channel and reads its events with `try_recv` (the UI thread never waits).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use eframe::egui;
+use kaiwa_devices::SpeakerSink;
+use kaiwa_engine::peer::factory::NetworkConfig;
+use kaiwa_engine::signaling::{ServerUrl, SignalingConfig, Trust};
+use kaiwa_engine::sinks::{AudioSink, MediaSinks, VideoSink};
+use kaiwa_engine::stats::PeerStats;
+use kaiwa_engine::{Engine, EngineConfig, EngineEvent};
+use kaiwa_protocol::{IceServer, PeerId, PeerInfo};
+
+use super::media_sources::{LocalMedia, MeteredAudio, TeeVideo, open_local};
+use super::preview::Preview;
+use super::settings::Settings;
+use super::video::FrameSlot;
+
+pub enum Command {
+    Chat(String),
+    Mute(bool),
+    Leave,
+}
+
+pub enum Update {
+    Engine(EngineEvent),
+    Stats(Vec<PeerStats>),
+    /// What stands in for a missing camera or microphone.
+    Notices(Vec<String>),
+    /// The engine has left; the session is over.
+    Ended,
+}
+
+/// Where remote media goes: a frame slot per peer for the UI, the mix to the chosen speaker.
+pub struct GuiSinks {
+    repaint: egui::Context,
+    pub videos: Mutex<HashMap<PeerId, Arc<FrameSlot>>>,
+    speaker: Option<String>,
+    play_audio: bool,
+}
+
+impl GuiSinks {
+    pub fn slot(&self, peer: &str) -> Option<Arc<FrameSlot>> {
+        self.videos.lock().ok()?.get(peer).cloned()
+    }
+}
+
+impl MediaSinks for GuiSinks {
+    fn video(&self, peer: &PeerInfo) -> Option<VideoSink> {
+        let slot = FrameSlot::new(self.repaint.clone());
+        if let Ok(mut v) = self.videos.lock() {
+            v.insert(peer.id.clone(), slot.clone());
+        }
+        Some(Box::new(move |decoded| slot.put_i420(&decoded.frame)))
+    }
+
+    fn speaker(&self) -> Option<AudioSink> {
+        if !self.play_audio {
+            return None;
+        }
+        let device = self.speaker.clone();
+        // Opened on first use, on the audio thread; without a speaker the call goes on silently.
+        let mut sink: Option<SpeakerSink> = None;
+        let mut failed = false;
+        Some(Box::new(move |frame| {
+            if sink.is_none() && !failed {
+                match SpeakerSink::open(device.as_deref()) {
+                    Ok(s) => sink = Some(s),
+                    Err(e) => {
+                        tracing::warn!("no sound output: {e}");
+                        failed = true;
+                    }
+                }
+            }
+            if let Some(s) = sink.as_mut()
+                && s.play(frame).is_err()
+            {
+                sink = None;
+                failed = true;
+            }
+        }))
+    }
+}
+
+pub struct Target {
+    pub server: String,
+    pub trust: Trust,
+    pub room: String,
+}
+
+/// The UI's handle on a running call.
+pub struct Session {
+    commands: tokio::sync::mpsc::Sender<Command>,
+    updates: mpsc::Receiver<Update>,
+    pub sinks: Arc<GuiSinks>,
+    pub self_view: Arc<FrameSlot>,
+    pub camera_on: Arc<AtomicBool>,
+    pub mic_level: Arc<AtomicU32>,
+}
+
+impl Session {
+    pub fn start(
+        rt: &tokio::runtime::Handle,
+        ctx: &egui::Context,
+        target: Target,
+        settings: &Settings,
+        preview: Option<Preview>,
+    ) -> Session {
+        let self_view = FrameSlot::new(ctx.clone());
+        let camera_on = Arc::new(AtomicBool::new(true));
+        let mic_level = Arc::new(AtomicU32::new(0));
+        let sinks = Arc::new(GuiSinks {
+            repaint: ctx.clone(),
+            videos: Mutex::new(HashMap::new()),
+            speaker: settings.speaker.clone(),
+            play_audio: std::env::var_os("KAIWA_NO_SPEAKER").is_none(),
+        });
+        let (tee_slot, tee_on, tee_level) = (self_view.clone(), camera_on.clone(), mic_level.clone());
+        let device_settings = settings.clone();
+        let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(64);
+        let (up_tx, up_rx) = mpsc::sync_channel(256);
+        let mut extra_ice_servers = Vec::new();
+        if !settings.stun.is_empty() {
+            extra_ice_servers.push(IceServer {
+                urls: settings.stun.clone(),
+                username: None,
+                credential: None,
+            });
+        }
+        if !settings.turn.is_empty() {
+            extra_ice_servers.push(IceServer {
+                urls: settings.turn.clone(),
+                username: Some(settings.turn_user.clone()).filter(|s| !s.is_empty()),
+                credential: Some(settings.turn_password.clone()).filter(|s| !s.is_empty()),
+            });
+        }
+        let name = settings.name.clone();
+        let media_bind = settings.media_bind.clone();
+        let engine_sinks: Arc<dyn MediaSinks> = sinks.clone();
+        let waker = ctx.clone();
+        rt.spawn(async move {
+            let send = |u: Update| {
+                // A full queue means the UI is far behind; stats and duplicates may be dropped.
+                let _ = up_tx.try_send(u);
+                waker.request_repaint();
+            };
+            let url = match ServerUrl::parse(&target.server) {
+                Ok(u) => u,
+                Err(e) => {
+                    send(Update::Engine(EngineEvent::Failed(format!("Server address: {e}"))));
+                    send(Update::Ended);
+                    return;
+                }
+            };
+            // Devices open off the UI thread; the preview lets go of them first.
+            let opened = tokio::task::spawn_blocking(move || {
+                drop(preview);
+                open_local(&device_settings)
+            })
+            .await;
+            let Ok(LocalMedia { video, audio, notices }) = opened else {
+                send(Update::Engine(EngineEvent::Failed("Cannot open the camera or microphone".into())));
+                send(Update::Ended);
+                return;
+            };
+            send(Update::Notices(notices));
+            let video = TeeVideo::new(video, tee_slot, tee_on);
+            let audio = MeteredAudio { inner: audio, level: tee_level };
+            let mut signaling = SignalingConfig::new(url, target.room, name);
+            signaling.trust = target.trust;
+            let config = EngineConfig {
+                signaling,
+                network: NetworkConfig { udp_addrs: vec![media_bind], ..Default::default() },
+                extra_ice_servers,
+                video: Some(Box::new(video)),
+                audio: Some(Box::new(audio)),
+                sinks: engine_sinks,
+                video_send: Default::default(),
+            };
+            let mut engine = match Engine::start(config) {
+                Ok(e) => e,
+                Err(e) => {
+                    send(Update::Engine(EngineEvent::Failed(format!("Cannot start the call: {e}"))));
+                    send(Update::Ended);
+                    return;
+                }
+            };
+            run(&mut engine, cmd_rx, &send).await;
+            engine.leave().await;
+            send(Update::Ended);
+        });
+        Session { commands: cmd_tx, updates: up_rx, sinks, self_view, camera_on, mic_level }
+    }
+
+    pub fn send(&self, cmd: Command) {
+        if self.commands.try_send(cmd).is_err() {
+            tracing::warn!("call task busy; command dropped");
+        }
+    }
+
+    pub fn try_update(&self) -> Option<Update> {
+        self.updates.try_recv().ok()
+    }
+}
+
+async fn run(
+    engine: &mut Engine,
+    mut commands: tokio::sync::mpsc::Receiver<Command>,
+    send: &impl Fn(Update),
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            event = engine.next_event() => match event {
+                Some(e) => send(Update::Engine(e)),
+                None => return,
+            },
+            cmd = commands.recv() => match cmd {
+                Some(Command::Chat(text)) => engine.send_chat(&text).await,
+                Some(Command::Mute(m)) => engine.set_muted(m),
+                Some(Command::Leave) | None => return,
+            },
+            _ = tick.tick() => send(Update::Stats(engine.stats().await)),
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Settings kept between runs, as TOML in the XDG config directory (`~/.config/kaiwa/settings.toml`;
+//! `KAIWA_CONFIG_DIR` overrides the directory, which tests use).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerMode {
+    /// Run the signaling server inside the app (LAN calls, browsers join by link).
+    #[default]
+    Host,
+    /// Use a server somebody else runs.
+    Remote,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub name: String,
+    pub camera: Option<String>,
+    pub microphone: Option<String>,
+    pub speaker: Option<String>,
+    pub server_mode: ServerMode,
+    /// Remote signaling server, e.g. `wss://kaiwa.example.org/ws` or `ws://192.168.1.5:8080/ws`.
+    pub server_url: String,
+    /// SHA-256 fingerprint of a remote server's self-signed certificate (as it printed), if any.
+    pub server_fingerprint: String,
+    /// Where the hosted server listens.
+    pub host_listen: String,
+    pub stun: Vec<String>,
+    pub turn: Vec<String>,
+    pub turn_user: String,
+    pub turn_password: String,
+    /// Local address for media sockets (`0.0.0.0:0`: every interface).
+    pub media_bind: String,
+    /// Camera (and test pattern) capture size and frame-rate cap.
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            name: std::env::var("USER").unwrap_or_default(),
+            camera: None,
+            microphone: None,
+            speaker: None,
+            server_mode: ServerMode::Host,
+            server_url: String::new(),
+            server_fingerprint: String::new(),
+            host_listen: "0.0.0.0:8443".into(),
+            stun: Vec::new(),
+            turn: Vec::new(),
+            turn_user: String::new(),
+            turn_password: String::new(),
+            media_bind: "0.0.0.0:0".into(),
+            width: 640,
+            height: 480,
+            fps: 30,
+        }
+    }
+}
+
+pub fn config_dir() -> Option<PathBuf> {
+    match std::env::var_os("KAIWA_CONFIG_DIR") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => dirs::config_dir().map(|d| d.join("kaiwa")),
+    }
+}
+
+impl Settings {
+    pub fn load() -> Settings {
+        let Some(path) = config_dir().map(|d| d.join("settings.toml")) else { return Settings::default() };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).unwrap_or_else(|e| {
+                tracing::warn!("ignoring {}: {e}", path.display());
+                Settings::default()
+            }),
+            Err(_) => Settings::default(),
+        }
+    }
+
+    /// Best effort: a read-only config directory must not stop a call.
+    pub fn save(&self) {
+        let Some(dir) = config_dir() else { return };
+        let result = std::fs::create_dir_all(&dir).and_then(|()| {
+            let text = toml::to_string_pretty(self).map_err(std::io::Error::other)?;
+            std::fs::write(dir.join("settings.toml"), text)
+        });
+        if let Err(e) = result {
+            tracing::warn!("cannot save settings in {}: {e}", dir.display());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_and_tolerate_missing_fields() {
+        let s = Settings {
+            name: "Ann".into(),
+            server_mode: ServerMode::Remote,
+            stun: vec!["stun:example.org:3478".into()],
+            fps: 15,
+            ..Settings::default()
+        };
+        let text = toml::to_string_pretty(&s).unwrap();
+        assert_eq!(toml::from_str::<Settings>(&text).unwrap(), s);
+        let partial: Settings = toml::from_str("name = \"Bo\"").unwrap();
+        assert_eq!(partial.name, "Bo");
+        assert_eq!(partial.fps, 30);
+        assert_eq!(partial.server_mode, ServerMode::Host);
+    }
+}

@@ -1,0 +1,270 @@
+//! The start screen: name, room (code or pasted link), "Create room", server choice and the room's status.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, RichText};
+
+use super::room_api::{self, RoomStatus};
+use super::settings::ServerMode;
+use super::{HostState, KaiwaApp, theme};
+
+const STATUS_REFRESH: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+pub struct StartState {
+    pub room_input: String,
+    pub error: Option<String>,
+    /// The room key the status below is about, and the status.
+    status_for: String,
+    status: Option<Result<RoomStatus, String>>,
+    pending_status: Option<(String, mpsc::Receiver<Result<RoomStatus, String>>)>,
+    pending_create: Option<mpsc::Receiver<Result<String, String>>>,
+    /// When the status was last asked for (it is refreshed every few seconds).
+    checked_at: Option<Instant>,
+    stun_text: Option<String>,
+    turn_text: Option<String>,
+}
+
+impl KaiwaApp {
+    pub(super) fn poll_start(&mut self, ctx: &egui::Context) {
+        if let Some((key, rx)) = &self.start.pending_status
+            && let Ok(result) = rx.try_recv()
+        {
+            self.start.status_for = key.clone();
+            self.start.status = Some(result);
+            self.start.pending_status = None;
+        }
+        if let Some(rx) = &self.start.pending_create
+            && let Ok(result) = rx.try_recv()
+        {
+            match result {
+                Ok(code) => self.start.room_input = code,
+                Err(e) => self.start.error = Some(format!("Could not create a room: {e}")),
+            }
+            self.start.pending_create = None;
+        }
+        // Ask how full the room is whenever the room or the server changes.
+        if self.screen == super::Screen::Start
+            && self.start.pending_status.is_none()
+            && let Ok(target) = self.target()
+        {
+            let key = format!("{}|{}", target.server, target.room);
+            let stale = self.start.checked_at.is_none_or(|t| t.elapsed() > STATUS_REFRESH);
+            if (key != self.start.status_for || stale)
+                && let Some(base) = Self::http_base(&target)
+            {
+                self.start.checked_at = Some(Instant::now());
+                ctx.request_repaint_after(STATUS_REFRESH);
+                let (tx, rx) = mpsc::channel();
+                let ctx = ctx.clone();
+                self.rt.spawn(async move {
+                    let r = room_api::room_status(&base, &target.trust, &target.room).await;
+                    let _ = tx.send(r.map_err(|e| format!("{e:#}")));
+                    ctx.request_repaint();
+                });
+                self.start.pending_status = Some((key, rx));
+            }
+        }
+    }
+
+    fn create_room(&mut self, ctx: &egui::Context) {
+        self.start.error = None;
+        if self.settings.server_mode == ServerMode::Host {
+            self.start.room_input = kaiwa_protocol::RoomCode::generate(&mut rand::rng()).to_string();
+            return;
+        }
+        let url = self.settings.server_url.trim().to_string();
+        let Some(base) = kaiwa_engine::signaling::ServerUrl::parse(&url).ok().map(|u| u.http_base()) else {
+            self.start.error = Some("Enter the server's address first".into());
+            return;
+        };
+        let trust = match self.settings.server_fingerprint.trim() {
+            "" => kaiwa_engine::signaling::Trust::WebPki,
+            fp => match fp.parse() {
+                Ok(fp) => kaiwa_engine::signaling::Trust::Pinned(fp),
+                Err(e) => {
+                    self.start.error = Some(format!("Server fingerprint: {e}"));
+                    return;
+                }
+            },
+        };
+        let (tx, rx) = mpsc::channel();
+        let ctx = ctx.clone();
+        self.rt.spawn(async move {
+            let _ = tx.send(room_api::create_room(&base, &trust).await.map_err(|e| format!("{e:#}")));
+            ctx.request_repaint();
+        });
+        self.start.pending_create = Some(rx);
+    }
+
+    pub(super) fn start_screen(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                ui.vertical_centered(|ui| {
+                    ui.add_space(36.0);
+                    ui.label(RichText::new("Kaiwa").size(34.0).strong());
+                    ui.label(
+                        RichText::new("Video calls between desktops and browsers").color(theme::MUTED_TEXT),
+                    );
+                    ui.add_space(18.0);
+                    ui.allocate_ui(egui::vec2(520.0, 0.0), |ui| {
+                        theme::card().show(ui, |ui| {
+                            ui.set_width(470.0);
+                            ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+                                self.start_form(ui, &ctx)
+                            });
+                        });
+                    });
+                });
+            });
+        });
+    }
+
+    fn start_form(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
+        let label = ui.label("Your name");
+        ui.add(egui::TextEdit::singleline(&mut self.settings.name).desired_width(f32::INFINITY))
+            .labelled_by(label.id);
+        let label = ui.label("Room");
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut self.start.room_input)
+                    .hint_text("code, or a link https://…/r/CODE")
+                    .desired_width(300.0),
+            )
+            .labelled_by(label.id);
+            if ui.button("Create room").clicked() {
+                self.create_room(ctx);
+            }
+        });
+        // Room status and the join link.
+        match self.target() {
+            Ok(target) => {
+                let key = format!("{}|{}", target.server, target.room);
+                let status = match (&self.start.status, key == self.start.status_for) {
+                    (Some(Ok(s)), true) => {
+                        let color = if s.participants >= s.capacity { theme::DANGER } else { theme::GOOD };
+                        RichText::new(s.describe()).color(color)
+                    }
+                    (Some(Err(e)), true) => {
+                        RichText::new(format!("Room status unknown: {e}")).color(theme::WARN)
+                    }
+                    _ => RichText::new("Checking the room…").color(theme::MUTED_TEXT),
+                };
+                ui.label(status);
+                if let Some(h) = self.hosting() {
+                    let link = h.join_link(&target.room);
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(&link).monospace().color(theme::ACCENT));
+                        if ui.button("Copy link").clicked() {
+                            ui.ctx().copy_text(link.clone());
+                        }
+                    });
+                }
+            }
+            Err(e) if !self.start.room_input.trim().is_empty() => {
+                ui.label(RichText::new(e).color(theme::WARN));
+            }
+            Err(_) => {}
+        }
+        ui.separator();
+        ui.label(RichText::new("Server").strong());
+        let before = self.settings.server_mode;
+        ui.radio_value(&mut self.settings.server_mode, ServerMode::Host, "Host on this computer (LAN)");
+        ui.radio_value(&mut self.settings.server_mode, ServerMode::Remote, "Use a server");
+        if before != self.settings.server_mode
+            && self.settings.server_mode == ServerMode::Host
+            && matches!(self.host, HostState::Off | HostState::Failed(_))
+        {
+            self.start_hosting(Some(ctx));
+        }
+        match self.settings.server_mode {
+            ServerMode::Host => match &self.host {
+                HostState::Ready(h) => {
+                    ui.label(
+                        RichText::new(format!(
+                            "Hosting on port {} — browsers open the room link.",
+                            h.addr.port()
+                        ))
+                        .color(theme::MUTED_TEXT),
+                    );
+                    ui.label(
+                        RichText::new(format!("Certificate fingerprint {}", h.fingerprint))
+                            .small()
+                            .monospace()
+                            .color(theme::MUTED_TEXT),
+                    );
+                }
+                HostState::Failed(e) => {
+                    ui.label(
+                        RichText::new(format!("The built-in server could not start: {e}"))
+                            .color(theme::DANGER),
+                    );
+                }
+                _ => {
+                    ui.label(RichText::new("Starting the built-in server…").color(theme::MUTED_TEXT));
+                }
+            },
+            ServerMode::Remote => {
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.settings.server_url)
+                        .hint_text("wss://host:8443/ws")
+                        .desired_width(f32::INFINITY),
+                );
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.settings.server_fingerprint)
+                        .hint_text("certificate fingerprint (self-signed servers only)")
+                        .desired_width(f32::INFINITY),
+                );
+            }
+        }
+        egui::CollapsingHeader::new("Network and video settings").show(ui, |ui| self.settings_form(ui));
+        if let Some(e) = &self.start.error {
+            ui.label(RichText::new(e).color(theme::DANGER));
+        }
+        ui.add_space(6.0);
+        let ready = self.target().is_ok();
+        if ui.add_enabled(ready, theme::primary("Continue")).clicked() {
+            self.go_prejoin(ctx);
+        }
+    }
+
+    fn settings_form(&mut self, ui: &mut egui::Ui) {
+        let s = &mut self.settings;
+        let stun = self.start.stun_text.get_or_insert_with(|| s.stun.join(" "));
+        ui.label("Extra STUN servers (space separated)");
+        if ui.add(egui::TextEdit::singleline(stun).hint_text("stun:stun.example.org:3478")).changed() {
+            s.stun = stun.split_whitespace().map(str::to_string).collect();
+        }
+        let turn = self.start.turn_text.get_or_insert_with(|| s.turn.join(" "));
+        ui.label("TURN servers (space separated)");
+        if ui.add(egui::TextEdit::singleline(turn).hint_text("turn:turn.example.org:3478")).changed() {
+            s.turn = turn.split_whitespace().map(str::to_string).collect();
+        }
+        ui.horizontal(|ui| {
+            ui.add(egui::TextEdit::singleline(&mut s.turn_user).hint_text("TURN user").desired_width(150.0));
+            ui.add(
+                egui::TextEdit::singleline(&mut s.turn_password)
+                    .hint_text("TURN password")
+                    .password(true)
+                    .desired_width(150.0),
+            );
+        });
+        ui.horizontal(|ui| {
+            ui.label("Camera size");
+            egui::ComboBox::from_id_salt("resolution")
+                .selected_text(format!("{}×{}", s.width, s.height))
+                .show_ui(ui, |ui| {
+                    for (w, h) in [(320, 240), (640, 360), (640, 480), (1280, 720)] {
+                        if ui.selectable_label(s.width == w && s.height == h, format!("{w}×{h}")).clicked() {
+                            s.width = w;
+                            s.height = h;
+                        }
+                    }
+                });
+            ui.label("Frame rate");
+            ui.add(egui::DragValue::new(&mut s.fps).range(5..=60).suffix(" fps"));
+        });
+    }
+}
