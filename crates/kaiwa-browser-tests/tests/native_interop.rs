@@ -35,6 +35,8 @@ const CALL: Duration = Duration::from_secs(10);
 /// The native side's tone and Chromium's (from the WAV file it loops as its microphone).
 const NATIVE_TONE: f64 = 440.0;
 const BROWSER_TONE: f64 = 660.0;
+/// The second browser's in the three-way call (a tone of its own, so the native side can tell them apart).
+const OTHER_BROWSER_TONE: f64 = 880.0;
 const RATE: u32 = 48_000;
 
 /// What the native side decoded from one browser.
@@ -221,8 +223,8 @@ impl Native {
     }
 
     /// Checks what the native side decoded from the browser `name`: Chromium's fake camera at its
-    /// 640×480 (not blank) and the 660 Hz tone of its fake microphone.
-    fn check_received(&self, name: &str) -> Result<()> {
+    /// 640×480 (not blank) and the `tone` bursts of its fake microphone.
+    fn check_received(&self, name: &str, tone: f64) -> Result<()> {
         let received = self.recorder.peer(name);
         let r = received.lock().unwrap();
         let (&biggest, _) = r.sizes.iter().max_by_key(|(size, _)| size.0 * size.1).context("no frames")?;
@@ -234,15 +236,22 @@ impl Native {
         let mean_var = r.luma_variance.iter().sum::<f64>() / r.luma_variance.len().max(1) as f64;
         let min_var = r.luma_variance.iter().copied().fold(f64::INFINITY, f64::min);
         ensure!(min_var > 20.0, "native <- {name}: a blank picture (luma variance {min_var:.1})");
-        // Skip the first second (jitter buffer, Chromium's audio processing settling).
-        let audio = &r.audio[r.audio.len().min(RATE as usize)..];
-        ensure!(audio.len() >= 2 * RATE as usize, "native <- {name}: only {} samples of audio", audio.len());
-        let level = rms(audio);
-        let hz = dominant_frequency(audio, RATE).context("no tone")?;
+        // The last 3 s (Chromium's gain control settles over the first seconds).
+        ensure!(
+            r.audio.len() >= 4 * RATE as usize,
+            "native <- {name}: only {} samples of audio",
+            r.audio.len()
+        );
+        let audio = &r.audio[r.audio.len() - 3 * RATE as usize..];
+        let per_half_second: Vec<String> =
+            r.audio.chunks(RATE as usize / 2).map(|c| format!("{:.3}", rms(c))).collect();
+        eprintln!("native <- {name}: audio rms per 0.5 s: {}", per_half_second.join(" "));
+        let (level, hz) = tone_of(audio);
         ensure!(level > 0.01, "native <- {name}: audio silent (rms {level:.4})");
         ensure!(
-            (hz - BROWSER_TONE).abs() <= BROWSER_TONE * 0.01,
-            "native <- {name}: tone at {hz:.1} Hz, Chromium sent {BROWSER_TONE} Hz"
+            (hz - tone).abs() <= tone * 0.01,
+            "native <- {name}: tone at {hz:.1} Hz, Chromium sent {tone} Hz; rms of the 20 ms blocks: {:?}",
+            audio.chunks(960).map(|b| (rms(b) * 1000.0).round() / 1000.0).collect::<Vec<_>>()
         );
         eprintln!(
             "native <- {name}: {} frames, sizes {:?}, luma variance mean {mean_var:.0} min {min_var:.0}, \
@@ -253,7 +262,27 @@ impl Native {
     }
 }
 
-/// A WAV file with `hz` (whole cycles, so it loops without a click) for Chromium's fake microphone.
+/// The level of `samples` and the median of the dominant frequencies of its bursts (runs of at least 200 ms
+/// of loud 20 ms blocks, as [`write_tone_wav`] makes them; each measured without its first and last block).
+fn tone_of(samples: &[i16]) -> (f64, f64) {
+    let blocks: Vec<&[i16]> = samples.chunks(960).collect();
+    let mut freqs = Vec::new();
+    let mut run_start = 0;
+    for i in 0..=blocks.len() {
+        if i < blocks.len() && rms(blocks[i]) > 0.02 {
+            continue;
+        }
+        if i - run_start >= 10 {
+            let run: Vec<i16> = blocks[run_start + 1..i - 1].concat();
+            freqs.extend(dominant_frequency(&run, RATE));
+        }
+        run_start = i + 1;
+    }
+    freqs.sort_by(f64::total_cmp);
+    (rms(samples), freqs.get(freqs.len() / 2).copied().unwrap_or(0.0))
+}
+
+/// A WAV file with bursts of `hz` (2 s, so it loops without a click) for Chromium's fake microphone.
 fn write_tone_wav(path: &Path, hz: f64) -> Result<()> {
     let samples = 2 * RATE as usize;
     let mut data = Vec::with_capacity(44 + samples * 2);
@@ -271,7 +300,13 @@ fn write_tone_wav(path: &Path, hz: f64) -> Result<()> {
     data.extend_from_slice(b"data");
     data.extend_from_slice(&bytes.to_le_bytes());
     for i in 0..samples {
-        let v = (std::f64::consts::TAU * hz * i as f64 / f64::from(RATE)).sin() * 0.3 * 32767.0;
+        // Bursts (300 ms of tone, 200 ms of silence, with 10 ms ramps) rather than a steady tone: Chromium's
+        // noise suppression takes a steady sine for noise and removes it within half a second.
+        let t = i as f64 / f64::from(RATE);
+        let in_burst = t % 0.5;
+        let envelope =
+            if in_burst < 0.3 { (in_burst / 0.01).min((0.3 - in_burst) / 0.01).min(1.0) } else { 0.0 };
+        let v = (std::f64::consts::TAU * hz * t).sin() * envelope * 0.5 * 32767.0;
         data.extend_from_slice(&(v.round() as i16).to_le_bytes());
     }
     std::fs::write(path, data)?;
@@ -279,10 +314,10 @@ fn write_tone_wav(path: &Path, hz: f64) -> Result<()> {
 }
 
 /// Chromium with the tone as its microphone (the directory holding the WAV lives as long as the browser).
-async fn launch(ignore_certificate_errors: bool) -> Result<(Browser, tempfile::TempDir)> {
+async fn launch(ignore_certificate_errors: bool, tone: f64) -> Result<(Browser, tempfile::TempDir)> {
     let dir = tempfile::Builder::new().prefix("kaiwa-interop-").tempdir()?;
     let wav = dir.path().join("tone.wav");
-    write_tone_wav(&wav, BROWSER_TONE)?;
+    write_tone_wav(&wav, tone)?;
     let browser = Browser::launch(LaunchOptions {
         ignore_certificate_errors,
         extra_args: vec![format!("--use-file-for-fake-audio-capture={}", wav.display())],
@@ -414,7 +449,7 @@ fn audio_packets_in(s: &PeerStats) -> u64 {
 async fn native_and_chromium_call_with_h264_audio_and_chat() -> Result<()> {
     let _serial = SERIAL.lock().await;
     let server = TestServer::start().await?;
-    let (browser, _wav) = launch(false).await?;
+    let (browser, _wav) = launch(false, BROWSER_TONE).await?;
     let page = join(&browser, &server, "interop", "Chromium").await?;
     let mut native = Native::start(&server, "interop", "Native")?;
 
@@ -454,7 +489,7 @@ async fn native_and_chromium_call_with_h264_audio_and_chat() -> Result<()> {
     eprintln!("Chromium <- native: {decoded}/{sent} frames, {packets}/{audio_frames_sent} audio packets");
 
     // The native side decoded Chromium's camera and microphone.
-    native.check_received("Chromium")?;
+    native.check_received("Chromium", BROWSER_TONE)?;
     let ns = native.engine.stats().await;
     ensure!(ns[0].video_in.decode_errors == 0, "native decode errors: {}", serde_json::to_string(&ns[0])?);
 
@@ -474,9 +509,12 @@ async fn native_and_chromium_call_with_h264_audio_and_chat() -> Result<()> {
 async fn two_chromium_pages_and_native_three_way() -> Result<()> {
     let _serial = SERIAL.lock().await;
     let server = TestServer::start().await?;
-    let (browser, _wav) = launch(false).await?;
-    let ann = join(&browser, &server, "interop-mesh", "Ann").await?;
-    let bo = join(&browser, &server, "interop-mesh", "Bo").await?;
+    // One browser each: tabs of one browser share its echo canceller, which removes a tab's microphone
+    // tone when another tab plays the same one.
+    let (browser_a, _wav_a) = launch(false, BROWSER_TONE).await?;
+    let (browser_b, _wav_b) = launch(false, OTHER_BROWSER_TONE).await?;
+    let ann = join(&browser_a, &server, "interop-mesh", "Ann").await?;
+    let bo = join(&browser_b, &server, "interop-mesh", "Bo").await?;
     // The native side arrives last and offers to both pages.
     let mut native = Native::start(&server, "interop-mesh", "Native")?;
 
@@ -492,9 +530,9 @@ async fn two_chromium_pages_and_native_three_way() -> Result<()> {
     native.wait_media_from("Ann", 30).await?;
     native.wait_media_from("Bo", 30).await?;
     // Let each stream run a few seconds for a steady tone measurement.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    native.check_received("Ann")?;
-    native.check_received("Bo")?;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    native.check_received("Ann", BROWSER_TONE)?;
+    native.check_received("Bo", OTHER_BROWSER_TONE)?;
 
     // Chat from the native side reaches both pages, and from each page the native side.
     native.engine.send_chat("hi both").await;
@@ -523,7 +561,7 @@ async fn native_and_chromium_over_self_signed_tls() -> Result<()> {
     let _serial = SERIAL.lock().await;
     let server = TestServer::start_tls().await?;
     ensure!(server.url("/").starts_with("https://"));
-    let (browser, _wav) = launch(true).await?;
+    let (browser, _wav) = launch(true, BROWSER_TONE).await?;
     // The native side first this time (it answers the page's offer), pinning the certificate.
     let mut native = Native::start(&server, "interop-tls", "Native")?;
     native.wait_joined().await.context("native join over wss")?;
@@ -535,8 +573,8 @@ async fn native_and_chromium_over_self_signed_tls() -> Result<()> {
     wait_page_connected(&page, &["Native"]).await?;
     wait_page_media(&page, 60).await?;
     native.wait_media_from("Chromium", 60).await?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    native.check_received("Chromium")?;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    native.check_received("Chromium", BROWSER_TONE)?;
     chat_both_ways(&page, "Chromium", &mut native, "Native").await?;
     native.engine.leave().await;
     page.wait_for("kaiwa.state().peers.length === 0", UI_WAIT).await?;
@@ -547,7 +585,7 @@ async fn native_and_chromium_over_self_signed_tls() -> Result<()> {
 async fn browser_camera_and_mic_toggles_reach_native() -> Result<()> {
     let _serial = SERIAL.lock().await;
     let server = TestServer::start().await?;
-    let (browser, _wav) = launch(false).await?;
+    let (browser, _wav) = launch(false, BROWSER_TONE).await?;
     let page = join(&browser, &server, "interop-toggle", "Chromium").await?;
     let mut native = Native::start(&server, "interop-toggle", "Native")?;
     native.wait_connected(&["Chromium"]).await?;
@@ -592,12 +630,11 @@ async fn browser_camera_and_mic_toggles_reach_native() -> Result<()> {
         {
             let r = received.lock().unwrap();
             let tail = &r.audio[samples_at_unmute..];
-            if tail.len() >= RATE as usize {
-                let hz = dominant_frequency(tail, RATE).unwrap_or(0.0);
+            if tail.len() >= 2 * RATE as usize {
+                let (level, hz) = tone_of(tail);
                 ensure!(
-                    rms(tail) > 0.01 && (hz - BROWSER_TONE).abs() <= BROWSER_TONE * 0.01,
-                    "native: after unmute rms {:.4}, tone {hz:.1} Hz",
-                    rms(tail)
+                    level > 0.01 && (hz - BROWSER_TONE).abs() <= BROWSER_TONE * 0.01,
+                    "native: after unmute rms {level:.4}, tone {hz:.1} Hz"
                 );
                 break;
             }
