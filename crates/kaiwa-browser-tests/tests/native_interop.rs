@@ -473,6 +473,12 @@ async fn native_and_chromium_call_with_h264_audio_and_chat() -> Result<()> {
         "native: connected via {:?} / {:?}, codecs {:?}",
         stats[0].local_candidate, stats[0].remote_candidate, stats[0].codecs
     );
+    // The native side knows which route the call took, even when it learned Chromium's address from its
+    // connectivity checks (peer-reflexive) before the trickled candidate arrived.
+    ensure!(
+        stats[0].local_candidate.is_some() && stats[0].remote_candidate.is_some(),
+        "native: route unknown"
+    );
     let state = wait_page_connected(&page, &["Native"]).await?;
     ensure!(state["peers"][0]["label"] == "connected via direct", "page: {}", state["peers"][0]);
     wait_page_media(&page, 30).await?;
