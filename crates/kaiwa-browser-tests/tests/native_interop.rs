@@ -2,7 +2,9 @@
 //! the same room of the real signaling server, over loopback.
 //!
 //! The native side sends its synthetic test pattern (640×480 at 30 fps) and a 440 Hz tone; Chromium sends
-//! its fake camera and, from a WAV file it loops as its fake microphone, a 660 Hz tone. Both sides check what
+//! its fake camera and, from a WAV file it loops as its fake microphone, bursts of a 660 Hz tone (880 Hz for
+//! the second browser of the three-way call; bursts, because Chromium's noise suppression, on as the client
+//! asks for it, removes a steady sine within half a second). Both sides check what
 //! they decode: Chromium through `getStats` (`window.kaiwa.stats()`), the native side through its own
 //! sinks (sizes, luma variance, the tone's frequency) and `Engine::stats`. Tests run one at a time; every
 //! wait polls a condition with a generous bound.
