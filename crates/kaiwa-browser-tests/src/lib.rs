@@ -50,6 +50,9 @@ pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 pub struct TestServer {
     pub addr: SocketAddr,
     pub tls: bool,
+    /// The self-signed certificate's SHA-256 fingerprint ([`TestServer::start_tls`] only), for a native
+    /// client to pin.
+    pub fingerprint: Option<kaiwa_tls::Fingerprint>,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -68,7 +71,9 @@ impl TestServer {
     /// HTTPS/WSS with a fresh self-signed certificate (the server's `--tls-self-signed` mode).
     pub async fn start_tls() -> Result<TestServer> {
         let tls = kaiwa_signaling::tls::self_signed(None, vec!["localhost".into(), "127.0.0.1".into()])?;
-        Self::start_with(kaiwa_signaling::Config::default(), Some(tls.config)).await
+        let mut server = Self::start_with(kaiwa_signaling::Config::default(), Some(tls.config)).await?;
+        server.fingerprint = Some(tls.fingerprint);
+        Ok(server)
     }
 
     async fn start_with(
@@ -80,7 +85,7 @@ impl TestServer {
         let shutdown = CancellationToken::new();
         let is_tls = tls.is_some();
         let task = tokio::spawn(kaiwa_signaling::serve(listener, config, tls, shutdown.clone()));
-        Ok(TestServer { addr, tls: is_tls, shutdown, task: Some(task) })
+        Ok(TestServer { addr, tls: is_tls, fingerprint: None, shutdown, task: Some(task) })
     }
 
     /// Shuts the server down (clients get close 1001, as on a real restart) and starts a fresh one, with

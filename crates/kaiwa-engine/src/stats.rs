@@ -130,7 +130,11 @@ pub async fn collect(
         if let Some(RTCStatsReportEntry::IceCandidatePair(pair)) = report.get(&t.selected_candidate_pair_id) {
             stats.rtt_ms = Some(pair.current_round_trip_time * 1000.0);
             stats.local_candidate = candidate_type(&report, &pair.local_candidate_id, true);
-            stats.remote_candidate = candidate_type(&report, &pair.remote_candidate_id, false);
+            // webrtc-rs lists only the remote candidates that were signaled. One it learned from the peer's
+            // connectivity checks instead (peer-reflexive: Chromium's checks typically arrive before its
+            // trickled candidates) is missing from the report, and was shown as unknown.
+            stats.remote_candidate = candidate_type(&report, &pair.remote_candidate_id, false)
+                .or_else(|| (!pair.remote_candidate_id.is_empty()).then(|| "prflx".to_owned()));
         }
     }
     for entry in report.iter() {

@@ -48,11 +48,32 @@ fn truncated_stap_a_is_an_error_not_a_panic() {
     assert!(d.push(5, 40, true, &[28]).is_err());
     assert!(d.push(6, 50, true, &[28, 0xc5, 1]).is_err()); // start and end
     assert!(d.push(7, 60, true, &[25, 1, 2, 3]).is_err()); // STAP-B
-    assert!(d.push(8, 70, true, &[]).is_err());
     let evs = events(&mut d);
     assert!(frames(&evs).is_empty());
     assert!(losses(&evs) >= 1);
-    assert_eq!(d.stats().malformed, 8);
+    assert_eq!(d.stats().malformed, 7);
+}
+
+#[test]
+fn padding_only_packets_are_not_loss() {
+    // Chromium pads the video SSRC to probe bandwidth (at the start, while the camera is off): packets
+    // with no payload (after padding removal) that take sequence numbers, some with the last frame's
+    // timestamp, some with later ones.
+    let mut d = H264Depacketizer::default();
+    d.push(10, 0, true, IDR).unwrap();
+    d.push(11, 0, false, &[]).unwrap();
+    d.push(12, 3000, false, &[]).unwrap();
+    d.push(13, 3000, true, P).unwrap();
+    for seq in 14..40 {
+        d.push(seq, 9000, false, &[]).unwrap();
+    }
+    d.push(40, 12000, true, P).unwrap();
+    let evs = events(&mut d);
+    assert_eq!(frames(&evs).len(), 3);
+    assert_eq!(losses(&evs), 0);
+    assert_eq!(d.stats().malformed, 0);
+    assert_eq!(d.stats().dropped_frames, 0);
+    assert!(!d.waiting_for_keyframe());
 }
 
 #[test]

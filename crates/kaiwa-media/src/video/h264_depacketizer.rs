@@ -135,6 +135,10 @@ enum Parsed {
     Fragment { start: bool, end: bool, header: u8, data: Vec<u8> },
     /// Malformed: the packet breaks its frame.
     Broken,
+    /// No payload: a padding-only packet (RFC 3550 §5.1; the padding itself is stripped before us).
+    /// Browsers send these on the video SSRC to probe bandwidth, e.g. while the camera is off. It takes
+    /// up its sequence number and nothing else.
+    Padding,
 }
 
 #[derive(Debug)]
@@ -294,7 +298,12 @@ impl H264Depacketizer {
         } else {
             self.stale_run = 0;
         }
-        let (parsed, result, bytes) = match parse_payload(payload, self.config.max_frame_bytes) {
+        let parsed = if payload.is_empty() {
+            Ok(Parsed::Padding)
+        } else {
+            parse_payload(payload, self.config.max_frame_bytes)
+        };
+        let (parsed, result, bytes) = match parsed {
             Ok(p) => (p, Ok(()), payload.len()),
             Err(e) => {
                 self.stats.malformed += 1;
@@ -483,6 +492,8 @@ impl H264Depacketizer {
     /// Feeds the next in-order packet to the frame assembler.
     fn assemble(&mut self, pkt: Packet) {
         let clean_start = match &pkt.parsed {
+            // Padding neither starts, continues nor ends a frame (nor clears a pending gap).
+            Parsed::Padding => return,
             Parsed::Nals(_) => true,
             Parsed::Fragment { start, .. } => *start,
             Parsed::Broken => false,
@@ -510,6 +521,7 @@ impl H264Depacketizer {
         self.gap_pending = false;
 
         match pkt.parsed {
+            Parsed::Padding => {}
             Parsed::Broken => self.break_frame(),
             Parsed::Nals(nals) => {
                 if self.frame.in_fu.take().is_some() {
