@@ -127,21 +127,25 @@ impl TestPattern {
             (if p < travel { p } else { 2 * travel - p }) as usize
         };
         let by = strip + (h - strip - box_size) / 2;
+        // The gradient is periodic (512) along `col + row / 2 + shift`: every row is a window into one
+        // precomputed period, so rendering is row copies rather than per-pixel arithmetic.
+        let period: Vec<u8> = (0..512u32).map(|i| (40 + tri(i) * 160 / 255) as u8).collect();
+        let ring: Vec<u8> = period.iter().copied().cycle().take(w + 512).collect();
         for (row, line) in y.chunks_exact_mut(w).enumerate().skip(strip) {
-            for (col, px) in line.iter_mut().enumerate() {
-                let g = tri((col as u32).wrapping_add(row as u32 / 2).wrapping_add(shift));
-                *px = (40 + g * 160 / 255) as u8;
-            }
+            let start = ((row as u32 / 2).wrapping_add(shift) % 512) as usize;
+            line.copy_from_slice(&ring[start..start + w]);
             if (by..by + box_size).contains(&row) {
                 line[bx..bx + box_size].fill(WHITE);
             }
         }
+        // Chroma: U varies by row only, V by column only.
+        let v_row: Vec<u8> = (0..cw as u32)
+            .map(|col| (88 + tri((col * 3 + 256).wrapping_add(shift / 2)) * 80 / 255) as u8)
+            .collect();
         for (row, (lu, lv)) in u.chunks_exact_mut(cw).zip(v.chunks_exact_mut(cw)).enumerate().skip(strip / 2)
         {
-            for (col, (pu, pv)) in lu.iter_mut().zip(lv.iter_mut()).enumerate() {
-                *pu = (88 + tri((row as u32 * 2).wrapping_add(shift)) * 80 / 255) as u8;
-                *pv = (88 + tri((col as u32 * 3 + 256).wrapping_add(shift / 2)) * 80 / 255) as u8;
-            }
+            lu.fill((88 + tri((row as u32 * 2).wrapping_add(shift)) * 80 / 255) as u8);
+            lv.copy_from_slice(&v_row);
         }
         let bytes = stamp_bytes(Stamp { counter, capture_us });
         let b = self.block as usize;
