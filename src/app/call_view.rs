@@ -152,6 +152,7 @@ impl CallState {
     fn toggle_camera(&mut self) {
         self.camera_on = !self.camera_on;
         self.session.camera_on.store(self.camera_on, Ordering::Relaxed);
+        self.session.send(Command::Camera(self.camera_on));
     }
 }
 

@@ -23,6 +23,8 @@ use super::video::FrameSlot;
 pub enum Command {
     Chat(String),
     Mute(bool),
+    /// Camera on/off: the engine removes (or re-adds) the video track on every connection.
+    Camera(bool),
     Leave,
 }
 
@@ -222,6 +224,7 @@ async fn run(
             cmd = commands.recv() => match cmd {
                 Some(Command::Chat(text)) => engine.send_chat(&text).await,
                 Some(Command::Mute(m)) => engine.set_muted(m),
+                Some(Command::Camera(on)) => engine.set_video_enabled(on).await,
                 Some(Command::Leave) | None => return,
             },
             _ = tick.tick() => send(Update::Stats(engine.stats().await)),
