@@ -13,7 +13,7 @@ use webrtc::peer_connection::{
     configure_congestion_control, register_default_interceptors,
 };
 
-use super::rtcp_forward::{KeyframeRequestForwarder, SLOT, Unpaced};
+use super::rtcp_forward::{PassThrough, SLOT};
 
 pub const H264_PAYLOAD_TYPE: u8 = 102;
 pub const OPUS_PAYLOAD_TYPE: u8 = 111;
@@ -107,9 +107,9 @@ pub async fn build_peer_connection(
             f64::from(network.max_bitrate_bps),
         );
         registry = configure_congestion_control(registry, gcc, CongestionFeedback::Twcc, &mut media)?
-            .with(Slot::Pacer, Unpaced::default());
+            .with(Slot::Pacer, PassThrough::unpaced());
     }
-    registry = registry.with(Slot::from(SLOT), KeyframeRequestForwarder::default());
+    registry = registry.with(Slot::from(SLOT), PassThrough::keyframe_request_forwarder());
 
     // ICE tuned for fast setup: a 5 ms check tick instead of 200 ms, and no waiting period for
     // peer-reflexive pairs (a check overtaking its trickled candidate otherwise stalls nomination 1 s).
