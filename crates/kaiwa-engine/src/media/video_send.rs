@@ -36,6 +36,8 @@ pub struct VideoSendControl {
     pub encode_errors: AtomicU64,
     /// 1 = every frame; 2 or 4 when the bitrate is too low for the full frame rate.
     pub frame_rate_divider: AtomicU32,
+    /// Sending at half the source resolution because the bitrate is too low for the full one.
+    pub half_resolution: AtomicBool,
 }
 
 impl VideoSendControl {
@@ -88,6 +90,17 @@ pub fn frame_rate_divider(target_bps: u32, width: u32, height: u32, fps: u32) ->
     }
 }
 
+/// Whether to send at half resolution: when even a quarter of the frame rate would be starved at full size
+/// (and the halved picture is still at least 32×32); back to full size only when full size gets its full
+/// frame rate again, so the encoder does not flap between sizes.
+pub fn use_half_resolution(target_bps: u32, width: u32, height: u32, fps: u32, currently_half: bool) -> bool {
+    if width / 2 < 32 || height / 2 < 32 {
+        return false;
+    }
+    let full = frame_rate_divider(target_bps, width, height, fps);
+    if currently_half { full > 1 } else { full == 4 }
+}
+
 pub struct VideoSender {
     pub control: Arc<VideoSendControl>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -106,14 +119,17 @@ impl VideoSender {
         let thread = std::thread::Builder::new().name("kaiwa-video-send".into()).spawn(move || {
             let (w, h) = source.size();
             let fps = source.fps();
-            let enc_config = EncoderConfig {
-                width: w,
-                height: h,
-                max_fps: fps as f32,
-                bitrate_bps: config.max_bitrate_bps,
-                intra_period: fps * config.keyframe_interval_s,
+            let make_encoder = |width: u32, height: u32| {
+                H264Encoder::new(EncoderConfig {
+                    width,
+                    height,
+                    max_fps: fps as f32,
+                    bitrate_bps: config.max_bitrate_bps,
+                    intra_period: fps * config.keyframe_interval_s,
+                })
             };
-            let mut encoder = match H264Encoder::new(enc_config) {
+            let mut half = false;
+            let mut encoder = match make_encoder(w, h) {
                 Ok(e) => e,
                 Err(e) => {
                     warn!(error = %e, "cannot start the H.264 encoder; sending no video");
@@ -137,18 +153,36 @@ impl VideoSender {
                     continue;
                 }
                 let target = ctl.target_bps.load(Relaxed);
+                // Starved beyond what a lower frame rate absorbs: half the resolution (a new encoder, so
+                // the first frame is a keyframe). Back to full size once full size gets its full rate.
+                let want_half = use_half_resolution(target, w, h, fps, half);
+                if want_half != half {
+                    let (ew, eh) = if want_half { ((w / 2) & !1, (h / 2) & !1) } else { (w, h) };
+                    match make_encoder(ew, eh) {
+                        Ok(e) => {
+                            encoder = e;
+                            half = want_half;
+                            ctl.half_resolution.store(half, Relaxed);
+                        }
+                        Err(e) => warn!(error = %e, "cannot switch the encoder to {ew}x{eh}"),
+                    }
+                }
                 if target != encoder.bitrate() {
                     encoder.set_bitrate(target);
                 }
+                let frame = match half.then(|| captured.frame.downscale_half()).flatten() {
+                    Some(small) => small,
+                    None => captured.frame,
+                };
                 // Starved: fewer, better frames rather than a smeared full rate.
-                let divider = frame_rate_divider(target, w, h, fps);
+                let divider = frame_rate_divider(target, frame.width(), frame.height(), fps);
                 ctl.frame_rate_divider.store(divider, Relaxed);
                 frame_index += 1;
                 if !frame_index.is_multiple_of(u64::from(divider)) {
                     continue;
                 }
                 let force = ctl.keyframe.swap(false, Relaxed);
-                match encoder.encode(&captured.frame, force) {
+                match encoder.encode(&frame, force) {
                     Ok(Some(encoded)) => {
                         let duration = last_capture.map_or(nominal, |t| captured.captured_at - t);
                         last_capture = Some(captured.captured_at);
@@ -197,5 +231,17 @@ mod tests {
         assert_eq!(frame_rate_divider(50_000, 640, 480, 30), 4);
         assert_eq!(frame_rate_divider(2_500_000, 1280, 720, 30), 1);
         assert_eq!(frame_rate_divider(400_000, 1280, 720, 30), 2);
+    }
+
+    #[test]
+    fn resolution_halves_when_starved_and_comes_back_with_hysteresis() {
+        use super::use_half_resolution as half;
+        // 1280x720@30 needs ~550 kbit/s for its full rate, ~275 for half the rate.
+        assert!(!half(1_000_000, 1280, 720, 30, false));
+        assert!(!half(400_000, 1280, 720, 30, false)); // a lower frame rate is enough
+        assert!(half(200_000, 1280, 720, 30, false)); // starved: halve the picture
+        assert!(half(400_000, 1280, 720, 30, true)); // recovered a little: stay small
+        assert!(!half(600_000, 1280, 720, 30, true)); // enough for the full size at full rate
+        assert!(!half(10_000, 60, 60, 30, false)); // too small to halve
     }
 }

@@ -87,6 +87,20 @@ fn conv_err(e: yuvutils_rs::YuvError) -> FrameError {
     FrameError::Conversion(e.to_string())
 }
 
+/// 2:1 box downsampling of one plane (`src_stride` wide) into `w × h`. Row pairs are walked with
+/// `chunks_exact`, which the compiler vectorises; a resampling crate would be overkill for a fixed 2:1 ratio.
+fn halve_plane(src: &[u8], src_stride: usize, w: usize, h: usize) -> Vec<u8> {
+    let mut out = vec![0u8; w * h];
+    for (row, line) in out.chunks_exact_mut(w).enumerate() {
+        let top = &src[2 * row * src_stride..][..2 * w];
+        let bottom = &src[(2 * row + 1) * src_stride..][..2 * w];
+        for ((o, t), b) in line.iter_mut().zip(top.chunks_exact(2)).zip(bottom.chunks_exact(2)) {
+            *o = ((u16::from(t[0]) + u16::from(t[1]) + u16::from(b[0]) + u16::from(b[1]) + 2) / 4) as u8;
+        }
+    }
+    out
+}
+
 impl I420Frame {
     /// A black frame (Y = 16, U = V = 128, limited range).
     pub fn black(width: u32, height: u32) -> Result<Self, FrameError> {
@@ -124,6 +138,21 @@ impl I420Frame {
             y.len() == width as usize * height as usize && u.len() == cw * ch && v.len() == cw * ch
         );
         Self { width, height, y, u, v }
+    }
+
+    /// Half the width and height (rounded down to even), each output pixel the average of a 2×2 block: how
+    /// the sender steps down when its bitrate is too low for the full picture. `None` below 32×32.
+    pub fn downscale_half(&self) -> Option<I420Frame> {
+        let (w, h) = ((self.width / 2) & !1, (self.height / 2) & !1);
+        if w < 32 || h < 32 {
+            return None;
+        }
+        let (cw, ch) = chroma_size(w, h);
+        let (scw, _) = chroma_size(self.width, self.height);
+        let y = halve_plane(&self.y, self.width as usize, w as usize, h as usize);
+        let u = halve_plane(&self.u, scw, cw, ch);
+        let v = halve_plane(&self.v, scw, cw, ch);
+        Some(I420Frame::from_parts_unchecked(w, h, y, u, v))
     }
 
     /// Copies a frame out of strided planes (as decoders and cameras hand them out). Never panics:
@@ -305,6 +334,29 @@ fn copy_plane(
         })?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod downscale_tests {
+    use super::*;
+
+    #[test]
+    fn halves_and_averages() {
+        let mut f = I420Frame::black(64, 64).unwrap();
+        let (y, u, _) = f.planes_mut();
+        for (i, p) in y.iter_mut().enumerate() {
+            *p = if (i / 64) % 2 == 0 { 100 } else { 200 };
+        }
+        u.fill(50);
+        let half = f.downscale_half().unwrap();
+        assert_eq!((half.width(), half.height()), (32, 32));
+        assert!(half.y().iter().all(|&p| p == 150));
+        assert!(half.u().iter().all(|&p| p == 50));
+        assert!(I420Frame::black(40, 40).unwrap().downscale_half().is_none());
+        // Odd halves round down to even sizes.
+        let odd = I420Frame::black(100, 70).unwrap().downscale_half().unwrap();
+        assert_eq!((odd.width(), odd.height()), (50, 34));
+    }
 }
 
 #[cfg(test)]

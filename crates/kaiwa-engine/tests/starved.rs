@@ -1,0 +1,59 @@
+//! When congestion control starves the sender, it lowers the frame rate and then the resolution, and
+//! recovers both when bandwidth returns; the receiver decodes every size.
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use kaiwa_devices::TestPatternSource;
+use kaiwa_engine::media::video_send::{VideoSendConfig, VideoSender};
+use kaiwa_media::video::H264Decoder;
+use tokio::sync::broadcast;
+
+/// Decodes what the sender broadcasts for `window` and returns the sizes seen and the frame count.
+async fn decode_for(
+    rx: &mut broadcast::Receiver<std::sync::Arc<kaiwa_engine::media::video_send::EncodedVideo>>,
+    decoder: &mut H264Decoder,
+    window: Duration,
+) -> (Vec<(u32, u32)>, usize) {
+    let deadline = tokio::time::Instant::now() + window;
+    let (mut sizes, mut frames) = (Vec::new(), 0);
+    while let Ok(Ok(frame)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        if let Ok(Some(picture)) = decoder.decode(&frame.data) {
+            frames += 1;
+            let size = (picture.width(), picture.height());
+            if sizes.last() != Some(&size) {
+                sizes.push(size);
+            }
+        }
+    }
+    (sizes, frames)
+}
+
+#[tokio::test]
+async fn starved_sender_halves_the_picture_and_recovers() {
+    let (tx, mut rx) = broadcast::channel(64);
+    let source = Box::new(TestPatternSource::new(640, 480, 30).unwrap());
+    let sender = VideoSender::start(
+        source,
+        VideoSendConfig { max_bitrate_bps: 1_500_000, keyframe_interval_s: 5 },
+        tx,
+    )
+    .unwrap();
+    let mut decoder = H264Decoder::new().unwrap();
+    let (sizes, full_rate) = decode_for(&mut rx, &mut decoder, Duration::from_secs(1)).await;
+    assert_eq!(sizes, vec![(640, 480)]);
+
+    // 40 kbit/s: far below what 640x480 needs even at a quarter of the frame rate.
+    sender.control.set_target_bitrate(40_000);
+    let (sizes, starved_rate) = decode_for(&mut rx, &mut decoder, Duration::from_secs(2)).await;
+    assert_eq!(sizes.last(), Some(&(320, 240)), "sizes while starved: {sizes:?}");
+    assert!(sender.control.half_resolution.load(Relaxed));
+    assert!(sender.control.frame_rate_divider.load(Relaxed) > 1, "the frame rate drops too");
+    assert!(starved_rate < full_rate * 2, "starved: {starved_rate} frames in 2 s vs {full_rate} in 1 s");
+
+    // Bandwidth is back.
+    sender.control.set_target_bitrate(1_500_000);
+    let (sizes, _) = decode_for(&mut rx, &mut decoder, Duration::from_secs(1)).await;
+    assert_eq!(sizes.last(), Some(&(640, 480)), "sizes after recovery: {sizes:?}");
+    assert!(!sender.control.half_resolution.load(Relaxed));
+}
