@@ -20,6 +20,8 @@ use cpal::traits::{DeviceTrait, HostTrait};
 use cpal::{SampleFormat, SupportedStreamConfig};
 
 use crate::SourceError;
+use kaiwa_media::audio::FRAME_SAMPLES;
+use rubato::{Fft, FixedSync};
 
 /// A microphone or speaker as the settings dialog shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -370,4 +372,15 @@ pub(crate) fn low_latency(cfg: &SupportedStreamConfig, period: std::time::Durati
 /// A device's chosen format, as shown in `describe()`.
 pub(crate) fn format_label(label: &str, cfg: &SupportedStreamConfig) -> String {
     format!("{label} ({} Hz, {} ch, {})", cfg.sample_rate(), cfg.channels(), cfg.sample_format())
+}
+
+/// The FFT resampler between a device's rate and our 48 kHz, or `None` when they are equal. `sync` is the
+/// side with the fixed 20 ms chunk: the output for the microphone, the input for the speaker.
+pub(crate) fn resampler(from: u32, to: u32, sync: FixedSync) -> Result<Option<Fft<f32>>, SourceError> {
+    if from == to {
+        return Ok(None);
+    }
+    Fft::<f32>::new(from as usize, to as usize, FRAME_SAMPLES, 1, sync)
+        .map(Some)
+        .map_err(|e| SourceError::Media(format!("resampler {from} Hz -> {to} Hz: {e}")))
 }

@@ -254,16 +254,7 @@ impl MicStream {
         }
         .map_err(|e| map_error(dir, &label, e))?;
         stream.play().map_err(|e| map_error(dir, &label, e))?;
-        let resampler = if rate == SAMPLE_RATE {
-            None
-        } else {
-            Some(
-                Fft::<f32>::new(rate as usize, SAMPLE_RATE as usize, FRAME_SAMPLES, 1, FixedSync::Output)
-                    .map_err(|e| {
-                        SourceError::Media(format!("resampler {rate} Hz -> {SAMPLE_RATE} Hz: {e}"))
-                    })?,
-            )
-        };
+        let resampler = crate::audio_device::resampler(rate, SAMPLE_RATE, FixedSync::Output)?;
         Ok(MicStream { _stream: stream, cons, counters, channels, rate, resampler, describe })
     }
 }

@@ -251,16 +251,7 @@ impl SpeakerStream {
         }
         .map_err(|e| map_error(dir, &label, e))?;
         stream.play().map_err(|e| map_error(dir, &label, e))?;
-        let resampler = if rate == SAMPLE_RATE {
-            None
-        } else {
-            Some(
-                Fft::<f32>::new(SAMPLE_RATE as usize, rate as usize, FRAME_SAMPLES, 1, FixedSync::Input)
-                    .map_err(|e| {
-                        SourceError::Media(format!("resampler {SAMPLE_RATE} Hz -> {rate} Hz: {e}"))
-                    })?,
-            )
-        };
+        let resampler = crate::audio_device::resampler(SAMPLE_RATE, rate, FixedSync::Input)?;
         Ok(SpeakerStream { _stream: stream, prod, counters, channels, rate, resampler, describe })
     }
 }

@@ -140,6 +140,21 @@ impl I420Frame {
         Self { width, height, y, u, v }
     }
 
+    /// The planes as yuvutils-rs's mutable planar image (the destination of every conversion into I420).
+    fn planar_mut(&mut self) -> YuvPlanarImageMut<'_, u8> {
+        let (cw, _) = chroma_size(self.width, self.height);
+        YuvPlanarImageMut {
+            y_plane: BufferStoreMut::Borrowed(&mut self.y),
+            y_stride: self.width,
+            u_plane: BufferStoreMut::Borrowed(&mut self.u),
+            u_stride: cw as u32,
+            v_plane: BufferStoreMut::Borrowed(&mut self.v),
+            v_stride: cw as u32,
+            width: self.width,
+            height: self.height,
+        }
+    }
+
     /// Half the width and height (rounded down to even), each output pixel the average of a 2×2 block: how
     /// the sender steps down when its bitrate is too low for the full picture. `None` below 32×32.
     pub fn downscale_half(&self) -> Option<I420Frame> {
@@ -236,17 +251,7 @@ impl I420Frame {
     pub fn from_rgba(width: u32, height: u32, rgba: &[u8]) -> Result<Self, FrameError> {
         let mut frame = Self::black(width, height)?;
         check_len("RGBA input", rgba, width as usize * height as usize * 4)?;
-        let (cw, _) = frame.chroma_size();
-        let mut planar = YuvPlanarImageMut {
-            y_plane: BufferStoreMut::Borrowed(&mut frame.y),
-            y_stride: width,
-            u_plane: BufferStoreMut::Borrowed(&mut frame.u),
-            u_stride: cw as u32,
-            v_plane: BufferStoreMut::Borrowed(&mut frame.v),
-            v_stride: cw as u32,
-            width,
-            height,
-        };
+        let mut planar = frame.planar_mut();
         yuvutils_rs::rgba_to_yuv420(
             &mut planar,
             rgba,
@@ -266,18 +271,8 @@ impl I420Frame {
         }
         let mut frame = Self::black(width, height)?;
         check_len("YUYV input", yuyv, width as usize * height as usize * 2)?;
-        let (cw, _) = frame.chroma_size();
         let packed = YuvPackedImage { yuy: yuyv, yuy_stride: width * 2, width, height };
-        let mut planar = YuvPlanarImageMut {
-            y_plane: BufferStoreMut::Borrowed(&mut frame.y),
-            y_stride: width,
-            u_plane: BufferStoreMut::Borrowed(&mut frame.u),
-            u_stride: cw as u32,
-            v_plane: BufferStoreMut::Borrowed(&mut frame.v),
-            v_stride: cw as u32,
-            width,
-            height,
-        };
+        let mut planar = frame.planar_mut();
         yuvutils_rs::yuyv422_to_yuv420(&mut planar, &packed).map_err(conv_err)?;
         Ok(frame)
     }
