@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use kaiwa_protocol::{
@@ -28,7 +28,7 @@ use super::tracks::{self, NO_PT, SendStats};
 use crate::chat::{CHANNEL_LABEL, ChannelMessage, ChatMessage};
 use crate::events::{EngineEvent, PeerState};
 use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
-use crate::media::video_recv::VideoRecvStats;
+use crate::media::video_recv::{VideoReceiver, VideoRecvStats};
 use crate::media::video_send::{EncodedVideo, VideoSendControl};
 use crate::signaling::SignalingClient;
 use crate::sinks::MediaSinks;
@@ -109,8 +109,6 @@ pub struct PeerSession {
     created_at: Instant,
     send_stats: Arc<SendStats>,
     video_stats: Option<Arc<VideoRecvStats>>,
-    video_stats_rx: mpsc::Receiver<Arc<VideoRecvStats>>,
-    video_stats_tx: mpsc::Sender<Arc<VideoRecvStats>>,
     audio_stats: Option<Arc<AudioRecvStats>>,
     inputs_tx: mpsc::UnboundedSender<PeerInput>,
 }
@@ -196,7 +194,6 @@ impl PeerSession {
         let pc = build_peer_connection(&ctx.network, &ice_servers, Arc::new(Forwarder(tx.clone()))).await?;
         let stop = CancellationToken::new();
         let send_stats = Arc::new(SendStats::default());
-        let (video_stats_tx, video_stats_rx) = mpsc::channel(4);
         let mut session = PeerSession {
             polite: my_id < remote.id,
             ctx,
@@ -217,8 +214,6 @@ impl PeerSession {
             created_at: Instant::now(),
             send_stats,
             video_stats: None,
-            video_stats_rx,
-            video_stats_tx,
             audio_stats: None,
             inputs_tx: tx.clone(),
         };
@@ -465,12 +460,15 @@ impl PeerSession {
         match track.kind().await {
             RtpCodecKind::Video => {
                 let Some(sink) = self.ctx.sinks.video(&self.remote) else { return };
-                let label = self.remote.name.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect();
-                tokio::spawn(tracks::pump_video(track, label, sink, self.video_stats_tx.clone()));
-                if let Ok(stats) =
-                    tokio::time::timeout(Duration::from_secs(1), self.video_stats_rx.recv()).await
-                {
-                    self.video_stats = stats;
+                let label: String =
+                    self.remote.name.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect();
+                let (pli_tx, pli_rx) = mpsc::channel(4);
+                match VideoReceiver::start(&label, sink, pli_tx) {
+                    Ok(receiver) => {
+                        self.video_stats = Some(receiver.stats.clone());
+                        tokio::spawn(tracks::pump_video(track, receiver, pli_rx));
+                    }
+                    Err(e) => warn!(error = %e, "cannot start a video decode thread"),
                 }
             }
             RtpCodecKind::Audio => {

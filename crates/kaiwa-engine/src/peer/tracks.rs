@@ -20,7 +20,7 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use super::factory::{h264_codec, opus_codec};
 use super::rtcp_forward::is_keyframe_request;
 use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
-use crate::media::video_recv::{RtpIn, VideoReceiver, VideoRecvStats, VideoSink};
+use crate::media::video_recv::{RtpIn, VideoReceiver};
 use crate::media::video_send::{EncodedVideo, VideoSendControl};
 
 /// Payload type not negotiated (yet).
@@ -165,19 +165,9 @@ pub async fn read_local_rtcp(
 /// Hands a remote video track's RTP to its decode thread and sends the PLIs the decoder asks for.
 pub async fn pump_video(
     track: Arc<dyn TrackRemote>,
-    label: String,
-    sink: VideoSink,
-    stats_out: mpsc::Sender<Arc<VideoRecvStats>>,
+    receiver: VideoReceiver,
+    mut pli_rx: mpsc::Receiver<()>,
 ) {
-    let (pli_tx, mut pli_rx) = mpsc::channel(4);
-    let receiver = match VideoReceiver::start(&label, sink, pli_tx) {
-        Ok(r) => r,
-        Err(e) => {
-            debug!(error = %e, "cannot start a video decode thread");
-            return;
-        }
-    };
-    let _ = stats_out.send(receiver.stats.clone()).await;
     let mut media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
     loop {
         tokio::select! {
