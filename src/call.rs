@@ -395,6 +395,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     let deadline = args.duration.map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut previous: HashMap<String, (u64, u64)> = HashMap::new();
+    let mut names: HashMap<String, String> = HashMap::new();
     let mut failure: Option<String> = None;
     // The last figures of everyone who was in the call, including those who left before the end.
     let mut seen: HashMap<String, PeerStats> = HashMap::new();
@@ -418,13 +419,20 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
                 Some(EngineEvent::Joined { room, max_peers, rejoined, .. }) => {
                     eprintln!("{} room {room} (up to {max_peers} people)", if rejoined { "rejoined" } else { "joined" });
                 }
-                Some(EngineEvent::PeerJoined(p)) => eprintln!("{} is here", p.name),
+                Some(EngineEvent::PeerJoined(p)) => {
+                    eprintln!("{} is here", p.name);
+                    names.insert(p.id.clone(), p.name.clone());
+                }
                 Some(EngineEvent::PeerLeft(p)) => eprintln!("{} left", p.name),
                 Some(EngineEvent::Chat { message, .. }) => eprintln!("[chat] {}: {}", message.from, message.text),
                 Some(EngineEvent::SignalingLost { reason, retry_in }) => {
                     eprintln!("signaling server lost ({reason}); calls go on; retrying in {:.1}s", retry_in.as_secs_f64())
                 }
-                Some(EngineEvent::PeerState { .. }) => {}
+                Some(EngineEvent::PeerMedia { id, mic, camera }) => {
+                    let name = names.get(&id).map(String::as_str).unwrap_or("a participant");
+                    eprintln!("{name}: microphone {}, camera {}", on_off(mic), on_off(camera));
+                }
+                Some(EngineEvent::PeerState { .. } | EngineEvent::PeerAudioLevel { .. }) => {}
                 None => break,
             },
             _ = tick.tick() => {
@@ -493,4 +501,8 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let ok = !stats.is_empty() && stats.iter().all(media_flowed_both_ways);
     Ok(if ok { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(2) })
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
 }

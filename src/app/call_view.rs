@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Color32, RichText};
 use kaiwa_engine::stats::PeerStats;
-use kaiwa_engine::{EngineEvent, PeerState};
+use kaiwa_engine::{AudioLevel, EngineEvent, PeerState};
 use kaiwa_protocol::PeerInfo;
 
 use super::chat::{ChatLine, ChatState};
@@ -25,6 +26,32 @@ pub struct PeerView {
     previous: Option<(u64, u64)>,
     pub kbps: f64,
     pub fps: f64,
+    /// As the peer announced (`{"type":"media"}`); on until told otherwise.
+    pub mic_on: bool,
+    pub camera_on: bool,
+    /// How loud they are now (from the engine's playout), once their audio has started.
+    level: Option<AudioLevel>,
+    speaking: Speaking,
+}
+
+/// Peak level above which someone counts as speaking (the meters' 0..1 scale; a quiet voice peaks ~0.1).
+const SPEAKING_LEVEL: f32 = 0.04;
+/// How long the highlight stays after the last loud 20 ms, so it does not flicker between words.
+const SPEAKING_HOLD: Duration = Duration::from_millis(400);
+
+/// Whether someone is speaking, with a short hold.
+#[derive(Default)]
+pub struct Speaking {
+    last_loud: Option<Instant>,
+}
+
+impl Speaking {
+    pub fn update(&mut self, level: f32, now: Instant) -> bool {
+        if level > SPEAKING_LEVEL {
+            self.last_loud = Some(now);
+        }
+        self.last_loud.is_some_and(|t| now.duration_since(t) < SPEAKING_HOLD)
+    }
 }
 
 pub struct CallState {
@@ -45,6 +72,7 @@ pub struct CallState {
     pub notices: Vec<String>,
     self_texture: VideoTexture,
     names: HashMap<String, String>,
+    self_speaking: Speaking,
 }
 
 impl PeerView {
@@ -72,6 +100,7 @@ impl CallState {
             notices: Vec::new(),
             self_texture: VideoTexture::new("self-view"),
             names: HashMap::new(),
+            self_speaking: Speaking::default(),
         }
     }
 
@@ -105,6 +134,10 @@ impl CallState {
                         previous: None,
                         kbps: 0.0,
                         fps: 0.0,
+                        mic_on: true,
+                        camera_on: true,
+                        level: None,
+                        speaking: Speaking::default(),
                     });
                 }
             }
@@ -112,6 +145,17 @@ impl CallState {
             EngineEvent::PeerState { id, state } => {
                 if let Some(p) = self.peers.iter_mut().find(|p| p.info.id == id) {
                     p.state = state;
+                }
+            }
+            EngineEvent::PeerMedia { id, mic, camera } => {
+                if let Some(p) = self.peers.iter_mut().find(|p| p.info.id == id) {
+                    p.mic_on = mic;
+                    p.camera_on = camera;
+                }
+            }
+            EngineEvent::PeerAudioLevel { id, level } => {
+                if let Some(p) = self.peers.iter_mut().find(|p| p.info.id == id) {
+                    p.level = Some(level);
                 }
             }
             EngineEvent::Chat { from, message } => {
@@ -331,6 +375,9 @@ impl KaiwaApp {
             ui,
             |ui| {
                 let area = ui.available_rect_before_wrap();
+                let now = Instant::now();
+                // Speaking highlights follow audio levels, which no frame arrival announces.
+                ui.ctx().request_repaint_after(Duration::from_millis(100));
                 let n = call.peers.len() + 1;
                 let (cols, rows) = grid(n, area.width(), area.height());
                 let gap = 10.0;
@@ -353,8 +400,8 @@ impl KaiwaApp {
                     let painter = ui.painter_at(rect);
                     painter.rect_filled(rect, 12.0, theme::TILE);
                     match &texture {
-                        Some(t) => paint_fitted(&painter, rect, t, 12.0),
-                        None => {
+                        Some(t) if peer.camera_on => paint_fitted(&painter, rect, t, 12.0),
+                        _ => {
                             painter.text(
                                 rect.center(),
                                 egui::Align2::CENTER_CENTER,
@@ -368,7 +415,9 @@ impl KaiwaApp {
                         PeerState::Connecting => Some("Connecting…"),
                         PeerState::Reconnecting => Some("Reconnecting…"),
                         PeerState::Closed => Some("Disconnected"),
-                        PeerState::Connected if !peer.has_video() => Some("Waiting for video…"),
+                        PeerState::Connected if !peer.has_video() && peer.camera_on => {
+                            Some("Waiting for video…")
+                        }
                         PeerState::Connected => None,
                     };
                     if let Some(text) = overlay {
@@ -380,13 +429,10 @@ impl KaiwaApp {
                             true,
                         );
                     }
-                    badge(
-                        &painter,
-                        rect.left_bottom() + egui::vec2(10.0, -10.0),
-                        &peer.info.name,
-                        Color32::WHITE,
-                        false,
-                    );
+                    let level =
+                        if peer.mic_on { peer.level.as_ref().map_or(0.0, AudioLevel::get) } else { 0.0 };
+                    let speaking = peer.speaking.update(level, now);
+                    tile_status(&painter, rect, &peer.info.name, peer.mic_on, peer.camera_on, speaking);
                     let (color, word) = quality(peer);
                     let dot = egui::Rect::from_center_size(
                         rect.right_top() + egui::vec2(-22.0, 22.0),
@@ -427,8 +473,9 @@ impl KaiwaApp {
                         );
                     }
                 }
-                let me = if call.muted { "You (muted)" } else { "You" };
-                badge(&painter, rect.left_bottom() + egui::vec2(10.0, -10.0), me, Color32::WHITE, false);
+                let level = if call.muted { 0.0 } else { read_level(&call.session.mic_level) };
+                let speaking = call.self_speaking.update(level, now);
+                tile_status(&painter, rect, "You", !call.muted, call.camera_on, speaking);
                 if call.peers.is_empty() && call.joined {
                     ui.put(
                         egui::Rect::from_center_size(
@@ -453,8 +500,35 @@ fn initials(name: &str) -> String {
     name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
 }
 
+/// The name, "muted" / "camera off" badges, and a highlighted border while speaking.
+fn tile_status(
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    name: &str,
+    mic_on: bool,
+    camera_on: bool,
+    speaking: bool,
+) {
+    if speaking {
+        painter.rect_stroke(
+            rect.shrink(1.5),
+            12.0,
+            egui::Stroke::new(3.0, theme::GOOD),
+            egui::StrokeKind::Inside,
+        );
+    }
+    let mut at = rect.left_bottom() + egui::vec2(10.0, -10.0);
+    at.x = badge(painter, at, name, Color32::WHITE, false).right() + 6.0;
+    if !mic_on {
+        at.x = badge(painter, at, "muted", theme::DANGER, false).right() + 6.0;
+    }
+    if !camera_on {
+        badge(painter, at, "camera off", theme::WARN, false);
+    }
+}
+
 /// A label on a dark translucent pill; anchored at its left-bottom corner (or centred).
-fn badge(painter: &egui::Painter, at: egui::Pos2, text: &str, color: Color32, centred: bool) {
+fn badge(painter: &egui::Painter, at: egui::Pos2, text: &str, color: Color32, centred: bool) -> egui::Rect {
     let galley = painter.layout_no_wrap(text.to_string(), egui::FontId::proportional(14.0), color);
     let size = galley.size() + egui::vec2(16.0, 8.0);
     let rect = if centred {
@@ -464,6 +538,7 @@ fn badge(painter: &egui::Painter, at: egui::Pos2, text: &str, color: Color32, ce
     };
     painter.rect_filled(rect, 8.0, Color32::from_black_alpha(160));
     painter.galley(rect.min + egui::vec2(8.0, 4.0), galley, color);
+    rect
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 mod call_view;
 mod chat;
+mod frame_stats;
 mod host;
 pub mod link;
 mod media_sources;
@@ -16,6 +17,7 @@ mod start;
 #[cfg(test)]
 mod tests;
 mod theme;
+mod trust;
 mod video;
 
 use std::sync::mpsc;
@@ -58,6 +60,13 @@ pub struct Options {
     /// Local address for media sockets, e.g. 127.0.0.1:0 (default: every interface)
     #[arg(long, value_name = "ADDR:PORT")]
     pub bind: Option<String>,
+    /// Measure UI smoothness: time between frames and CPU time per frame, summarised on stderr every 10 s
+    /// and at exit
+    #[arg(long)]
+    pub frame_stats: bool,
+    /// Close the window after this many seconds (benchmarks, scripts)
+    #[arg(long, value_name = "SECONDS")]
+    pub exit_after: Option<f64>,
     /// Window size, e.g. 1280x800
     #[arg(long, value_name = "WxH", default_value = "1280x800")]
     pub window: String,
@@ -93,6 +102,10 @@ pub struct KaiwaApp {
     styled: bool,
     /// Whether to write settings back (tests turn this off).
     pub persist: bool,
+    /// Trust on first use of remote self-signed servers (the known-hosts file and the dialog).
+    trust: trust::TrustState,
+    frame_stats: Option<frame_stats::FrameStats>,
+    exit_at: Option<std::time::Instant>,
 }
 
 impl KaiwaApp {
@@ -137,6 +150,12 @@ impl KaiwaApp {
             auto_prejoin: options.prejoin && options.room.is_some(),
             styled: false,
             persist: true,
+            trust: trust::TrustState::new(trust::TrustState::default_path()),
+            frame_stats: options.frame_stats.then(frame_stats::FrameStats::new),
+            exit_at: options
+                .exit_after
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(|s| std::time::Instant::now() + std::time::Duration::from_secs_f64(s)),
         };
         if app.settings.server_mode == ServerMode::Host {
             app.start_hosting(None);
@@ -167,17 +186,10 @@ impl KaiwaApp {
     /// Where to connect and whom to trust, from the room field and the server settings.
     fn target(&self) -> Result<Target, String> {
         let room = link::parse_room(&self.start.room_input)?;
-        let pinned = || -> Result<Trust, String> {
-            let fp = self.settings.server_fingerprint.trim();
-            if fp.is_empty() {
-                Ok(Trust::WebPki)
-            } else {
-                fp.parse().map(Trust::Pinned).map_err(|e| format!("Server fingerprint: {e}"))
-            }
-        };
+        let pinned = |server: &str| self.server_trust(server);
         let room_text = room.code.to_string();
         if let Some(server) = room.server {
-            return Ok(Target { server, trust: pinned()?, room: room_text });
+            return Ok(Target { trust: pinned(&server)?, server, room: room_text });
         }
         match self.settings.server_mode {
             ServerMode::Host => match &self.host {
@@ -191,8 +203,20 @@ impl KaiwaApp {
                     return Err("Enter the server's address (e.g. wss://host:8443/ws)".into());
                 }
                 ServerUrl::parse(url).map_err(|e| format!("Server address: {e}"))?;
-                Ok(Target { server: url.to_string(), trust: pinned()?, room: room_text })
+                Ok(Target { server: url.to_string(), trust: pinned(url)?, room: room_text })
             }
+        }
+    }
+
+    /// How to trust a remote server: a typed fingerprint, else the one remembered for it (trust on first
+    /// use), else the Web PKI.
+    fn server_trust(&self, server: &str) -> Result<Trust, String> {
+        let fp = self.settings.server_fingerprint.trim();
+        if fp.is_empty() {
+            let remembered = ServerUrl::parse(server).ok().and_then(|u| self.trust.remembered(&u));
+            Ok(remembered.map_or(Trust::WebPki, Trust::Pinned))
+        } else {
+            fp.parse().map(Trust::Pinned).map_err(|e| format!("Server fingerprint: {e}"))
         }
     }
 
@@ -206,8 +230,14 @@ impl KaiwaApp {
         }
     }
 
+    /// Uses another known-hosts file (tests).
+    pub fn set_known_hosts(&mut self, path: std::path::PathBuf) {
+        self.trust.set_path(path);
+    }
+
     pub fn go_prejoin(&mut self, ctx: &egui::Context) {
         match self.target() {
+            Ok(t) if !self.server_trusted(ctx, &t.server, t.trust, trust::Next::Prejoin) => {}
             Ok(_) => {
                 self.start.error = None;
                 self.save_settings();
@@ -227,6 +257,9 @@ impl KaiwaApp {
                 return;
             }
         };
+        if !self.server_trusted(ctx, &target.server, target.trust, trust::Next::Join) {
+            return;
+        }
         self.save_settings();
         let link = self.hosting().map(|h| h.join_link(&target.room));
         let room = target.room.clone();
@@ -264,6 +297,7 @@ impl KaiwaApp {
             }
         }
         self.poll_start(ctx);
+        self.poll_trust(ctx);
         if self.auto_join {
             match self.target() {
                 Ok(_) => {
@@ -288,7 +322,20 @@ impl KaiwaApp {
 }
 
 impl eframe::App for KaiwaApp {
-    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        let now = std::time::Instant::now();
+        if let Some(stats) = &mut self.frame_stats {
+            stats.on_frame(now, frame.info().cpu_usage);
+            stats.tiles = self.call.as_ref().map_or(0, |c| c.peers.len() + 1);
+        }
+        if let Some(at) = self.exit_at {
+            if now >= at {
+                self.exit_at = None;
+                ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            } else {
+                ctx.request_repaint_after(at - now);
+            }
+        }
         if !self.styled {
             theme::apply(ctx);
             self.styled = true;
@@ -302,9 +349,13 @@ impl eframe::App for KaiwaApp {
             Screen::Prejoin => self.prejoin_screen(ui),
             Screen::Call => self.call_screen(ui),
         }
+        self.trust_dialog(ui);
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Some(stats) = &mut self.frame_stats {
+            eprintln!("{}", stats.finish());
+        }
         self.save_settings();
         self.leave();
     }

@@ -1,5 +1,6 @@
 //! The server's small HTTP API (`POST /api/rooms`, `GET /api/rooms/{code}`) over a plain TCP or pinned/Web-PKI
-//! TLS stream: one request per connection (`Connection: close`), so no HTTP client crate is needed.
+//! TLS stream (trusted like the signaling connection): one request per connection (`Connection: close`), so
+//! no HTTP client crate is needed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,10 +61,7 @@ async fn request(base: &str, trust: &Trust, method: &str, path: &str) -> anyhow:
         let tcp =
             tokio::net::TcpStream::connect(&addr).await.with_context(|| format!("cannot reach {addr}"))?;
         if tls {
-            let config = match trust {
-                Trust::Pinned(fp) => kaiwa_tls::pinned_client_config(*fp),
-                _ => bail!("room status over https needs the server's fingerprint"),
-            };
+            let config = kaiwa_engine::signaling::client_tls_config(*trust);
             let name = rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string())
                 .context("bad host name")?;
             let stream = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await?;

@@ -79,15 +79,12 @@ impl KaiwaApp {
             self.start.error = Some("Enter the server's address first".into());
             return;
         };
-        let trust = match self.settings.server_fingerprint.trim() {
-            "" => kaiwa_engine::signaling::Trust::WebPki,
-            fp => match fp.parse() {
-                Ok(fp) => kaiwa_engine::signaling::Trust::Pinned(fp),
-                Err(e) => {
-                    self.start.error = Some(format!("Server fingerprint: {e}"));
-                    return;
-                }
-            },
+        let trust = match self.server_trust(&url) {
+            Ok(t) => t,
+            Err(e) => {
+                self.start.error = Some(e);
+                return;
+            }
         };
         let (tx, rx) = mpsc::channel();
         let ctx = ctx.clone();
@@ -214,7 +211,9 @@ impl KaiwaApp {
                 );
                 ui.add(
                     egui::TextEdit::singleline(&mut self.settings.server_fingerprint)
-                        .hint_text("certificate fingerprint (self-signed servers only)")
+                        .hint_text(
+                            "fingerprint to pin (optional: self-signed servers are trusted on first use)",
+                        )
                         .desired_width(f32::INFINITY),
                 );
             }
@@ -222,6 +221,15 @@ impl KaiwaApp {
         egui::CollapsingHeader::new("Network and video settings").show(ui, |ui| self.settings_form(ui));
         if let Some(e) = &self.start.error {
             ui.label(RichText::new(e).color(theme::DANGER));
+        }
+        if let Some(n) = &self.trust.notice {
+            ui.label(RichText::new(n).color(theme::WARN));
+        }
+        if self.trust.probing() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(RichText::new("Checking the server's certificate…").color(theme::MUTED_TEXT));
+            });
         }
         ui.add_space(6.0);
         let ready = self.target().is_ok();

@@ -46,6 +46,12 @@ pub enum ChannelMessage {
     /// everyone rejoins with new ids; announcing them over the peer-to-peer channel lets each side keep
     /// its existing connection instead of building a second one.
     Id(String),
+    /// `{"type":"media","mic":BOOL,"camera":BOOL}`: the sender's microphone and camera are on or off (sent
+    /// when the channel opens and on every change; the browser client sends the same).
+    Media {
+        mic: bool,
+        camera: bool,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -55,13 +61,36 @@ struct IdAnnouncement {
     id: String,
 }
 
+/// A missing field means "on", as in the browser client. (`type` is checked by hand: serde's internal tag
+/// on a struct does not check the tag's value when reading.)
+#[derive(Serialize, Deserialize)]
+struct MediaState {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    mic: Option<bool>,
+    #[serde(default)]
+    camera: Option<bool>,
+}
+
 impl ChannelMessage {
     pub fn parse(text: &str) -> Option<ChannelMessage> {
         if let Some(chat) = ChatMessage::parse(text) {
             return Some(ChannelMessage::Chat(chat));
         }
+        if let Ok(MediaState { kind, mic, camera }) = serde_json::from_str(text)
+            && kind == "media"
+        {
+            return Some(ChannelMessage::Media { mic: mic.unwrap_or(true), camera: camera.unwrap_or(true) });
+        }
         let id: IdAnnouncement = serde_json::from_str(text).ok()?;
         (id.kind == "id" && !id.id.is_empty() && id.id.len() <= 64).then_some(ChannelMessage::Id(id.id))
+    }
+
+    /// `{"type":"media","mic":…,"camera":…}`
+    pub fn media_state(mic: bool, camera: bool) -> String {
+        let state = MediaState { kind: "media".into(), mic: Some(mic), camera: Some(camera) };
+        serde_json::to_string(&state).unwrap_or_default()
     }
 
     pub fn id_announcement(id: &str) -> String {
@@ -84,5 +113,19 @@ mod tests {
         assert_eq!(id, r#"{"type":"id","id":"abc"}"#);
         assert_eq!(ChannelMessage::parse(&id), Some(ChannelMessage::Id("abc".into())));
         assert!(matches!(ChannelMessage::parse(&m.to_json()), Some(ChannelMessage::Chat(_))));
+        // The browser client's shape (assets/web/app.js), byte for byte.
+        let media = ChannelMessage::media_state(false, true);
+        assert_eq!(media, r#"{"type":"media","mic":false,"camera":true}"#);
+        assert_eq!(ChannelMessage::parse(&media), Some(ChannelMessage::Media { mic: false, camera: true }));
+        assert_eq!(
+            ChannelMessage::parse(r#"{"camera":false,"type":"media","mic":true,"extra":1}"#),
+            Some(ChannelMessage::Media { mic: true, camera: false })
+        );
+        assert_eq!(
+            ChannelMessage::parse(r#"{"type":"media","mic":false}"#),
+            Some(ChannelMessage::Media { mic: false, camera: true })
+        );
+        assert_eq!(ChannelMessage::parse(r#"{"type":"media","mic":"yes","camera":true}"#), None);
+        assert_eq!(ChannelMessage::parse(r#"{"type":"other","mic":false}"#), None);
     }
 }

@@ -42,6 +42,7 @@ enum Command {
     Stats(oneshot::Sender<Vec<PeerStats>>),
     Renegotiate,
     SetVideo(bool),
+    SetMuted(bool),
     Leave(oneshot::Sender<()>),
 }
 
@@ -94,6 +95,7 @@ impl Engine {
             my_id,
             rekeys,
             video_enabled: std::sync::atomic::AtomicBool::new(true),
+            mic_enabled: std::sync::atomic::AtomicBool::new(true),
         });
         let actor = Actor {
             ctx,
@@ -149,9 +151,13 @@ impl Engine {
         let _ = self.commands.send(Command::SetVideo(on)).await;
     }
 
+    /// Microphone off (silence is sent) or on; peers are told either way (`{"type":"media"}`).
     pub fn set_muted(&self, muted: bool) {
         if let Some(a) = &self.audio {
             a.set_muted(muted);
+        }
+        if self.commands.try_send(Command::SetMuted(muted)).is_err() {
+            warn!("engine busy: peers not told about the microphone");
         }
     }
 
@@ -372,6 +378,13 @@ impl Actor {
                 self.ctx.video_enabled.store(on, std::sync::atomic::Ordering::Relaxed);
                 for handle in self.peers.values() {
                     let _ = handle.inputs.send(PeerInput::SetVideo(on));
+                    let _ = handle.inputs.send(PeerInput::AnnounceMedia);
+                }
+            }
+            Command::SetMuted(muted) => {
+                self.ctx.mic_enabled.store(!muted, std::sync::atomic::Ordering::Relaxed);
+                for handle in self.peers.values() {
+                    let _ = handle.inputs.send(PeerInput::AnnounceMedia);
                 }
             }
             Command::Leave(_) => {}

@@ -4,6 +4,7 @@ use kaiwa_protocol::{PeerId, PeerInfo};
 use serde::Serialize;
 
 use crate::chat::ChatMessage;
+use crate::media::audio_playout::AudioLevel;
 
 /// A remote participant's connection, in words a person understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -33,6 +34,18 @@ pub enum EngineEvent {
     Chat {
         from: PeerId,
         message: ChatMessage,
+    },
+    /// A participant's microphone and camera are on or off, as they announce it on the data channel
+    /// (`{"type":"media"}`; browsers and this engine send it). Without an announcement both count as on.
+    PeerMedia {
+        id: PeerId,
+        mic: bool,
+        camera: bool,
+    },
+    /// A participant's audio started playing; `level` follows how loud they are (for a speaking indicator).
+    PeerAudioLevel {
+        id: PeerId,
+        level: AudioLevel,
     },
     /// The signaling server is out of reach; calls in progress go on peer to peer meanwhile.
     SignalingLost {

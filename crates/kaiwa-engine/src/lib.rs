@@ -18,3 +18,4 @@ pub mod stats;
 
 pub use engine::{Engine, EngineConfig};
 pub use events::{EngineEvent, PeerState};
+pub use media::audio_playout::AudioLevel;

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 use std::time::{Duration, Instant};
 
@@ -40,6 +40,22 @@ pub enum PlayoutInput {
     },
 }
 
+/// How loud a participant is right now: the peak of the last 20 ms played from them, 0..=1. Written by the
+/// playout thread and read by the GUI (a speaking indicator) through an atomic, never a lock.
+#[derive(Debug, Clone, Default)]
+pub struct AudioLevel(Arc<AtomicU32>);
+
+impl AudioLevel {
+    pub fn get(&self) -> f32 {
+        f32::from_bits(self.0.load(Relaxed)).clamp(0.0, 1.0)
+    }
+
+    pub fn set_from(&self, pcm: &[i16]) {
+        let peak = pcm.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0) as f32 / 32768.0;
+        self.0.store(peak.to_bits(), Relaxed);
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct AudioRecvStats {
     pub packets: AtomicU64,
@@ -49,6 +65,7 @@ pub struct AudioRecvStats {
     pub lost: AtomicU64,
     pub jitter_delay_ms: AtomicU64,
     pub frames: AtomicU64,
+    pub level: AudioLevel,
 }
 
 impl AudioRecvStats {
@@ -124,7 +141,9 @@ fn run(rx: Receiver<PlayoutInput>, mut speaker: Option<AudioSink>, stop: Arc<Ato
                     }
                 }
                 Ok(PlayoutInput::Remove { key }) => {
-                    streams.remove(&key);
+                    if let Some(s) = streams.remove(&key) {
+                        s.stats.level.set_from(&[]);
+                    }
                 }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return,
@@ -138,6 +157,7 @@ fn run(rx: Receiver<PlayoutInput>, mut speaker: Option<AudioSink>, stop: Arc<Ato
         for s in streams.values_mut() {
             let pcm = s.receiver.pop(now);
             s.stats.update(&s.receiver.stats());
+            s.stats.level.set_from(&pcm);
             if let Some(sink) = s.sink.as_mut() {
                 sink(&pcm);
             }

@@ -50,6 +50,8 @@ pub struct PeerContext {
     pub rekeys: mpsc::UnboundedSender<(PeerId, PeerId)>,
     /// Whether our camera is on (new connections add a video track only then).
     pub video_enabled: std::sync::atomic::AtomicBool,
+    /// Whether our microphone is on (not muted); announced to peers with the camera state.
+    pub mic_enabled: std::sync::atomic::AtomicBool,
 }
 
 pub enum PeerInput {
@@ -59,6 +61,13 @@ pub enum PeerInput {
     SendChat(ChatMessage),
     /// Tell the peer our (new) signaling id.
     AnnounceId,
+    /// Tell the peer whether our microphone and camera are on (`{"type":"media"}`).
+    AnnounceMedia,
+    /// The peer's microphone and camera state.
+    RemoteMedia {
+        mic: bool,
+        camera: bool,
+    },
     /// The peer says its signaling id is now this.
     RemoteId(PeerId),
     /// A chat line from the peer.
@@ -244,6 +253,7 @@ impl PeerSession {
                 PeerInput::ChatOpen(channel) => {
                     let id = self.ctx.my_id.borrow().clone();
                     let _ = channel.send_text(&ChannelMessage::id_announcement(&id)).await;
+                    let _ = channel.send_text(&media_announcement(&self.ctx)).await;
                     for msg in std::mem::take(&mut self.chat_backlog) {
                         let _ = channel.send_text(&msg.to_json()).await;
                     }
@@ -262,6 +272,15 @@ impl PeerSession {
                         let id = self.ctx.my_id.borrow().clone();
                         let _ = channel.send_text(&ChannelMessage::id_announcement(&id)).await;
                     }
+                }
+                PeerInput::AnnounceMedia => {
+                    if let Some(channel) = &self.chat {
+                        let _ = channel.send_text(&media_announcement(&self.ctx)).await;
+                    }
+                }
+                PeerInput::RemoteMedia { mic, camera } => {
+                    let id = self.remote.id.clone();
+                    let _ = self.ctx.events.send(EngineEvent::PeerMedia { id, mic, camera }).await;
                 }
                 PeerInput::RemoteId(id) => {
                     if id != self.remote.id {
@@ -481,6 +500,8 @@ impl PeerSession {
                 };
                 if self.ctx.playout.try_send(add).is_ok() {
                     self.audio_stats = Some(stats.clone());
+                    let level = EngineEvent::PeerAudioLevel { id: key.clone(), level: stats.level.clone() };
+                    let _ = self.ctx.events.send(level).await;
                     tokio::spawn(tracks::pump_audio(track, key, self.ctx.playout.clone(), stats));
                 }
             }
@@ -504,6 +525,9 @@ impl PeerSession {
                             }
                             Some(ChannelMessage::Id(id)) => {
                                 let _ = inputs.send(PeerInput::RemoteId(id));
+                            }
+                            Some(ChannelMessage::Media { mic, camera }) => {
+                                let _ = inputs.send(PeerInput::RemoteMedia { mic, camera });
                             }
                             None => debug!("unreadable data channel message"),
                         }
@@ -530,4 +554,9 @@ impl PeerSession {
         )
         .await
     }
+}
+
+/// `{"type":"media",…}` with our current microphone and camera state.
+fn media_announcement(ctx: &PeerContext) -> String {
+    ChannelMessage::media_state(ctx.audio.is_some() && ctx.mic_enabled.load(Relaxed), ctx_video_enabled(ctx))
 }

@@ -4,4 +4,5 @@ mod client;
 mod transport;
 
 pub use client::{SignalingClient, SignalingConfig, SignalingEvent};
-pub use transport::{ConnectError, ServerUrl, Trust};
+pub use kaiwa_tls::probe::PresentedCert;
+pub use transport::{ConnectError, ServerUrl, Trust, client_tls_config, probe_certificate};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kaiwa_tls::Fingerprint;
+use kaiwa_tls::probe::{PresentedCert, ProbeVerifier};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
@@ -82,18 +83,51 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 pub type Socket = WebSocketStream<Box<dyn Io>>;
 
-fn client_tls_config(trust: Trust) -> rustls::ClientConfig {
+fn web_roots() -> rustls::RootCertStore {
+    rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }
+}
+
+/// The TLS client configuration for `trust` (also used for the server's HTTP API).
+pub fn client_tls_config(trust: Trust) -> rustls::ClientConfig {
     match trust {
         Trust::Pinned(fp) => kaiwa_tls::pinned_client_config(fp),
         Trust::WebPki => {
-            let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
             rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
                 .with_safe_default_protocol_versions()
                 .expect("ring supports the default protocol versions")
-                .with_root_certificates(roots)
+                .with_root_certificates(web_roots())
                 .with_no_client_auth()
         }
     }
+}
+
+/// Which certificate a `wss://` server presents and whether the Web PKI vouches for it, learnt from a TLS
+/// handshake that stops right after the certificate (for trust on first use; see `kaiwa_tls::probe`).
+pub async fn probe_certificate(url: &ServerUrl, timeout: Duration) -> Result<PresentedCert, ConnectError> {
+    let addr = format!("{}:{}", url.host, url.port);
+    let tls_err = |source| ConnectError::Tls { host: url.host.clone(), source };
+    tokio::time::timeout(timeout, async {
+        let tcp = TcpStream::connect((url.host.as_str(), url.port))
+            .await
+            .map_err(|source| ConnectError::Unreachable { addr: addr.clone(), source })?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let authority =
+            rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(web_roots()), provider)
+                .build()
+                .map_err(|e| tls_err(std::io::Error::other(e)))?;
+        let verifier = Arc::new(ProbeVerifier::new(authority));
+        let config = kaiwa_tls::probe::probe_client_config(verifier.clone());
+        let name = rustls::pki_types::ServerName::try_from(url.host.clone())
+            .map_err(|_| ConnectError::BadUrl(url.to_ws_url()))?;
+        let result = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await;
+        match (verifier.presented(), result) {
+            (Some(cert), _) => Ok(cert),
+            (None, Err(e)) => Err(tls_err(e)),
+            (None, Ok(_)) => Err(tls_err(std::io::Error::other("the server presented no certificate"))),
+        }
+    })
+    .await
+    .map_err(|_| ConnectError::Timeout(url.to_ws_url()))?
 }
 
 /// Opens the WebSocket (TCP, TLS, HTTP upgrade), all within `timeout`.
