@@ -43,6 +43,7 @@ const SPEAKING_HOLD: Duration = Duration::from_millis(400);
 #[derive(Default)]
 pub struct Speaking {
     last_loud: Option<Instant>,
+    on: bool,
 }
 
 impl Speaking {
@@ -50,7 +51,8 @@ impl Speaking {
         if level > SPEAKING_LEVEL {
             self.last_loud = Some(now);
         }
-        self.last_loud.is_some_and(|t| now.duration_since(t) < SPEAKING_HOLD)
+        self.on = self.last_loud.is_some_and(|t| now.duration_since(t) < SPEAKING_HOLD);
+        self.on
     }
 }
 
@@ -78,6 +80,11 @@ pub struct CallState {
 impl PeerView {
     pub fn has_video(&self) -> bool {
         self.texture.has_frame()
+    }
+
+    /// Whether the tile shows them speaking (as of the last frame drawn).
+    pub fn is_speaking(&self) -> bool {
+        self.speaking.on
     }
 }
 

@@ -10,9 +10,12 @@ use egui_kittest::kittest::Queryable;
 use kaiwa_devices::{TestPatternSource, ToneSource};
 use kaiwa_engine::peer::factory::NetworkConfig;
 use kaiwa_engine::signaling::{ServerUrl, SignalingConfig};
-use kaiwa_engine::sinks::DiscardSinks;
+use kaiwa_engine::sinks::{AudioSink, MediaSinks};
 use kaiwa_engine::{Engine, EngineConfig, EngineEvent};
+use kaiwa_protocol::PeerInfo;
 use kaiwa_testkit::SignalingServer;
+use kaiwa_tls::Fingerprint;
+use tokio_util::sync::CancellationToken;
 
 use super::settings::{ServerMode, Settings};
 use super::{KaiwaApp, Options, Screen};
@@ -89,12 +92,29 @@ fn click_until(h: &mut Harness<'_, KaiwaApp>, label: &str, done: impl Fn(&Harnes
     );
 }
 
-/// A headless participant: test pattern and tone; reports chat and departures, answers chat.
-fn spawn_bob(
+/// Bob's ears: everything he hears from the others, in one buffer (20 ms at a time).
+#[derive(Default)]
+struct Heard(std::sync::Arc<std::sync::Mutex<Vec<i16>>>);
+
+impl MediaSinks for Heard {
+    fn audio(&self, _peer: &PeerInfo) -> Option<AudioSink> {
+        let heard = self.0.clone();
+        Some(Box::new(move |pcm: &[i16]| {
+            if let Ok(mut h) = heard.lock() {
+                h.extend_from_slice(pcm);
+            }
+        }))
+    }
+}
+
+/// A headless participant: test pattern and tone; reports chat, media announcements and departures,
+/// answers chat. The chat line "mute" turns his microphone and camera off. What he hears goes to `heard`.
+fn spawn_bob_hearing(
     rt: &tokio::runtime::Runtime,
     ws: &str,
     room: &str,
     hz: f64,
+    heard: std::sync::Arc<std::sync::Mutex<Vec<i16>>>,
 ) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
     let (tx, rx) = mpsc::channel();
     let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel();
@@ -106,7 +126,7 @@ fn spawn_bob(
             extra_ice_servers: Vec::new(),
             video: Some(Box::new(TestPatternSource::new(320, 240, 15).unwrap())),
             audio: Some(Box::new(ToneSource::new(hz))),
-            sinks: std::sync::Arc::new(DiscardSinks),
+            sinks: std::sync::Arc::new(Heard(heard)),
             video_send: Default::default(),
         })
         .unwrap();
@@ -114,9 +134,16 @@ fn spawn_bob(
             tokio::select! {
                 _ = &mut stop_rx => break,
                 event = engine.next_event() => match event {
+                    Some(EngineEvent::Chat { message, .. }) if message.text == "mute" => {
+                        engine.set_muted(true);
+                        engine.set_video_enabled(false).await;
+                    }
                     Some(EngineEvent::Chat { message, .. }) => {
                         let _ = tx.send(format!("chat:{}", message.text));
                         engine.send_chat("hi from bob").await;
+                    }
+                    Some(EngineEvent::PeerMedia { mic, camera, .. }) => {
+                        let _ = tx.send(format!("media:{mic}:{camera}"));
                     }
                     Some(EngineEvent::PeerLeft(p)) => { let _ = tx.send(format!("left:{}", p.name)); }
                     Some(EngineEvent::Joined { .. }) => {
@@ -131,6 +158,15 @@ fn spawn_bob(
         engine.leave().await;
     });
     (rx, stop_tx)
+}
+
+fn spawn_bob(
+    rt: &tokio::runtime::Runtime,
+    ws: &str,
+    room: &str,
+    hz: f64,
+) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
+    spawn_bob_hearing(rt, ws, room, hz, Default::default())
 }
 
 fn wait_for(rx: &mpsc::Receiver<String>, h: &mut Harness<'_, KaiwaApp>, want: &str) {
@@ -211,8 +247,28 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
         h.query_all_by_label("hi from bob").next().is_some()
     });
 
+    // Bob's tone lights up his tile's speaking border.
+    let bob_view = |h: &Harness<'_, KaiwaApp>, f: &dyn Fn(&super::call_view::PeerView) -> bool| {
+        h.state().call.as_ref().is_some_and(|c| c.peers.iter().any(|p| p.info.name == "Bob" && f(p)))
+    };
+    wait_until(&mut h, "Bob speaking", Duration::from_secs(10), |h| bob_view(h, &|p| p.is_speaking()));
+    assert!(bob_view(&h, &|p| p.mic_on && p.camera_on), "Bob starts with microphone and camera on");
+
+    // Our mute reaches Bob as {"type":"media","mic":false,"camera":true}.
     h.get_by_label("Mute (M)").click();
     wait_until(&mut h, "muted", Duration::from_secs(2), |h| h.state().call.as_ref().is_some_and(|c| c.muted));
+    wait_for(&bob, &mut h, "media:false:true");
+
+    // Bob mutes and turns his camera off: his tile gets the badges and stops looking like he speaks.
+    h.get_by_role(egui::accesskit::Role::TextInput).focus();
+    h.step();
+    h.get_by_role(egui::accesskit::Role::TextInput).type_text("mute");
+    h.step();
+    h.get_by_label("Send").click();
+    wait_until(&mut h, "Bob's muted / camera off badges", Duration::from_secs(10), |h| {
+        bob_view(h, &|p| !p.mic_on && !p.camera_on)
+    });
+    wait_until(&mut h, "Bob quiet", Duration::from_secs(5), |h| bob_view(h, &|p| !p.is_speaking()));
 
     // Leave with the keyboard shortcut.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
@@ -221,18 +277,36 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
     let _ = stop_bob.send(());
 }
 
-/// Bob's 660 Hz tone comes out of the speaker the app picked: recorded from the private PulseAudio
-/// daemon's `spk.monitor`.
+/// Audio both ways through the app's real devices, on a private PulseAudio daemon: Bob's 660 Hz tone comes
+/// out of the speaker the app picked (recorded from `spk.monitor`), and an 880 Hz tone played into the
+/// `mic` null sink (whose monitor is the default microphone) reaches Bob.
 #[test]
-fn remote_tone_reaches_the_speaker() {
-    let name = "app::tests::remote_tone_reaches_the_speaker";
-    kaiwa_devices::testing::run_with_pulse(name, Duration::from_secs(60), || {
+fn remote_tone_reaches_the_speaker_and_the_microphone_reaches_the_peer() {
+    let name = "app::tests::remote_tone_reaches_the_speaker_and_the_microphone_reaches_the_peer";
+    kaiwa_devices::testing::run_with_pulse(name, Duration::from_secs(90), || {
         use kaiwa_media::audio::analysis::{dominant_frequency, rms};
+        const MIC_HZ: f64 = 880.0;
         let rt = runtime();
         let server = rt.block_on(SignalingServer::start(kaiwa_signaling::Config::default()));
         let ws = server.ws_url();
-        let (bob, stop_bob) = spawn_bob(&rt, &ws, "pulse-room", 660.0);
+        let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (bob, stop_bob) = spawn_bob_hearing(&rt, &ws, "pulse-room", 660.0, heard.clone());
         let dir = tempfile::tempdir().unwrap();
+        // 30 s of an 880 Hz tone at half scale, raw 48 kHz mono, played into the `mic` sink.
+        let tone_path = dir.path().join("mic.raw");
+        let tone: Vec<u8> = (0..48_000 * 30)
+            .map(|i| {
+                let t = i as f64 / 48_000.0;
+                ((t * MIC_HZ * std::f64::consts::TAU).sin() * 16_000.0) as i16
+            })
+            .flat_map(i16::to_le_bytes)
+            .collect();
+        std::fs::write(&tone_path, tone).unwrap();
+        let mut pacat = std::process::Command::new("pacat")
+            .args(["--playback", "-d", "mic", "--raw", "--rate=48000", "--channels=1", "--format=s16le"])
+            .stdin(std::fs::File::open(&tone_path).unwrap())
+            .spawn()
+            .expect("pacat (pulseaudio-utils)");
         let raw = dir.path().join("spk.raw");
         let mut parec = std::process::Command::new("parec")
             .args(["-d", "spk.monitor", "--raw", "--rate=48000", "--channels=1", "--format=s16le"])
@@ -251,6 +325,7 @@ fn remote_tone_reaches_the_speaker() {
         wait_until(&mut h, "Bob's video", Duration::from_secs(20), |h| {
             h.state().call.as_ref().is_some_and(|c| c.peers.iter().any(|p| p.has_video()))
         });
+        let heard_from = heard.lock().unwrap().len();
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(3) {
             h.step();
@@ -258,6 +333,10 @@ fn remote_tone_reaches_the_speaker() {
         }
         let _ = parec.kill();
         let _ = parec.wait();
+        let _ = pacat.kill();
+        let _ = pacat.wait();
+
+        // Speaker direction.
         let bytes = std::fs::read(&raw).unwrap();
         let samples: Vec<i16> = bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
         let loud: Vec<i16> =
@@ -266,8 +345,127 @@ fn remote_tone_reaches_the_speaker() {
         assert!(secs >= 1.0, "only {secs:.2} s of sound reached the speaker (rms {:.3})", rms(&samples));
         let f = dominant_frequency(&loud, 48_000).expect("a dominant frequency");
         assert!((f - 660.0).abs() < 660.0 * 0.02, "speaker played {f:.1} Hz, expected 660 Hz");
+
+        // Microphone direction: what Bob heard from Alice during those 3 s.
+        let heard = heard.lock().unwrap()[heard_from..].to_vec();
+        let loud: Vec<i16> =
+            heard.chunks(960).filter(|c| c.len() == 960 && rms(c) > 0.03).flatten().copied().collect();
+        let secs = loud.len() as f64 / 48_000.0;
+        assert!(secs >= 1.0, "only {secs:.2} s of Alice's microphone reached Bob (rms {:.3})", rms(&heard));
+        let f = dominant_frequency(&loud, 48_000).expect("a dominant frequency");
+        assert!((f - MIC_HZ).abs() < MIC_HZ * 0.02, "Bob heard {f:.1} Hz from Alice, expected {MIC_HZ} Hz");
+        println!("speaker and microphone directions: {secs:.2} s of {f:.1} Hz reached Bob");
+
         h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
         settle(&mut h);
         let _ = stop_bob.send(());
     });
+}
+
+/// A `wss://` signaling server in this process with a fresh self-signed certificate for 127.0.0.1.
+struct TlsServer {
+    addr: std::net::SocketAddr,
+    fingerprint: Fingerprint,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TlsServer {
+    async fn start(addr: &str) -> TlsServer {
+        let names = vec!["127.0.0.1".to_string(), "localhost".to_string()];
+        let tls = kaiwa_signaling::tls::self_signed(None, names).unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = CancellationToken::new();
+        let config = kaiwa_signaling::Config::default();
+        let task = tokio::spawn(kaiwa_signaling::serve(listener, config, Some(tls.config), stop.clone()));
+        TlsServer { addr, fingerprint: tls.fingerprint, stop, task }
+    }
+
+    fn ws_url(&self) -> String {
+        format!("wss://{}/ws", self.addr)
+    }
+
+    async fn shutdown(self) {
+        self.stop.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// An app that goes straight into `room` (`--join`) on `server`, remembering hosts in `known_hosts`.
+fn joining_app(rt: &tokio::runtime::Runtime, server: &str, room: &str, known_hosts: &std::path::Path) -> KaiwaApp {
+    let mut app = app_for(rt, server, room);
+    app.set_known_hosts(known_hosts.to_path_buf());
+    app.auto_join = true;
+    app
+}
+
+/// Trust on first use: the first connection to a self-signed server shows its fingerprint and joins only
+/// after **Trust**, which writes the known-hosts file; on a later run the same address with another
+/// certificate is refused with a warning naming both fingerprints, and forgetting the old entry leads to
+/// the first-use question again.
+#[test]
+fn self_signed_server_is_trusted_on_first_use_and_a_changed_certificate_is_refused() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let known_hosts = dir.path().join("known_hosts");
+    let first = rt.block_on(TlsServer::start("127.0.0.1:0"));
+    let (addr, first_fp) = (first.addr, first.fingerprint);
+
+    let mut h = harness(joining_app(&rt, &first.ws_url(), "tofu-room", &known_hosts));
+    wait_until(&mut h, "the trust question", Duration::from_secs(10), |h| {
+        h.query_all_by_label_contains(&first_fp.to_string()).next().is_some()
+    });
+    assert!(matches!(
+        &h.state().trust.prompt,
+        Some(super::trust::Prompt::Unknown { fingerprint, port, .. }) if *fingerprint == first_fp && *port == addr.port()
+    ));
+    assert!(h.state().call.is_none(), "joined before the server was trusted");
+    assert!(!known_hosts.exists(), "remembered before the user said so");
+    settle(&mut h);
+    click_until(&mut h, "Trust", |h| h.state().screen == Screen::Call);
+    wait_until(&mut h, "in the room", Duration::from_secs(10), |h| {
+        h.state().call.as_ref().is_some_and(|c| c.joined && c.failed.is_none())
+    });
+    let text = std::fs::read_to_string(&known_hosts).unwrap();
+    assert!(text.contains(&format!("127.0.0.1:{} {first_fp}", addr.port())), "{text}");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    wait_until(&mut h, "the start screen", Duration::from_secs(5), |h| h.state().screen == Screen::Start);
+    drop(h);
+
+    // A later run: the same address now presents another certificate.
+    rt.block_on(first.shutdown());
+    let second = rt.block_on(TlsServer::start(&addr.to_string()));
+    assert_ne!(second.fingerprint, first_fp);
+    let mut h = harness(joining_app(&rt, &second.ws_url(), "tofu-room", &known_hosts));
+    wait_until(&mut h, "the changed-certificate warning", Duration::from_secs(10), |h| {
+        h.query_all_by_label_contains("certificate has changed").next().is_some()
+    });
+    assert!(h.query_all_by_label_contains(&first_fp.to_string()).next().is_some(), "old fingerprint shown");
+    assert!(
+        h.query_all_by_label_contains(&second.fingerprint.to_string()).next().is_some(),
+        "new fingerprint shown"
+    );
+    // Refused: however long we wait, no call starts.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(1) {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(h.state().call.is_none() && h.state().screen == Screen::Start, "joined a changed server");
+
+    // Forget the old entry (ssh-keygen -R): the next Continue asks about the new certificate.
+    settle(&mut h);
+    click_until(&mut h, "Forget the old fingerprint", |h| h.state().trust.prompt.is_none());
+    let text = std::fs::read_to_string(&known_hosts).unwrap();
+    assert!(!text.contains(&first_fp.to_string()), "{text}");
+    click_until(&mut h, "Continue", |h| h.state().trust.probing() || h.state().trust.prompt.is_some());
+    wait_until(&mut h, "the trust question for the new certificate", Duration::from_secs(10), |h| {
+        matches!(&h.state().trust.prompt,
+            Some(super::trust::Prompt::Unknown { fingerprint, .. }) if *fingerprint == second.fingerprint)
+    });
+    settle(&mut h);
+    click_until(&mut h, "Cancel", |h| h.state().trust.prompt.is_none());
+    assert!(h.state().call.is_none() && h.state().screen == Screen::Start);
+    rt.block_on(second.shutdown());
 }
