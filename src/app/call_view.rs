@@ -83,6 +83,7 @@ impl PeerView {
     }
 
     /// Whether the tile shows them speaking (as of the last frame drawn).
+    #[cfg(test)]
     pub fn is_speaking(&self) -> bool {
         self.speaking.on
     }

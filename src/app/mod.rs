@@ -231,6 +231,7 @@ impl KaiwaApp {
     }
 
     /// Uses another known-hosts file (tests).
+    #[cfg(test)]
     pub fn set_known_hosts(&mut self, path: std::path::PathBuf) {
         self.trust.set_path(path);
     }

@@ -72,6 +72,7 @@ impl TrustState {
     }
 
     /// Points at another file (tests), dropping what was loaded.
+    #[cfg(test)]
     pub fn set_path(&mut self, path: PathBuf) {
         *self = TrustState::new(Some(path));
     }

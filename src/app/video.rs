@@ -1,21 +1,23 @@
 //! Video between threads and the screen: a latest-frame slot per stream (filled on the decode or capture
 //! thread, taken on the UI thread) and the texture it is uploaded into.
+//!
+//! Everything per pixel happens on the media thread: I420 is converted straight into the `Color32` buffer
+//! egui uploads (opaque video: RGBA bytes are already premultiplied), so the UI thread only hands the
+//! finished image to the renderer.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use eframe::egui;
 use kaiwa_media::video::I420Frame;
 
-/// One RGBA picture.
-pub struct RgbaFrame {
-    pub width: usize,
-    pub height: usize,
-    pub rgba: Vec<u8>,
-}
+/// New frames wake the UI at most this often: four streams at 30 fps would otherwise ask for ~120 repaints
+/// a second, each a full UI frame; within one interval they share one.
+const REPAINT_COALESCE: Duration = Duration::from_millis(15);
 
 /// Holds only the newest frame: a slow UI skips frames instead of queueing them.
 pub struct FrameSlot {
-    latest: Mutex<Option<RgbaFrame>>,
+    latest: Mutex<Option<egui::ColorImage>>,
     repaint: egui::Context,
 }
 
@@ -26,15 +28,19 @@ impl FrameSlot {
 
     /// Called on a media thread: converts and stores the frame, then wakes the UI.
     pub fn put_i420(&self, frame: &I420Frame) {
-        let Ok(rgba) = frame.to_rgba() else { return };
-        let frame = RgbaFrame { width: frame.width() as usize, height: frame.height() as usize, rgba };
-        if let Ok(mut slot) = self.latest.lock() {
-            *slot = Some(frame);
+        let (w, h) = (frame.width() as usize, frame.height() as usize);
+        let mut pixels = vec![egui::Color32::BLACK; w * h];
+        if frame.write_rgba(bytemuck::cast_slice_mut(&mut pixels)).is_err() {
+            return;
         }
-        self.repaint.request_repaint();
+        let image = egui::ColorImage::new([w, h], pixels);
+        if let Ok(mut slot) = self.latest.lock() {
+            *slot = Some(image);
+        }
+        self.repaint.request_repaint_after(REPAINT_COALESCE);
     }
 
-    pub fn take(&self) -> Option<RgbaFrame> {
+    pub fn take(&self) -> Option<egui::ColorImage> {
         self.latest.lock().ok().and_then(|mut s| s.take())
     }
 }
@@ -56,8 +62,7 @@ impl VideoTexture {
 
     /// Uploads the newest frame, if any; returns the texture to draw (None until the first frame).
     pub fn update(&mut self, ctx: &egui::Context, slot: &FrameSlot) -> Option<&egui::TextureHandle> {
-        if let Some(frame) = slot.take() {
-            let image = egui::ColorImage::from_rgba_unmultiplied([frame.width, frame.height], &frame.rgba);
+        if let Some(image) = slot.take() {
             match &mut self.texture {
                 Some(t) => t.set(image, egui::TextureOptions::LINEAR),
                 None => {
