@@ -29,7 +29,7 @@ for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 port=$((20000 + RANDOM % 20000))
 "$kaiwa" serve --listen "127.0.0.1:$port" >"$tmp/serve.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 ws="ws://127.0.0.1:$port/ws"
 for name in Bob Carol Dave; do
   "$kaiwa" call --server "$ws" --room bench-four --name "$name" --duration $((secs + 20)) --bind 127.0.0.1:0 \

@@ -3,6 +3,8 @@
 #   start.png    the start screen, hosting the server in-process on loopback
 #   prejoin.png  the pre-join screen (test pattern preview, no devices here)
 #   call.png     a call with two headless peers (`kaiwa call`, test pattern and tone)
+#   call4.png    the same call once a third peer without a microphone joined (four tiles, a "muted" badge,
+#                speaking highlights on the peers whose tone plays)
 # Written to $CARGO_TARGET_DIR/screenshots (default target/screenshots). Fails when the app does not come up
 # or the call screenshot shows no video (too few colours for the test pattern). Run by scripts/test.sh.
 set -euo pipefail
@@ -51,13 +53,13 @@ kill "$app"
 port=$((20000 + RANDOM % 20000))
 "$kaiwa" serve --listen "127.0.0.1:$port" >"$tmp/serve.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 ws="ws://127.0.0.1:$port/ws"
 "$kaiwa" --server "$ws" --room design-review --name Alice --join --bind 127.0.0.1:0 --window 1280x800 \
   >"$tmp/app2.log" 2>&1 &
 pids+=($!)
 for name in "Bob" "Carol"; do
-  "$kaiwa" call --server "$ws" --room design-review --name "$name" --duration 40 --bind 127.0.0.1:0 \
+  "$kaiwa" call --server "$ws" --room design-review --name "$name" --duration 60 --bind 127.0.0.1:0 \
     --size 640x480 --fps 15 --quiet >"$tmp/call-$name.log" 2>&1 &
   pids+=($!)
 done
@@ -70,3 +72,11 @@ if [ "$colours" -lt 2000 ]; then
   tail -20 "$tmp/app2.log" >&2
   exit 1
 fi
+
+# 3. A fourth participant, without a microphone (announced as muted).
+"$kaiwa" call --server "$ws" --room design-review --name Dave --duration 30 --bind 127.0.0.1:0 \
+  --size 640x480 --fps 15 --audio none --quiet >"$tmp/call-Dave.log" 2>&1 &
+pids+=($!)
+shot call4 10
+colours=$(convert "$out/call4.png" -format %k info:)
+echo "gui-screenshot: call4.png has $colours colours"

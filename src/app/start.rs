@@ -216,6 +216,7 @@ impl KaiwaApp {
                         )
                         .desired_width(f32::INFINITY),
                 );
+                self.remembered_server(ui);
             }
         }
         egui::CollapsingHeader::new("Network and video settings").show(ui, |ui| self.settings_form(ui));
@@ -236,6 +237,28 @@ impl KaiwaApp {
         if ui.add_enabled(ready, theme::primary("Continue")).clicked() {
             self.go_prejoin(ctx);
         }
+    }
+
+    /// The certificate remembered for the remote server (trust on first use), with a way to forget it.
+    fn remembered_server(&mut self, ui: &mut egui::Ui) {
+        if self.manual_pin() {
+            return;
+        }
+        let Ok(url) = kaiwa_engine::signaling::ServerUrl::parse(self.settings.server_url.trim()) else {
+            return;
+        };
+        let Some(fp) = self.trust.remembered(&url) else { return };
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                RichText::new(format!("Trusted certificate {fp}"))
+                    .small()
+                    .monospace()
+                    .color(theme::MUTED_TEXT),
+            );
+            if ui.small_button("Forget").on_hover_text("Ask again on the next connection").clicked() {
+                self.trust.forget(&url);
+            }
+        });
     }
 
     fn settings_form(&mut self, ui: &mut egui::Ui) {

@@ -393,7 +393,12 @@ impl TlsServer {
 }
 
 /// An app that goes straight into `room` (`--join`) on `server`, remembering hosts in `known_hosts`.
-fn joining_app(rt: &tokio::runtime::Runtime, server: &str, room: &str, known_hosts: &std::path::Path) -> KaiwaApp {
+fn joining_app(
+    rt: &tokio::runtime::Runtime,
+    server: &str,
+    room: &str,
+    known_hosts: &std::path::Path,
+) -> KaiwaApp {
     let mut app = app_for(rt, server, room);
     app.set_known_hosts(known_hosts.to_path_buf());
     app.auto_join = true;

@@ -86,6 +86,16 @@ impl TrustState {
         self.known.as_ref()?.get(&url.host, url.port)
     }
 
+    /// Forgets a server's certificate (the start screen's **Forget**); the next connection asks again.
+    pub fn forget(&mut self, url: &ServerUrl) {
+        self.verified = None;
+        if let Some(known) = self.known.as_mut()
+            && let Err(e) = known.forget(&url.host, url.port)
+        {
+            self.notice = Some(e.to_string());
+        }
+    }
+
     pub fn probing(&self) -> bool {
         self.probe.is_some()
     }
