@@ -93,6 +93,8 @@ struct Native {
     engine: Engine,
     recorder: Arc<Recorder>,
     chat: Vec<ChatMessage>,
+    /// The last `{"type":"media"}` state a peer announced: (mic, camera).
+    media: Option<(bool, bool)>,
 }
 
 impl Native {
@@ -113,7 +115,7 @@ impl Native {
             sinks: recorder.clone(),
             video_send: Default::default(),
         })?;
-        Ok(Native { engine, recorder, chat: Vec::new() })
+        Ok(Native { engine, recorder, chat: Vec::new(), media: None })
     }
 
     /// Takes the events that are waiting (keeps chat, fails on `Failed`).
@@ -121,11 +123,25 @@ impl Native {
         while let Some(event) = self.engine.try_next_event() {
             match event {
                 EngineEvent::Chat { message, .. } => self.chat.push(message),
+                EngineEvent::PeerMedia { mic, camera, .. } => self.media = Some((mic, camera)),
                 EngineEvent::Failed(why) => bail!("native engine failed: {why}"),
                 _ => {}
             }
         }
         Ok(())
+    }
+
+    /// Waits until the peer has announced microphone and camera state `want` (`{"type":"media"}`).
+    async fn wait_media_state(&mut self, want: (bool, bool)) -> Result<()> {
+        let deadline = Instant::now() + UI_WAIT;
+        loop {
+            self.drain()?;
+            if self.media == Some(want) {
+                return Ok(());
+            }
+            ensure!(Instant::now() < deadline, "native: media state {:?}, expected {want:?}", self.media);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Polls the engine's stats until `pred` holds; returns them.
@@ -630,18 +646,21 @@ async fn browser_camera_and_mic_toggles_reach_native() -> Result<()> {
     // Camera off: frames from Chromium stop, its audio goes on.
     page.click("#toggle-cam").await?;
     page.wait_for("kaiwa.state().camera === false", UI_WAIT).await?;
+    native.wait_media_state((true, false)).await?;
     let frames_off = native_stopped(&mut native, "Chromium", "frames", frames_in).await?;
     let audio = native.stat("Chromium", audio_packets_in).await?;
     native_grows(&mut native, "Chromium", "audio packets", audio_packets_in, audio, 50).await?;
     // Camera on again: frames resume, from the same stream, and decode.
     page.click("#toggle-cam").await?;
     page.wait_for("kaiwa.state().camera === true", UI_WAIT).await?;
+    native.wait_media_state((true, true)).await?;
     let frames_on = native_grows(&mut native, "Chromium", "frames", frames_in, frames_off, 30).await?;
     eprintln!("native: camera off at {frames_off} frames, on again: {frames_on}");
 
     // Mute: audio packets from Chromium stop, its video goes on.
     page.click("#toggle-mic").await?;
     page.wait_for("kaiwa.state().mic === false", UI_WAIT).await?;
+    native.wait_media_state((false, true)).await?;
     let packets_off = native_stopped(&mut native, "Chromium", "audio packets", audio_packets_in).await?;
     let received = native.recorder.peer("Chromium");
     let samples_at_mute = received.lock().unwrap().audio.len();
@@ -656,6 +675,7 @@ async fn browser_camera_and_mic_toggles_reach_native() -> Result<()> {
     // Unmute: the tone comes back.
     page.click("#toggle-mic").await?;
     page.wait_for("kaiwa.state().mic === true", UI_WAIT).await?;
+    native.wait_media_state((true, true)).await?;
     let packets_on =
         native_grows(&mut native, "Chromium", "audio packets", audio_packets_in, packets_off, 100).await?;
     let samples_at_unmute = received.lock().unwrap().audio.len();
@@ -698,5 +718,18 @@ async fn browser_camera_and_mic_toggles_reach_native() -> Result<()> {
         "native video broke without loss: {}",
         serde_json::to_string(v)?
     );
+
+    // The other way: the native side's mute and camera off reach the page as `{"type":"media"}`.
+    page.wait_for(
+        "kaiwa.state().peers[0].remoteMic === true && kaiwa.state().peers[0].remoteCamera === true",
+        UI_WAIT,
+    )
+    .await?;
+    native.engine.set_muted(true);
+    page.wait_for("kaiwa.state().peers[0].remoteMic === false", UI_WAIT).await?;
+    native.engine.set_video_enabled(false).await;
+    page.wait_for("kaiwa.state().peers[0].remoteCamera === false", UI_WAIT).await?;
+    native.engine.set_muted(false);
+    page.wait_for("kaiwa.state().peers[0].remoteMic === true", UI_WAIT).await?;
     Ok(())
 }
