@@ -120,3 +120,33 @@ async fn unreachable_server_and_full_room_fail_clearly() {
     }
     stop.cancel();
 }
+
+/// Trust on first use starts with a probe: it reports the certificate a self-signed server presents (the
+/// fingerprint the server knows for itself) and that no certificate authority vouches for it; a pinned
+/// connection with that fingerprint then joins. A plain TCP port that speaks no TLS is an error.
+#[tokio::test]
+async fn probe_reports_a_self_signed_servers_certificate() {
+    use kaiwa_engine::signaling::{Trust, probe_certificate};
+    let tls = kaiwa_signaling::tls::self_signed(None, vec!["127.0.0.1".into()]).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    let config = kaiwa_signaling::Config::default();
+    tokio::spawn(kaiwa_signaling::serve(listener, config, Some(tls.config.clone()), stop.clone()));
+    let url = ServerUrl::parse(&format!("wss://{addr}/ws")).unwrap();
+    let cert = probe_certificate(&url, WAIT).await.unwrap();
+    assert_eq!(cert.fingerprint, tls.fingerprint);
+    assert!(!cert.authority_valid);
+
+    let mut config = SignalingConfig::new(url, "probe-room", "Ann");
+    config.trust = Trust::Pinned(cert.fingerprint);
+    let (events_tx, mut events) = mpsc::channel(16);
+    let (_client, _task) = SignalingClient::spawn(config, events_tx);
+    assert!(matches!(next(&mut events).await, SignalingEvent::Joined { .. }));
+
+    let (plain, plain_stop, _) = start_server("127.0.0.1:0").await;
+    let url = ServerUrl::parse(&format!("wss://{plain}/ws")).unwrap();
+    assert!(probe_certificate(&url, WAIT).await.is_err(), "a server without TLS has no certificate");
+    plain_stop.cancel();
+    stop.cancel();
+}
