@@ -5,6 +5,7 @@
 #   call.png     a call with two headless peers (`kaiwa call`, test pattern and tone)
 #   call4.png    the same call once a third peer without a microphone joined (four tiles, a "muted" badge,
 #                speaking highlights on the peers whose tone plays)
+#   trust.png    the first connection to a self-signed remote server: the trust-on-first-use dialog
 # Written to $CARGO_TARGET_DIR/screenshots (default target/screenshots). Fails when the app does not come up
 # or the call screenshot shows no video (too few colours for the test pattern). Run by scripts/test.sh.
 set -euo pipefail
@@ -80,3 +81,13 @@ pids+=($!)
 shot call4 10
 colours=$(convert "$out/call4.png" -format %k info:)
 echo "gui-screenshot: call4.png has $colours colours"
+
+# 4. Trust on first use: a remote server with a self-signed certificate, never seen before.
+tport=$((20000 + RANDOM % 20000))
+"$kaiwa" serve --listen "127.0.0.1:$tport" --tls-self-signed --tls-dir "$tmp/tls" >"$tmp/serve-tls.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$tport") 2>/dev/null && break; sleep 0.1; done
+"$kaiwa" --server "wss://127.0.0.1:$tport/ws" --room team-standup --name Alice --join --window 1280x800 \
+  >"$tmp/app3.log" 2>&1 &
+pids+=($!)
+shot trust 6
