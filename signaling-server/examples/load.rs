@@ -466,6 +466,7 @@ struct Figures {
     tp_p50_ms: f64,
     tp_p99_ms: f64,
     tp_cpu: f64,
+    tp_client_cpu: f64,
     rss_end_kib: f64,
 }
 
@@ -543,18 +544,21 @@ async fn run(args: &Args, flavor: Flavor) -> anyhow::Result<Figures> {
 
     // Phase 3: throughput, closed loop with a window per pair.
     let cpu0 = cpu_ticks(pid)?;
+    let own0 = cpu_ticks(std::process::id())?;
     let initial = (args.window / 2).max(1);
     let roles = (Role::Echo { initial }, Role::Echo { initial });
     let (received, lat, secs) = relay_phase(&mut pairs, flavor, |_| roles, args.duration, t0).await?;
     let tp_cpu = (cpu_ticks(pid)? - cpu0) as f64 / 100.0 / secs;
+    let tp_client_cpu = (cpu_ticks(std::process::id())? - own0) as f64 / 100.0 / secs;
     let rss_end = rss_kib(pid)?;
     let tp_relayed = received as f64 / secs;
     let (tp_p50_ms, tp_p99_ms) = (percentile(&lat, 0.50), percentile(&lat, 0.99));
     println!(
-        "{name} throughput: {tp_relayed:.0} msg/s relayed with {} pairs x {} in flight, latency p50 {tp_p50_ms:.3} ms, p99 {tp_p99_ms:.3} ms; server CPU {:.0}% of one core; server RSS {rss_end} KiB",
+        "{name} throughput: {tp_relayed:.0} msg/s relayed with {} pairs x {} in flight, latency p50 {tp_p50_ms:.3} ms, p99 {tp_p99_ms:.3} ms; server CPU {:.0}% of one core (load tool {:.0}%); server RSS {rss_end} KiB",
         args.pairs,
         2 * initial,
-        tp_cpu * 100.0
+        tp_cpu * 100.0,
+        tp_client_cpu * 100.0
     );
     stop_idle.cancel();
     drop(pairs);
@@ -577,6 +581,7 @@ async fn run(args: &Args, flavor: Flavor) -> anyhow::Result<Figures> {
         tp_p50_ms,
         tp_p99_ms,
         tp_cpu,
+        tp_client_cpu,
         rss_end_kib: rss_end as f64,
     })
 }
@@ -608,7 +613,7 @@ fn table(args: &Args, results: &[(Flavor, Vec<Figures>)], load_start: &str, load
     let ms = |v: f64| format!("{v:.3} ms");
     let pct = |v: f64| format!("{:.0} %", v * 100.0);
     let mib = |v: f64| format!("{:.1} MiB", v / 1024.0);
-    let rows: [Row; 16] = [
+    let rows: [Row; 17] = [
         ("idle connections held", |f| f.held, |v| format!("{v:.0}")),
         ("joins per second (64 at a time)", |f| f.joins_per_s, |v| format!("{v:.0}")),
         ("server RSS at start", |f| f.rss_before_kib, mib),
@@ -623,6 +628,7 @@ fn table(args: &Args, results: &[(Flavor, Vec<Figures>)], load_start: &str, load
         ("throughput: latency p50", |f| f.tp_p50_ms, ms),
         ("throughput: latency p99", |f| f.tp_p99_ms, ms),
         ("throughput: server CPU (of one core)", |f| f.tp_cpu, pct),
+        ("throughput: load tool CPU (of one core)", |f| f.tp_client_cpu, pct),
         ("relayed per server CPU-second", Figures::tp_per_cpu_second, |v| format!("{v:.0} msg")),
         ("server RSS at the end", |f| f.rss_end_kib, mib),
     ];
