@@ -210,6 +210,9 @@ fn start_server(args: &Args, flavor: Flavor) -> anyhow::Result<ServerProcess> {
                 // The relay phases send far above a person's rate on purpose.
                 .args(["--rate-limit", "1000000", "--rate-burst", "1000000", "--send-queue", "4096"])
                 .args(["--join-timeout", "10m"])
+                // Pings stay at the default; a load tool starved of CPU on a busy machine must not have
+                // its connections timed out (Engine.IO waits 25 s + 20 s).
+                .args(["--idle-timeout", "45s"])
                 .env("RUST_LOG", "warn");
             (c, "kaiwa-signaling listening on ")
         }
