@@ -55,6 +55,9 @@ struct Args {
     /// Also write the markdown table to this file
     #[arg(long, value_name = "FILE")]
     markdown: Option<PathBuf>,
+    /// Extra argument for kaiwa-signaling, after the tool's own (repeatable), e.g. --kaiwa-arg=--ping-interval=25s
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true)]
+    kaiwa_arg: Vec<String>,
     /// The server binary [default: kaiwa-signaling next to this tool's directory]
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -213,6 +216,7 @@ fn start_server(args: &Args, flavor: Flavor) -> anyhow::Result<ServerProcess> {
                 // Pings stay at the default; a load tool starved of CPU on a busy machine must not have
                 // its connections timed out (Engine.IO waits 25 s + 20 s).
                 .args(["--idle-timeout", "45s"])
+                .args(&args.kaiwa_arg)
                 .env("RUST_LOG", "warn");
             (c, "kaiwa-signaling listening on ")
         }
