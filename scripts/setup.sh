@@ -2,6 +2,7 @@
 # Installs what Kaiwa needs on a Debian machine, skipping whatever is already there.
 #   scripts/setup.sh run    packages to build and run the product
 #   scripts/setup.sh test   those plus the real components the tests start (coturn, ...)
+#   scripts/setup.sh bench  the run packages plus Node.js and npm (the Socket.IO relay in bench/socketio-relay)
 set -euo pipefail
 
 purpose=${1:-run}
@@ -22,6 +23,11 @@ test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins chromium fo
 wanted=("${build_packages[@]}")
 if [ "$purpose" = test ]; then
   wanted+=("${test_packages[@]}")
+fi
+# Node.js is looked for as commands, not packages: it often comes from elsewhere (NodeSource, nvm), and
+# Debian's own nodejs package would conflict with NodeSource's.
+if [ "$purpose" = bench ] && ! { command -v node && command -v npm; } >/dev/null; then
+  wanted+=(nodejs npm)
 fi
 
 missing=()
