@@ -311,34 +311,45 @@ async fn main() -> anyhow::Result<()> {
         Bench { args: args.clone(), kaiwa, server, work: tempdir::Dir(work), cache, calls: 0, browser_env };
     let mut results = Results::default();
     let started = Instant::now();
-    for run in 0..args.runs {
-        let order: Vec<_> = if run % 2 == 0 { round.clone() } else { round.iter().rev().copied().collect() };
-        for (scenario, size, mode) in order {
-            let limit = Duration::from_secs(per_call + 120);
-            let what = format!(
-                "run {}/{} {} {}x{} {}",
-                run + 1,
-                args.runs,
-                scenario.name,
-                size.0,
-                size.1,
-                mode.label()
-            );
-            match tokio::time::timeout(limit, bench.call(scenario, size, mode)).await {
-                Ok(Ok(f)) => {
-                    println!("{}", one_line(scenario, size, mode, &f));
-                    results.calls.entry((scenario.name, size, mode)).or_default().push(f);
-                }
-                Ok(Err(e)) => {
-                    println!("{what}: FAILED: {e:#}");
-                    results.failures.push(format!("{what}: {e:#}"));
-                }
-                Err(_) => {
-                    println!("{what}: FAILED: timed out after {limit:?}");
-                    results.failures.push(format!("{what}: timed out after {limit:?}"));
+    let all = async {
+        for run in 0..args.runs {
+            let order: Vec<_> =
+                if run % 2 == 0 { round.clone() } else { round.iter().rev().copied().collect() };
+            for (scenario, size, mode) in order {
+                let limit = Duration::from_secs(per_call + 120);
+                let what = format!(
+                    "run {}/{} {} {}x{} {}",
+                    run + 1,
+                    args.runs,
+                    scenario.name,
+                    size.0,
+                    size.1,
+                    mode.label()
+                );
+                match tokio::time::timeout(limit, bench.call(scenario, size, mode)).await {
+                    Ok(Ok(f)) => {
+                        println!("{}", one_line(scenario, size, mode, &f));
+                        results.calls.entry((scenario.name, size, mode)).or_default().push(f);
+                    }
+                    Ok(Err(e)) => {
+                        println!("{what}: FAILED: {e:#}");
+                        results.failures.push(format!("{what}: {e:#}"));
+                    }
+                    Err(_) => {
+                        println!("{what}: FAILED: timed out after {limit:?}");
+                        results.failures.push(format!("{what}: timed out after {limit:?}"));
+                    }
                 }
             }
         }
+    };
+    // Ctrl-C / SIGTERM: dropping the running call kills its clients (Chromium runs in its own process
+    // group, out of reach of the terminal's SIGINT); the figures so far are still written.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        () = all => {}
+        _ = tokio::signal::ctrl_c() => println!("interrupted: writing what was measured"),
+        _ = term.recv() => println!("terminated: writing what was measured"),
     }
     let total = started.elapsed();
     report::write(&args, &sizes, mesh, &results, total, &args.out_dir)?;

@@ -11,7 +11,7 @@ use crate::client::{Kind, Mode};
 use crate::stats::{mean, median_of, percentile};
 use crate::{Args, CC, CallFigures, ClientFigures, Key, MESH_C, MESH_N, NC, NN, Results, Scenario};
 
-fn calls<'a>(r: &'a Results, s: Scenario, size: (u32, u32), mode: Mode) -> &'a [CallFigures] {
+fn calls(r: &Results, s: Scenario, size: (u32, u32), mode: Mode) -> &[CallFigures] {
     let key: Key = (s.name, size, mode);
     r.calls.get(&key).map_or(&[], Vec::as_slice)
 }
