@@ -3,7 +3,7 @@
 # call scenario (crates/kaiwa-bench: native ↔ native, native ↔ Chromium, Chromium ↔ Chromium per size, a
 # 4-party mesh of each) and writes docs/bench/RESULTS.md with SVG plots; then the signaling server's
 # comparison (scripts/bench-signaling.sh --compare, into docs/bench/SIGNALING.md) when that script has it.
-#   scripts/bench.sh                  everything, 3 runs of 30 s per scenario (about 35 min on 2 cores)
+#   scripts/bench.sh                  everything, 3 runs of 30 s per scenario (about 30 min on 2 cores)
 #   scripts/bench.sh --quick          1 run of 8 s per scenario, to check the harness (calls only)
 #   scripts/bench.sh --help           the call bench's options (--runs, --seconds, --sizes, --only, ...)
 #   scripts/bench.sh --no-signaling … skip the signaling comparison

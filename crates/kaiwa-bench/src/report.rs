@@ -338,11 +338,15 @@ fn push_resources(rows: &mut Vec<Row>, s: &str, nf: &[CallFigures], cf: &[CallFi
     });
 }
 
-/// Empirical CDFs, one line per series (at most 400 points each), x clipped at the largest p99.
+/// Line colours: blue and orange for the two contenders, green and purple for the mixed directions.
+const COLOURS: [RGBColor; 4] =
+    [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44), RGBColor(148, 103, 189)];
+
+/// Empirical CDFs, one line per series (at most 400 points each), x clipped at 1.5× the largest p95.
 fn cdf_plot(path: &Path, title: &str, series: &[(String, Vec<f64>)]) -> anyhow::Result<()> {
     let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
     root.fill(&WHITE)?;
-    let xmax = series.iter().filter_map(|(_, v)| percentile(v, 0.99)).fold(10.0, f64::max) * 1.1;
+    let xmax = series.iter().filter_map(|(_, v)| percentile(v, 0.95)).fold(10.0, f64::max) * 1.5;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 20))
         .margin(12)
@@ -363,7 +367,7 @@ fn cdf_plot(path: &Path, title: &str, series: &[(String, Vec<f64>)]) -> anyhow::
             .chain(std::iter::once(n - 1))
             .map(|k| (v[k].min(xmax), (k + 1) as f64 / n as f64))
             .collect();
-        let color = Palette99::pick(i).to_rgba();
+        let color = COLOURS[i % COLOURS.len()];
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))?
             .label(format!("{name} (n = {n})"))
