@@ -180,6 +180,7 @@ function clickTrack(ctx, clock) {
         const src = new AudioBufferSourceNode(ctx, { buffer });
         src.connect(dest);
         src.start(at);
+        bench.clicks.push([b, at, ctx.currentTime]);
       }
       last = b;
     }
@@ -220,7 +221,7 @@ const bench = {
   detectorReady: null,
   receivers: new Map(), // peer id -> receiver record
   peers: new Map(), // peer id -> Peer
-  sent: [], // [{t, width, height, fps}]
+  clicks: [], // [wall ms, context s, context now] of every click scheduled
 };
 
 function receiver(peer) {
@@ -236,6 +237,7 @@ function receiver(peer) {
       audioLatencyMs: [],
       received: [], // [{width, height, fps}]
       sent: [],
+      sender: null, // the video sender's parameters once tuned
     };
     bench.receivers.set(peer.id, r);
   }
@@ -251,7 +253,9 @@ export function init(params) {
   bench.fps = Number(params.get('fps')) || 30;
   bench.maxBitrate = (Number(params.get('maxkbps')) || 2500) * 1000;
   if (bench.mode === 'latency') {
-    bench.ctx = new AudioContext({ latencyHint: 'interactive', sampleRate: 48000 });
+    // The device's own rate: a forced rate (e.g. 48 kHz on a 44.1 kHz sink) stretched the clicks sent
+    // through a MediaStreamAudioDestinationNode in time.
+    bench.ctx = new AudioContext({ latencyHint: 'interactive' });
     bench.clock = new ContextClock(bench.ctx);
     const url = URL.createObjectURL(new Blob([DETECTOR], { type: 'text/javascript' }));
     bench.detectorReady = bench.ctx.audioWorklet.addModule(url);
@@ -341,7 +345,8 @@ async function tuneSender(sender) {
 async function sampleStats() {
   for (const [id, peer] of bench.peers) {
     if (peer.closed) continue;
-    tuneSender(peer.tx?.video?.sender);
+    const sender = peer.tx?.video?.sender;
+    await tuneSender(sender);
     let report;
     try {
       report = await peer.pc.getStats();
@@ -349,6 +354,10 @@ async function sampleStats() {
       continue;
     }
     const r = bench.receivers.get(id);
+    if (sender?.kaiwaBenchTuned) {
+      const p = sender.getParameters();
+      r.sender = { degradationPreference: p.degradationPreference ?? null, maxBitrate: p.encodings?.[0]?.maxBitrate ?? null };
+    }
     report.forEach((s) => {
       if (s.kind !== 'video' || !s.frameWidth) return;
       const fig = { width: s.frameWidth, height: s.frameHeight, fps: s.framesPerSecond ?? 0 };
@@ -375,6 +384,7 @@ export function results() {
             : null,
         }
       : null,
+    clicks: bench.clicks.slice(-40),
     peers: [...bench.receivers.values()].map((r) => ({ ...r })),
   };
 }

@@ -167,13 +167,18 @@ impl NativeClient {
             Mode::Latency => ("testpattern".to_string(), "clicks".to_string()),
             Mode::File => (s.video_file.display().to_string(), s.audio_file.display().to_string()),
         };
-        let child = Command::new(s.kaiwa)
-            .args(["call", "--server", &format!("ws://{}/ws", s.server.addr), "--room", s.room])
+        let mut cmd = Command::new(s.kaiwa);
+        cmd.args(["call", "--server", &format!("ws://{}/ws", s.server.addr), "--room", s.room])
             .args(["--name", name, "--bind", "127.0.0.1:0", "--quiet", "--latency-samples"])
             .args(["--size", &format!("{}x{}", s.size.0, s.size.1), "--fps", &s.fps.to_string()])
             .args(["--max-bitrate", &s.max_kbps.to_string(), "--video", &video, "--audio", &audio])
             .arg("--stats-json")
-            .arg(&json)
+            .arg(&json);
+        if let Some(dir) = std::env::var_os("KAIWA_BENCH_RECORD") {
+            // What this client received, for checking the measurements by hand.
+            cmd.arg("--record").arg(Path::new(&dir).join(format!("{}-{name}", s.room)));
+        }
+        let child = cmd
             .env("RUST_LOG", "error")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
