@@ -19,7 +19,9 @@ const WHITE = 235;
 const BLACK = 16;
 const CLICK_PERIOD_MS = 500;
 const CLICK_MS = 10;
-/** Same as the native CLI: |sample| ≥ 4000/32768 after 100 ms of quiet is an onset. */
+/** As the native CLI: |sample| ≥ 4000/32768 after 100 ms of quiet is an onset. Unlike it, the detector
+ * then ignores onsets for 300 ms: audio sent from Chromium's WebAudio arrives at another Chromium with a
+ * smaller echo of each click ~250 ms later that sometimes crosses the threshold. */
 const CLICK_LEVEL = 4000 / 32768;
 
 /** Wall clock in ms (µs resolution), the browser's counterpart of `wall_clock_us`. */
@@ -190,13 +192,23 @@ function clickTrack(ctx, clock) {
 
 const DETECTOR = `
 class KaiwaClickDetector extends AudioWorkletProcessor {
-  constructor() { super(); this.quiet = 0; this.need = Math.round(sampleRate / 10); }
+  constructor() {
+    super();
+    this.quiet = 0;
+    this.need = Math.round(sampleRate / 10);
+    this.hold = 0;
+    this.holdFor = Math.round(sampleRate * 0.3);
+  }
   process(inputs) {
     const ch = inputs[0] && inputs[0][0];
     if (ch) {
       for (let i = 0; i < ch.length; i++) {
+        if (this.hold > 0) this.hold--;
         if (Math.abs(ch[i]) >= ${CLICK_LEVEL}) {
-          if (this.quiet >= this.need) this.port.postMessage(currentFrame + i);
+          if (this.quiet >= this.need && this.hold === 0) {
+            this.port.postMessage(currentFrame + i);
+            this.hold = this.holdFor;
+          }
           this.quiet = 0;
         } else {
           this.quiet++;

@@ -225,6 +225,11 @@ impl NativeClient {
         }
         let text = std::fs::read_to_string(&self.json)
             .with_context(|| format!("no stats from kaiwa call: {}", self.log_tail()))?;
+        if let Some(dir) = std::env::var_os("KAIWA_BENCH_DUMP")
+            && let Some(name) = self.json.file_name()
+        {
+            std::fs::write(Path::new(&dir).join(name), &text)?;
+        }
         let v: Value = serde_json::from_str(&text)?;
         let mut out = Vec::new();
         for p in v.as_array().into_iter().flatten() {
