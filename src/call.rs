@@ -55,6 +55,9 @@ pub struct CallArgs {
     /// Write the final per-peer statistics as JSON
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
+    /// Also put every latency sample (ms) into --stats-json (for distributions, e.g. the benchmarks)
+    #[arg(long)]
+    latency_samples: bool,
     /// Trust a self-signed wss:// server with this SHA-256 certificate fingerprint (as it printed)
     #[arg(long, value_name = "HEX")]
     trust_fingerprint: Option<String>,
@@ -173,6 +176,11 @@ struct PeerReport {
     first_frame_ms: Option<u64>,
     video_latency: Option<Percentiles>,
     audio_latency: Option<Percentiles>,
+    /// Every sample, with `--latency-samples` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    video_latency_samples_ms: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audio_latency_samples_ms: Option<Vec<f64>>,
 }
 
 impl CliSinks {
@@ -181,10 +189,13 @@ impl CliSinks {
         all.entry(peer.id.clone()).or_default().clone()
     }
 
-    fn report(&self, stats: PeerStats) -> PeerReport {
+    fn report(&self, stats: PeerStats, samples: bool) -> PeerReport {
         let measure = self.measures.lock().ok().and_then(|m| m.get(&stats.id).cloned());
         let m = measure.as_ref().and_then(|m| m.lock().ok());
+        let all = |v: &[u64]| v.iter().map(|&us| us as f64 / 1000.0).collect::<Vec<f64>>();
         PeerReport {
+            video_latency_samples_ms: m.as_ref().filter(|_| samples).map(|m| all(&m.video_latency_us)),
+            audio_latency_samples_ms: m.as_ref().filter(|_| samples).map(|m| all(&m.audio_latency_us)),
             first_frame_ms: m.as_ref().and_then(|m| m.first_frame).map(|d| d.as_millis() as u64),
             video_latency: m.as_ref().and_then(|m| percentiles(&m.video_latency_us)),
             // One onset is just the start of a steady tone; clicks give one per period.
@@ -460,7 +471,8 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     stats.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     engine.leave().await;
     sinks.finish()?;
-    let reports: Vec<PeerReport> = stats.iter().cloned().map(|s| sinks.report(s)).collect();
+    let reports: Vec<PeerReport> =
+        stats.iter().cloned().map(|s| sinks.report(s, args.latency_samples)).collect();
     if let Some(path) = &args.stats_json {
         std::fs::write(path, serde_json::to_string_pretty(&reports)?)
             .with_context(|| format!("cannot write {}", path.display()))?;

@@ -5,6 +5,9 @@ import { $, el, showView, banner, showError, Tile, layoutGrid, formatTime } from
 
 const NAME_KEY = 'kaiwa.name';
 const params = new URLSearchParams(location.search);
+// Bench mode (`?bench=latency|file`, see docs/BENCHMARKS.md): measured sources and sinks; never loaded otherwise.
+const bench = params.get('bench') ? await import('/bench.js') : null;
+bench?.init(params);
 
 const app = {
   view: 'home',
@@ -67,6 +70,12 @@ async function openMedia() {
   for (const t of local.stream?.getTracks() ?? []) t.stop();
   local.stream = null;
   local.audio = local.video = null;
+  if (bench) {
+    local.stream = await bench.localMedia();
+    local.audio = local.stream.getAudioTracks()[0] || null;
+    local.video = local.stream.getVideoTracks()[0] || null;
+    return;
+  }
   if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
     showError('media-error', insecureHint());
     for (const id of ['camera-select', 'mic-select']) {
@@ -448,6 +457,7 @@ function addPeer(id, name, initiator) {
   }
   tile.setName(name);
   tile.setStream(peer.stream).catch(() => needSoundClick());
+  bench?.watchPeer(peer, tile.video);
   renderPeer(peer);
   relayout();
   return peer;
@@ -652,6 +662,10 @@ window.kaiwa = {
       }
     }
     return { myId: app.myId, peers };
+  },
+  /** Bench mode's measurements (null outside bench mode). */
+  bench() {
+    return bench ? bench.results() : null;
   },
 };
 

@@ -130,6 +130,8 @@ pub struct LaunchOptions {
     pub deny_media: bool,
     /// More command-line switches, e.g. `--host-resolver-rules=MAP kaiwa.test 127.0.0.1`.
     pub extra_args: Vec<String>,
+    /// More environment variables, e.g. `PULSE_SERVER` for a private PulseAudio daemon.
+    pub env: Vec<(String, String)>,
 }
 
 /// A headless Chromium process and the CDP connection to it.
@@ -193,6 +195,7 @@ impl Browser {
         }
         cmd.arg(if opts.deny_media { "--deny-permission-prompts" } else { "--use-fake-ui-for-media-stream" });
         cmd.args(&opts.extra_args);
+        cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
         cmd.arg(format!("--user-data-dir={}", profile.path().display()));
         cmd.arg("about:blank");
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
@@ -233,6 +236,16 @@ impl Browser {
             }
         };
         Ok(Browser { child, cdp, _profile: profile })
+    }
+
+    /// The browser process's id (its helpers are its descendants), e.g. to measure CPU and memory.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A browser-level CDP command (`Target.*`, `Browser.*`).
+    pub async fn call(&self, method: &str, params: Value) -> Result<Value> {
+        self.cdp.call(None, method, params).await
     }
 
     /// Opens a new tab at `url`; `label` prefixes its console output in the test log.

@@ -1,0 +1,402 @@
+// Bench mode of the browser client, loaded by app.js only with `?bench=latency` or `?bench=file` (see
+// docs/BENCHMARKS.md). It measures the same figures as `kaiwa call`, the same way:
+//
+// - latency mode sends live stamped sources: a canvas drawing the native test pattern's stamp (frame counter,
+//   capture time in µs, CRC-16 in big luma blocks along the top; a port of
+//   crates/kaiwa-media/src/video/test_pattern.rs) over moving content, and WebAudio clicks (10 ms of 1 kHz at
+//   half scale) on every 500 ms boundary of the wall clock. It receives with `requestVideoFrameCallback`
+//   (draws the frame, reads the stamp back: now − capture) and an AudioWorklet per remote stream that
+//   detects click onsets (latency modulo 500 ms), like the native CLI's sinks.
+// - file mode sends the camera and microphone Chromium fakes from the files given on its command line
+//   (`--use-file-for-fake-video-capture/--use-file-for-fake-audio-capture`), at the requested size, and
+//   only notes the first frame: for CPU and memory figures with the same content as the native side.
+//
+// Both modes cap the video at the bench's bitrate, keep the resolution (`maintain-resolution`) and sample
+// the sent and received size and frame rate from getStats, so "same size and rate" is checked.
+
+const STAMP_BITS = 32 + 64 + 16;
+const WHITE = 235;
+const BLACK = 16;
+const CLICK_PERIOD_MS = 500;
+const CLICK_MS = 10;
+/** As the native CLI: |sample| ≥ 4000/32768 after 100 ms of quiet is an onset. Unlike it, the detector
+ * then ignores onsets for 300 ms: audio sent from Chromium's WebAudio arrives at another Chromium with a
+ * smaller echo of each click ~250 ms later that sometimes crosses the threshold. */
+const CLICK_LEVEL = 4000 / 32768;
+
+/** Wall clock in ms (µs resolution), the browser's counterpart of `wall_clock_us`. */
+export function wallMs() {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Block size, blocks per row and strip height for a picture, as `TestPattern::new` picks them. */
+export function stampGeometry(width, height) {
+  if (width < 64 || height < 64 || width % 2 || height % 2) return null;
+  for (const block of [16, 8, 4]) {
+    const perRow = Math.floor(width / block);
+    const strip = Math.ceil(STAMP_BITS / perRow) * block;
+    if (strip <= height / 2) return { block, perRow, strip };
+  }
+  return null;
+}
+
+/** CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF) over `bytes[0..n)`. */
+export function crc16(bytes, n) {
+  let crc = 0xffff;
+  for (let i = 0; i < n; i++) {
+    crc ^= bytes[i] << 8;
+    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc;
+}
+
+/** The 14 stamp bytes: counter (u32 BE), capture µs (u64 BE, a BigInt), CRC-16 (BE). */
+export function stampBytes(counter, captureUs) {
+  const b = new Uint8Array(14);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, counter >>> 0);
+  v.setBigUint64(4, BigInt.asUintN(64, captureUs));
+  v.setUint16(12, crc16(b, 12));
+  return b;
+}
+
+/** Draws the stamp blocks (white = luma 235, black = 16 after the encoder's BT.601 conversion). */
+export function drawStamp(ctx, geo, counter, captureUs) {
+  const bytes = stampBytes(counter, captureUs);
+  const b = geo.block;
+  for (let bit = 0; bit < STAMP_BITS; bit++) {
+    const one = (bytes[bit >> 3] >> (7 - (bit % 8))) & 1;
+    ctx.fillStyle = one ? '#fff' : '#000';
+    ctx.fillRect((bit % geo.perRow) * b, Math.floor(bit / geo.perRow) * b, b, b);
+  }
+}
+
+/** Reads a stamp from RGBA pixels (`width` wide, at least the strip high): `{counter, captureUs}` or
+ * null when a block is ambiguous or the CRC fails. Same block centres and thresholds as `read_stamp`. */
+export function readStamp(rgba, width, geo) {
+  const b = geo.block;
+  const lo = b >> 2;
+  const hi = b - (b >> 2);
+  const bytes = new Uint8Array(14);
+  for (let bit = 0; bit < STAMP_BITS; bit++) {
+    const x0 = (bit % geo.perRow) * b;
+    const y0 = Math.floor(bit / geo.perRow) * b;
+    let sum = 0;
+    for (let y = y0 + lo; y < y0 + hi; y++) {
+      for (let x = x0 + lo; x < x0 + hi; x++) {
+        const i = (y * width + x) * 4;
+        // BT.601 limited-range luma, what the encoder would see.
+        sum += 16 + (65.481 * rgba[i] + 128.553 * rgba[i + 1] + 24.966 * rgba[i + 2]) / 255;
+      }
+    }
+    const mean = Math.floor(sum / ((hi - lo) * (hi - lo)));
+    let one;
+    if (mean <= 90) one = 0;
+    else if (mean >= 160) one = 1;
+    else return null;
+    bytes[bit >> 3] |= one << (7 - (bit % 8));
+  }
+  const v = new DataView(bytes.buffer);
+  if (crc16(bytes, 12) !== v.getUint16(12)) return null;
+  return { counter: v.getUint32(0), captureUs: v.getBigUint64(4) };
+}
+
+// ---- sending --------------------------------------------------------------------------------------
+
+/** A canvas track at `width × height`, `fps`: a scrolling gradient, a bouncing box and the stamp. */
+function stampedCanvasTrack(width, height, fps) {
+  const geo = stampGeometry(width, height);
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const ctx = canvas.getContext('2d', { alpha: false });
+  // One period (512 px) of a triangle-wave grey ramp, wide enough to scroll across the picture.
+  const ramp = document.createElement('canvas');
+  ramp.width = width + 512;
+  ramp.height = 1;
+  const rctx = ramp.getContext('2d');
+  for (let x = 0; x < ramp.width; x++) {
+    const p = x % 512;
+    const tri = p < 256 ? p : 511 - p;
+    const g = Math.round(40 + (tri * 160) / 255);
+    rctx.fillStyle = `rgb(${g},${g},${g})`;
+    rctx.fillRect(x, 0, 1, 1);
+  }
+  const stream = canvas.captureStream(0);
+  const track = stream.getVideoTracks()[0];
+  track.contentHint = 'detail';
+  const box = Math.max(8, Math.min(64, width / 4, (height - geo.strip) / 2));
+  const travel = Math.max(1, width - box);
+  const start = performance.now();
+  let counter = 0;
+  const frame = () => {
+    const captureUs = BigInt(Math.round(wallMs() * 1000));
+    const shift = (counter * 4) % 512;
+    ctx.drawImage(ramp, -shift, 0, ramp.width, height);
+    const p = (counter * 6) % (2 * travel);
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(p < travel ? p : 2 * travel - p, geo.strip + (height - geo.strip - box) / 2, box, box);
+    drawStamp(ctx, geo, counter, captureUs);
+    track.requestFrame();
+    counter++;
+    setTimeout(frame, Math.max(0, start + (counter * 1000) / fps - performance.now()));
+  };
+  frame();
+  return track;
+}
+
+/** Offset between the audio context's clock and the wall clock (ms), as the median of recent readings. */
+class ContextClock {
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.readings = [];
+    setInterval(() => {
+      this.readings.push(wallMs() - ctx.currentTime * 1000);
+      if (this.readings.length > 100) this.readings.shift();
+    }, 10);
+  }
+  get ready() {
+    return this.readings.length >= 20 && this.ctx.state === 'running';
+  }
+  offsetMs() {
+    const s = [...this.readings].sort((a, b) => a - b);
+    return s[s.length >> 1];
+  }
+}
+
+/** A track with a click on every 500 ms boundary of the wall clock, scheduled on the audio clock. */
+function clickTrack(ctx, clock) {
+  const dest = ctx.createMediaStreamDestination();
+  const n = Math.round((ctx.sampleRate * CLICK_MS) / 1000);
+  const buffer = ctx.createBuffer(1, n, ctx.sampleRate);
+  const data = buffer.getChannelData(0);
+  for (let i = 0; i < n; i++) data[i] = 0.5 * Math.sin((2 * Math.PI * 1000 * i) / ctx.sampleRate);
+  let last = 0;
+  setInterval(() => {
+    if (!clock.ready) return;
+    const now = wallMs();
+    const offset = clock.offsetMs();
+    for (let b = Math.max(last + CLICK_PERIOD_MS, Math.ceil(now / CLICK_PERIOD_MS) * CLICK_PERIOD_MS); b < now + 300; b += CLICK_PERIOD_MS) {
+      const at = (b - offset) / 1000;
+      if (at > ctx.currentTime) {
+        const src = new AudioBufferSourceNode(ctx, { buffer });
+        src.connect(dest);
+        src.start(at);
+        bench.clicks.push([b, at, ctx.currentTime]);
+      }
+      last = b;
+    }
+  }, 100);
+  return dest.stream.getAudioTracks()[0];
+}
+
+const DETECTOR = `
+class KaiwaClickDetector extends AudioWorkletProcessor {
+  constructor() {
+    super();
+    this.quiet = 0;
+    this.need = Math.round(sampleRate / 10);
+    this.hold = 0;
+    this.holdFor = Math.round(sampleRate * 0.3);
+  }
+  process(inputs) {
+    const ch = inputs[0] && inputs[0][0];
+    if (ch) {
+      for (let i = 0; i < ch.length; i++) {
+        if (this.hold > 0) this.hold--;
+        if (Math.abs(ch[i]) >= ${CLICK_LEVEL}) {
+          if (this.quiet >= this.need && this.hold === 0) {
+            this.port.postMessage(currentFrame + i);
+            this.hold = this.holdFor;
+          }
+          this.quiet = 0;
+        } else {
+          this.quiet++;
+        }
+      }
+    }
+    return true;
+  }
+}
+registerProcessor('kaiwa-click-detector', KaiwaClickDetector);
+`;
+
+// ---- state ----------------------------------------------------------------------------------------
+
+const bench = {
+  mode: null,
+  size: [640, 480],
+  fps: 30,
+  maxBitrate: 2_500_000,
+  ctx: null,
+  clock: null,
+  detectorReady: null,
+  receivers: new Map(), // peer id -> receiver record
+  peers: new Map(), // peer id -> Peer
+  clicks: [], // [wall ms, context s, context now] of every click scheduled
+};
+
+function receiver(peer) {
+  let r = bench.receivers.get(peer.id);
+  if (!r) {
+    r = {
+      id: peer.id,
+      name: peer.name,
+      firstFrameMs: null,
+      frames: 0,
+      unreadable: 0,
+      videoLatencyMs: [],
+      audioLatencyMs: [],
+      received: [], // [{width, height, fps}]
+      sent: [],
+      sender: null, // the video sender's parameters once tuned
+    };
+    bench.receivers.set(peer.id, r);
+  }
+  r.name = peer.name;
+  return r;
+}
+
+/** Sets up bench mode from the page's query (`bench`, `size=WxH`, `fps`, `maxkbps`). */
+export function init(params) {
+  bench.mode = params.get('bench');
+  const m = (params.get('size') || '').match(/^(\d+)x(\d+)$/);
+  if (m) bench.size = [Number(m[1]), Number(m[2])];
+  bench.fps = Number(params.get('fps')) || 30;
+  bench.maxBitrate = (Number(params.get('maxkbps')) || 2500) * 1000;
+  if (bench.mode === 'latency') {
+    // The device's own rate: a forced rate (e.g. 48 kHz on a 44.1 kHz sink) stretched the clicks sent
+    // through a MediaStreamAudioDestinationNode in time.
+    bench.ctx = new AudioContext({ latencyHint: 'interactive' });
+    bench.clock = new ContextClock(bench.ctx);
+    const url = URL.createObjectURL(new Blob([DETECTOR], { type: 'text/javascript' }));
+    bench.detectorReady = bench.ctx.audioWorklet.addModule(url);
+    bench.ctx.resume().catch(() => {});
+  }
+  setInterval(sampleStats, 2000);
+}
+
+/** The local stream to send instead of the user's camera and microphone. */
+export async function localMedia() {
+  const [width, height] = bench.size;
+  if (bench.mode === 'latency') {
+    return new MediaStream([clickTrack(bench.ctx, bench.clock), stampedCanvasTrack(width, height, bench.fps)]);
+  }
+  const video = { width: { exact: width }, height: { exact: height }, frameRate: { ideal: bench.fps } };
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video });
+  for (const t of stream.getVideoTracks()) t.contentHint = 'detail';
+  return stream;
+}
+
+/** Measures what arrives from `peer` (its tile's `<video>` plays the stream, sound included). */
+export function watchPeer(peer, video) {
+  bench.peers.set(peer.id, peer);
+  const r = receiver(peer);
+  if (video.dataset.bench) return;
+  video.dataset.bench = '1';
+  const canvas = document.createElement('canvas');
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const onFrame = (_now, meta) => {
+    const wall = wallMs();
+    r.frames++;
+    if (r.firstFrameMs === null) r.firstFrameMs = performance.now();
+    if (bench.mode !== 'latency') return; // file mode: the first frame is all we need
+    const geo = stampGeometry(meta.width, meta.height);
+    if (geo) {
+      if (canvas.width !== meta.width || canvas.height !== geo.strip) {
+        canvas.width = meta.width;
+        canvas.height = geo.strip;
+      }
+      ctx.drawImage(video, 0, 0, meta.width, geo.strip, 0, 0, meta.width, geo.strip);
+      const stamp = readStamp(ctx.getImageData(0, 0, meta.width, geo.strip).data, meta.width, geo);
+      if (stamp) r.videoLatencyMs.push(wall - Number(stamp.captureUs) / 1000);
+      else r.unreadable++;
+    }
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+  if (bench.mode === 'latency') listenForClicks(peer, r);
+}
+
+async function listenForClicks(peer, r) {
+  await bench.detectorReady;
+  let track = null;
+  while (!track && !peer.closed) {
+    track = peer.stream.getAudioTracks()[0] || null;
+    if (!track) await new Promise((res) => setTimeout(res, 100));
+  }
+  if (!track) return;
+  const ctx = bench.ctx;
+  const src = ctx.createMediaStreamSource(new MediaStream([track]));
+  const node = new AudioWorkletNode(ctx, 'kaiwa-click-detector');
+  node.port.onmessage = ({ data: frame }) => {
+    if (!bench.clock.ready) return;
+    const heard = (frame / ctx.sampleRate) * 1000 + bench.clock.offsetMs();
+    r.audioLatencyMs.push(((heard % CLICK_PERIOD_MS) + CLICK_PERIOD_MS) % CLICK_PERIOD_MS);
+  };
+  const mute = new GainNode(ctx, { gain: 0 });
+  src.connect(node).connect(mute).connect(ctx.destination);
+}
+
+/** Caps the sent video and keeps its resolution (once the sender has encodings). */
+async function tuneSender(sender) {
+  if (!sender || sender.kaiwaBenchTuned) return;
+  const p = sender.getParameters();
+  if (!p.encodings || !p.encodings.length) return;
+  p.encodings[0].maxBitrate = bench.maxBitrate;
+  p.degradationPreference = 'maintain-resolution';
+  try {
+    await sender.setParameters(p);
+    sender.kaiwaBenchTuned = true;
+  } catch (e) {
+    console.warn('bench: setParameters', e);
+    sender.kaiwaBenchTuned = true;
+  }
+}
+
+async function sampleStats() {
+  for (const [id, peer] of bench.peers) {
+    if (peer.closed) continue;
+    const sender = peer.tx?.video?.sender;
+    await tuneSender(sender);
+    let report;
+    try {
+      report = await peer.pc.getStats();
+    } catch {
+      continue;
+    }
+    const r = bench.receivers.get(id);
+    if (sender?.kaiwaBenchTuned) {
+      const p = sender.getParameters();
+      r.sender = { degradationPreference: p.degradationPreference ?? null, maxBitrate: p.encodings?.[0]?.maxBitrate ?? null };
+    }
+    report.forEach((s) => {
+      if (s.kind !== 'video' || !s.frameWidth) return;
+      const fig = { width: s.frameWidth, height: s.frameHeight, fps: s.framesPerSecond ?? 0 };
+      if (s.type === 'inbound-rtp') r.received.push(fig);
+      else if (s.type === 'outbound-rtp') r.sent.push(fig);
+    });
+  }
+}
+
+/** Everything measured so far (JSON-serialisable), for `window.kaiwa.bench()`. */
+export function results() {
+  return {
+    mode: bench.mode,
+    size: bench.size,
+    fps: bench.fps,
+    audioContext: bench.ctx
+      ? {
+          state: bench.ctx.state,
+          sampleRate: bench.ctx.sampleRate,
+          baseLatency: bench.ctx.baseLatency,
+          outputLatency: bench.ctx.outputLatency,
+          clockSpreadMs: bench.clock.readings.length
+            ? Math.max(...bench.clock.readings) - Math.min(...bench.clock.readings)
+            : null,
+        }
+      : null,
+    clicks: bench.clicks.slice(-40),
+    peers: [...bench.receivers.values()].map((r) => ({ ...r })),
+  };
+}

@@ -1,0 +1,38 @@
+//! Percentiles and medians over samples (NaN-free by construction: callers filter non-finite values).
+
+/// The `p` quantile (0..=1) by nearest rank, or `None` without samples.
+pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    Some(v[((v.len() - 1) as f64 * p.clamp(0.0, 1.0)).round() as usize])
+}
+
+pub fn median(values: &[f64]) -> Option<f64> {
+    percentile(values, 0.5)
+}
+
+/// Median of the `Some` values.
+pub fn median_of(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    median(&values.into_iter().flatten().collect::<Vec<_>>())
+}
+
+pub fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank() {
+        assert_eq!(percentile(&[], 0.5), None);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(percentile(&(1..=100).map(f64::from).collect::<Vec<_>>(), 0.95), Some(95.0));
+        assert_eq!(median_of([None, Some(4.0), Some(2.0), None, Some(9.0)]), Some(4.0));
+        assert_eq!(mean(&[1.0, 2.0]), Some(1.5));
+    }
+}
