@@ -1,5 +1,5 @@
 //! The pre-join screen: own preview (or the test pattern, said plainly), mic level, device pickers,
-//! speaker test.
+//! speaker test, the echo cancellation / noise suppression switch.
 
 use eframe::egui::{self, RichText};
 
@@ -91,6 +91,7 @@ impl KaiwaApp {
                             {
                                 let _ = kaiwa_devices::play_test_sound(s.speaker.clone());
                             }
+                            audio_processing_checkbox(ui, &mut s.audio_processing);
                         }
                     }
                     for n in &notices {
@@ -115,6 +116,14 @@ impl KaiwaApp {
             self.screen = Screen::Start;
         }
     }
+}
+
+/// The switch for echo cancellation, noise suppression and gain control (here and in the call's controls).
+/// Returns whether it was clicked.
+pub(super) fn audio_processing_checkbox(ui: &mut egui::Ui, on: &mut bool) -> bool {
+    ui.checkbox(on, "Echo cancellation & noise suppression")
+        .on_hover_text("Removes the others' voices from your microphone when you use speakers, and steady background noise. Turn off for music or when you use headphones and want your sound untouched.")
+        .changed()
 }
 
 /// A device combo box; `None` is the system default. Returns whether the choice changed.

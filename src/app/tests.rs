@@ -108,6 +108,7 @@ fn spawn_bob(
             audio: Some(Box::new(ToneSource::new(hz))),
             sinks: std::sync::Arc::new(DiscardSinks),
             video_send: Default::default(),
+            audio_processing: kaiwa_media::audio::ProcessingConfig::OFF,
         })
         .unwrap();
         loop {
