@@ -516,8 +516,9 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     if processing.echo_cancellation || processing.noise_suppression || processing.gain_control {
         println!(
-            "  audio processing on: echo return loss enhancement {}, {} speaker frames as echo reference ({} dropped)",
+            "  audio processing on: echo return loss enhancement {}, echo path {}, {} speaker frames as echo reference ({} dropped)",
             processing.erle_db.map_or("-".to_owned(), |db| format!("{db:.1} dB")),
+            processing.echo_path_ms.map_or("-".to_owned(), |ms| format!("{ms} ms")),
             processing.far_end_frames,
             processing.far_end_dropped,
         );

@@ -22,9 +22,18 @@ const MEASURE_S: usize = 6;
 async fn echo_level(processing: &str) -> (f64, String) {
     let pulse = PulseDaemon::start().expect("a private PulseAudio (installed by scripts/setup.sh test)");
     // The room: Ann's speaker (the `spk` sink) leaks into her microphone (the `mic` sink, whose monitor is
-    // the default source) through a 30 ms loopback at 70 % volume (about -9 dB).
+    // the default source) through a 30 ms loopback at 70 % volume (about -9 dB). `adjust_time=0`: by
+    // default the loopback keeps retuning its resampler to hold its latency, which makes the echo path
+    // wobble in time as no room does (measured: the echo canceller then gains only 0–20 dB, run to run).
     pulse
-        .pactl(&["load-module", "module-loopback", "source=spk.monitor", "sink=mic", "latency_msec=30"])
+        .pactl(&[
+            "load-module",
+            "module-loopback",
+            "source=spk.monitor",
+            "sink=mic",
+            "latency_msec=30",
+            "adjust_time=0",
+        ])
         .expect("module-loopback");
     pulse.pactl(&["set-sink-volume", "mic", "70%"]).expect("mic volume");
     let server = kaiwa_testkit::SignalingServer::start(Default::default()).await;
@@ -74,7 +83,8 @@ async fn echo_level(processing: &str) -> (f64, String) {
         .await
         .expect("the calls ended within 60 s")
         .unwrap();
-    let text = |o: &Output| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let text =
+        |o: &Output| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     let (ann, bo) = (ann.unwrap(), bo.unwrap());
     assert!(ann.status.success(), "Ann: {}", text(&ann));
     assert!(bo.status.success(), "Bo: {}", text(&bo));
@@ -101,5 +111,5 @@ async fn echo_canceller_removes_the_remote_voice_from_the_microphone() {
     // Without processing Bo clearly hears himself (his voice is about -16 dBFS RMS)…
     assert!(off > -35.0, "no echo to cancel ({off:.1} dBFS): is the loopback working?");
     // …with it, the echo is mostly gone.
-    assert!(off - on >= 20.0, "echo only {:.1} dB quieter with processing on", off - on);
+    assert!(off - on >= 30.0, "echo only {:.1} dB quieter with processing on", off - on);
 }

@@ -37,18 +37,19 @@ pub fn open_local(settings: &Settings) -> LocalMedia {
             }
         }
     };
-    let (audio, real_microphone): (Box<dyn AudioSource>, bool) = if kaiwa_devices::list_microphones().is_empty() {
-        notices.push("No microphone found — others hear a test tone.".to_string());
-        (Box::new(ToneSource::new(440.0)), false)
-    } else {
-        match kaiwa_devices::MicSource::open(settings.microphone.as_deref()) {
-            Ok(mic) => (Box::new(mic), true),
-            Err(e) => {
-                notices.push(format!("Microphone unavailable ({e}) — others hear a test tone."));
-                (Box::new(ToneSource::new(440.0)), false)
+    let (audio, real_microphone): (Box<dyn AudioSource>, bool) =
+        if kaiwa_devices::list_microphones().is_empty() {
+            notices.push("No microphone found — others hear a test tone.".to_string());
+            (Box::new(ToneSource::new(440.0)), false)
+        } else {
+            match kaiwa_devices::MicSource::open(settings.microphone.as_deref()) {
+                Ok(mic) => (Box::new(mic), true),
+                Err(e) => {
+                    notices.push(format!("Microphone unavailable ({e}) — others hear a test tone."));
+                    (Box::new(ToneSource::new(440.0)), false)
+                }
             }
-        }
-    };
+        };
     LocalMedia { video, audio, real_microphone, notices }
 }
 

@@ -56,6 +56,9 @@ pub struct AudioProcessingReport {
     pub far_end_dropped: u64,
     /// The echo canceller's echo return loss enhancement, dB (`None` while off or still learning).
     pub erle_db: Option<f64>,
+    /// The measured delay from speaker frame to its echo in the microphone, ms (`None` until there was
+    /// a clear echo).
+    pub echo_path_ms: Option<u64>,
 }
 
 enum Command {
@@ -202,6 +205,7 @@ impl Engine {
             far_end_frames: a.far_end_frames.load(Relaxed),
             far_end_dropped: self.far_end_dropped.load(Relaxed),
             erle_db: (config.echo_cancellation && erle > 0).then_some(erle as f64 / 100.0),
+            echo_path_ms: a.echo_path_ms.load(Relaxed).checked_sub(1),
         }
     }
 

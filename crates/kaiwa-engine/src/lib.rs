@@ -18,5 +18,5 @@ pub mod sinks;
 pub mod stats;
 
 pub use engine::{AudioProcessingReport, Engine, EngineConfig};
-pub use kaiwa_media::audio::ProcessingConfig;
 pub use events::{EngineEvent, PeerState};
+pub use kaiwa_media::audio::ProcessingConfig;

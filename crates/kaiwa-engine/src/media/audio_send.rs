@@ -27,6 +27,8 @@ pub struct AudioSendControl {
     pub far_end_frames: AtomicU64,
     /// The echo canceller's last echo return loss enhancement, in hundredths of a dB (0 while unknown).
     pub erle_centi_db: AtomicU64,
+    /// The measured echo path delay in ms, plus 1 (0 while unknown).
+    pub echo_path_ms: AtomicU64,
 }
 
 impl AudioSendControl {
@@ -116,8 +118,10 @@ impl AudioSender {
                 }
                 captured += 1;
                 if captured.is_multiple_of(STATS_EVERY_FRAMES) {
-                    let erle = processor.stats().erle_db.unwrap_or(0.0);
+                    let stats = processor.stats();
+                    let erle = stats.erle_db.unwrap_or(0.0);
                     ctl.erle_centi_db.store((erle.max(0.0) * 100.0) as u64, Relaxed);
+                    ctl.echo_path_ms.store(stats.echo_path_ms.map_or(0, |ms| u64::from(ms) + 1), Relaxed);
                 }
                 if ctl.muted.load(Relaxed) {
                     pcm.fill(0);

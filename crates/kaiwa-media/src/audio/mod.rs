@@ -4,6 +4,7 @@
 //! The call format is fixed: mono, 48 kHz, 20 ms frames of 960 samples ([`SAMPLE_RATE`], [`FRAME_SAMPLES`]).
 
 pub mod analysis;
+pub mod echo_delay;
 pub mod jitter;
 pub mod mixer;
 pub mod opus_codec;

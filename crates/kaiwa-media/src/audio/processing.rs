@@ -9,18 +9,25 @@
 //! - **capture** ([`AudioProcessor::process_capture`]): the microphone, cleaned up in place before it is
 //!   encoded.
 //!
-//! AEC3 finds the delay between the two by itself (its matched-filter delay estimator covers several
-//! hundred milliseconds), so the caller only has to feed render frames roughly as they are played and
-//! capture frames as they are recorded, from one thread. Each of the three functions can be switched at
+//! AEC3 finds the exact delay between the two itself, but only within about 150 ms of where it starts
+//! looking. Our echo path (speaker queue, sound server, room, microphone queue) is often longer, so an
+//! [`EchoDelayEstimator`] measures it coarsely and the far end is held back in a queue by that much (less
+//! 50 ms of headroom) before AEC3 sees it. The caller only has to feed render frames as they go to the
+//! speaker and capture frames as they are recorded, from one thread. Each of the three functions can be switched at
 //! run time ([`AudioProcessor::set_config`]); with all three off the processor is a no-op and costs nothing.
+
+use std::collections::VecDeque;
 
 use sonora::config::{AdaptiveDigital, EchoCanceller, GainController2, NoiseSuppression};
 use sonora::{AudioProcessing, Config, StreamConfig};
 
 use super::SAMPLE_RATE;
+use super::echo_delay::{EchoDelayEstimator, MAX_LAG_CHUNKS};
 
 /// Samples in the 10 ms chunks the WebRTC processing works on.
 pub const CHUNK_SAMPLES: usize = SAMPLE_RATE as usize / 100;
+/// How much of the measured echo delay is left for AEC3 to find itself, in chunks.
+const AEC3_HEADROOM_CHUNKS: usize = 5;
 
 /// Which parts of the processing run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,8 +92,10 @@ pub struct ProcessingStats {
     pub erle_db: Option<f64>,
     /// Echo return loss: how much quieter the echo is than the far end, in dB.
     pub erl_db: Option<f64>,
-    /// The canceller's current estimate of the render → capture delay, in ms.
+    /// AEC3's own estimate of the (remaining) render → capture delay, in ms.
     pub delay_ms: Option<i32>,
+    /// Our coarse estimate of the echo path's delay, in ms (the far end is held back by it, less headroom).
+    pub echo_path_ms: Option<u32>,
 }
 
 /// Echo cancellation, noise suppression and gain control for one microphone. Sans-IO; not thread-bound
@@ -96,6 +105,10 @@ pub struct AudioProcessor {
     config: ProcessingConfig,
     /// Render output (unused: AEC3 leaves the far end as it is) and capture input scratch.
     scratch: [i16; CHUNK_SAMPLES],
+    delay: EchoDelayEstimator,
+    /// Far-end chunks held back until the echo they cause reaches the microphone (less headroom).
+    held: VecDeque<[i16; CHUNK_SAMPLES]>,
+    hold_chunks: usize,
 }
 
 impl std::fmt::Debug for AudioProcessor {
@@ -112,7 +125,14 @@ impl AudioProcessor {
             .capture_config(stream)
             .render_config(stream)
             .build();
-        AudioProcessor { apm, config, scratch: [0; CHUNK_SAMPLES] }
+        AudioProcessor {
+            apm,
+            config,
+            scratch: [0; CHUNK_SAMPLES],
+            delay: EchoDelayEstimator::new(),
+            held: VecDeque::with_capacity(MAX_LAG_CHUNKS + 1),
+            hold_chunks: 0,
+        }
     }
 
     pub fn config(&self) -> ProcessingConfig {
@@ -135,7 +155,17 @@ impl AudioProcessor {
             return Ok(());
         }
         for chunk in frame.chunks_exact(CHUNK_SAMPLES) {
-            self.apm.process_render_i16(chunk, &mut self.scratch).map_err(sonora_error)?;
+            self.delay.push_render(chunk);
+            if self.held.len() > MAX_LAG_CHUNKS {
+                self.held.pop_front();
+            }
+            let mut held = [0i16; CHUNK_SAMPLES];
+            held.copy_from_slice(chunk);
+            self.held.push_back(held);
+            while self.held.len() > self.hold_chunks {
+                let Some(oldest) = self.held.pop_front() else { break };
+                self.apm.process_render_i16(&oldest, &mut self.scratch).map_err(sonora_error)?;
+            }
         }
         Ok(())
     }
@@ -147,6 +177,11 @@ impl AudioProcessor {
             return Ok(());
         }
         for chunk in frame.chunks_exact_mut(CHUNK_SAMPLES) {
+            if self.config.echo_cancellation
+                && let Some(lag) = self.delay.push_capture(chunk)
+            {
+                self.hold_chunks = lag.saturating_sub(AEC3_HEADROOM_CHUNKS);
+            }
             self.scratch.copy_from_slice(chunk);
             self.apm.process_capture_i16(&self.scratch, chunk).map_err(sonora_error)?;
         }
@@ -159,6 +194,7 @@ impl AudioProcessor {
             erle_db: s.echo_return_loss_enhancement,
             erl_db: s.echo_return_loss,
             delay_ms: s.delay_ms,
+            echo_path_ms: self.delay.delay_chunks().map(|c| c as u32 * 10),
         }
     }
 }
