@@ -140,6 +140,15 @@ impl AudioSender {
     }
 }
 
+impl Drop for AudioSender {
+    fn drop(&mut self) {
+        self.control.stop.store(true, Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,14 +161,5 @@ mod tests {
         let c = AudioSendControl::default();
         c.set_processing(ProcessingConfig::ON);
         assert_eq!(c.processing(), ProcessingConfig::ON);
-    }
-}
-
-impl Drop for AudioSender {
-    fn drop(&mut self) {
-        self.control.stop.store(true, Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
