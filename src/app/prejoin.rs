@@ -91,12 +91,12 @@ impl KaiwaApp {
                             {
                                 let _ = kaiwa_devices::play_test_sound(s.speaker.clone());
                             }
-                            audio_processing_checkbox(ui, &mut s.audio_processing);
                         }
                     }
                     for n in &notices {
                         ui.label(RichText::new(n).color(theme::WARN));
                     }
+                    audio_processing_checkbox(ui, &mut self.settings.audio_processing);
                     ui.add_space(8.0);
                     ui.horizontal(|ui| {
                         join = ui.add(theme::primary("Join now")).clicked();

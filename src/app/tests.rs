@@ -195,6 +195,10 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
     wait_until(&mut h, "the Join button", Duration::from_secs(15), |h| {
         h.query_by_label("Join now").is_some()
     });
+    // Echo cancellation & noise suppression: on by default, switchable before joining…
+    assert!(h.state().settings.audio_processing);
+    click_until(&mut h, AUDIO_PROCESSING, |h| !h.state().settings.audio_processing);
+    click_until(&mut h, AUDIO_PROCESSING, |h| h.state().settings.audio_processing);
     click_until(&mut h, "Join now", |h| h.state().screen == Screen::Call);
     wait_for(&bob, &mut h, "joined:Alice");
     // Bob's test pattern reaches a tile.
@@ -214,6 +218,12 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
 
     h.get_by_label("Mute (M)").click();
     wait_until(&mut h, "muted", Duration::from_secs(2), |h| h.state().call.as_ref().is_some_and(|c| c.muted));
+    // …and during the call.
+    h.get_by_label(AUDIO_PROCESSING).click();
+    wait_until(&mut h, "processing off", Duration::from_secs(2), |h| {
+        h.state().call.as_ref().is_some_and(|c| !c.session.audio_processing)
+            && !h.state().settings.audio_processing
+    });
 
     // Leave with the keyboard shortcut.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
@@ -221,6 +231,8 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
     wait_for(&bob, &mut h, "left:Alice");
     let _ = stop_bob.send(());
 }
+
+const AUDIO_PROCESSING: &str = "Echo cancellation & noise suppression";
 
 /// Bob's 660 Hz tone comes out of the speaker the app picked: recorded from the private PulseAudio
 /// daemon's `spk.monitor`.
