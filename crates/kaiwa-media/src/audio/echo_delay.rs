@@ -1,11 +1,11 @@
 //! Coarse echo-path delay estimation, so the echo canceller's far-end reference can be delayed to match.
 //!
-//! AEC3 finds the delay between far end and echo itself, but only within about 150 ms of where it starts
-//! looking; WebRTC relies on the platform reporting its audio latency to start it there. Ours is whatever
-//! the speaker's queue, the sound server, the room and the microphone's queue add up to, easily 100–700
-//! ms, and it changes when a device is replugged. So we measure it: the loudness envelopes (one value per
-//! 10 ms) of the far end and of the microphone are cross-correlated over the last 2 s for lags up to 1 s,
-//! twice a second. A lag that correlates clearly (normalised correlation ≥ [`MIN_CORRELATION`]) in two
+//! AEC3 finds the delay between far end and echo itself, but only up to about half a second; WebRTC
+//! relies on the platform reporting its audio latency for the rest. Ours is whatever the speaker's queue,
+//! the sound server, the room and the microphone's queue add up to (80–100 ms on the test machine's
+//! PulseAudio, far more with Bluetooth or a busy sound server), and it changes when a device is replugged.
+//! So we measure it: the loudness envelopes (one value per 10 ms) of the far end and of the microphone
+//! are cross-correlated over the last 2 s for lags up to 1 s, twice a second. A lag that correlates clearly (normalised correlation ≥ [`MIN_CORRELATION`]) in two
 //! estimates in a row becomes the new delay. Silence, near-end talk or no echo at all (headphones) give no
 //! clear peak and leave the delay where it was.
 //!

@@ -9,12 +9,13 @@
 //! - **capture** ([`AudioProcessor::process_capture`]): the microphone, cleaned up in place before it is
 //!   encoded.
 //!
-//! AEC3 finds the exact delay between the two itself, but only within about 150 ms of where it starts
-//! looking. Our echo path (speaker queue, sound server, room, microphone queue) is often longer, so an
-//! [`EchoDelayEstimator`] measures it coarsely and the far end is held back in a queue by that much (less
-//! 50 ms of headroom) before AEC3 sees it. The caller only has to feed render frames as they go to the
-//! speaker and capture frames as they are recorded, from one thread. Each of the three functions can be switched at
-//! run time ([`AudioProcessor::set_config`]); with all three off the processor is a no-op and costs nothing.
+//! AEC3 finds the exact delay between the two itself, but only up to about half a second (measured on a
+//! simulated room: 400 ms is cancelled, 600 ms is not). Our echo path (speaker queue, sound server, room,
+//! microphone queue) is usually shorter but can be longer, so an [`EchoDelayEstimator`] measures it
+//! coarsely and the far end is held back in a queue by that much (less 50 ms of headroom) before AEC3 sees
+//! it. The caller only has to feed render frames as they go to the speaker and capture frames as they
+//! are recorded, from one thread. Each of the three functions can be switched at run time
+//! ([`AudioProcessor::set_config`]); with all three off the processor is a no-op and costs nothing.
 
 use std::collections::VecDeque;
 
