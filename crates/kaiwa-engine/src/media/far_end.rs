@@ -13,9 +13,10 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
 use kaiwa_media::audio::FRAME_SAMPLES;
 
-/// Frames (20 ms each) that may wait for the send thread: more than any scheduling hiccup, less than
-/// AEC3's delay range, so a backlog never looks like a longer echo path.
-const QUEUE: usize = 10;
+/// Frames (20 ms each) that may wait for the send thread: a second, so a send thread starved of CPU for a
+/// while catches up on the reference instead of leaving holes in it (a dropped far-end frame is echo the
+/// canceller cannot predict).
+const QUEUE: usize = 50;
 
 pub type FarEndFrame = [i16; FRAME_SAMPLES];
 
