@@ -16,7 +16,7 @@ use kaiwa_engine::peer::factory::NetworkConfig;
 use kaiwa_engine::signaling::{ServerUrl, SignalingConfig, Trust};
 use kaiwa_engine::sinks::{AudioSink, DecodedVideo, MediaSinks, VideoSink};
 use kaiwa_engine::stats::PeerStats;
-use kaiwa_engine::{Engine, EngineConfig, EngineEvent, PeerState};
+use kaiwa_engine::{Engine, EngineConfig, EngineEvent, PeerState, ProcessingConfig};
 use kaiwa_media::video::TestPattern;
 use kaiwa_protocol::{IceServer, PeerInfo};
 
@@ -37,6 +37,10 @@ pub struct CallArgs {
     /// tone[:HZ], clicks (for latency measurements), a .wav file (48 kHz), mic[:DEVICE] or none
     #[arg(long, default_value = "tone:440", value_name = "SOURCE")]
     audio: String,
+    /// Echo cancellation, noise suppression and gain control of the sent audio: auto = on for mic, off
+    /// for synthetic and file sources (noise suppression would eat test tones and clicks)
+    #[arg(long, value_enum, default_value_t = AudioProcessing::Auto)]
+    audio_processing: AudioProcessing,
     /// Test pattern size
     #[arg(long, default_value = "640x480", value_name = "WxH")]
     size: String,
@@ -83,6 +87,23 @@ pub struct CallArgs {
     /// No live status line (for logs)
     #[arg(long)]
     quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AudioProcessing {
+    Auto,
+    On,
+    Off,
+}
+
+impl AudioProcessing {
+    fn config(self, audio: &str) -> ProcessingConfig {
+        ProcessingConfig::all(match self {
+            AudioProcessing::On => true,
+            AudioProcessing::Off => false,
+            AudioProcessing::Auto => audio == "mic" || audio.starts_with("mic:"),
+        })
+    }
 }
 
 /// Period of `--audio clicks`; receivers measure click latency modulo it.
@@ -395,6 +416,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
         extra_ice_servers,
         video: video_source(&args)?,
         audio: audio_source(&args)?,
+        audio_processing: args.audio_processing.config(&args.audio),
         sinks: sinks.clone(),
         video_send: kaiwa_engine::media::video_send::VideoSendConfig {
             max_bitrate_bps: args.max_bitrate.saturating_mul(1000),
@@ -469,6 +491,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let mut stats: Vec<PeerStats> = seen.into_values().collect();
     stats.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let processing = engine.audio_processing();
     engine.leave().await;
     sinks.finish()?;
     let reports: Vec<PeerReport> =
@@ -510,6 +533,15 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     if stats.is_empty() {
         println!("  nobody else joined");
+    }
+    if processing.echo_cancellation || processing.noise_suppression || processing.gain_control {
+        println!(
+            "  audio processing on: echo return loss enhancement {}, echo path {}, {} speaker frames as echo reference ({} dropped)",
+            processing.erle_db.map_or("-".to_owned(), |db| format!("{db:.1} dB")),
+            processing.echo_path_ms.map_or("-".to_owned(), |ms| format!("{ms} ms")),
+            processing.far_end_frames,
+            processing.far_end_dropped,
+        );
     }
     let ok = !stats.is_empty() && stats.iter().all(media_flowed_both_ways);
     Ok(if ok { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(2) })

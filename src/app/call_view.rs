@@ -342,6 +342,11 @@ impl KaiwaApp {
                             .corner_radius(4.0)
                             .fill(theme::GOOD),
                     );
+                    let mut processing = call.session.audio_processing;
+                    if super::prejoin::audio_processing_checkbox(ui, &mut processing) {
+                        call.session.set_audio_processing(processing);
+                        self.settings.audio_processing = processing;
+                    }
                     let cam_label = if call.camera_on { "Camera off (V)" } else { "Camera on (V)" };
                     let cam =
                         if call.camera_on { egui::Button::new(cam_label) } else { theme::danger(cam_label) };

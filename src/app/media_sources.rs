@@ -15,6 +15,8 @@ use super::video::FrameSlot;
 pub struct LocalMedia {
     pub video: Box<dyn VideoSource>,
     pub audio: Box<dyn AudioSource>,
+    /// `audio` is a microphone (not the stand-in tone), so echo cancellation and noise suppression apply.
+    pub real_microphone: bool,
     /// e.g. "No camera found — using a test pattern."
     pub notices: Vec<String>,
 }
@@ -35,19 +37,20 @@ pub fn open_local(settings: &Settings) -> LocalMedia {
             }
         }
     };
-    let audio: Box<dyn AudioSource> = if kaiwa_devices::list_microphones().is_empty() {
-        notices.push("No microphone found — others hear a test tone.".to_string());
-        Box::new(ToneSource::new(440.0))
-    } else {
-        match kaiwa_devices::MicSource::open(settings.microphone.as_deref()) {
-            Ok(mic) => Box::new(mic),
-            Err(e) => {
-                notices.push(format!("Microphone unavailable ({e}) — others hear a test tone."));
-                Box::new(ToneSource::new(440.0))
+    let (audio, real_microphone): (Box<dyn AudioSource>, bool) =
+        if kaiwa_devices::list_microphones().is_empty() {
+            notices.push("No microphone found — others hear a test tone.".to_string());
+            (Box::new(ToneSource::new(440.0)), false)
+        } else {
+            match kaiwa_devices::MicSource::open(settings.microphone.as_deref()) {
+                Ok(mic) => (Box::new(mic), true),
+                Err(e) => {
+                    notices.push(format!("Microphone unavailable ({e}) — others hear a test tone."));
+                    (Box::new(ToneSource::new(440.0)), false)
+                }
             }
-        }
-    };
-    LocalMedia { video, audio, notices }
+        };
+    LocalMedia { video, audio, real_microphone, notices }
 }
 
 fn test_pattern(w: u32, h: u32, fps: u32) -> Box<dyn VideoSource> {

@@ -274,6 +274,8 @@ impl KaiwaApp {
         if let Some(call) = self.call.take() {
             call.session.send(session::Command::Leave);
         }
+        // Switches changed during the call (echo cancellation) are kept.
+        self.save_settings();
         self.drop_preview();
         self.screen = Screen::Start;
     }

@@ -1,5 +1,5 @@
 //! The pre-join screen: own preview (or the test pattern, said plainly), mic level, device pickers,
-//! speaker test.
+//! speaker test, the echo cancellation / noise suppression switch.
 
 use eframe::egui::{self, RichText};
 
@@ -96,6 +96,7 @@ impl KaiwaApp {
                     for n in &notices {
                         ui.label(RichText::new(n).color(theme::WARN));
                     }
+                    audio_processing_checkbox(ui, &mut self.settings.audio_processing);
                     ui.add_space(8.0);
                     ui.horizontal(|ui| {
                         join = ui.add(theme::primary("Join now")).clicked();
@@ -115,6 +116,14 @@ impl KaiwaApp {
             self.screen = Screen::Start;
         }
     }
+}
+
+/// The switch for echo cancellation, noise suppression and gain control (here and in the call's controls).
+/// Returns whether it was clicked.
+pub(super) fn audio_processing_checkbox(ui: &mut egui::Ui, on: &mut bool) -> bool {
+    ui.checkbox(on, "Echo cancellation & noise suppression")
+        .on_hover_text("Removes the others' voices from your microphone when you use speakers, and steady background noise. Turn off for music or when you use headphones and want your sound untouched.")
+        .changed()
 }
 
 /// A device combo box; `None` is the system default. Returns whether the choice changed.

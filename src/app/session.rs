@@ -12,7 +12,7 @@ use kaiwa_engine::peer::factory::NetworkConfig;
 use kaiwa_engine::signaling::{ServerUrl, SignalingConfig, Trust};
 use kaiwa_engine::sinks::{AudioSink, MediaSinks, VideoSink};
 use kaiwa_engine::stats::PeerStats;
-use kaiwa_engine::{Engine, EngineConfig, EngineEvent};
+use kaiwa_engine::{Engine, EngineConfig, EngineEvent, ProcessingConfig};
 use kaiwa_protocol::{IceServer, PeerId, PeerInfo};
 
 use super::media_sources::{LocalMedia, MeteredAudio, TeeVideo, open_local};
@@ -25,6 +25,8 @@ pub enum Command {
     Mute(bool),
     /// Camera on/off: the engine removes (or re-adds) the video track on every connection.
     Camera(bool),
+    /// Echo cancellation, noise suppression and gain control on/off.
+    AudioProcessing(bool),
     Leave,
 }
 
@@ -102,6 +104,8 @@ pub struct Session {
     pub self_view: Arc<FrameSlot>,
     pub camera_on: Arc<AtomicBool>,
     pub mic_level: Arc<AtomicU32>,
+    /// Echo cancellation & noise suppression as the user last set it.
+    pub audio_processing: bool,
 }
 
 impl Session {
@@ -141,6 +145,7 @@ impl Session {
             });
         }
         let name = settings.name.clone();
+        let audio_processing = settings.audio_processing;
         let media_bind = settings.media_bind.clone();
         let engine_sinks: Arc<dyn MediaSinks> = sinks.clone();
         let waker = ctx.clone();
@@ -164,7 +169,7 @@ impl Session {
                 open_local(&device_settings)
             })
             .await;
-            let Ok(LocalMedia { video, audio, notices }) = opened else {
+            let Ok(LocalMedia { video, audio, real_microphone, notices }) = opened else {
                 send(Update::Engine(EngineEvent::Failed("Cannot open the camera or microphone".into())));
                 send(Update::Ended);
                 return;
@@ -182,6 +187,8 @@ impl Session {
                 audio: Some(Box::new(audio)),
                 sinks: engine_sinks,
                 video_send: Default::default(),
+                // The stand-in tone (no microphone) is sent as it is.
+                audio_processing: ProcessingConfig::all(audio_processing && real_microphone),
             };
             let mut engine = match Engine::start(config) {
                 Ok(e) => e,
@@ -195,7 +202,12 @@ impl Session {
             engine.leave().await;
             send(Update::Ended);
         });
-        Session { commands: cmd_tx, updates: up_rx, sinks, self_view, camera_on, mic_level }
+        Session { commands: cmd_tx, updates: up_rx, sinks, self_view, camera_on, mic_level, audio_processing }
+    }
+
+    pub fn set_audio_processing(&mut self, on: bool) {
+        self.audio_processing = on;
+        self.send(Command::AudioProcessing(on));
     }
 
     pub fn send(&self, cmd: Command) {
@@ -225,6 +237,7 @@ async fn run(
                 Some(Command::Chat(text)) => engine.send_chat(&text).await,
                 Some(Command::Mute(m)) => engine.set_muted(m),
                 Some(Command::Camera(on)) => engine.set_video_enabled(on).await,
+                Some(Command::AudioProcessing(on)) => engine.set_audio_processing(ProcessingConfig::all(on)),
                 Some(Command::Leave) | None => return,
             },
             _ = tick.tick() => send(Update::Stats(engine.stats().await)),

@@ -39,6 +39,8 @@ pub struct Settings {
     pub width: u32,
     pub height: u32,
     pub fps: u32,
+    /// Echo cancellation, noise suppression and gain control of the microphone.
+    pub audio_processing: bool,
 }
 
 impl Default for Settings {
@@ -60,6 +62,7 @@ impl Default for Settings {
             width: 640,
             height: 480,
             fps: 30,
+            audio_processing: true,
         }
     }
 }
@@ -107,6 +110,7 @@ mod tests {
             server_mode: ServerMode::Remote,
             stun: vec!["stun:example.org:3478".into()],
             fps: 15,
+            audio_processing: false,
             ..Settings::default()
         };
         let text = toml::to_string_pretty(&s).unwrap();
@@ -115,5 +119,6 @@ mod tests {
         assert_eq!(partial.name, "Bo");
         assert_eq!(partial.fps, 30);
         assert_eq!(partial.server_mode, ServerMode::Host);
+        assert!(partial.audio_processing, "echo cancellation is on unless switched off");
     }
 }

@@ -128,6 +128,7 @@ fn spawn_bob_hearing(
             audio: Some(Box::new(ToneSource::new(hz))),
             sinks: std::sync::Arc::new(Heard(heard)),
             video_send: Default::default(),
+            audio_processing: kaiwa_media::audio::ProcessingConfig::OFF,
         })
         .unwrap();
         loop {
@@ -230,6 +231,10 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
     wait_until(&mut h, "the Join button", Duration::from_secs(15), |h| {
         h.query_by_label("Join now").is_some()
     });
+    // Echo cancellation & noise suppression: on by default, switchable before joining…
+    assert!(h.state().settings.audio_processing);
+    click_until(&mut h, AUDIO_PROCESSING, |h| !h.state().settings.audio_processing);
+    click_until(&mut h, AUDIO_PROCESSING, |h| h.state().settings.audio_processing);
     click_until(&mut h, "Join now", |h| h.state().screen == Screen::Call);
     wait_for(&bob, &mut h, "joined:Alice");
     // Bob's test pattern reaches a tile.
@@ -270,12 +275,21 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
     });
     wait_until(&mut h, "Bob quiet", Duration::from_secs(5), |h| bob_view(h, &|p| !p.is_speaking()));
 
+    // …and during the call.
+    h.get_by_label(AUDIO_PROCESSING).click();
+    wait_until(&mut h, "processing off", Duration::from_secs(2), |h| {
+        h.state().call.as_ref().is_some_and(|c| !c.session.audio_processing)
+            && !h.state().settings.audio_processing
+    });
+
     // Leave with the keyboard shortcut.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
     wait_until(&mut h, "the start screen", Duration::from_secs(5), |h| h.state().screen == Screen::Start);
     wait_for(&bob, &mut h, "left:Alice");
     let _ = stop_bob.send(());
 }
+
+const AUDIO_PROCESSING: &str = "Echo cancellation & noise suppression";
 
 /// Audio both ways through the app's real devices, on a private PulseAudio daemon: Bob's 660 Hz tone comes
 /// out of the speaker the app picked (recorded from `spk.monitor`), and an 880 Hz tone played into the

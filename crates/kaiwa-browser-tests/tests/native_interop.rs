@@ -114,6 +114,7 @@ impl Native {
             audio: Some(Box::new(ToneSource::new(NATIVE_TONE))),
             sinks: recorder.clone(),
             video_send: Default::default(),
+            audio_processing: kaiwa_media::audio::ProcessingConfig::OFF,
         })?;
         Ok(Native { engine, recorder, chat: Vec::new(), media: None })
     }

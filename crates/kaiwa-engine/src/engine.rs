@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use bytes::Bytes;
 use kaiwa_devices::{AudioSource, VideoSource};
+use kaiwa_media::audio::ProcessingConfig;
 use kaiwa_protocol::{IceServer, PeerId, PeerInfo};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::{debug, info, warn};
@@ -15,6 +17,7 @@ use crate::chat::ChatMessage;
 use crate::events::EngineEvent;
 use crate::media::audio_playout::AudioPlayout;
 use crate::media::audio_send::{AudioSendControl, AudioSender};
+use crate::media::far_end::far_end_channel;
 use crate::media::video_send::{VideoSendConfig, VideoSendControl, VideoSender};
 use crate::peer::factory::NetworkConfig;
 use crate::peer::{PeerContext, PeerHandle, PeerInput, PeerSession};
@@ -35,6 +38,27 @@ pub struct EngineConfig {
     pub audio: Option<Box<dyn AudioSource>>,
     pub sinks: Arc<dyn MediaSinks>,
     pub video_send: VideoSendConfig,
+    /// Echo cancellation, noise suppression and gain control of `audio` (switchable during the call with
+    /// [`Engine::set_audio_processing`]). On for microphones; off for synthetic sources, whose test tones
+    /// and clicks noise suppression would eat.
+    pub audio_processing: ProcessingConfig,
+}
+
+/// How the microphone clean-up is doing.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AudioProcessingReport {
+    pub echo_cancellation: bool,
+    pub noise_suppression: bool,
+    pub gain_control: bool,
+    /// Speaker frames fed to the echo canceller as its far-end reference.
+    pub far_end_frames: u64,
+    /// Speaker frames that could not be handed over (the audio-send thread was not draining them).
+    pub far_end_dropped: u64,
+    /// The echo canceller's echo return loss enhancement, dB (`None` while off or still learning).
+    pub erle_db: Option<f64>,
+    /// The measured delay from speaker frame to its echo in the microphone, ms (`None` until there was
+    /// a clear echo).
+    pub echo_path_ms: Option<u64>,
 }
 
 enum Command {
@@ -52,6 +76,7 @@ pub struct Engine {
     events: mpsc::Receiver<EngineEvent>,
     video: Option<Arc<VideoSendControl>>,
     audio: Option<Arc<AudioSendControl>>,
+    far_end_dropped: Arc<AtomicU64>,
 }
 
 impl Engine {
@@ -68,15 +93,17 @@ impl Engine {
             }
             None => None,
         };
+        let (far_end, far_end_rx, far_end_dropped) = far_end_channel();
         let audio = match config.audio {
             Some(source) => {
                 let (tx, _) = broadcast::channel::<Bytes>(32);
-                let sender = AudioSender::start(source, tx.clone())?;
+                let sender = AudioSender::start(source, config.audio_processing, far_end_rx, tx.clone())?;
                 Some((tx, sender))
             }
             None => None,
         };
-        let playout = AudioPlayout::start(config.sinks.speaker())?;
+        let far_end = audio.is_some().then_some(far_end);
+        let playout = AudioPlayout::start(config.sinks.speaker(), far_end)?;
         let video_control = video.as_ref().map(|(_, s)| s.control.clone());
         let audio_control = audio.as_ref().map(|(_, s)| s.control.clone());
         let (sig_tx, sig_rx) = mpsc::channel(256);
@@ -110,7 +137,7 @@ impl Engine {
             _media: (video.map(|(_, s)| s), audio.map(|(_, s)| s), playout),
         };
         tokio::spawn(actor.run(sig_rx, commands_rx, rekeys_rx));
-        Ok(Engine { commands, events, video: video_control, audio: audio_control })
+        Ok(Engine { commands, events, video: video_control, audio: audio_control, far_end_dropped })
     }
 
     /// The next event; `None` once the engine has stopped.
@@ -161,9 +188,36 @@ impl Engine {
         }
     }
 
+    /// Switches echo cancellation, noise suppression and gain control of the microphone; takes effect on
+    /// the next 20 ms frame. (Switching echo cancellation on makes it learn the room afresh: a second or
+    /// two.)
+    pub fn set_audio_processing(&self, config: ProcessingConfig) {
+        if let Some(a) = &self.audio {
+            a.set_processing(config);
+        }
+    }
+
+    /// The microphone clean-up's configuration and figures (all off/zero without an audio source).
+    pub fn audio_processing(&self) -> AudioProcessingReport {
+        let Some(a) = &self.audio else {
+            return AudioProcessingReport::default();
+        };
+        let config = a.processing();
+        let erle = a.erle_centi_db.load(Relaxed);
+        AudioProcessingReport {
+            echo_cancellation: config.echo_cancellation,
+            noise_suppression: config.noise_suppression,
+            gain_control: config.gain_control,
+            far_end_frames: a.far_end_frames.load(Relaxed),
+            far_end_dropped: self.far_end_dropped.load(Relaxed),
+            erle_db: (config.echo_cancellation && erle > 0).then_some(erle as f64 / 100.0),
+            echo_path_ms: a.echo_path_ms.load(Relaxed).checked_sub(1),
+        }
+    }
+
     /// Frames the video encoder produced so far.
     pub fn video_frames_encoded(&self) -> u64 {
-        self.video.as_ref().map_or(0, |v| v.frames_encoded.load(std::sync::atomic::Ordering::Relaxed))
+        self.video.as_ref().map_or(0, |v| v.frames_encoded.load(Relaxed))
     }
 
     /// Leaves the room: closes every peer connection (releasing TURN allocations), stops the sources.

@@ -3,8 +3,9 @@
 //! The desktop app and the headless `kaiwa call` CLI are views over it.
 //!
 //! Threads: tokio tasks for signaling and each peer's negotiation; dedicated, named threads for capture +
-//! encode (`kaiwa-video-send`, `kaiwa-audio-send`), per remote video decode (`kaiwa-video-recv-*`) and audio
-//! playout (`kaiwa-audio-playout`). They meet at bounded channels; media paths never block on the network.
+//! encode (`kaiwa-video-send`, `kaiwa-audio-send`, which also runs echo cancellation / noise suppression /
+//! gain control), per remote video decode (`kaiwa-video-recv-*`) and audio playout (`kaiwa-audio-playout`,
+//! which hands each speaker frame to the echo canceller). They meet at bounded channels; media paths never block on the network.
 
 pub mod chat;
 mod engine;
@@ -16,6 +17,7 @@ pub mod signaling;
 pub mod sinks;
 pub mod stats;
 
-pub use engine::{Engine, EngineConfig};
+pub use engine::{AudioProcessingReport, Engine, EngineConfig};
 pub use events::{EngineEvent, PeerState};
+pub use kaiwa_media::audio::ProcessingConfig;
 pub use media::audio_playout::AudioLevel;

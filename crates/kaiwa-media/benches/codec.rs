@@ -4,7 +4,8 @@
 use std::time::{Duration, Instant};
 
 use kaiwa_media::audio::{
-    FRAME_SAMPLES, OpusDecoder, OpusEncoder, OpusEncoderConfig, SAMPLE_RATE, ToneGenerator,
+    AudioProcessor, FRAME_SAMPLES, OpusDecoder, OpusEncoder, OpusEncoderConfig, ProcessingConfig,
+    SAMPLE_RATE, ToneGenerator, speech_like,
 };
 use kaiwa_media::video::{EncoderConfig, H264Decoder, H264Encoder, I420Frame, TestPattern};
 
@@ -81,6 +82,44 @@ fn audio(frames: usize) {
     );
 }
 
+/// Echo cancellation + noise suppression + gain control: one far-end and one microphone frame per 20 ms
+/// (the far end speech-like, the microphone its echo 60 ms later plus the near end's own speech).
+fn processing(frames: usize) {
+    let n = frames * FRAME_SAMPLES;
+    let far = speech_like(n, SAMPLE_RATE, 1, 0.5);
+    let near = speech_like(n, SAMPLE_RATE, 2, 0.2);
+    let delay = SAMPLE_RATE as usize * 60 / 1000;
+    let mic: Vec<i16> = (0..n)
+        .map(|i| {
+            let echo = if i >= delay { i32::from(far[i - delay]) / 3 } else { 0 };
+            (echo + i32::from(near[i])).clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+        })
+        .collect();
+    for (name, config) in [
+        ("all on", ProcessingConfig::ON),
+        (
+            "echo cancellation only",
+            ProcessingConfig { echo_cancellation: true, noise_suppression: false, gain_control: false },
+        ),
+    ] {
+        let mut p = AudioProcessor::new(config);
+        let mut frame = [0i16; FRAME_SAMPLES];
+        let t = Instant::now();
+        for k in 0..frames {
+            let range = k * FRAME_SAMPLES..(k + 1) * FRAME_SAMPLES;
+            p.analyze_render(&far[range.clone()]).expect("render");
+            frame.copy_from_slice(&mic[range]);
+            p.process_capture(&mut frame).expect("capture");
+        }
+        println!(
+            "audio processing ({name}), 20 ms of far end + microphone: {:.3} ms/frame ({} frames, ERLE {:.1} dB)",
+            ms_per(t.elapsed(), frames),
+            frames,
+            p.stats().erle_db.unwrap_or(0.0),
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let frames = args
@@ -92,4 +131,5 @@ fn main() {
     video(640, 480, 1_000_000, frames);
     video(1280, 720, 2_500_000, frames);
     audio(500);
+    processing(1500);
 }

@@ -1,6 +1,7 @@
 //! The audio receive side of a call: one thread that owns a jitter buffer + Opus decoder per remote
 //! participant, pops 20 ms from each on a steady clock, hands each participant's audio to its sink (a
-//! recorder) and the mix of all to the speaker sink.
+//! recorder) and the mix of all to the speaker sink. Each mixed frame is also the echo canceller's far-end
+//! reference: it is handed to the audio-send thread through a [`FarEndSender`] (never waits; drops when full).
 //!
 //! Packets arrive from the track pump tasks through a bounded channel together with their arrival time, so
 //! the jitter buffer measures real network jitter, not this thread's scheduling.
@@ -15,6 +16,8 @@ use bytes::Bytes;
 use kaiwa_devices::Pacer;
 use kaiwa_media::audio::{AudioReceiver, FRAME_SAMPLES, JitterConfig, Mixer, ReceiverStats};
 use tracing::debug;
+
+use super::far_end::FarEndSender;
 
 /// Packets queued for the playout thread before the pumps start dropping them.
 const QUEUE: usize = 512;
@@ -91,14 +94,15 @@ pub struct AudioPlayout {
 }
 
 impl AudioPlayout {
-    /// Starts the `kaiwa-audio-playout` thread; `speaker` gets the mix of everyone every 20 ms.
-    pub fn start(speaker: Option<AudioSink>) -> std::io::Result<Self> {
+    /// Starts the `kaiwa-audio-playout` thread; `speaker` gets the mix of everyone every 20 ms, and so does
+    /// `far_end` (the echo canceller) whenever there is a speaker.
+    pub fn start(speaker: Option<AudioSink>, far_end: Option<FarEndSender>) -> std::io::Result<Self> {
         let (tx, rx) = sync_channel(QUEUE);
         let stop = Arc::new(AtomicBool::new(false));
         let st = stop.clone();
         let thread = std::thread::Builder::new()
             .name("kaiwa-audio-playout".into())
-            .spawn(move || run(rx, speaker, st))?;
+            .spawn(move || run(rx, speaker, far_end, st))?;
         Ok(AudioPlayout { input: tx, stop, thread: Some(thread) })
     }
 }
@@ -118,7 +122,12 @@ fn jitter_config() -> JitterConfig {
     JitterConfig { min_delay: Duration::from_millis(10), ..JitterConfig::default() }
 }
 
-fn run(rx: Receiver<PlayoutInput>, mut speaker: Option<AudioSink>, stop: Arc<AtomicBool>) {
+fn run(
+    rx: Receiver<PlayoutInput>,
+    mut speaker: Option<AudioSink>,
+    far_end: Option<FarEndSender>,
+    stop: Arc<AtomicBool>,
+) {
     let mut streams: HashMap<String, Stream> = HashMap::new();
     let mut pacer = Pacer::new(Instant::now(), Duration::from_millis(20));
     let mut mixer = Mixer::new(FRAME_SAMPLES);
@@ -167,6 +176,9 @@ fn run(rx: Receiver<PlayoutInput>, mut speaker: Option<AudioSink>, stop: Arc<Ato
             let inputs: Vec<(&[i16], f32)> = frames.iter().map(|f| (&f[..], 1.0)).collect();
             mixer.mix(&inputs, &mut mixed);
             speaker(&mixed);
+            if let Some(far_end) = &far_end {
+                far_end.send(&mixed);
+            }
         }
     }
 }

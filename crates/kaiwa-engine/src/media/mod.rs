@@ -3,5 +3,6 @@
 
 pub mod audio_playout;
 pub mod audio_send;
+pub mod far_end;
 pub mod video_recv;
 pub mod video_send;

@@ -112,6 +112,7 @@ pub fn party_with(
         audio: Some(Box::new(ToneSource::new(tone_hz))),
         sinks: recorder.clone(),
         video_send: Default::default(),
+        audio_processing: kaiwa_media::audio::ProcessingConfig::OFF,
     };
     Party { name: name.to_owned(), engine: Engine::start(config).unwrap(), recorder }
 }

@@ -1,11 +1,14 @@
-//! Audio: Opus codec, adaptive jitter buffer + receiver, mixer, test tones, WAV files and signal analysis.
+//! Audio: Opus codec, adaptive jitter buffer + receiver, mixer, echo cancellation / noise suppression / gain
+//! control, test tones, WAV files and signal analysis.
 //!
 //! The call format is fixed: mono, 48 kHz, 20 ms frames of 960 samples ([`SAMPLE_RATE`], [`FRAME_SAMPLES`]).
 
 pub mod analysis;
+pub mod echo_delay;
 pub mod jitter;
 pub mod mixer;
 pub mod opus_codec;
+pub mod processing;
 pub mod receiver;
 pub mod tone;
 pub mod wav;
@@ -13,8 +16,9 @@ pub mod wav;
 pub use jitter::{JitterBuffer, JitterConfig, JitterStats, Playout};
 pub use mixer::{Mixer, soft_clip};
 pub use opus_codec::{OpusDecoder, OpusEncoder, OpusEncoderConfig, OpusError};
+pub use processing::{AudioProcessor, ProcessingConfig, ProcessingError, ProcessingStats};
 pub use receiver::{AudioReceiver, ReceiverStats};
-pub use tone::ToneGenerator;
+pub use tone::{ToneGenerator, speech_like};
 pub use wav::{WavAudio, WavError};
 
 /// Sample rate of the call audio (Opus' native rate), in Hz.
