@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use kaiwa_devices::{TestPatternSource, VideoSource, Y4mFileSource};
 use kaiwa_media::video::{
-    DepacketizerEvent, EncoderConfig, H264Decoder, H264Depacketizer, H264Encoder, H264Packetizer, TestPattern,
-    Y4mHeader, Y4mWriter, psnr,
+    DepacketizerEvent, EncoderConfig, H264Decoder, H264Depacketizer, H264Encoder, H264Packetizer,
+    TestPattern, Y4mHeader, Y4mWriter, psnr,
 };
 
 struct Args {
@@ -149,7 +149,11 @@ fn main() {
          source {:.3}, encode {:.3}, packetize {:.3}, depacketize {:.3}, decode {:.3}, sink {:.3} ms/frame",
         source.describe(),
         bytes as f64 * 8.0 * 30.0 / 1000.0 / f64::from(n.max(1)),
-        if args.psnr { format!(", luma PSNR {:.2} dB", psnr_sum / f64::from(decoded.max(1))) } else { String::new() },
+        if args.psnr {
+            format!(", luma PSNR {:.2} dB", psnr_sum / f64::from(decoded.max(1)))
+        } else {
+            String::new()
+        },
         ms(t.source, n),
         ms(t.encode, n),
         ms(t.packetize, n),

@@ -115,7 +115,8 @@ impl TestPattern {
         let (w, h) = (self.width as usize, self.height as usize);
         let c = (w / 2) * (h / 2);
         // Plane sizes are right by construction (even dimensions checked in `new`).
-        let mut frame = I420Frame::from_parts_unchecked(self.width, self.height, vec![0; w * h], vec![0; c], vec![0; c]);
+        let mut frame =
+            I420Frame::from_parts_unchecked(self.width, self.height, vec![0; w * h], vec![0; c], vec![0; c]);
         self.render_into(&mut frame, counter, capture_us);
         frame
     }
