@@ -99,9 +99,14 @@ impl VideoSource for TeeVideo {
                     b
                 }
             };
-            captured.frame = black;
+            let camera = std::mem::replace(&mut captured.frame, black);
+            self.inner.recycle(camera);
         }
         Ok(Some(captured))
+    }
+    fn recycle(&mut self, frame: I420Frame) {
+        // Even the black stand-in: to the source it is only a buffer to fill.
+        self.inner.recycle(frame);
     }
 }
 

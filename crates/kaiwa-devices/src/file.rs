@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use kaiwa_media::audio::{FRAME_SAMPLES, SAMPLE_RATE, WavAudio};
-use kaiwa_media::video::Y4mReader;
+use kaiwa_media::video::{I420Frame, Y4mReader};
 
 use crate::{AudioSource, CapturedFrame, Pacer, SourceError, VideoSource};
 
@@ -22,6 +22,8 @@ pub struct Y4mFileSource {
     size: (u32, u32),
     fps: u32,
     pacer: Pacer,
+    /// A frame given back by the consumer, read into next.
+    spare: Option<I420Frame>,
 }
 
 impl Y4mFileSource {
@@ -35,6 +37,7 @@ impl Y4mFileSource {
             fps,
             pacer: Pacer::new(Instant::now(), Duration::from_secs(1) / fps),
             reader,
+            spare: None,
         })
     }
 
@@ -59,17 +62,23 @@ impl VideoSource for Y4mFileSource {
 
     fn next_frame(&mut self) -> Result<Option<CapturedFrame>, SourceError> {
         self.pacer.wait();
-        let frame = match self.reader.read_frame().map_err(|e| file_error(&self.path, e))? {
+        let (w, h) = self.size;
+        let mut frame = match self.spare.take() {
             Some(f) => f,
-            None => {
-                self.reader = Self::reader(&self.path)?;
-                match self.reader.read_frame().map_err(|e| file_error(&self.path, e))? {
-                    Some(f) => f,
-                    None => return Err(file_error(&self.path, "no frames")),
-                }
-            }
+            None => I420Frame::black(w, h).map_err(|e| file_error(&self.path, e))?,
         };
+        if !self.reader.read_frame_into(&mut frame).map_err(|e| file_error(&self.path, e))? {
+            // End of file: loop.
+            self.reader = Self::reader(&self.path)?;
+            if !self.reader.read_frame_into(&mut frame).map_err(|e| file_error(&self.path, e))? {
+                return Err(file_error(&self.path, "no frames"));
+            }
+        }
         Ok(Some(CapturedFrame { frame, captured_at: Instant::now() }))
+    }
+
+    fn recycle(&mut self, frame: I420Frame) {
+        self.spare = Some(frame);
     }
 }
 

@@ -36,6 +36,9 @@ pub trait VideoSource: Send {
     fn fps(&self) -> u32;
     /// Blocks until the next frame is due and returns it; `None` at the end of a finite source.
     fn next_frame(&mut self) -> Result<Option<CapturedFrame>, SourceError>;
+    /// Gives a frame from `next_frame` back once the caller is done with it, so the source can fill it
+    /// again instead of allocating (and zeroing) a new picture every frame. Optional on both sides.
+    fn recycle(&mut self, _frame: I420Frame) {}
 }
 
 /// Something that produces 48 kHz mono audio in 20 ms frames: a microphone, a tone, a file.

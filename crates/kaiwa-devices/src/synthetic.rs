@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant};
 
 use kaiwa_media::audio::{FRAME_SAMPLES, SAMPLE_RATE, ToneGenerator};
-use kaiwa_media::video::TestPattern;
+use kaiwa_media::video::{I420Frame, TestPattern};
 
 use crate::{AudioSource, CapturedFrame, Pacer, SourceError, VideoSource, wall_clock_us};
 
@@ -11,6 +11,8 @@ pub struct TestPatternSource {
     fps: u32,
     pacer: Pacer,
     counter: u32,
+    /// A frame given back by the consumer, rendered over next.
+    spare: Option<I420Frame>,
 }
 
 impl TestPatternSource {
@@ -22,6 +24,7 @@ impl TestPatternSource {
             fps,
             pacer: Pacer::new(Instant::now(), Duration::from_secs(1) / fps),
             counter: 0,
+            spare: None,
         })
     }
 
@@ -47,9 +50,19 @@ impl VideoSource for TestPatternSource {
     fn next_frame(&mut self) -> Result<Option<CapturedFrame>, SourceError> {
         self.pacer.wait();
         let captured_at = Instant::now();
-        let frame = self.pattern.frame(self.counter, wall_clock_us());
+        let frame = match self.spare.take() {
+            Some(mut frame) => {
+                self.pattern.render_into(&mut frame, self.counter, wall_clock_us());
+                frame
+            }
+            None => self.pattern.frame(self.counter, wall_clock_us()),
+        };
         self.counter = self.counter.wrapping_add(1);
         Ok(Some(CapturedFrame { frame, captured_at }))
+    }
+
+    fn recycle(&mut self, frame: I420Frame) {
+        self.spare = Some(frame);
     }
 }
 

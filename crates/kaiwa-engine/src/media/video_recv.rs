@@ -126,7 +126,10 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
                         stats.frames_decoded.fetch_add(1, Relaxed);
                         stats.width.store(u64::from(frame.width()), Relaxed);
                         stats.height.store(u64::from(frame.height()), Relaxed);
-                        sink(&DecodedVideo { frame, rtp_timestamp: au.timestamp, decoded_at: now });
+                        let decoded = DecodedVideo { frame, rtp_timestamp: au.timestamp, decoded_at: now };
+                        sink(&decoded);
+                        // Sinks copy what they keep: the next picture is decoded into this one's buffers.
+                        decoder.recycle(decoded.frame);
                     }
                     Ok(None) => {}
                     Err(e) => {

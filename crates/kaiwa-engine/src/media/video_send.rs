@@ -150,6 +150,7 @@ impl VideoSender {
                 };
                 if ctl.paused.load(Relaxed) {
                     last_capture = None;
+                    source.recycle(captured.frame);
                     continue;
                 }
                 let target = ctl.target_bps.load(Relaxed);
@@ -170,19 +171,21 @@ impl VideoSender {
                 if target != encoder.bitrate() {
                     encoder.set_bitrate(target);
                 }
-                let frame = match half.then(|| captured.frame.downscale_half()).flatten() {
-                    Some(small) => small,
-                    None => captured.frame,
-                };
+                let small = half.then(|| captured.frame.downscale_half()).flatten();
+                let frame = small.as_ref().unwrap_or(&captured.frame);
                 // Starved: fewer, better frames rather than a smeared full rate.
                 let divider = frame_rate_divider(target, frame.width(), frame.height(), fps);
                 ctl.frame_rate_divider.store(divider, Relaxed);
                 frame_index += 1;
                 if !frame_index.is_multiple_of(u64::from(divider)) {
+                    source.recycle(captured.frame);
                     continue;
                 }
                 let force = ctl.keyframe.swap(false, Relaxed);
-                match encoder.encode(&frame, force) {
+                let result = encoder.encode(frame, force);
+                // The encoder does not keep the picture: the source may fill it again.
+                source.recycle(captured.frame);
+                match result {
                     Ok(Some(encoded)) => {
                         let duration = last_capture.map_or(nominal, |t| captured.captured_at - t);
                         last_capture = Some(captured.captured_at);

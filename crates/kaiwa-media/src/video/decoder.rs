@@ -33,6 +33,8 @@ pub enum DecoderError {
 /// An H.264 decoder for one remote video track (one per track; single-threaded).
 pub struct H264Decoder {
     inner: Decoder,
+    /// A picture handed back through [`H264Decoder::recycle`]: the next one is copied into its buffers.
+    spare: Option<I420Frame>,
     needs_keyframe: bool,
     frames_decoded: u64,
     errors: u64,
@@ -54,7 +56,7 @@ impl H264Decoder {
         let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
         let inner = Decoder::with_api_config(OpenH264API::from_source(), config)
             .map_err(|e| DecoderError::Init(e.to_string()))?;
-        Ok(Self { inner, needs_keyframe: true, frames_decoded: 0, errors: 0 })
+        Ok(Self { inner, spare: None, needs_keyframe: true, frames_decoded: 0, errors: 0 })
     }
 
     /// True until the first IDR has been decoded, and again after any decode error: send a PLI.
@@ -76,6 +78,12 @@ impl H264Decoder {
     /// Decode errors so far.
     pub fn errors(&self) -> u64 {
         self.errors
+    }
+
+    /// Hands a decoded picture back once the caller is done with it, so the next one reuses its buffers
+    /// instead of allocating a new picture every frame.
+    pub fn recycle(&mut self, frame: I420Frame) {
+        self.spare = Some(frame);
     }
 
     /// Decodes one Annex-B access unit. `Ok(None)` means no picture came out (e.g. parameter sets only).
@@ -108,13 +116,18 @@ impl H264Decoder {
         };
         let (w, h) = yuv.dimensions();
         let (ys, us, vs) = yuv.strides();
+        let spare = self.spare.take();
         let frame = u32::try_from(w)
             .ok()
             .zip(u32::try_from(h).ok())
             .ok_or_else(|| DecoderError::Picture(format!("{w}x{h}")))
             .and_then(|(w, h)| {
-                I420Frame::from_strided(w, h, (yuv.y(), ys), (yuv.u(), us), (yuv.v(), vs))
-                    .map_err(|e| DecoderError::Picture(e.to_string()))
+                let planes = ((yuv.y(), ys), (yuv.u(), us), (yuv.v(), vs));
+                match spare {
+                    Some(mut f) => f.copy_from_strided(w, h, planes.0, planes.1, planes.2).map(|()| f),
+                    None => I420Frame::from_strided(w, h, planes.0, planes.1, planes.2),
+                }
+                .map_err(|e| DecoderError::Picture(e.to_string()))
             });
         match frame {
             Ok(frame) => {

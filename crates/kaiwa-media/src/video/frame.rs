@@ -179,12 +179,34 @@ impl I420Frame {
         (u, u_stride): (&[u8], usize),
         (v, v_stride): (&[u8], usize),
     ) -> Result<Self, FrameError> {
+        let mut frame = Self { width: 0, height: 0, y: Vec::new(), u: Vec::new(), v: Vec::new() };
+        frame.copy_from_strided(width, height, (y, y_stride), (u, u_stride), (v, v_stride))?;
+        Ok(frame)
+    }
+
+    /// Like [`I420Frame::from_strided`], but into this frame, whose buffers are reused (no allocation
+    /// when they are already big enough, e.g. for every decoded picture after the first). On error the
+    /// frame is left unchanged.
+    pub fn copy_from_strided(
+        &mut self,
+        width: u32,
+        height: u32,
+        (y, y_stride): (&[u8], usize),
+        (u, u_stride): (&[u8], usize),
+        (v, v_stride): (&[u8], usize),
+    ) -> Result<(), FrameError> {
         check_dims(width, height)?;
+        let (w, h) = (width as usize, height as usize);
         let (cw, ch) = chroma_size(width, height);
-        let y = copy_plane("Y plane", y, y_stride, width as usize, height as usize)?;
-        let u = copy_plane("U plane", u, u_stride, cw, ch)?;
-        let v = copy_plane("V plane", v, v_stride, cw, ch)?;
-        Ok(Self { width, height, y, u, v })
+        check_plane("Y plane", y, y_stride, w, h)?;
+        check_plane("U plane", u, u_stride, cw, ch)?;
+        check_plane("V plane", v, v_stride, cw, ch)?;
+        copy_plane(y, y_stride, w, h, &mut self.y);
+        copy_plane(u, u_stride, cw, ch, &mut self.u);
+        copy_plane(v, v_stride, cw, ch, &mut self.v);
+        self.width = width;
+        self.height = height;
+        Ok(())
     }
 
     /// Width in pixels.
@@ -309,26 +331,25 @@ pub fn chroma_size(width: u32, height: u32) -> (usize, usize) {
     (width.div_ceil(2) as usize, height.div_ceil(2) as usize)
 }
 
-fn copy_plane(
-    what: &'static str,
-    src: &[u8],
-    stride: usize,
-    w: usize,
-    h: usize,
-) -> Result<Vec<u8>, FrameError> {
+/// Checks that `h` rows of `w` bytes at `stride` fit in `src`.
+fn check_plane(what: &'static str, src: &[u8], stride: usize, w: usize, h: usize) -> Result<(), FrameError> {
     let needed = if h == 0 { 0 } else { stride.saturating_mul(h - 1).saturating_add(w) };
     if stride < w || src.len() < needed {
         return Err(FrameError::BufferSize { what, expected: needed.max(w * h), actual: src.len() });
     }
-    let mut out = Vec::with_capacity(w * h);
-    for row in src.chunks(stride).take(h) {
-        out.extend_from_slice(row.get(..w).ok_or(FrameError::BufferSize {
-            what,
-            expected: w,
-            actual: row.len(),
-        })?);
+    Ok(())
+}
+
+/// Copies `h` rows of `w` bytes at `stride` into `out` (cleared first, capacity kept). Call
+/// [`check_plane`] first: rows that do not fit are skipped rather than panicking.
+fn copy_plane(src: &[u8], stride: usize, w: usize, h: usize, out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(w * h);
+    for row in src.chunks(stride.max(1)).take(h) {
+        if let Some(row) = row.get(..w) {
+            out.extend_from_slice(row);
+        }
     }
-    Ok(out)
 }
 
 #[cfg(test)]

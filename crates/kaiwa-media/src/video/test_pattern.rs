@@ -113,12 +113,35 @@ impl TestPattern {
     /// Renders frame `counter` with the given capture timestamp.
     pub fn frame(&self, counter: u32, capture_us: u64) -> I420Frame {
         let (w, h) = (self.width as usize, self.height as usize);
+        let c = (w / 2) * (h / 2);
+        // Plane sizes are right by construction (even dimensions checked in `new`).
+        let mut frame =
+            I420Frame::from_parts_unchecked(self.width, self.height, vec![0; w * h], vec![0; c], vec![0; c]);
+        self.render_into(&mut frame, counter, capture_us);
+        frame
+    }
+
+    /// Renders frame `counter` into `frame`, reusing its buffers (a frame of another size is replaced): a
+    /// source that gets its frames back renders without allocating. Every sample is written.
+    pub fn render_into(&self, frame: &mut I420Frame, counter: u32, capture_us: u64) {
+        let (w, h) = (self.width as usize, self.height as usize);
         let (cw, ch) = ((w / 2), (h / 2));
+        if frame.width() != self.width || frame.height() != self.height {
+            *frame = I420Frame::from_parts_unchecked(
+                self.width,
+                self.height,
+                vec![0; w * h],
+                vec![0; cw * ch],
+                vec![0; cw * ch],
+            );
+        }
+        let (y, u, v) = frame.planes_mut();
         let shift = counter.wrapping_mul(4);
-        let mut y = vec![0u8; w * h];
-        let mut u = vec![128u8; cw * ch];
-        let mut v = vec![128u8; cw * ch];
         let strip = self.strip_height as usize;
+        // The stamp strip: black background (0, below the legal range, for the reader's contrast) in grey.
+        y[..strip * w].fill(0);
+        u[..strip / 2 * cw].fill(128);
+        v[..strip / 2 * cw].fill(128);
         // Moving box: 64x64, bouncing horizontally, below the strip.
         let box_size = 64usize.min(w / 4).min((h - strip) / 2).max(8);
         let travel = (w - box_size).max(1) as u32;
@@ -157,8 +180,6 @@ impl TestPattern {
                 line[bx..bx + b].fill(luma);
             }
         }
-        // Plane sizes are right by construction (even dimensions checked in `new`).
-        I420Frame::from_parts_unchecked(self.width, self.height, y, u, v)
     }
 
     /// Reads the stamp back, or `None` if the frame has another size, a block is ambiguous or the CRC fails.
@@ -207,6 +228,13 @@ mod tests {
             for (c, t) in [(0u32, 0u64), (1, 33_333), (u32::MAX, u64::MAX), (12345, 1_700_000_000_000_000)] {
                 let f = p.frame(c, t);
                 assert_eq!(p.read_stamp(&f), Some(Stamp { counter: c, capture_us: t }), "{w}x{h}");
+                // Rendering over an older frame (or one of another size) gives the same picture.
+                let mut reused = p.frame(c.wrapping_add(17), 5);
+                p.render_into(&mut reused, c, t);
+                assert_eq!(reused, f);
+                let mut other = I420Frame::black(96, 64).unwrap();
+                p.render_into(&mut other, c, t);
+                assert_eq!(other, f);
             }
         }
     }

@@ -126,24 +126,31 @@ impl<R: BufRead> Y4mReader<R> {
 
     /// Next frame, or `None` at a clean end of stream.
     pub fn read_frame(&mut self) -> Result<Option<I420Frame>, Y4mError> {
-        let Some(line) = read_line(&mut self.reader)? else { return Ok(None) };
+        let Y4mHeader { width, height, .. } = self.header;
+        let mut frame = I420Frame::black(width, height)?;
+        Ok(self.read_frame_into(&mut frame)?.then_some(frame))
+    }
+
+    /// Reads the next frame into `frame`, reusing its buffers (a frame of another size is replaced), so a
+    /// looping file source reads without allocating. `false` at a clean end of stream. After an error the
+    /// frame's content is unspecified (its size is the stream's).
+    pub fn read_frame_into(&mut self, frame: &mut I420Frame) -> Result<bool, Y4mError> {
+        let Some(line) = read_line(&mut self.reader)? else { return Ok(false) };
         if line != "FRAME" && !line.starts_with("FRAME ") {
             return Err(Y4mError::Malformed("expected FRAME".into()));
         }
         let Y4mHeader { width, height, .. } = self.header;
-        let (cw, ch) = super::frame::chroma_size(width, height);
-        let mut read = |len: usize| -> Result<Vec<u8>, Y4mError> {
-            let mut buf = vec![0u8; len];
-            self.reader.read_exact(&mut buf).map_err(|e| match e.kind() {
+        if frame.width() != width || frame.height() != height {
+            *frame = I420Frame::black(width, height)?;
+        }
+        let (y, u, v) = frame.planes_mut();
+        for plane in [y, u, v] {
+            self.reader.read_exact(plane).map_err(|e| match e.kind() {
                 std::io::ErrorKind::UnexpectedEof => Y4mError::Truncated,
                 _ => Y4mError::Io(e),
             })?;
-            Ok(buf)
-        };
-        let y = read(width as usize * height as usize)?;
-        let u = read(cw * ch)?;
-        let v = read(cw * ch)?;
-        Ok(Some(I420Frame::from_planes(width, height, y, u, v)?))
+        }
+        Ok(true)
     }
 }
 
@@ -205,6 +212,14 @@ mod tests {
             assert_eq!(r.read_frame().unwrap().as_ref(), Some(f));
         }
         assert!(r.read_frame().unwrap().is_none());
+        // Into a reused frame (of another size at first).
+        let mut r = Y4mReader::new(&bytes[..]).unwrap();
+        let mut reused = I420Frame::black(64, 64).unwrap();
+        for f in &frames {
+            assert!(r.read_frame_into(&mut reused).unwrap());
+            assert_eq!(&reused, f);
+        }
+        assert!(!r.read_frame_into(&mut reused).unwrap());
         // Truncated last frame.
         let mut r = Y4mReader::new(&bytes[..bytes.len() - 10]).unwrap();
         r.read_frame().unwrap();
