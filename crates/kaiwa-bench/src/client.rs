@@ -225,10 +225,8 @@ impl NativeClient {
         }
         let text = std::fs::read_to_string(&self.json)
             .with_context(|| format!("no stats from kaiwa call: {}", self.log_tail()))?;
-        if let Some(dir) = std::env::var_os("KAIWA_BENCH_DUMP")
-            && let Some(name) = self.json.file_name()
-        {
-            std::fs::write(Path::new(&dir).join(name), &text)?;
+        if let Some(name) = self.json.file_name() {
+            dump(Path::new(name), &text)?;
         }
         let v: Value = serde_json::from_str(&text)?;
         let mut out = Vec::new();
@@ -288,10 +286,7 @@ impl ChromiumClient {
 
     async fn finish(self) -> anyhow::Result<Vec<Remote>> {
         let v = self.page.eval("window.kaiwa.bench()").await?;
-        if let Some(dir) = std::env::var_os("KAIWA_BENCH_DUMP") {
-            let path = Path::new(&dir).join(format!("{}.json", self.tag));
-            std::fs::write(&path, serde_json::to_string_pretty(&v)?)?;
-        }
+        dump(Path::new(&format!("{}.json", self.tag)), &serde_json::to_string_pretty(&v)?)?;
         let mut out = Vec::new();
         for p in v["peers"].as_array().into_iter().flatten() {
             let Some(from) = p["name"].as_str().and_then(Kind::of_name) else { continue };
@@ -315,4 +310,13 @@ impl ChromiumClient {
         drop(self.browser);
         Ok(out)
     }
+}
+
+/// Keeps a copy of a client's raw results in `KAIWA_BENCH_DUMP` (made if missing), when it is set.
+fn dump(name: &Path, text: &str) -> anyhow::Result<()> {
+    let Some(dir) = std::env::var_os("KAIWA_BENCH_DUMP") else { return Ok(()) };
+    let path = Path::new(&dir).join(name);
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .with_context(|| format!("KAIWA_BENCH_DUMP: writing {}", path.display()))
 }
