@@ -78,6 +78,11 @@ pub struct CallState {
 }
 
 impl PeerView {
+    /// Remote video frames drawn so far.
+    pub fn frames_shown(&self) -> u64 {
+        self.texture.shown()
+    }
+
     pub fn has_video(&self) -> bool {
         self.texture.has_frame()
     }

@@ -1,7 +1,8 @@
-//! `--frame-stats`: how smooth the UI is. Records the time between frames and the CPU time eframe reports
-//! for each frame, prints a summary of every 10 s to stderr and one of the whole run at exit
-//! (docs/BENCHMARKS.md, "Desktop app").
+//! `--frame-stats`: how smooth the UI is. Records the time between frames, the CPU time eframe reports
+//! for each frame and how many frames of each remote video were drawn; prints a summary of every 10 s to
+//! stderr and one of the whole run at exit (docs/BENCHMARKS.md, "Desktop app").
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 const WINDOW: Duration = Duration::from_secs(10);
@@ -13,16 +14,34 @@ struct Samples {
 }
 
 impl Samples {
-    fn summary(&mut self, what: &str, tiles: usize) -> String {
+    fn summary(&mut self, what: &str, tiles: usize, videos: &str) -> String {
         let frames = self.interval_ms.len();
         let secs: f32 = self.interval_ms.iter().sum::<f32>() / 1000.0;
         let fps = if secs > 0.0 { frames as f32 / secs } else { 0.0 };
         format!(
-            "frame stats ({what}, {tiles} tiles): {frames} frames, {fps:.1} fps; between frames {}; CPU per frame {}",
+            "frame stats ({what}, {tiles} tiles): {frames} frames, {fps:.1} fps; between frames {}; CPU per frame {}; {videos}",
             percentiles(&mut self.interval_ms),
             percentiles(&mut self.cpu_ms)
         )
     }
+}
+
+/// Frames shown per second of each remote video since `since` (peer id → when and how many then).
+fn videos_shown(since: &HashMap<String, (Instant, u64)>, now: &[(String, u64)], at: Instant) -> String {
+    let mut rates: Vec<f32> = now
+        .iter()
+        .filter_map(|(id, shown)| {
+            let (t0, n0) = since.get(id)?;
+            let secs = at.duration_since(*t0).as_secs_f32();
+            (secs > 0.0).then(|| shown.saturating_sub(*n0) as f32 / secs)
+        })
+        .collect();
+    if rates.is_empty() {
+        return "remote video shown: —".into();
+    }
+    rates.sort_by(f32::total_cmp);
+    let list: Vec<String> = rates.iter().map(|r| format!("{r:.1}")).collect();
+    format!("remote video shown (fps per tile): min {:.1}, all [{}]", rates[0], list.join(", "))
 }
 
 /// `p50 … p95 … max … ms` of `v` (sorted in place).
@@ -41,7 +60,13 @@ pub struct FrameStats {
     window: Samples,
     total: Samples,
     /// Tiles on screen in the last frame (what the figures are for).
-    pub tiles: usize,
+    tiles: usize,
+    /// Frames shown so far per remote peer, as of the last frame.
+    shown: Vec<(String, u64)>,
+    /// The same when this window began, and when each peer was first seen.
+    shown_window: HashMap<String, (Instant, u64)>,
+    shown_first: HashMap<String, (Instant, u64)>,
+    last_seen: Option<Instant>,
 }
 
 impl FrameStats {
@@ -52,7 +77,22 @@ impl FrameStats {
             window: Samples::default(),
             total: Samples::default(),
             tiles: 0,
+            shown: Vec::new(),
+            shown_window: HashMap::new(),
+            shown_first: HashMap::new(),
+            last_seen: None,
         }
+    }
+
+    /// What the call looks like now: tiles on screen and frames shown so far per remote peer.
+    pub fn set_call(&mut self, now: Instant, tiles: usize, shown: Vec<(String, u64)>) {
+        self.tiles = tiles;
+        for (id, n) in &shown {
+            self.shown_first.entry(id.clone()).or_insert((now, *n));
+            self.shown_window.entry(id.clone()).or_insert((now, *n));
+        }
+        self.shown = shown;
+        self.last_seen = Some(now);
     }
 
     /// Called at the start of every frame with eframe's CPU time of the previous one.
@@ -68,15 +108,20 @@ impl FrameStats {
         }
         self.last_frame = Some(now);
         if now.duration_since(self.window_start) >= WINDOW {
-            eprintln!("{}", self.window.summary("last 10 s", self.tiles));
+            let videos = videos_shown(&self.shown_window, &self.shown, self.last_seen.unwrap_or(now));
+            eprintln!("{}", self.window.summary("last 10 s", self.tiles, &videos));
             self.window = Samples::default();
             self.window_start = now;
+            let at = self.last_seen.unwrap_or(now);
+            self.shown_window = self.shown.iter().map(|(id, n)| (id.clone(), (at, *n))).collect();
         }
     }
 
     /// The whole run.
     pub fn finish(&mut self) -> String {
-        self.total.summary("whole run", self.tiles)
+        let videos =
+            videos_shown(&self.shown_first, &self.shown, self.last_seen.unwrap_or_else(Instant::now));
+        self.total.summary("whole run", self.tiles, &videos)
     }
 }
 
@@ -98,5 +143,25 @@ mod tests {
         let text = s.finish();
         assert!(text.contains("4 frames, 50.0 fps"), "{text}");
         assert!(text.contains("CPU per frame p50 2.0"), "{text}");
+        assert!(text.contains("remote video shown: —"), "{text}");
+    }
+
+    #[test]
+    fn remote_video_rate_per_tile() {
+        let mut s = FrameStats::new();
+        let t0 = Instant::now();
+        // Two peers: one shows 30 frames a second, the other 10 (it joins one second late).
+        for i in 0..=40u64 {
+            let at = t0 + Duration::from_millis(100 * i);
+            let mut shown = vec![("a".to_string(), 3 * i)];
+            if i >= 10 {
+                shown.push(("b".to_string(), i - 10));
+            }
+            s.set_call(at, 3, shown);
+            s.on_frame(at, None);
+        }
+        let text = s.finish();
+        assert!(text.contains("3 tiles"), "{text}");
+        assert!(text.contains("min 10.0, all [10.0, 30.0]"), "{text}");
     }
 }

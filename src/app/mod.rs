@@ -328,8 +328,12 @@ impl eframe::App for KaiwaApp {
     fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
         let now = std::time::Instant::now();
         if let Some(stats) = &mut self.frame_stats {
+            let (tiles, shown) = self.call.as_ref().map_or((0, Vec::new()), |c| {
+                let shown = c.peers.iter().map(|p| (p.info.id.clone(), p.frames_shown())).collect();
+                (c.peers.len() + 1, shown)
+            });
+            stats.set_call(now, tiles, shown);
             stats.on_frame(now, frame.info().cpu_usage);
-            stats.tiles = self.call.as_ref().map_or(0, |c| c.peers.len() + 1);
         }
         if let Some(at) = self.exit_at {
             if now >= at {

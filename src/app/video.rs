@@ -49,20 +49,28 @@ impl FrameSlot {
 pub struct VideoTexture {
     name: String,
     texture: Option<egui::TextureHandle>,
+    /// Frames uploaded so far (what `--frame-stats` calls "shown").
+    shown: u64,
 }
 
 impl VideoTexture {
     pub fn new(name: impl Into<String>) -> Self {
-        VideoTexture { name: name.into(), texture: None }
+        VideoTexture { name: name.into(), texture: None, shown: 0 }
     }
 
     pub fn has_frame(&self) -> bool {
         self.texture.is_some()
     }
 
+    /// Frames uploaded since the texture was made.
+    pub fn shown(&self) -> u64 {
+        self.shown
+    }
+
     /// Uploads the newest frame, if any; returns the texture to draw (None until the first frame).
     pub fn update(&mut self, ctx: &egui::Context, slot: &FrameSlot) -> Option<&egui::TextureHandle> {
         if let Some(image) = slot.take() {
+            self.shown += 1;
             match &mut self.texture {
                 Some(t) => t.set(image, egui::TextureOptions::LINEAR),
                 None => {
