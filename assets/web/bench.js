@@ -19,9 +19,7 @@ const WHITE = 235;
 const BLACK = 16;
 const CLICK_PERIOD_MS = 500;
 const CLICK_MS = 10;
-/** As the native CLI: |sample| ≥ 4000/32768 after 100 ms of quiet is an onset. Unlike it, the detector
- * then ignores onsets for 300 ms: audio sent from Chromium's WebAudio arrives at another Chromium with a
- * smaller echo of each click ~250 ms later that sometimes crosses the threshold. */
+/** As the native CLI: |sample| ≥ 4000/32768 after 100 ms of quiet is an onset. */
 const CLICK_LEVEL = 4000 / 32768;
 
 /** Wall clock in ms (µs resolution), the browser's counterpart of `wall_clock_us`. */
@@ -164,9 +162,18 @@ class ContextClock {
   }
 }
 
-/** A track with a click on every 500 ms boundary of the wall clock, scheduled on the audio clock. */
+/** A track with a click on every 500 ms boundary of the wall clock, scheduled on the audio clock.
+ *
+ * A silent ConstantSourceNode plays into the track all the time. Without it Chromium delivers audio from a
+ * MediaStreamAudioDestinationNode only while a click is playing: WebRTC then sends ~55 % of the 20 ms
+ * packets, in bursts, the receiver's jitter buffer grows to ~500 ms and conceals the gaps, and click
+ * latencies spread over the whole 500 ms period (measured in an in-page loopback: 290 packets in 10 s,
+ * latencies 3–493 ms; with the silent source 500 packets, latencies 94–126 ms). */
 function clickTrack(ctx, clock) {
   const dest = ctx.createMediaStreamDestination();
+  const silence = new ConstantSourceNode(ctx, { offset: 0 });
+  silence.connect(dest);
+  silence.start();
   const n = Math.round((ctx.sampleRate * CLICK_MS) / 1000);
   const buffer = ctx.createBuffer(1, n, ctx.sampleRate);
   const data = buffer.getChannelData(0);
@@ -196,19 +203,13 @@ class KaiwaClickDetector extends AudioWorkletProcessor {
     super();
     this.quiet = 0;
     this.need = Math.round(sampleRate / 10);
-    this.hold = 0;
-    this.holdFor = Math.round(sampleRate * 0.3);
   }
   process(inputs) {
     const ch = inputs[0] && inputs[0][0];
     if (ch) {
       for (let i = 0; i < ch.length; i++) {
-        if (this.hold > 0) this.hold--;
         if (Math.abs(ch[i]) >= ${CLICK_LEVEL}) {
-          if (this.quiet >= this.need && this.hold === 0) {
-            this.port.postMessage(currentFrame + i);
-            this.hold = this.holdFor;
-          }
+          if (this.quiet >= this.need) this.port.postMessage(currentFrame + i);
           this.quiet = 0;
         } else {
           this.quiet++;
@@ -248,6 +249,7 @@ function receiver(peer) {
       videoLatencyMs: [],
       audioLatencyMs: [],
       received: [], // [{width, height, fps}]
+      audioIn: null, // the last getStats reading of the inbound audio: {packets, concealedSamples, totalSamples}
       sent: [],
       sender: null, // the video sender's parameters once tuned
     };
@@ -371,6 +373,9 @@ async function sampleStats() {
       r.sender = { degradationPreference: p.degradationPreference ?? null, maxBitrate: p.encodings?.[0]?.maxBitrate ?? null };
     }
     report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'audio' && s.totalSamplesReceived) {
+        r.audioIn = { packets: s.packetsReceived, concealedSamples: s.concealedSamples, totalSamples: s.totalSamplesReceived };
+      }
       if (s.kind !== 'video' || !s.frameWidth) return;
       const fig = { width: s.frameWidth, height: s.frameHeight, fps: s.framesPerSecond ?? 0 };
       if (s.type === 'inbound-rtp') r.received.push(fig);

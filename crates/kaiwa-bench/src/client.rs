@@ -86,6 +86,9 @@ pub struct Remote {
     pub first_frame_ms: Option<f64>,
     pub video_ms: Vec<f64>,
     pub audio_ms: Vec<f64>,
+    /// Share of the received audio that was concealment (no packet to play), %: a sender that delivers
+    /// its audio in bursts shows here, and its latency figures are then not to be trusted.
+    pub audio_concealed_pct: Option<f64>,
     pub size: (u32, u32),
     pub fps: f64,
 }
@@ -240,6 +243,10 @@ impl NativeClient {
                 first_frame_ms,
                 video_ms: samples(&p["video_latency_samples_ms"]),
                 audio_ms: samples(&p["audio_latency_samples_ms"]),
+                audio_concealed_pct: share_pct(
+                    f64_of(&p["audio_in"]["concealed_frames"]),
+                    f64_of(&p["audio_in"]["frames_played"]),
+                ),
                 size: (
                     p["video_in"]["width"].as_u64().unwrap_or(0) as u32,
                     p["video_in"]["height"].as_u64().unwrap_or(0) as u32,
@@ -303,12 +310,24 @@ impl ChromiumClient {
                 first_frame_ms: f64_of(&p["firstFrameMs"]),
                 video_ms: samples(&p["videoLatencyMs"]),
                 audio_ms: samples(&p["audioLatencyMs"]),
+                audio_concealed_pct: share_pct(
+                    f64_of(&p["audioIn"]["concealedSamples"]),
+                    f64_of(&p["audioIn"]["totalSamples"]),
+                ),
                 size,
                 fps: crate::stats::median(&fps).unwrap_or(0.0),
             });
         }
         drop(self.browser);
         Ok(out)
+    }
+}
+
+/// `part` as a percentage of `whole`, when both are known and `whole` is not zero.
+fn share_pct(part: Option<f64>, whole: Option<f64>) -> Option<f64> {
+    match (part, whole) {
+        (Some(p), Some(w)) if w > 0.0 => Some(p / w * 100.0),
+        _ => None,
     }
 }
 

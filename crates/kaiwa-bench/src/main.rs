@@ -224,8 +224,14 @@ fn one_line(scenario: Scenario, size: (u32, u32), mode: Mode, f: &CallFigures) -
         .flat_map(|c| &c.remotes)
         .map(|r| format!("{}x{}@{:.0}", r.size.0, r.size.1, r.fps))
         .collect();
+    let concealed: Vec<String> = f
+        .clients
+        .iter()
+        .flat_map(|c| &c.remotes)
+        .map(|r| r.audio_concealed_pct.map_or("-".into(), |v| format!("{v:.1}")))
+        .collect();
     format!(
-        "{:<15} {}x{} {:<7} first frame {first}, video p50/p95 {}/{} ms (n={}), audio p50 {} ms (n={}), CPU % [{}], PSS MiB [{}], received [{}]",
+        "{:<15} {}x{} {:<7} first frame {first}, video p50/p95 {}/{} ms (n={}), audio p50 {} ms (n={}), CPU % [{}], PSS MiB [{}], received [{}], audio concealed % [{}]",
         scenario.name,
         size.0,
         size.1,
@@ -237,7 +243,8 @@ fn one_line(scenario: Scenario, size: (u32, u32), mode: Mode, f: &CallFigures) -
         audio.len(),
         cpu.join(" "),
         pss.join(" "),
-        recv.join(" ")
+        recv.join(" "),
+        concealed.join(" ")
     )
 }
 

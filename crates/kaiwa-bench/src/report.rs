@@ -66,6 +66,20 @@ fn received(calls: &[CallFigures]) -> String {
     format!("{} at {fps:.1} fps (lowest {lowest:.1})", sizes.join(", "))
 }
 
+/// How much of the received audio was concealment: the median and the highest share over receivers.
+fn concealed(calls: &[CallFigures]) -> String {
+    let shares: Vec<f64> = calls
+        .iter()
+        .flat_map(|c| &c.clients)
+        .flat_map(|c| &c.remotes)
+        .filter_map(|r| r.audio_concealed_pct)
+        .collect();
+    match median_of(shares.iter().map(|&s| Some(s))) {
+        Some(m) => format!("{m:.1} % (highest {:.1} %)", shares.iter().copied().fold(0.0, f64::max)),
+        None => "–".into(),
+    }
+}
+
 fn ms(v: Option<f64>) -> String {
     v.map_or("–".into(), |x| if x < 20.0 { format!("{x:.1} ms") } else { format!("{x:.0} ms") })
 }
@@ -254,17 +268,24 @@ pub fn write(
     writeln!(
         md,
         "Checked, not assumed: the size each receiver decoded and its frame rate (native: frames decoded over \
-         the call; Chromium: `getStats` `framesPerSecond`), over all runs.\n"
+         the call; Chromium: `getStats` `framesPerSecond`), and how much of the audio it played was \
+         concealment for want of a packet (native: concealed of played 20 ms frames; Chromium: `getStats` \
+         `concealedSamples` of `totalSamplesReceived`; a few % at the start of a call is normal, a sender \
+         delivering in bursts shows as tens of %), over all runs.\n"
     )?;
-    writeln!(md, "| scenario | size | mode | calls | received |\n|---|---|---|---|---|")?;
+    writeln!(
+        md,
+        "| scenario | size | mode | calls | received | audio concealed |\n|---|---|---|---|---|---|"
+    )?;
     for ((name, size, mode), list) in &r.calls {
         writeln!(
             md,
-            "| {name} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} |",
             size_label(*size),
             mode.label(),
             list.len(),
-            received(list)
+            received(list),
+            concealed(list)
         )?;
     }
     if !r.failures.is_empty() {

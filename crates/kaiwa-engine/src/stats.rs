@@ -39,6 +39,8 @@ pub struct AudioInStats {
     pub packets: u64,
     pub packets_lost: i64,
     pub concealed_frames: u64,
+    /// 20 ms frames played out (decoded or concealed): `concealed_frames` is a share of these.
+    pub frames_played: u64,
     pub late_packets: u64,
     pub jitter_buffer_ms: u64,
     pub jitter_ms: f64,
@@ -177,6 +179,7 @@ pub async fn collect(
     if let Some(a) = audio {
         stats.audio_in.packets = a.packets.load(Relaxed);
         stats.audio_in.concealed_frames = a.concealed.load(Relaxed);
+        stats.audio_in.frames_played = a.frames.load(Relaxed);
         stats.audio_in.late_packets = a.late.load(Relaxed);
         stats.audio_in.jitter_buffer_ms = a.jitter_delay_ms.load(Relaxed);
     }
