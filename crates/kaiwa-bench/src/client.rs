@@ -177,6 +177,11 @@ impl NativeClient {
             .args(["--max-bitrate", &s.max_kbps.to_string(), "--video", &video, "--audio", &audio])
             .arg("--stats-json")
             .arg(&json);
+        if s.mode == Mode::File {
+            // As Chromium's getUserMedia microphone (and the desktop app) do: echo cancellation, noise
+            // suppression and gain control on the sent audio, so CPU calls compare like with like.
+            cmd.args(["--audio-processing", "on"]);
+        }
         if let Some(dir) = std::env::var_os("KAIWA_BENCH_RECORD") {
             // What this client received, for checking the measurements by hand.
             cmd.arg("--record").arg(Path::new(&dir).join(format!("{}-{name}", s.room)));

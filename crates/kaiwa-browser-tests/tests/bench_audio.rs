@@ -58,6 +58,11 @@ async fn chromium_sends_the_click_track_steadily() -> Result<()> {
         // Clicks every 500 ms, latency read modulo 500 ms: a steady stream gives one tight cluster
         // (±50 ms around the median), a bursty one spreads over the whole period.
         let near = latencies.iter().filter(|&&l| (l - median).abs() <= 50.0).count();
+        println!(
+            "{name}: {:.1} % concealed, {} clicks, median {median:.0} ms, {near} within 50 ms",
+            share * 100.0,
+            latencies.len()
+        );
         ensure!(
             near * 4 >= latencies.len() * 3,
             "{name}: click latencies do not cluster (median {median:.0} ms, {near} of {} within 50 ms): \
