@@ -66,7 +66,6 @@ pub struct FrameStats {
     /// The same when this window began, and when each peer was first seen.
     shown_window: HashMap<String, (Instant, u64)>,
     shown_first: HashMap<String, (Instant, u64)>,
-    last_seen: Option<Instant>,
 }
 
 impl FrameStats {
@@ -80,7 +79,6 @@ impl FrameStats {
             shown: Vec::new(),
             shown_window: HashMap::new(),
             shown_first: HashMap::new(),
-            last_seen: None,
         }
     }
 
@@ -92,7 +90,6 @@ impl FrameStats {
             self.shown_window.entry(id.clone()).or_insert((now, *n));
         }
         self.shown = shown;
-        self.last_seen = Some(now);
     }
 
     /// Called at the start of every frame with eframe's CPU time of the previous one.
@@ -108,19 +105,18 @@ impl FrameStats {
         }
         self.last_frame = Some(now);
         if now.duration_since(self.window_start) >= WINDOW {
-            let videos = videos_shown(&self.shown_window, &self.shown, self.last_seen.unwrap_or(now));
+            let videos = videos_shown(&self.shown_window, &self.shown, now);
             eprintln!("{}", self.window.summary("last 10 s", self.tiles, &videos));
             self.window = Samples::default();
             self.window_start = now;
-            let at = self.last_seen.unwrap_or(now);
-            self.shown_window = self.shown.iter().map(|(id, n)| (id.clone(), (at, *n))).collect();
+            self.shown_window = self.shown.iter().map(|(id, n)| (id.clone(), (now, *n))).collect();
         }
     }
 
     /// The whole run.
     pub fn finish(&mut self) -> String {
         let videos =
-            videos_shown(&self.shown_first, &self.shown, self.last_seen.unwrap_or_else(Instant::now));
+            videos_shown(&self.shown_first, &self.shown, self.last_frame.unwrap_or_else(Instant::now));
         self.total.summary("whole run", self.tiles, &videos)
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use plotters::prelude::*;
 
 use crate::client::{Kind, Mode};
-use crate::stats::{mean, median_of, percentile};
+use crate::stats::{mean, median, median_of, percentile};
 use crate::{Args, CC, CallFigures, ClientFigures, Key, MESH_C, MESH_N, NC, NN, Results, Scenario};
 
 fn calls(r: &Results, s: Scenario, size: (u32, u32), mode: Mode) -> &[CallFigures] {
@@ -74,9 +74,9 @@ fn concealed(calls: &[CallFigures]) -> String {
         .flat_map(|c| &c.remotes)
         .filter_map(|r| r.audio_concealed_pct)
         .collect();
-    match median_of(shares.iter().map(|&s| Some(s))) {
-        Some(m) => format!("{m:.1} % (highest {:.1} %)", shares.iter().copied().fold(0.0, f64::max)),
-        None => "–".into(),
+    match (median(&shares), percentile(&shares, 1.0)) {
+        (Some(m), Some(highest)) => format!("{m:.1} % (highest {highest:.1} %)"),
+        _ => "–".into(),
     }
 }
 
