@@ -8,9 +8,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kaiwa_devices::VideoSource;
-use kaiwa_media::video::{EncoderConfig, H264Encoder};
+use kaiwa_media::video::{EncoderConfig, H264Encoder, I420Frame};
 use tokio::sync::broadcast;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
+
+use super::adaptation::Adaptation;
 
 /// One encoded access unit, ready for `write_sample`.
 #[derive(Debug)]
@@ -36,8 +38,8 @@ pub struct VideoSendControl {
     pub encode_errors: AtomicU64,
     /// 1 = every frame; 2 or 4 when the bitrate is too low for the full frame rate.
     pub frame_rate_divider: AtomicU32,
-    /// Sending at half the source resolution because the bitrate is too low for the full one.
-    pub half_resolution: AtomicBool,
+    /// How many times the source picture is halved because the bitrate is too low for it (0 = full).
+    pub halvings: AtomicU32,
 }
 
 impl VideoSendControl {
@@ -73,34 +75,6 @@ impl Default for VideoSendConfig {
     }
 }
 
-/// Bits per pixel per frame below which the frame rate is lowered: 640x480@30 keeps its full rate down to
-/// ~185 kbit/s, 1280x720@30 down to ~550 kbit/s.
-const MIN_BITS_PER_PIXEL: f64 = 0.02;
-
-/// How many captured frames to take one of, for this bitrate at this size and frame rate.
-pub fn frame_rate_divider(target_bps: u32, width: u32, height: u32, fps: u32) -> u32 {
-    let needed = f64::from(width) * f64::from(height) * f64::from(fps) * MIN_BITS_PER_PIXEL;
-    let target = f64::from(target_bps);
-    if target >= needed {
-        1
-    } else if target >= needed / 2.0 {
-        2
-    } else {
-        4
-    }
-}
-
-/// Whether to send at half resolution: when even a quarter of the frame rate would be starved at full size
-/// (and the halved picture is still at least 32×32); back to full size only when full size gets its full
-/// frame rate again, so the encoder does not flap between sizes.
-pub fn use_half_resolution(target_bps: u32, width: u32, height: u32, fps: u32, currently_half: bool) -> bool {
-    if width / 2 < 32 || height / 2 < 32 {
-        return false;
-    }
-    let full = frame_rate_divider(target_bps, width, height, fps);
-    if currently_half { full > 1 } else { full == 4 }
-}
-
 pub struct VideoSender {
     pub control: Arc<VideoSendControl>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -128,7 +102,8 @@ impl VideoSender {
                     intra_period: fps * config.keyframe_interval_s,
                 })
             };
-            let mut half = false;
+            let mut adaptation = Adaptation::new(w, h, fps);
+            let mut halvings = 0;
             let mut encoder = match make_encoder(w, h) {
                 Ok(e) => e,
                 Err(e) => {
@@ -154,33 +129,30 @@ impl VideoSender {
                     continue;
                 }
                 let target = ctl.target_bps.load(Relaxed);
-                // Starved beyond what a lower frame rate absorbs: half the resolution (a new encoder, so
-                // the first frame is a keyframe). Back to full size once full size gets its full rate.
-                let want_half = use_half_resolution(target, w, h, fps, half);
-                if want_half != half {
-                    let (ew, eh) = if want_half { ((w / 2) & !1, (h / 2) & !1) } else { (w, h) };
-                    match make_encoder(ew, eh) {
+                let layout = adaptation.update(target, captured.captured_at);
+                if layout.halvings != halvings {
+                    // A new size needs a new encoder; its first frame is a keyframe.
+                    match make_encoder(layout.width, layout.height) {
                         Ok(e) => {
+                            info!(width = layout.width, height = layout.height, target, "video size changed");
                             encoder = e;
-                            half = want_half;
-                            ctl.half_resolution.store(half, Relaxed);
+                            halvings = layout.halvings;
+                            ctl.halvings.store(halvings, Relaxed);
                         }
-                        Err(e) => warn!(error = %e, "cannot switch the encoder to {ew}x{eh}"),
+                        Err(e) => warn!(error = %e, "cannot switch the encoder to {}x{}", layout.width, layout.height),
                     }
                 }
                 if target != encoder.bitrate() {
                     encoder.set_bitrate(target);
                 }
-                let small = half.then(|| captured.frame.downscale_half()).flatten();
-                let frame = small.as_ref().unwrap_or(&captured.frame);
-                // Starved: fewer, better frames rather than a smeared full rate.
-                let divider = frame_rate_divider(target, frame.width(), frame.height(), fps);
-                ctl.frame_rate_divider.store(divider, Relaxed);
+                ctl.frame_rate_divider.store(layout.frame_rate_divider, Relaxed);
                 frame_index += 1;
-                if !frame_index.is_multiple_of(u64::from(divider)) {
+                if !frame_index.is_multiple_of(u64::from(layout.frame_rate_divider)) {
                     source.recycle(captured.frame);
                     continue;
                 }
+                let small = downscale(&captured.frame, halvings);
+                let frame = small.as_ref().unwrap_or(&captured.frame);
                 let force = ctl.keyframe.swap(false, Relaxed);
                 let result = encoder.encode(frame, force);
                 // The encoder does not keep the picture: the source may fill it again.
@@ -222,29 +194,11 @@ impl Drop for VideoSender {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::frame_rate_divider;
-
-    #[test]
-    fn frame_rate_drops_when_starved() {
-        assert_eq!(frame_rate_divider(1_000_000, 640, 480, 30), 1);
-        assert_eq!(frame_rate_divider(200_000, 640, 480, 30), 1);
-        assert_eq!(frame_rate_divider(150_000, 640, 480, 30), 2);
-        assert_eq!(frame_rate_divider(50_000, 640, 480, 30), 4);
-        assert_eq!(frame_rate_divider(2_500_000, 1280, 720, 30), 1);
-        assert_eq!(frame_rate_divider(400_000, 1280, 720, 30), 2);
+/// The frame halved `halvings` times (`None` for full size, or when it cannot be halved that far).
+fn downscale(frame: &I420Frame, halvings: u32) -> Option<I420Frame> {
+    let mut small = if halvings > 0 { frame.downscale_half()? } else { return None };
+    for _ in 1..halvings {
+        small = small.downscale_half()?;
     }
-
-    #[test]
-    fn resolution_halves_when_starved_and_comes_back_with_hysteresis() {
-        use super::use_half_resolution as half;
-        // 1280x720@30 needs ~550 kbit/s for its full rate, ~275 for half the rate.
-        assert!(!half(1_000_000, 1280, 720, 30, false));
-        assert!(!half(400_000, 1280, 720, 30, false)); // a lower frame rate is enough
-        assert!(half(200_000, 1280, 720, 30, false)); // starved: halve the picture
-        assert!(half(400_000, 1280, 720, 30, true)); // recovered a little: stay small
-        assert!(!half(600_000, 1280, 720, 30, true)); // enough for the full size at full rate
-        assert!(!half(10_000, 60, 60, 30, false)); // too small to halve
-    }
+    Some(small)
 }

@@ -13,7 +13,8 @@ use webrtc::peer_connection::{
     configure_congestion_control, register_default_interceptors,
 };
 
-use super::rtcp_forward::{PassThrough, SLOT};
+use super::pacer::Pacer;
+use super::rtcp_forward::{KeyframeRequestForwarder, SLOT};
 
 pub const H264_PAYLOAD_TYPE: u8 = 102;
 pub const OPUS_PAYLOAD_TYPE: u8 = 111;
@@ -51,8 +52,9 @@ pub struct NetworkConfig {
     pub relay_only: bool,
     /// Congestion control (GCC over transport-wide CC feedback) driving the encoder's bitrate.
     pub congestion_control: bool,
-    /// Starting, lowest and highest bitrate for congestion control. The floor keeps a call usable when
-    /// random (non-congestion) loss makes the estimate collapse; at 300 kbit/s 640x480 video still runs.
+    /// Starting, lowest and highest bitrate for congestion control. The floor is low enough for a
+    /// 250 kbit/s link (the sender scales its picture down to fit); random loss alone does not pull the
+    /// estimate there, since GCC's loss half only reacts above 10 % loss.
     pub initial_bitrate_bps: u32,
     pub min_bitrate_bps: u32,
     pub max_bitrate_bps: u32,
@@ -67,7 +69,7 @@ impl Default for NetworkConfig {
             relay_only: false,
             congestion_control: true,
             initial_bitrate_bps: 1_000_000,
-            min_bitrate_bps: 300_000,
+            min_bitrate_bps: 80_000,
             max_bitrate_bps: 2_500_000,
             runtime: None,
         }
@@ -107,9 +109,9 @@ pub async fn build_peer_connection(
             f64::from(network.max_bitrate_bps),
         );
         registry = configure_congestion_control(registry, gcc, CongestionFeedback::Twcc, &mut media)?
-            .with(Slot::Pacer, PassThrough::unpaced());
+            .with(Slot::Pacer, Pacer::new(f64::from(network.initial_bitrate_bps)));
     }
-    registry = registry.with(Slot::from(SLOT), PassThrough::keyframe_request_forwarder());
+    registry = registry.with(Slot::from(SLOT), KeyframeRequestForwarder::default());
 
     // ICE tuned for fast setup: a 5 ms check tick instead of 200 ms, and no waiting period for
     // peer-reflexive pairs (a check overtaking its trickled candidate otherwise stalls nomination 1 s).

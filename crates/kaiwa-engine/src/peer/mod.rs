@@ -2,6 +2,8 @@
 
 pub mod factory;
 mod handler;
+mod pacer;
+mod pacing;
 pub mod rtcp_forward;
 mod session;
 mod tracks;

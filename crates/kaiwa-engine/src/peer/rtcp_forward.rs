@@ -1,15 +1,10 @@
-//! Two small interceptors in webrtc-rs's chain, one type: packets pass straight through, optionally marked
-//! on the way in.
-//!
-//! - The **keyframe-request forwarder** lets PLI ([RFC 4585 §6.3.1](https://www.rfc-editor.org/rfc/rfc4585#section-6.3.1))
-//!   and FIR ([RFC 5104 §4.3.1](https://www.rfc-editor.org/rfc/rfc5104#section-4.3.1)) reach the application:
-//!   webrtc-rs 0.21 ends its chain with a terminus that swallows inbound RTCP unless a packet is marked
-//!   [`Attribute::DeliverToApplication`]. They then arrive on the local track's `poll()` and make the
-//!   encoder send a keyframe.
-//! - **Unpaced** takes the pacer's slot to take the pacer out: it held all media (audio included) to the
-//!   congestion estimate, and when random loss drove that estimate down, keyframes queued behind it for
-//!   seconds, the receiver asked for more keyframes, and the call never recovered. Our encoder follows the
-//!   estimate instead (see `Engine`), as browsers' encoders do.
+//! The keyframe-request forwarder, an interceptor in webrtc-rs's chain: packets pass straight through, and
+//! keyframe requests are marked on the way in. It lets PLI
+//! ([RFC 4585 §6.3.1](https://www.rfc-editor.org/rfc/rfc4585#section-6.3.1)) and FIR
+//! ([RFC 5104 §4.3.1](https://www.rfc-editor.org/rfc/rfc5104#section-4.3.1)) reach the application:
+//! webrtc-rs 0.21 ends its chain with a terminus that swallows inbound RTCP unless a packet is marked
+//! [`Attribute::DeliverToApplication`]. They then arrive on the local track's `poll()` and make the
+//! encoder send a keyframe.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -35,27 +30,13 @@ fn mark_keyframe_requests(msg: &mut TaggedPacket) {
     }
 }
 
-pub struct PassThrough {
-    on_read: fn(&mut TaggedPacket),
+#[derive(Default)]
+pub struct KeyframeRequestForwarder {
     inbound: VecDeque<TaggedPacket>,
     outbound: VecDeque<TaggedPacket>,
 }
 
-impl PassThrough {
-    fn new(on_read: fn(&mut TaggedPacket)) -> Self {
-        PassThrough { on_read, inbound: VecDeque::new(), outbound: VecDeque::new() }
-    }
-
-    pub fn keyframe_request_forwarder() -> Self {
-        Self::new(mark_keyframe_requests)
-    }
-
-    pub fn unpaced() -> Self {
-        Self::new(|_| {})
-    }
-}
-
-impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for PassThrough {
+impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for KeyframeRequestForwarder {
     type Rout = TaggedPacket;
     type Wout = TaggedPacket;
     type Eout = ();
@@ -63,7 +44,7 @@ impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for PassThrough {
     type Time = Instant;
 
     fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
-        (self.on_read)(&mut msg);
+        mark_keyframe_requests(&mut msg);
         self.inbound.push_back(msg);
         Ok(())
     }
@@ -82,7 +63,7 @@ impl rtc::sansio::Protocol<TaggedPacket, TaggedPacket, ()> for PassThrough {
     }
 }
 
-impl Interceptor for PassThrough {
+impl Interceptor for KeyframeRequestForwarder {
     fn bind_local_stream(&mut self, _: &StreamInfo) {}
     fn unbind_local_stream(&mut self, _: &StreamInfo) {}
     fn bind_remote_stream(&mut self, _: &StreamInfo) {}
