@@ -66,10 +66,10 @@ pub fn remove_stale() {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(pid) = lab_pid(&name) else { continue };
-        if !Path::new(&format!("/proc/{pid}")).exists() {
-            if let Err(e) = delete(&name) {
-                eprintln!("kaiwa-lab: removing stale namespace {name}: {e}");
-            }
+        if !Path::new(&format!("/proc/{pid}")).exists()
+            && let Err(e) = delete(&name)
+        {
+            eprintln!("kaiwa-lab: removing stale namespace {name}: {e}");
         }
     }
 }

@@ -117,10 +117,10 @@ impl RouterHandle {
     /// Stops the thread and waits for it; its TUN descriptors (and so the devices) close with it.
     pub fn stop(&mut self) {
         let _ = self.send(Command::Stop);
-        if let Some(thread) = self.thread.take() {
-            if thread.join().is_err() {
-                eprintln!("kaiwa-lab: the router thread panicked");
-            }
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            eprintln!("kaiwa-lab: the router thread panicked");
         }
     }
 }
