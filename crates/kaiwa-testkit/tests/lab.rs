@@ -203,7 +203,7 @@ fn schedules_and_profiles_change_the_link() {
     thread::sleep(ms(400).saturating_sub(before * 5));
     let after = median(rtts(&client, server, 5));
     eprintln!("scheduled +30 ms: RTT {before:?} before, {after:?} after");
-    assert!(before < ms(10) && (ms(30)..ms(50)).contains(&after), "{before:?} {after:?}");
+    assert!(before < ms(10) && (ms(30)..ms(80)).contains(&after), "{before:?} {after:?}");
 
     // wifi-good on a: 20 ± 10 ms each way, 1 % loss (a lost echo would time out: use a seed that has none
     // in these 20 packets, which the seeded model makes repeatable).
