@@ -17,8 +17,10 @@ build_packages=(pkg-config build-essential ca-certificates curl cmake nasm libas
 # Tests: real TURN server (coturn's turnserver and turnutils_uclient); a private PulseAudio daemon with null
 # sinks as sound card (pulseaudio; pactl/pacat/parec from pulseaudio-utils; ALSA's pulse plugin from
 # libasound2-plugins, through which cpal reaches it); headless Chromium for the browser client; a virtual X
-# display and ImageMagick's `import` for the desktop app's screenshot test.
-test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins chromium fonts-dejavu-core xvfb imagemagick)
+# display and ImageMagick's `import` for the desktop app's screenshot test; iproute2 (`ip netns`, `ip addr`)
+# for the network lab (kaiwa-testkit's `lab`) and nftables for NAT in lab networks.
+test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins chromium fonts-dejavu-core xvfb imagemagick
+  iproute2 nftables)
 
 wanted=("${build_packages[@]}")
 if [ "$purpose" = test ]; then

@@ -1,11 +1,14 @@
 //! Real components for tests, started on loopback and stopped on drop: Debian's coturn with
-//! `use-auth-secret`, and Kaiwa's signaling server in-process.
+//! `use-auth-secret`, and Kaiwa's signaling server in-process; and [`lab`], a network of namespaces joined
+//! by a user-space router that imposes bandwidth caps, delay, jitter and loss.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
+
+pub mod lab;
 
 /// A coturn `turnserver` on 127.0.0.1 using TURN REST credentials (`use-auth-secret`). Test-only settings:
 /// loopback peers are allowed so relayed media can stay on this machine.
