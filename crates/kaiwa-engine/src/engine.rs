@@ -89,6 +89,12 @@ impl Engine {
             Some(source) => {
                 let (tx, _) = broadcast::channel(8);
                 let sender = VideoSender::start(source, config.video_send, tx.clone())?;
+                if config.network.congestion_control {
+                    // Start where congestion control starts, not at the ceiling.
+                    sender
+                        .control
+                        .set_target_bitrate(video_share(f64::from(config.network.initial_bitrate_bps)));
+                }
                 Some((tx, sender))
             }
             None => None,
@@ -253,7 +259,7 @@ impl Actor {
         mut commands: mpsc::Receiver<Command>,
         mut rekeys: mpsc::UnboundedReceiver<(PeerId, PeerId)>,
     ) {
-        let mut bitrate_tick = tokio::time::interval(Duration::from_secs(1));
+        let mut bitrate_tick = tokio::time::interval(BITRATE_INTERVAL);
         let mut pending_tick = tokio::time::interval(Duration::from_millis(100));
         loop {
             tokio::select! {
@@ -473,9 +479,7 @@ impl Actor {
         let target =
             stats.iter().map(|s| s.out.target_bitrate_bps).filter(|b| *b > 0.0).fold(f64::INFINITY, f64::min);
         if target.is_finite() {
-            // Leave room for audio and packet overhead inside the estimate.
-            let video = (target * 0.85 - 40_000.0).max(100_000.0);
-            control.set_target_bitrate(video as u32);
+            control.set_target_bitrate(video_share(target));
         }
     }
 
@@ -486,4 +490,13 @@ impl Actor {
         // Give the sessions a moment to close their connections cleanly (DTLS close_notify, TURN refresh 0).
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// How often the encoder is told the congestion controller's estimate.
+const BITRATE_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The part of a connection's estimate the video encoder may use: room is left for audio (Opus at 32 kbit/s
+/// is ~55 kbit/s with RTP, SRTP, UDP and IP headers at 50 packets a second) and for video's own headers.
+fn video_share(estimate_bps: f64) -> u32 {
+    (estimate_bps * 0.9 - 60_000.0).max(30_000.0) as u32
 }

@@ -1,9 +1,11 @@
 //! One WebRTC peer connection per remote participant.
 
+mod estimator;
 pub mod factory;
 mod handler;
 mod pacer;
 mod pacing;
+mod queue_delay;
 pub mod rtcp_forward;
 mod session;
 mod tracks;
