@@ -59,6 +59,10 @@ pub struct CallArgs {
     /// Write the final per-peer statistics as JSON
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
+    /// Append every peer's statistics once a second to this file, one JSON object per line
+    /// (`{"t": seconds since start, "peers": [...]}`): how a call went over time
+    #[arg(long, value_name = "FILE")]
+    stats_log: Option<PathBuf>,
     /// Also put every latency sample (ms) into --stats-json (for distributions, e.g. the benchmarks)
     #[arg(long)]
     latency_samples: bool,
@@ -432,6 +436,12 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     let mut failure: Option<String> = None;
     // The last figures of everyone who was in the call, including those who left before the end.
     let mut seen: HashMap<String, PeerStats> = HashMap::new();
+    let mut stats_log = match &args.stats_log {
+        Some(path) => Some(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => None,
+    };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     loop {
@@ -475,6 +485,10 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
                     let mut err = std::io::stderr().lock();
                     let _ = write!(err, "\r{line}\x1b[K");
                     let _ = err.flush();
+                }
+                if let Some(log) = &mut stats_log {
+                    let line = serde_json::json!({ "t": started.elapsed().as_secs_f64(), "peers": &stats });
+                    writeln!(log, "{line}").and_then(|()| log.flush()).context("cannot write the stats log")?;
                 }
                 previous = stats.iter().map(|s| (s.id.clone(), (s.bytes_received, s.video_in.frames_decoded))).collect();
                 for s in stats {

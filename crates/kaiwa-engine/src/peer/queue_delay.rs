@@ -8,8 +8,9 @@
 //! the simplest robust signal: the one-way delay's recent minimum above its long-term minimum. Random
 //! jitter raises single samples, not the minimum of a quarter second of them; a standing queue raises all.
 //!
-//! - queue above [`OVERUSE`] and growing → target = 0.85 × the delivered rate (at most once per
-//!   [`DECREASE_GAP`], so the encoder can follow before the next step);
+//! - queue above [`OVERUSE`] and growing → target = 0.85 × the rate packets arrive at now (the link's
+//!   rate: a full queue delivers exactly that), at most once per [`DECREASE_GAP`] so the encoder can
+//!   follow before the next step;
 //! - queue below [`NORMAL`] → increase: by [`INCREASE_PER_SECOND`] a second, or by
 //!   [`ADDITIVE_BPS_PER_SECOND`] near the rate where the last decrease happened; until the first
 //!   decrease ever (a call's start), by [`SLOW_START_PER_SECOND`], so a fast path is found in seconds
@@ -34,9 +35,9 @@ pub const INTERVAL: Duration = Duration::from_millis(200);
 /// Decreases at most this often.
 pub const DECREASE_GAP: Duration = Duration::from_millis(800);
 pub const DECREASE_FACTOR: f64 = 0.85;
-pub const INCREASE_PER_SECOND: f64 = 1.10;
+pub const INCREASE_PER_SECOND: f64 = 1.15;
 pub const SLOW_START_PER_SECOND: f64 = 1.5;
-pub const ADDITIVE_BPS_PER_SECOND: f64 = 40_000.0;
+pub const ADDITIVE_BPS_PER_SECOND: f64 = 100_000.0;
 
 #[derive(Debug, Clone)]
 pub struct QueueDelayController {
@@ -45,8 +46,8 @@ pub struct QueueDelayController {
     max: f64,
     /// Departure instant one-way delays are measured from (their offset is unknown and cancels out).
     epoch: Option<Instant>,
-    /// (departure, one-way delay in s) of recent arrivals.
-    recent: VecDeque<(Instant, f64)>,
+    /// (departure, one-way delay in s, arrival, size) of recent arrivals.
+    recent: VecDeque<(Instant, f64, Duration, usize)>,
     /// (bucket start, minimum one-way delay in s) per [`RECENT`] bucket over [`BASELINE`].
     baseline: VecDeque<(Instant, f64)>,
     last_decision: Option<Instant>,
@@ -79,12 +80,25 @@ impl QueueDelayController {
 
     /// The path's current queueing delay, once anything has arrived.
     pub fn queue_delay(&self) -> Option<Duration> {
-        let now = self.recent.iter().map(|(_, d)| *d).reduce(f64::min)?;
+        let now = self.recent.iter().map(|(_, d, _, _)| *d).reduce(f64::min)?;
         let base = self.baseline.iter().map(|(_, d)| *d).reduce(f64::min)?;
         Some(Duration::from_secs_f64((now - base).max(0.0)))
     }
 
-    fn add_sample(&mut self, departure: Instant, arrival: Duration) {
+    /// The rate packets arrived at over the recent window, in bits per second (by their arrival times).
+    pub fn arrival_rate(&self) -> Option<f64> {
+        let first = self.recent.iter().map(|(_, _, a, _)| *a).min()?;
+        let last = self.recent.iter().map(|(_, _, a, _)| *a).max()?;
+        let span = last.saturating_sub(first);
+        if span < RECENT / 2 {
+            return None;
+        }
+        // The first arrival opens the span: its bytes arrived before it.
+        let bytes: usize = self.recent.iter().filter(|(_, _, a, _)| *a > first).map(|(_, _, _, s)| *s).sum();
+        Some(bytes as f64 * 8.0 / span.as_secs_f64())
+    }
+
+    fn add_sample(&mut self, departure: Instant, arrival: Duration, size: usize) {
         let epoch = *self.epoch.get_or_insert(departure);
         let sent = if departure >= epoch {
             departure.duration_since(epoch).as_secs_f64()
@@ -92,7 +106,7 @@ impl QueueDelayController {
             -epoch.duration_since(departure).as_secs_f64()
         };
         let owd = arrival.as_secs_f64() - sent;
-        self.recent.push_back((departure, owd));
+        self.recent.push_back((departure, owd, arrival, size));
         match self.baseline.back_mut() {
             Some((start, min)) if departure.saturating_duration_since(*start) < RECENT => *min = min.min(owd),
             _ => self.baseline.push_back((departure, owd)),
@@ -100,8 +114,8 @@ impl QueueDelayController {
     }
 
     fn forget_old(&mut self) {
-        let Some(newest) = self.recent.iter().map(|(t, _)| *t).max() else { return };
-        while self.recent.front().is_some_and(|(t, _)| newest.saturating_duration_since(*t) > RECENT) {
+        let Some(newest) = self.recent.iter().map(|(t, _, _, _)| *t).max() else { return };
+        while self.recent.front().is_some_and(|(t, _, _, _)| newest.saturating_duration_since(*t) > RECENT) {
             self.recent.pop_front();
         }
         while self.baseline.front().is_some_and(|(t, _)| newest.saturating_duration_since(*t) > BASELINE) {
@@ -113,7 +127,7 @@ impl QueueDelayController {
     pub fn update(&mut self, now: Instant, reports: &[PacketReport], delivered_bps: Option<f64>) -> f64 {
         for r in reports.iter().filter(|r| r.arrived) {
             if let Some(arrival) = r.arrival {
-                self.add_sample(r.departure, arrival);
+                self.add_sample(r.departure, arrival, r.size);
             }
         }
         self.forget_old();
@@ -129,14 +143,14 @@ impl QueueDelayController {
 
         if queue > OVERUSE && growing {
             if self.last_decrease.is_none_or(|t| now.saturating_duration_since(t) >= DECREASE_GAP) {
-                let from = delivered_bps.map_or(self.target, |d| d.min(self.target));
+                let from = self.arrival_rate().or(delivered_bps).map_or(self.target, |d| d.min(self.target));
                 self.target = (from * DECREASE_FACTOR).clamp(self.min, self.max);
                 self.ceiling = Some(from);
                 self.last_decrease = Some(now);
             }
         } else if queue < NORMAL {
             let secs = elapsed.as_secs_f64().min(1.0);
-            let near_ceiling = self.ceiling.is_some_and(|c| self.target < c * 1.2);
+            let near_ceiling = self.ceiling.is_some_and(|c| self.target < c * 1.1);
             self.target = if self.last_decrease.is_none() {
                 self.target * SLOW_START_PER_SECOND.powf(secs)
             } else if near_ceiling {
@@ -231,7 +245,7 @@ mod tests {
         let mut c = QueueDelayController::new(500_000.0, 50_000.0, 2_500_000.0);
         let targets = run(&mut c, &mut link, t, 5);
         assert_eq!(*targets.last().unwrap(), 2_500_000.0, "{targets:?}");
-        // After a decrease, 10 % a second.
+        // After a decrease, 15 % a second (100 kbit/s a second near the old ceiling first).
         let mut link = Link::new(400_000.0, t);
         let mut c = QueueDelayController::new(1_000_000.0, 50_000.0, 2_500_000.0);
         run(&mut c, &mut link, t, 5);
