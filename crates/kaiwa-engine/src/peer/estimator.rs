@@ -124,18 +124,7 @@ mod tests {
     use super::*;
 
     fn report(departure: Instant, size: usize, arrived: bool) -> PacketReport {
-        PacketReport {
-            ssrc: 1,
-            id: 0,
-            rtp_sequence_number: 0,
-            is_twcc: true,
-            twcc_sequence_number: 0,
-            size,
-            arrived,
-            departure,
-            arrival: arrived.then_some(Duration::ZERO),
-            ecn: Default::default(),
-        }
+        super::super::queue_delay::test_report(departure, size, arrived.then_some(Duration::ZERO))
     }
 
     /// `n` packets of `size` bytes spread evenly over `span` from `start`.

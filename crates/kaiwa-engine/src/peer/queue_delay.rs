@@ -165,6 +165,23 @@ impl QueueDelayController {
     }
 }
 
+/// A transport-wide feedback report of one packet, for tests.
+#[cfg(test)]
+pub(super) fn test_report(departure: Instant, size: usize, arrival: Option<Duration>) -> PacketReport {
+    PacketReport {
+        ssrc: 1,
+        id: 0,
+        rtp_sequence_number: 0,
+        is_twcc: true,
+        twcc_sequence_number: 0,
+        size,
+        arrived: arrival.is_some(),
+        departure,
+        arrival,
+        ecn: Default::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,19 +210,8 @@ mod tests {
                     let departure = start + Duration::from_secs_f64(gap * f64::from(i));
                     let sent = departure.duration_since(self.epoch).as_secs_f64();
                     self.free_at = self.free_at.max(sent) + size as f64 * 8.0 / self.link_bps;
-                    PacketReport {
-                        ssrc: 1,
-                        id: 0,
-                        rtp_sequence_number: 0,
-                        is_twcc: true,
-                        twcc_sequence_number: 0,
-                        size,
-                        arrived: true,
-                        departure,
-                        // The receiver's clock is 1000 s ahead of ours: only differences matter.
-                        arrival: Some(Duration::from_secs_f64(1000.0 + self.free_at + 0.02)),
-                        ecn: Default::default(),
-                    }
+                    // The receiver's clock is 1000 s ahead of ours: only differences matter.
+                    test_report(departure, size, Some(Duration::from_secs_f64(1000.0 + self.free_at + 0.02)))
                 })
                 .collect()
         }
@@ -284,18 +290,7 @@ mod tests {
                     let departure = start + Duration::from_millis(10) * i;
                     let jitter = f64::from((step * 7 + i * 13) % 41) / 1000.0;
                     let sent = departure.duration_since(t).as_secs_f64();
-                    PacketReport {
-                        ssrc: 1,
-                        id: 0,
-                        rtp_sequence_number: 0,
-                        is_twcc: true,
-                        twcc_sequence_number: 0,
-                        size: 1200,
-                        arrived: true,
-                        departure,
-                        arrival: Some(Duration::from_secs_f64(sent + 0.03 + jitter)),
-                        ecn: Default::default(),
-                    }
+                    test_report(departure, 1200, Some(Duration::from_secs_f64(sent + 0.03 + jitter)))
                 })
                 .collect();
             c.update(start + Duration::from_millis(120), &reports, Some(500_000.0));
