@@ -493,7 +493,7 @@ impl Actor {
 }
 
 /// How often the encoder is told the congestion controller's estimate.
-const BITRATE_INTERVAL: Duration = Duration::from_millis(500);
+const BITRATE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// The part of a connection's estimate the video encoder may use: room is left for audio (Opus at 32 kbit/s
 /// is ~55 kbit/s with RTP, SRTP, UDP and IP headers at 50 packets a second) and for video's own headers.

@@ -8,7 +8,8 @@
 //! the simplest robust signal: the one-way delay's recent minimum above its long-term minimum. Random
 //! jitter raises single samples, not the minimum of a quarter second of them; a standing queue raises all.
 //!
-//! - queue above [`OVERUSE`] and growing → target = 0.85 × the rate packets arrive at now (the link's
+//! - queue above [`OVERUSE`] and growing, or above [`STANDING`] and not draining (a full drop-tail queue
+//!   is flat, not growing, and a sender at the link's rate keeps it full and losing) → target = 0.85 × the rate packets arrive at now (the link's
 //!   rate: a full queue delivers exactly that), at most once per [`DECREASE_GAP`] so the encoder can
 //!   follow before the next step;
 //! - queue below [`NORMAL`] → increase: by [`INCREASE_PER_SECOND`] a second, or by
@@ -24,6 +25,8 @@ use rtc::interceptor::PacketReport;
 
 /// Queueing delay above which the path is overused (if it is still growing).
 pub const OVERUSE: Duration = Duration::from_millis(40);
+/// Queueing delay that must shrink: above it, a queue that is not draining is overuse too.
+pub const STANDING: Duration = Duration::from_millis(100);
 /// Queueing delay below which the path has room.
 pub const NORMAL: Duration = Duration::from_millis(15);
 /// The window whose minimum one-way delay is "now".
@@ -35,6 +38,8 @@ pub const INTERVAL: Duration = Duration::from_millis(200);
 /// Decreases at most this often.
 pub const DECREASE_GAP: Duration = Duration::from_millis(800);
 pub const DECREASE_FACTOR: f64 = 0.85;
+/// One decrease leaves at least this share of the target.
+pub const MAX_DECREASE_STEP: f64 = 0.5;
 pub const INCREASE_PER_SECOND: f64 = 1.15;
 pub const SLOW_START_PER_SECOND: f64 = 1.5;
 pub const ADDITIVE_BPS_PER_SECOND: f64 = 100_000.0;
@@ -139,11 +144,19 @@ impl QueueDelayController {
         self.last_decision = Some(now);
         let queue_s = queue.as_secs_f64();
         let growing = self.last_queue.is_none_or(|q| queue_s > q + 0.002);
+        let draining = self.last_queue.is_some_and(|q| queue_s < q - 0.005);
         self.last_queue = Some(queue_s);
 
-        if queue > OVERUSE && growing {
+        if (queue > OVERUSE && growing) || (queue > STANDING && !draining) {
             if self.last_decrease.is_none_or(|t| now.saturating_duration_since(t) >= DECREASE_GAP) {
-                let from = self.arrival_rate().or(delivered_bps).map_or(self.target, |d| d.min(self.target));
+                // At most halved per step: right after a sudden drop the rates measured from feedback are
+                // themselves disturbed (feedback crosses the same congested link, the encoder stalls on a
+                // keyframe), and one low reading took the estimate to the floor.
+                let from = self
+                    .arrival_rate()
+                    .or(delivered_bps)
+                    .map_or(self.target, |d| d.min(self.target))
+                    .max(self.target * MAX_DECREASE_STEP / DECREASE_FACTOR);
                 self.target = (from * DECREASE_FACTOR).clamp(self.min, self.max);
                 self.ceiling = Some(from);
                 self.last_decrease = Some(now);
@@ -276,6 +289,39 @@ mod tests {
         // 640x480 at full rate needs ~630 kbit/s of estimate: reached within 8 s.
         let reached = after.iter().position(|&b| b >= 630_000.0).expect("never recovered");
         assert!(reached <= 80, "recovered after {} ms: {after:?}", reached * 100);
+    }
+
+    #[test]
+    fn a_full_queue_that_does_not_grow_is_overuse_too() {
+        let t = Instant::now();
+        // 1200-byte packets at "400 kbit/s" are 4 per 100 ms step: 384 kbit/s, exactly the link's rate.
+        let mut link = Link::new(384_000.0, t);
+        let mut c = QueueDelayController::new(300_000.0, 50_000.0, 300_000.0);
+        let step = Duration::from_millis(100);
+        // Two seconds with an empty queue (the baseline), then 300 ms of backlog appears at once (another
+        // sender's burst) and we keep sending at exactly the link's rate: the queue stays full.
+        let mut run_at = |c: &mut QueueDelayController, link: &mut Link, from: u32, to: u32, bps: f64| {
+            for i in from..to {
+                let start = t + step * i;
+                let reports = link.send(start, step, bps);
+                c.update(start + step, &reports, Some(bps));
+            }
+        };
+        run_at(&mut c, &mut link, 0, 20, 300_000.0);
+        assert_eq!(c.target(), 300_000.0);
+        c.max = 2_500_000.0;
+        link.free_at = 2.0 + 0.3;
+        run_at(&mut c, &mut link, 20, 25, 400_000.0);
+        // The jump itself is growth: one decrease. The flat full queue after it must bring the target down
+        // again (0.85 per decrease gap) instead of holding.
+        let after_jump = c.target();
+        run_at(&mut c, &mut link, 25, 45, 400_000.0);
+        assert!(c.queue_delay().unwrap() > Duration::from_millis(200), "the queue should still be full");
+        assert!(
+            c.target() < after_jump * 0.9,
+            "a standing queue kept the target at {} (was {after_jump})",
+            c.target()
+        );
     }
 
     #[test]
