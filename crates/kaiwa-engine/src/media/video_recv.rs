@@ -72,7 +72,10 @@ impl VideoReceiver {
 }
 
 fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, stats: Arc<VideoRecvStats>) {
-    let mut depacketizer = H264Depacketizer::new(DepacketizerConfig::default());
+    // A missing packet waits for six later frames (~200 ms at 30 fps) before it counts as lost (and the
+    // picture waits for a keyframe): time for two NACKs and their retransmissions on an 80 ms round trip.
+    let mut depacketizer =
+        H264Depacketizer::new(DepacketizerConfig { reorder_frames: 6, ..DepacketizerConfig::default() });
     let mut decoder = match H264Decoder::new() {
         Ok(d) => d,
         Err(e) => {

@@ -93,9 +93,13 @@ fn to_rtc_ice_servers(servers: &[IceServer]) -> Vec<RTCIceServer> {
 }
 
 /// Times a missing video packet is asked for again ([RFC 4585 §6.2.1](https://www.rfc-editor.org/rfc/rfc4585#section-6.2.1)
-/// generic NACK), 100 ms apart: enough to repair random loss at up to ~150 ms round trip, few enough that
-/// retransmissions cannot crowd out new media on a congested link.
+/// generic NACK), [`NACK_INTERVAL`] apart: few enough that retransmissions cannot crowd out new media on a
+/// congested link.
 const NACKS_PER_PACKET: u16 = 2;
+/// How often the generator looks for missing packets. webrtc-rs's 100 ms default alone took a repair past
+/// the ~180 ms gap that counts as a freeze on a 40 ms round trip; the receiver waits ~200 ms for a repair
+/// (`video_recv`).
+const NACK_INTERVAL: Duration = Duration::from_millis(40);
 
 /// NACK for video (and PLI feedback announced): the generator asks for each missing packet at most
 /// [`NACKS_PER_PACKET`] times; the responder resends from its history.
@@ -108,7 +112,10 @@ fn with_nack(registry: Registry, media: &mut MediaEngine) -> Registry {
     }
     registry.with(Slot::NackResponder, NackResponderBuilder::new().build()).with(
         Slot::NackGenerator,
-        NackGeneratorBuilder::new().with_max_nacks_per_packet(NACKS_PER_PACKET).build(),
+        NackGeneratorBuilder::new()
+            .with_interval(NACK_INTERVAL)
+            .with_max_nacks_per_packet(NACKS_PER_PACKET)
+            .build(),
     )
 }
 
