@@ -8,6 +8,7 @@
 //! link: the target climbed to ~860 kbit/s while 320×240 video used ~250, the sender went back to 640×480
 //! on that target, and the burst that followed overflowed the link. With the cap the target can run
 //! ahead of what was delivered by half again, so the sender grows step by step, each step proven first.
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -48,12 +49,12 @@ impl Estimator {
         }
     }
 
-    /// The delivered rate in bits per second, once at least half a window has been seen.
+    /// The delivered rate in bits per second over the departures seen (at least half a window of them).
     pub fn delivered_bps(&self) -> Option<f64> {
         let (first, _) = self.delivered.front()?;
         let (last, _) = self.delivered.back()?;
-        (last.saturating_duration_since(*first) >= WINDOW / 2)
-            .then(|| self.delivered_bytes as f64 * 8.0 / WINDOW.as_secs_f64())
+        let span = last.saturating_duration_since(*first);
+        (span >= WINDOW / 2).then(|| self.delivered_bytes as f64 * 8.0 / span.as_secs_f64())
     }
 }
 
