@@ -132,9 +132,12 @@ fn gap_is_reported_and_frames_withheld_until_idr() {
 fn skip_missing_gives_up_on_a_gap_without_later_frames() {
     let mut d = H264Depacketizer::default();
     d.push(1, 0, true, IDR).unwrap();
+    assert!(!d.is_waiting_for_missing());
     d.push(3, 3000, true, IDR).unwrap(); // 2 missing; too few later packets to call it lost yet
     assert_eq!(frames(&events(&mut d)).len(), 1);
+    assert!(d.is_waiting_for_missing());
     d.skip_missing();
+    assert!(!d.is_waiting_for_missing());
     let evs = events(&mut d);
     assert_eq!(evs[0], DepacketizerEvent::Loss { missing_packets: 1 });
     assert_eq!(frames(&evs).len(), 1, "the IDR after the gap is complete and delivered");

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,6 +16,12 @@ use tracing::debug;
 pub const RTP_QUEUE: usize = 1024;
 /// Keyframe requests are sent at most this often.
 const PLI_INTERVAL: Duration = Duration::from_millis(250);
+/// How long packets behind a missing one wait for its retransmission before it counts as lost (and the
+/// picture waits for a keyframe): two NACKs 40 ms apart and their answers on a round trip up to ~170 ms
+/// (the lab's `mobile` profile has 150 ms).
+const REPAIR_WAIT: Duration = Duration::from_millis(250);
+/// How often the decode thread wakes without packets to check that wait.
+const REPAIR_TICK: Duration = Duration::from_millis(20);
 
 /// One received RTP packet of a video track.
 #[derive(Debug)]
@@ -72,10 +78,16 @@ impl VideoReceiver {
 }
 
 fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, stats: Arc<VideoRecvStats>) {
-    // A missing packet waits for six later frames (~200 ms at 30 fps) before it counts as lost (and the
-    // picture waits for a keyframe): time for two NACKs and their retransmissions on an 80 ms round trip.
-    let mut depacketizer =
-        H264Depacketizer::new(DepacketizerConfig { reorder_frames: 6, ..DepacketizerConfig::default() });
+    // A missing packet is given up on after [`REPAIR_WAIT`] (below), not after a count of later frames,
+    // which is a time that depends on the frame rate; the packet window is wide enough for 250 ms of
+    // 2.5 Mbit/s video.
+    let mut depacketizer = H264Depacketizer::new(DepacketizerConfig {
+        reorder_frames: usize::MAX,
+        reorder_window: 512,
+        ..DepacketizerConfig::default()
+    });
+    // Since when packets have been waiting for a missing one.
+    let mut gap_since: Option<Instant> = None;
     let mut decoder = match H264Decoder::new() {
         Ok(d) => d,
         Err(e) => {
@@ -98,10 +110,25 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
     };
     // The first frame we can decode is an IDR; ask for one straight away rather than wait for the next.
     request_keyframe(&stats);
-    while let Ok(p) = rx.recv() {
-        stats.packets.fetch_add(1, Relaxed);
-        if let Err(e) = depacketizer.push(p.sequence_number, p.timestamp, p.marker, &p.payload) {
-            debug!(error = %e, "malformed H.264 RTP payload");
+    loop {
+        match rx.recv_timeout(REPAIR_TICK) {
+            Ok(p) => {
+                stats.packets.fetch_add(1, Relaxed);
+                if let Err(e) = depacketizer.push(p.sequence_number, p.timestamp, p.marker, &p.payload) {
+                    debug!(error = %e, "malformed H.264 RTP payload");
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if depacketizer.is_waiting_for_missing() {
+            let since = *gap_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= REPAIR_WAIT {
+                depacketizer.skip_missing();
+                gap_since = None;
+            }
+        } else {
+            gap_since = None;
         }
         while let Some(event) = depacketizer.poll_event() {
             match event {

@@ -12,8 +12,9 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use rtc::interceptor::{BandwidthEstimator, EstimatorStats, LossController, PacketReport};
+use rtc::interceptor::{BandwidthEstimator, EstimatorStats, PacketReport};
 
+use super::loss_based::LossBased;
 use super::queue_delay::{OVERUSE, QueueDelayController};
 
 /// The window the delivered rate is measured over, by departure time.
@@ -25,7 +26,7 @@ pub const EXTRA_BPS: f64 = 50_000.0;
 
 pub struct Estimator {
     delay: QueueDelayController,
-    loss: LossController,
+    loss: LossBased,
     min: f64,
     max: f64,
     /// Departure time and size of packets the far end reported as arrived, oldest first.
@@ -40,7 +41,7 @@ impl Estimator {
     pub fn new(initial: f64, min: f64, max: f64) -> Self {
         Estimator {
             delay: QueueDelayController::new(initial, min, max),
-            loss: LossController::new(initial, min, max),
+            loss: LossBased::new(initial, min, max),
             min,
             max,
             delivered: VecDeque::new(),
@@ -81,9 +82,9 @@ impl BandwidthEstimator for Estimator {
         }
         self.delay.update(now, reports, self.delivered_bps());
         // Loss while a queue stands is the queue overflowing: the delay half has already acted on it, and
-        // the loss half backing off on top (by up to half every 200 ms) took a 4 Mbit/s → 400 kbit/s drop
-        // down to the floor and kept the call at 160×120 for seconds after the link came back. The loss
-        // half is for loss without queueing (radio links, shallow buffers).
+        // the loss half backing off on top took a 4 Mbit/s → 400 kbit/s drop down to the floor and kept
+        // the call at 160×120 for seconds after the link came back. The loss half is for loss without
+        // queueing (radio links, shallow buffers).
         if self.delay.queue_delay().is_none_or(|q| q < OVERUSE) {
             let lost = reports.iter().filter(|r| !r.arrived).count();
             self.loss.update(now, lost, reports.len());
@@ -95,7 +96,7 @@ impl BandwidthEstimator for Estimator {
                 delay_based = self.delay.target(),
                 queue_ms = self.delay.queue_delay().map(|d| d.as_millis()),
                 loss_based = self.loss.target(),
-                loss = self.loss.average_loss(),
+                loss = self.loss.loss(),
                 delivered = self.delivered_bps(),
                 "bandwidth estimate"
             );
@@ -115,7 +116,7 @@ impl BandwidthEstimator for Estimator {
         let mut stats = EstimatorStats::default();
         stats.delay_based_bitrate = Some(self.delay.target());
         stats.loss_based_bitrate = Some(self.loss.target());
-        stats.packet_loss = self.loss.average_loss();
+        stats.packet_loss = self.loss.loss();
         stats
     }
 }

@@ -3,6 +3,7 @@
 mod estimator;
 pub mod factory;
 mod handler;
+mod loss_based;
 mod pacer;
 mod pacing;
 mod queue_delay;

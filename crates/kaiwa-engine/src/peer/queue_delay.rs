@@ -8,7 +8,9 @@
 //! the simplest robust signal: the one-way delay's recent minimum above its long-term minimum. Random
 //! jitter raises single samples, not the minimum of a quarter second of them; a standing queue raises all.
 //!
-//! - queue above [`OVERUSE`] and growing, or above [`STANDING`] and not draining (a full drop-tail queue
+//! - queue above [`OVERUSE`] and growing (the one-way delay's least-squares slope over [`TREND`] above
+//!   [`GROWTH_PER_SECOND`]: jitter that makes packets bunch moves the windowed minimum by tens of
+//!   milliseconds either way, but gives no slope), or above [`STANDING`] and not draining (a full drop-tail queue
 //!   is flat, not growing, and a sender at the link's rate keeps it full and losing) → target = 0.85 × the rate packets arrive at now (the link's
 //!   rate: a full queue delivers exactly that), at most once per [`DECREASE_GAP`] so the encoder can
 //!   follow before the next step;
@@ -24,9 +26,16 @@ use std::time::{Duration, Instant};
 use rtc::interceptor::PacketReport;
 
 /// Queueing delay above which the path is overused (if it is still growing).
-pub const OVERUSE: Duration = Duration::from_millis(40);
+pub const OVERUSE: Duration = Duration::from_millis(25);
 /// Queueing delay that must shrink: above it, a queue that is not draining is overuse too.
 pub const STANDING: Duration = Duration::from_millis(100);
+/// The window the delay's trend is fitted over.
+pub const TREND: Duration = Duration::from_secs(1);
+/// One-way delay rising faster than this (seconds per second) is a growing queue: a sender 3 % above
+/// the link's rate.
+pub const GROWTH_PER_SECOND: f64 = 0.03;
+/// ... and falling faster than this, a draining one.
+pub const DRAIN_PER_SECOND: f64 = -0.01;
 /// Queueing delay below which the path has room.
 pub const NORMAL: Duration = Duration::from_millis(15);
 /// The window whose minimum one-way delay is "now".
@@ -42,7 +51,7 @@ pub const DECREASE_FACTOR: f64 = 0.85;
 pub const MAX_DECREASE_STEP: f64 = 0.5;
 pub const INCREASE_PER_SECOND: f64 = 1.15;
 pub const SLOW_START_PER_SECOND: f64 = 1.5;
-pub const ADDITIVE_BPS_PER_SECOND: f64 = 100_000.0;
+pub const ADDITIVE_BPS_PER_SECOND: f64 = 60_000.0;
 
 #[derive(Debug, Clone)]
 pub struct QueueDelayController {
@@ -57,8 +66,8 @@ pub struct QueueDelayController {
     baseline: VecDeque<(Instant, f64)>,
     last_decision: Option<Instant>,
     last_decrease: Option<Instant>,
-    /// Queueing delay at the last decision, to tell growing from draining.
-    last_queue: Option<f64>,
+    /// (departure, one-way delay in s) over [`TREND`], for the delay's slope.
+    trend: VecDeque<(Instant, f64)>,
     /// The delivered rate when the last decrease happened: the link's capacity, roughly.
     ceiling: Option<f64>,
 }
@@ -74,7 +83,7 @@ impl QueueDelayController {
             baseline: VecDeque::new(),
             last_decision: None,
             last_decrease: None,
-            last_queue: None,
+            trend: VecDeque::new(),
             ceiling: None,
         }
     }
@@ -103,6 +112,27 @@ impl QueueDelayController {
         Some(bytes as f64 * 8.0 / span.as_secs_f64())
     }
 
+    /// The one-way delay's least-squares slope over [`TREND`], in seconds per second (once half of it has
+    /// been seen).
+    pub fn delay_slope(&self) -> Option<f64> {
+        let (first, _) = *self.trend.front()?;
+        let (last, _) = *self.trend.back()?;
+        if last.saturating_duration_since(first) < TREND / 2 || self.trend.len() < 8 {
+            return None;
+        }
+        let n = self.trend.len() as f64;
+        let x = |t: Instant| t.saturating_duration_since(first).as_secs_f64();
+        let mean_x = self.trend.iter().map(|(t, _)| x(*t)).sum::<f64>() / n;
+        let mean_y = self.trend.iter().map(|(_, d)| *d).sum::<f64>() / n;
+        let (mut cov, mut var) = (0.0, 0.0);
+        for (t, d) in &self.trend {
+            let dx = x(*t) - mean_x;
+            cov += dx * (d - mean_y);
+            var += dx * dx;
+        }
+        (var > 0.0).then(|| cov / var)
+    }
+
     fn add_sample(&mut self, departure: Instant, arrival: Duration, size: usize) {
         let epoch = *self.epoch.get_or_insert(departure);
         let sent = if departure >= epoch {
@@ -112,6 +142,7 @@ impl QueueDelayController {
         };
         let owd = arrival.as_secs_f64() - sent;
         self.recent.push_back((departure, owd, arrival, size));
+        self.trend.push_back((departure, owd));
         match self.baseline.back_mut() {
             Some((start, min)) if departure.saturating_duration_since(*start) < RECENT => *min = min.min(owd),
             _ => self.baseline.push_back((departure, owd)),
@@ -122,6 +153,9 @@ impl QueueDelayController {
         let Some(newest) = self.recent.iter().map(|(t, _, _, _)| *t).max() else { return };
         while self.recent.front().is_some_and(|(t, _, _, _)| newest.saturating_duration_since(*t) > RECENT) {
             self.recent.pop_front();
+        }
+        while self.trend.front().is_some_and(|(t, _)| newest.saturating_duration_since(*t) > TREND) {
+            self.trend.pop_front();
         }
         while self.baseline.front().is_some_and(|(t, _)| newest.saturating_duration_since(*t) > BASELINE) {
             self.baseline.pop_front();
@@ -142,10 +176,9 @@ impl QueueDelayController {
         let Some(queue) = self.queue_delay() else { return self.target };
         let elapsed = self.last_decision.map_or(INTERVAL, |t| now.saturating_duration_since(t));
         self.last_decision = Some(now);
-        let queue_s = queue.as_secs_f64();
-        let growing = self.last_queue.is_none_or(|q| queue_s > q + 0.002);
-        let draining = self.last_queue.is_some_and(|q| queue_s < q - 0.005);
-        self.last_queue = Some(queue_s);
+        let slope = self.delay_slope();
+        let growing = slope.is_some_and(|s| s > GROWTH_PER_SECOND);
+        let draining = slope.is_some_and(|s| s < DRAIN_PER_SECOND);
 
         if (queue > OVERUSE && growing) || (queue > STANDING && !draining) {
             if self.last_decrease.is_none_or(|t| now.saturating_duration_since(t) >= DECREASE_GAP) {
@@ -300,7 +333,7 @@ mod tests {
         let step = Duration::from_millis(100);
         // Two seconds with an empty queue (the baseline), then 300 ms of backlog appears at once (another
         // sender's burst) and we keep sending at exactly the link's rate: the queue stays full.
-        let mut run_at = |c: &mut QueueDelayController, link: &mut Link, from: u32, to: u32, bps: f64| {
+        let run_at = |c: &mut QueueDelayController, link: &mut Link, from: u32, to: u32, bps: f64| {
             for i in from..to {
                 let start = t + step * i;
                 let reports = link.send(start, step, bps);
@@ -322,6 +355,37 @@ mod tests {
             "a standing queue kept the target at {} (was {after_jump})",
             c.target()
         );
+    }
+
+    #[test]
+    fn jitter_that_bunches_packets_is_not_a_queue() {
+        // Like a Wi-Fi link (and the lab's `wifi-bad`): 40 ± 40 ms per packet, but no packet overtakes the
+        // one before, so delays bunch towards the top within each frame's burst and relax between frames:
+        // the minimum sits well above the quiet-time baseline and wobbles, with no queue growing.
+        let t = Instant::now();
+        let mut c = QueueDelayController::new(1_000_000.0, 50_000.0, 1_000_000.0);
+        let mut last_arrival = 0.0f64;
+        let mut draw: u64 = 12345;
+        let mut jitter = || {
+            draw = draw.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (draw >> 33) as f64 / f64::from(1u32 << 31) * 0.08
+        };
+        for step in 0..300u32 {
+            // 30 frames a second, five packets each, 1 ms apart; the first two seconds are quiet (one
+            // packet a frame), as a call's start is.
+            let frame = t + Duration::from_micros(33_333) * step;
+            let packets = if step < 60 { 1 } else { 5 };
+            let reports: Vec<_> = (0..packets)
+                .map(|i| {
+                    let departure = frame + Duration::from_millis(i);
+                    let sent = departure.duration_since(t).as_secs_f64();
+                    last_arrival = last_arrival.max(sent + jitter());
+                    test_report(departure, 1200, Some(Duration::from_secs_f64(last_arrival)))
+                })
+                .collect();
+            c.update(frame + Duration::from_millis(100), &reports, Some(1_000_000.0));
+        }
+        assert!(c.target() > 900_000.0, "bunched jitter lowered the target to {}", c.target());
     }
 
     #[test]

@@ -349,6 +349,12 @@ impl H264Depacketizer {
         }
     }
 
+    /// Whether packets are held back waiting for an earlier, missing one (a NACK's retransmission may
+    /// still fill the gap). An engine bounds that wait in time with [`Self::skip_missing`].
+    pub fn is_waiting_for_missing(&self) -> bool {
+        self.next.is_some() && !self.reorder.is_empty()
+    }
+
     /// Stops waiting for missing packets: every gap before buffered packets is declared lost now.
     ///
     /// The depacketizer has no clock; it gives up on a missing packet when later packets show it is
