@@ -32,6 +32,8 @@ pub struct VideoInStats {
     pub width: u64,
     pub height: u64,
     pub jitter_ms: f64,
+    /// How long decoded frames are held before they are shown (jitter and repairs absorbed).
+    pub playout_delay_ms: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -174,6 +176,7 @@ pub async fn collect(
         stats.video_in.recoveries = v.recoveries.load(Relaxed);
         stats.video_in.max_recovery_ms = v.max_recovery_ms.load(Relaxed);
         stats.video_in.width = v.width.load(Relaxed);
+        stats.video_in.playout_delay_ms = v.playout_delay_ms.load(Relaxed);
         stats.video_in.height = v.height.load(Relaxed);
     }
     if let Some(a) = audio {

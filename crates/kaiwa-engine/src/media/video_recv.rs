@@ -1,6 +1,8 @@
 //! Decode thread for one remote video track: RTP payloads in (handed over by the track's pump task at
 //! once), reassembled with our RFC 6184 depacketizer (validating every length, unlike rtc-rtp's), decoded
-//! with openh264, frames out to a sink. Loss, a decoder error or a missing keyframe asks for a PLI.
+//! with openh264, held by a [`VideoPlayout`] until due (no delay on a clean link; enough to absorb NACK
+//! repairs on a lossy one), frames out to a sink. Loss, a decoder error or a missing keyframe asks for a
+//! PLI.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -8,7 +10,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use kaiwa_media::video::{DepacketizerConfig, DepacketizerEvent, H264Decoder, H264Depacketizer, I420Frame};
+use kaiwa_media::video::{
+    DepacketizerConfig, DepacketizerEvent, H264Decoder, H264Depacketizer, I420Frame, VideoPlayout,
+};
 use tokio::sync::mpsc;
 use tracing::debug;
 
@@ -32,11 +36,34 @@ pub struct RtpIn {
     pub payload: Bytes,
 }
 
-/// A decoded picture.
+/// A decoded picture, as it is shown.
 pub struct DecodedVideo {
     pub frame: I420Frame,
     pub rtp_timestamp: u32,
-    pub decoded_at: Instant,
+    pub shown_at: Instant,
+}
+
+/// WebRTC's freeze definition, on the times frames are shown: a gap over max(3 × average gap, average +
+/// 150 ms).
+#[derive(Debug)]
+struct FreezeCounter {
+    last: Option<Instant>,
+    average: Duration,
+}
+
+impl FreezeCounter {
+    fn new() -> Self {
+        FreezeCounter { last: None, average: Duration::from_millis(33) }
+    }
+
+    /// A frame shown at `now`; true if the gap before it was a freeze.
+    fn shown(&mut self, now: Instant) -> bool {
+        let Some(prev) = self.last.replace(now) else { return false };
+        let gap = now.saturating_duration_since(prev);
+        let freeze = gap > (self.average * 3).max(self.average + Duration::from_millis(150));
+        self.average = self.average.mul_f64(0.9) + gap.mul_f64(0.1);
+        freeze
+    }
 }
 
 /// Counters for stats.
@@ -55,6 +82,8 @@ pub struct VideoRecvStats {
     pub max_recovery_ms: AtomicU64,
     pub width: AtomicU64,
     pub height: AtomicU64,
+    /// How long decoded frames are held before they are shown (0 on a clean link).
+    pub playout_delay_ms: AtomicU64,
 }
 
 pub type VideoSink = Box<dyn FnMut(&DecodedVideo) + Send>;
@@ -96,10 +125,10 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
         }
     };
     let mut last_pli: Option<Instant> = None;
-    let mut last_frame: Option<Instant> = None;
+    let mut freezes = FreezeCounter::new();
+    let mut playout: VideoPlayout<DecodedVideo> = VideoPlayout::default();
     // Since when the picture has been broken (loss or decode error), until a frame decodes again.
     let mut broken_since: Option<Instant> = None;
-    let mut avg_interval = Duration::from_millis(33);
     let mut request_keyframe = |stats: &VideoRecvStats| {
         let now = Instant::now();
         if last_pli.is_none_or(|t| now - t >= PLI_INTERVAL) {
@@ -111,7 +140,9 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
     // The first frame we can decode is an IDR; ask for one straight away rather than wait for the next.
     request_keyframe(&stats);
     loop {
-        match rx.recv_timeout(REPAIR_TICK) {
+        let wait =
+            playout.next_due().map_or(REPAIR_TICK, |due| due.saturating_duration_since(Instant::now()));
+        match rx.recv_timeout(wait.min(REPAIR_TICK)) {
             Ok(p) => {
                 stats.packets.fetch_add(1, Relaxed);
                 if let Err(e) = depacketizer.push(p.sequence_number, p.timestamp, p.marker, &p.payload) {
@@ -144,22 +175,11 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
                             stats.recoveries.fetch_add(1, Relaxed);
                             stats.max_recovery_ms.fetch_max((now - since).as_millis() as u64, Relaxed);
                         }
-                        if let Some(prev) = last_frame {
-                            let gap = now - prev;
-                            // WebRTC's freeze definition: a gap over max(3 × average, average + 150 ms).
-                            if gap > (avg_interval * 3).max(avg_interval + Duration::from_millis(150)) {
-                                stats.freezes.fetch_add(1, Relaxed);
-                            }
-                            avg_interval = avg_interval.mul_f64(0.9) + gap.mul_f64(0.1);
-                        }
-                        last_frame = Some(now);
                         stats.frames_decoded.fetch_add(1, Relaxed);
                         stats.width.store(u64::from(frame.width()), Relaxed);
                         stats.height.store(u64::from(frame.height()), Relaxed);
-                        let decoded = DecodedVideo { frame, rtp_timestamp: au.timestamp, decoded_at: now };
-                        sink(&decoded);
-                        // Sinks copy what they keep: the next picture is decoded into this one's buffers.
-                        decoder.recycle(decoded.frame);
+                        let decoded = DecodedVideo { frame, rtp_timestamp: au.timestamp, shown_at: now };
+                        playout.push(decoded, au.timestamp, now);
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -171,6 +191,17 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
                 },
             }
         }
+        let now = Instant::now();
+        while let Some(mut shown) = playout.pop(now) {
+            shown.shown_at = now;
+            if freezes.shown(now) {
+                stats.freezes.fetch_add(1, Relaxed);
+            }
+            sink(&shown);
+            // Sinks copy what they keep: a later picture is decoded into this one's buffers.
+            decoder.recycle(shown.frame);
+        }
+        stats.playout_delay_ms.store(playout.delay().as_millis() as u64, Relaxed);
         if depacketizer.waiting_for_keyframe() || decoder.needs_keyframe() {
             request_keyframe(&stats);
         }

@@ -6,6 +6,7 @@ pub mod frame;
 pub mod h264_depacketizer;
 pub mod h264_packetizer;
 pub mod nal;
+pub mod playout;
 pub mod quality;
 pub mod test_pattern;
 pub mod y4m;
@@ -17,6 +18,7 @@ pub use h264_depacketizer::{
     AccessUnit, DepacketizerConfig, DepacketizerError, DepacketizerEvent, DepacketizerStats, H264Depacketizer,
 };
 pub use h264_packetizer::{H264Packetizer, RtpPayload};
+pub use playout::VideoPlayout;
 pub use quality::psnr;
 pub use test_pattern::{PatternError, Stamp, TestPattern};
 pub use y4m::{Y4mError, Y4mHeader, Y4mReader, Y4mWriter};
