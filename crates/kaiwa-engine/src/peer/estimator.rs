@@ -59,6 +59,13 @@ impl Estimator {
     }
 }
 
+impl Estimator {
+    /// How far the target may go: [`HEADROOM`] × the delivered rate + [`EXTRA_BPS`].
+    fn delivered_cap(&self) -> Option<f64> {
+        self.delivered_bps().map(|d| d * HEADROOM + EXTRA_BPS)
+    }
+}
+
 impl BandwidthEstimator for Estimator {
     fn on_reports(&mut self, now: Instant, reports: &[PacketReport]) {
         if reports.is_empty() {
@@ -89,6 +96,16 @@ impl BandwidthEstimator for Estimator {
             let lost = reports.iter().filter(|r| !r.arrived).count();
             self.loss.update(now, lost, reports.len());
         }
+        // In slow start neither half runs ahead of what the path has shown it carries: the delay half
+        // reached 1.5 Mbit/s while the loss half held the sender at 500 kbit/s, and its first decrease
+        // (at most a halving) started from there. Later it may: a small picture does not use its estimate,
+        // and a half held to what that delivers could never grow back to a larger one.
+        if self.delay.in_slow_start()
+            && let Some(cap) = self.delivered_cap()
+        {
+            self.delay.limit(cap);
+            self.loss.limit(cap);
+        }
         if self.logged_at.is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1)) {
             self.logged_at = Some(now);
             tracing::debug!(
@@ -105,10 +122,7 @@ impl BandwidthEstimator for Estimator {
 
     fn target_bitrate(&self) -> f64 {
         let target = self.delay.target().min(self.loss.target());
-        let capped = match self.delivered_bps() {
-            Some(delivered) => target.min(delivered * HEADROOM + EXTRA_BPS),
-            None => target,
-        };
+        let capped = self.delivered_cap().map_or(target, |cap| target.min(cap));
         capped.clamp(self.min, self.max)
     }
 

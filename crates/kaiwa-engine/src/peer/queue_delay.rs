@@ -15,10 +15,10 @@
 //!   rate: a full queue delivers exactly that), at most once per [`DECREASE_GAP`] so the encoder can
 //!   follow before the next step;
 //! - queue below [`NORMAL`] → increase: by [`INCREASE_PER_SECOND`] a second, or by
-//!   [`ADDITIVE_BPS_PER_SECOND`] near the rate where the last decrease happened; until the first
+//!   [`ADDITIVE_BPS_PER_SECOND`] up to [`CEILING_MARGIN`] × the rate where the last decrease happened; until the first
 //!   decrease ever (a call's start), by [`SLOW_START_PER_SECOND`], so a fast path is found in seconds
 //!   from a modest start instead of overrunning a thin one from a high start;
-//! - in between, or draining → hold.
+//! - in between, or draining → hold. During slow start a queue over [`OVERUSE`] alone ends it.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -52,6 +52,8 @@ pub const MAX_DECREASE_STEP: f64 = 0.5;
 pub const INCREASE_PER_SECOND: f64 = 1.15;
 pub const SLOW_START_PER_SECOND: f64 = 1.5;
 pub const ADDITIVE_BPS_PER_SECOND: f64 = 60_000.0;
+/// Additive growth until the target is this far above the last ceiling (where a decrease happened).
+pub const CEILING_MARGIN: f64 = 1.5;
 
 #[derive(Debug, Clone)]
 pub struct QueueDelayController {
@@ -90,6 +92,17 @@ impl QueueDelayController {
 
     pub fn target(&self) -> f64 {
         self.target
+    }
+
+    /// Until the first decrease, the target grows by [`SLOW_START_PER_SECOND`].
+    pub fn in_slow_start(&self) -> bool {
+        self.last_decrease.is_none()
+    }
+
+    /// Keeps the target at or under `max` (what the path has shown it can carry, see `estimator.rs`), so
+    /// it does not climb out of sight while another limit holds the sender back.
+    pub fn limit(&mut self, max: f64) {
+        self.target = self.target.min(max).max(self.min);
     }
 
     /// The path's current queueing delay, once anything has arrived.
@@ -180,24 +193,30 @@ impl QueueDelayController {
         let growing = slope.is_some_and(|s| s > GROWTH_PER_SECOND);
         let draining = slope.is_some_and(|s| s < DRAIN_PER_SECOND);
 
-        if (queue > OVERUSE && growing) || (queue > STANDING && !draining) {
+        // In slow start any queue ends it: growth there is fast enough to fill a buffer before a slope
+        // could be fitted.
+        if (queue > OVERUSE && (growing || self.in_slow_start())) || (queue > STANDING && !draining) {
             if self.last_decrease.is_none_or(|t| now.saturating_duration_since(t) >= DECREASE_GAP) {
                 // At most halved per step: right after a sudden drop the rates measured from feedback are
                 // themselves disturbed (feedback crosses the same congested link, the encoder stalls on a
                 // keyframe), and one low reading took the estimate to the floor.
-                let from = self
-                    .arrival_rate()
-                    .or(delivered_bps)
-                    .map_or(self.target, |d| d.min(self.target))
-                    .max(self.target * MAX_DECREASE_STEP / DECREASE_FACTOR);
+                let arrival = self.arrival_rate();
+                // The quarter-second arrival rate is noisy (feedback batches, a stalled encoder): never
+                // below 80 % of what the last second delivered.
+                let from = match (arrival, delivered_bps) {
+                    (Some(a), Some(d)) => a.max(d * 0.8),
+                    (a, d) => a.or(d).unwrap_or(self.target),
+                }
+                .min(self.target)
+                .max(self.target * MAX_DECREASE_STEP / DECREASE_FACTOR);
                 self.target = (from * DECREASE_FACTOR).clamp(self.min, self.max);
                 self.ceiling = Some(from);
                 self.last_decrease = Some(now);
             }
         } else if queue < NORMAL {
             let secs = elapsed.as_secs_f64().min(1.0);
-            let near_ceiling = self.ceiling.is_some_and(|c| self.target < c * 1.1);
-            self.target = if self.last_decrease.is_none() {
+            let near_ceiling = self.ceiling.is_some_and(|c| self.target < c * CEILING_MARGIN);
+            self.target = if self.in_slow_start() {
                 self.target * SLOW_START_PER_SECOND.powf(secs)
             } else if near_ceiling {
                 self.target + ADDITIVE_BPS_PER_SECOND * secs
