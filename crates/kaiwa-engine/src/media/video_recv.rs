@@ -43,6 +43,8 @@ pub struct VideoRecvStats {
     pub decode_errors: AtomicU64,
     pub keyframe_requests: AtomicU64,
     pub freezes: AtomicU64,
+    /// Total length of those freezes (the gaps counted as freezes), ms: WebRTC's `totalFreezesDuration`.
+    pub freeze_ms: AtomicU64,
     /// Times the picture stopped for loss or a decode error and came back with a keyframe.
     pub recoveries: AtomicU64,
     /// Longest such interruption, from the loss being noticed to the next decoded frame.
@@ -119,6 +121,7 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
                             // WebRTC's freeze definition: a gap over max(3 × average, average + 150 ms).
                             if gap > (avg_interval * 3).max(avg_interval + Duration::from_millis(150)) {
                                 stats.freezes.fetch_add(1, Relaxed);
+                                stats.freeze_ms.fetch_add(gap.as_millis() as u64, Relaxed);
                             }
                             avg_interval = avg_interval.mul_f64(0.9) + gap.mul_f64(0.1);
                         }
