@@ -13,6 +13,11 @@
 //
 // Both modes cap the video at the bench's bitrate, keep the resolution (`maintain-resolution`) and sample
 // the sent and received size and frame rate from getStats, so "same size and rate" is checked.
+//
+// `&adapt=1` (the network runs, `scripts/bench.sh --networks`) leaves the resolution and frame rate to
+// WebRTC's own adaptation, as for a camera (no `maintain-resolution`, no `detail` content hint), and
+// samples getStats every second into a per-peer `series` (frames, freezes, size, bytes, concealment,
+// the sender's target bitrate), so freezes and recovery can be followed over time.
 
 const STAMP_BITS = 32 + 64 + 16;
 const WHITE = 235;
@@ -122,7 +127,7 @@ function stampedCanvasTrack(width, height, fps) {
   }
   const stream = canvas.captureStream(0);
   const track = stream.getVideoTracks()[0];
-  track.contentHint = 'detail';
+  if (!bench.adapt) track.contentHint = 'detail';
   const box = Math.max(8, Math.min(64, width / 4, (height - geo.strip) / 2));
   const travel = Math.max(1, width - box);
   const start = performance.now();
@@ -229,6 +234,7 @@ const bench = {
   size: [640, 480],
   fps: 30,
   maxBitrate: 2_500_000,
+  adapt: false,
   ctx: null,
   clock: null,
   detectorReady: null,
@@ -252,6 +258,7 @@ function receiver(peer) {
       audioIn: null, // the last getStats reading of the inbound audio: {packets, concealedSamples, totalSamples}
       sent: [],
       sender: null, // the video sender's parameters once tuned
+      series: [], // with adapt=1: one getStats digest a second, see sampleStats
     };
     bench.receivers.set(peer.id, r);
   }
@@ -266,6 +273,7 @@ export function init(params) {
   if (m) bench.size = [Number(m[1]), Number(m[2])];
   bench.fps = Number(params.get('fps')) || 30;
   bench.maxBitrate = (Number(params.get('maxkbps')) || 2500) * 1000;
+  bench.adapt = params.get('adapt') === '1';
   if (bench.mode === 'latency') {
     // The device's own rate: a forced rate (e.g. 48 kHz on a 44.1 kHz sink) stretched the clicks sent
     // through a MediaStreamAudioDestinationNode in time.
@@ -275,7 +283,7 @@ export function init(params) {
     bench.detectorReady = bench.ctx.audioWorklet.addModule(url);
     bench.ctx.resume().catch(() => {});
   }
-  setInterval(sampleStats, 2000);
+  setInterval(sampleStats, bench.adapt ? 1000 : 2000);
 }
 
 /** The local stream to send instead of the user's camera and microphone. */
@@ -286,7 +294,7 @@ export async function localMedia() {
   }
   const video = { width: { exact: width }, height: { exact: height }, frameRate: { ideal: bench.fps } };
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video });
-  for (const t of stream.getVideoTracks()) t.contentHint = 'detail';
+  if (!bench.adapt) for (const t of stream.getVideoTracks()) t.contentHint = 'detail';
   return stream;
 }
 
@@ -346,7 +354,7 @@ async function tuneSender(sender) {
   const p = sender.getParameters();
   if (!p.encodings || !p.encodings.length) return;
   p.encodings[0].maxBitrate = bench.maxBitrate;
-  p.degradationPreference = 'maintain-resolution';
+  if (!bench.adapt) p.degradationPreference = 'maintain-resolution';
   try {
     await sender.setParameters(p);
     sender.kaiwaBenchTuned = true;
@@ -372,7 +380,25 @@ async function sampleStats() {
       const p = sender.getParameters();
       r.sender = { degradationPreference: p.degradationPreference ?? null, maxBitrate: p.encodings?.[0]?.maxBitrate ?? null };
     }
+    const point = { t: wallMs() };
     report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        Object.assign(point, {
+          framesDecoded: s.framesDecoded ?? 0,
+          freezeCount: s.freezeCount ?? 0,
+          totalFreezesDuration: s.totalFreezesDuration ?? 0,
+          width: s.frameWidth ?? 0,
+          height: s.frameHeight ?? 0,
+          fps: s.framesPerSecond ?? 0,
+          videoBytes: s.bytesReceived ?? 0,
+        });
+      }
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        Object.assign(point, { concealedSamples: s.concealedSamples ?? 0, totalSamples: s.totalSamplesReceived ?? 0 });
+      }
+      if (s.type === 'outbound-rtp' && s.kind === 'video') point.targetBitrate = s.targetBitrate ?? null;
+      if (s.type === 'transport') Object.assign(point, { bytesReceived: s.bytesReceived ?? 0, bytesSent: s.bytesSent ?? 0 });
+      if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate) point.availableOutgoingBitrate = s.availableOutgoingBitrate;
       if (s.type === 'inbound-rtp' && s.kind === 'audio' && s.totalSamplesReceived) {
         r.audioIn = { packets: s.packetsReceived, concealedSamples: s.concealedSamples, totalSamples: s.totalSamplesReceived };
       }
@@ -381,6 +407,7 @@ async function sampleStats() {
       if (s.type === 'inbound-rtp') r.received.push(fig);
       else if (s.type === 'outbound-rtp') r.sent.push(fig);
     });
+    if (bench.adapt) r.series.push(point);
   }
 }
 
