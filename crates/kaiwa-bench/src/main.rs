@@ -73,6 +73,10 @@ pub struct Args {
     /// Pairs for --networks: nn, cc, nc
     #[arg(long, value_delimiter = ',', default_values_t = ["nn".to_string(), "cc".to_string(), "nc".to_string()])]
     pairs: Vec<String>,
+    /// Content of --networks calls: file (the same Y4M/WAV on both sides: freezes, size, bitrate compare),
+    /// live (stamped live sources: latency)
+    #[arg(long, value_delimiter = ',', default_values_t = ["file".to_string(), "live".to_string()])]
+    net_content: Vec<String>,
     /// Seconds per --networks call (profiles with later changes last until 20 s after the last one;
     /// --quick: 20)
     #[arg(long, default_value_t = 40)]
@@ -396,15 +400,26 @@ async fn run_networks(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
     }
     let pairs: Vec<networks::Pair> =
         networks::PAIRS.into_iter().filter(|p| args.pairs.iter().any(|x| x == p.name)).collect();
+    let contents: Vec<networks::Content> = [networks::Content::File, networks::Content::Live]
+        .into_iter()
+        .filter(|c| args.net_content.iter().any(|x| x == c.label()))
+        .collect();
+    let mut plan: Vec<(networks::Pair, networks::Content)> = Vec::new();
+    for &content in &contents {
+        for &pair in &pairs {
+            plan.push((pair, content));
+        }
+    }
     let total_s: u64 =
         profiles.iter().map(|p| networks::call_length(p, args.net_seconds).as_secs() + 15).sum::<u64>()
-            * pairs.len() as u64
+            * plan.len() as u64
             * args.runs as u64;
     println!(
-        "{} calls through the lab ({} profiles × {} pairs × {} runs), about {} min",
-        profiles.len() * pairs.len() * args.runs,
+        "{} calls through the lab ({} profiles × {} pairs × {} contents × {} runs), about {} min",
+        profiles.len() * plan.len() * args.runs,
         profiles.len(),
         pairs.len(),
+        contents.len(),
         args.runs,
         total_s / 60 + 1
     );
@@ -422,7 +437,12 @@ async fn run_networks(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
     let work = std::env::temp_dir().join(format!("kaiwa-netbench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let _work = tempdir::Dir(work.clone());
+    let cache = args.cache_dir.clone().unwrap_or_else(|| {
+        std::env::var_os("HOME").map_or_else(std::env::temp_dir, PathBuf::from).join(".cache/kaiwa/bench")
+    });
     let mut bench = networks::NetBench {
+        video_file: content::video(&cache, networks::SIZE, networks::FPS)?,
+        audio_file: content::audio(&cache)?,
         kaiwa,
         work,
         browser_env: pulse.as_ref().map(|p| p.env()).unwrap_or_default(),
@@ -437,11 +457,18 @@ async fn run_networks(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
                 // The same seed for every pair of a run: the same loss and jitter decisions.
                 let seed = 11_000 + run as u64;
                 let order: Vec<_> =
-                    if run % 2 == 0 { pairs.clone() } else { pairs.iter().rev().copied().collect() };
-                for pair in order {
-                    let what = format!("{} run {}/{} {}", profile.name, run + 1, args.runs, pair.name);
+                    if run % 2 == 0 { plan.clone() } else { plan.iter().rev().copied().collect() };
+                for (pair, content) in order {
+                    let what = format!(
+                        "{} run {}/{} {} {}",
+                        profile.name,
+                        run + 1,
+                        args.runs,
+                        pair.name,
+                        content.label()
+                    );
                     let limit = networks::call_length(profile, args.net_seconds) + Duration::from_secs(120);
-                    match tokio::time::timeout(limit, bench.call(profile, pair, run, seed)).await {
+                    match tokio::time::timeout(limit, bench.call(profile, pair, content, seed)).await {
                         Ok(Ok(call)) => {
                             println!("{what}: {}", net_line(&call));
                             results.calls.push(call);
@@ -479,10 +506,11 @@ fn net_line(call: &networks::NetCall) -> String {
         .map(|r| {
             let f = networks::figures(call, r);
             format!(
-                "{} {}←{}: {} freezes {:.1} s, {:.1} fps, {}x{} ({:.0} % full), {:.0} kbit/s, video p50 {}, audio p50 {}, concealed {}{}",
+                "{} {}←{}: first frame {}, {} freezes {:.1} s, {:.1} fps, {}x{} ({:.0} % full), {:.0} kbit/s, video p50 {}, audio p50 {}, concealed {}{}",
                 r.host,
                 r.kind.letter(),
                 r.from.letter(),
+                f.first_frame_s.map_or("-".into(), |t| format!("{t:.1} s")),
                 f.freezes,
                 f.freeze_s,
                 f.fps.unwrap_or(0.0),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use plotters::prelude::*;
 
 use crate::client::Kind;
-use crate::networks::{FPS, Figures, MAX_KBPS, NetCall, PAIRS, Pair, SIZE, figures};
+use crate::networks::{Content, FPS, Figures, MAX_KBPS, NetCall, PAIRS, Pair, SIZE, figures};
 use crate::stats::median_of;
 
 /// Everything the network runs measured.
@@ -34,14 +34,14 @@ fn ratio(n: Option<f64>, c: Option<f64>) -> String {
 fn receivers(
     r: &NetResults,
     profile: &str,
-    pair: Pair,
+    (pair, content): (Pair, Content),
     kind: Kind,
     from: Kind,
     host: Option<&str>,
 ) -> Vec<Figures> {
     r.calls
         .iter()
-        .filter(|c| c.profile == profile && c.pair == pair)
+        .filter(|c| c.profile == profile && c.pair == pair && c.content == content)
         .flat_map(|c| {
             c.receivers
                 .iter()
@@ -127,8 +127,11 @@ pub fn write(
         md,
         "Every call: two callers in their own namespaces of `kaiwa_testkit::lab` (signaling server in a third), \
          the profile on caller `a`'s access link (both directions of the call cross it), applied just before \
-         the callers start; both send live stamped video ({}×{}, {FPS} fps, at most {MAX_KBPS} kbit/s) and \
-         clicks; Chromium adapts as for a camera. {runs} run(s) per pair and profile, calls of {seconds} s \
+         the callers start. Both send {}×{} at {FPS} fps, at most {MAX_KBPS} kbit/s of video, Chromium adapting \
+         as for a camera; *file* calls send the same content on both sides (the moving test pattern as Y4M, \
+         `kaiwa call --video` / Chromium's `--use-file-for-fake-video-capture`, and a WAV of tone bursts), \
+         *live* calls stamped live video and clicks (our test pattern; the bench page's canvas port of its \
+         stamp over a gradient and a moving box, simpler to encode) for latency. {runs} run(s) per pair and profile, calls of {seconds} s \
          (drop profiles: until {} s after the link comes back); pairs alternate within each run. Figures are \
          medians over runs (the recovery column lists every receiver).\n",
         SIZE.0, SIZE.1, 20
@@ -151,7 +154,9 @@ pub fn write(
     writeln!(
         md,
         "Medians over both receivers of each call and the runs; ratio = native / Chromium (lower is better \
-         for frozen time, kbit/s and latency; higher for fps and full size).\n"
+         for frozen time, kbit/s and latency; higher for fps and full size). Picture figures (freezes to \
+         kbit/s, back to full size) from the calls with the same file content on both sides (live calls when \
+         there were none), latency and concealment from the live calls.\n"
     )?;
     writeln!(
         md,
@@ -159,15 +164,34 @@ pub fn write(
     )?;
     writeln!(md, "|---|---|---|---|---|---|---|---|---|---|")?;
     let (nn, cc) = (PAIRS[0], PAIRS[1]);
+    let has = |content: Content| r.calls.iter().any(|c| c.content == content);
+    let picture = if has(Content::File) { Content::File } else { Content::Live };
+    let sound = if has(Content::Live) { Content::Live } else { Content::File };
     for profile in profiles {
-        let n = receivers(r, profile, nn, Kind::Native, Kind::Native, None);
-        let c = receivers(r, profile, cc, Kind::Chromium, Kind::Chromium, None);
-        if n.is_empty() && c.is_empty() {
+        let get = |content: Content| {
+            (
+                receivers(r, profile, (nn, content), Kind::Native, Kind::Native, None),
+                receivers(r, profile, (cc, content), Kind::Chromium, Kind::Chromium, None),
+            )
+        };
+        let (pn, pc) = get(picture);
+        let (sn, sc) = get(sound);
+        if pn.is_empty() && pc.is_empty() && sn.is_empty() && sc.is_empty() {
             continue;
         }
-        let cell = |get: &dyn Fn(&Figures) -> Option<f64>, digits: usize, unit: &str| {
-            let (a, b) = (med(&n, get), med(&c, get));
+        let cell2 = |n: &[Figures],
+                     c: &[Figures],
+                     get: &dyn Fn(&Figures) -> Option<f64>,
+                     digits: usize,
+                     unit: &str| {
+            let (a, b) = (med(n, get), med(c, get));
             format!("{} / {} ({})", opt(a, digits, unit), opt(b, digits, unit), ratio(a, b))
+        };
+        let cell = |get: &dyn Fn(&Figures) -> Option<f64>, digits: usize, unit: &str| {
+            cell2(&pn, &pc, get, digits, unit)
+        };
+        let scell = |get: &dyn Fn(&Figures) -> Option<f64>, digits: usize, unit: &str| {
+            cell2(&sn, &sc, get, digits, unit)
         };
         let drop = r.calls.iter().any(|c| &c.profile == profile && c.restored_at.is_some());
         writeln!(
@@ -178,9 +202,9 @@ pub fn write(
             cell(&|x| x.fps, 1, ""),
             cell(&|x| x.full_pct, 0, " %"),
             cell(&|x| x.kbps, 0, ""),
-            cell(&|x| x.video_p50, 0, " ms"),
-            cell(&|x| x.audio_p50, 0, " ms"),
-            cell(&|x| x.concealed_pct, 1, " %"),
+            scell(&|x| x.video_p50, 0, " ms"),
+            scell(&|x| x.audio_p50, 0, " ms"),
+            scell(&|x| x.concealed_pct, 1, " %"),
             if drop { cell(&|x| x.recovery_s, 0, " s") } else { "".into() },
         )?;
     }
@@ -197,18 +221,26 @@ pub fn write(
             "| call: receiver ← sender | freezes | frozen | fps | size (full) | kbit/s | video p50 / p95 | audio p50 / p95 | concealed | back to full size |"
         )?;
         writeln!(md, "|---|---|---|---|---|---|---|---|---|---|")?;
-        for pair in PAIRS {
-            for (host, kind, from) in [("a", pair.a, pair.b), ("b", pair.b, pair.a)] {
-                let f = receivers(r, profile, pair, kind, from, Some(host));
-                if f.is_empty() && !r.calls.iter().any(|c| &c.profile == profile && c.pair == pair) {
+        for content in [Content::File, Content::Live] {
+            for pair in PAIRS {
+                if !r.calls.iter().any(|c| &c.profile == profile && c.pair == pair && c.content == content) {
                     continue;
                 }
-                let label = format!("{}: {} {host} ← {}", pair.label(), kind.label(), from.label());
-                writeln!(md, "{}", row(&label, &f, drop))?;
+                for (host, kind, from) in [("a", pair.a, pair.b), ("b", pair.b, pair.a)] {
+                    let f = receivers(r, profile, (pair, content), kind, from, Some(host));
+                    let label = format!(
+                        "{}, {}: {} {host} ← {}",
+                        pair.label(),
+                        content.label(),
+                        kind.label(),
+                        from.label()
+                    );
+                    writeln!(md, "{}", row(&label, &f, drop))?;
+                }
             }
         }
         let plot = format!("networks-{profile}.svg");
-        if course_plot(&out_dir.join(&plot), profile, r).is_ok() {
+        if course_plot(&out_dir.join(&plot), profile, picture, r).is_ok() {
             writeln!(md, "\n![{profile}: frame rate, size and bitrate over time]({plot})\n")?;
         }
     }
@@ -224,9 +256,8 @@ pub fn write(
         md,
         "- Picture quality (PSNR of received frames against the sent frame with the same stamp).\n\
          - The 4-person `mesh-uplink-3m` mesh.\n\
-         - The two contenders send different live content (our test pattern, the page's canvas port of its \
-         stamp over a gradient and a moving box): same size, rate and bitrate cap, not the same pixels, so \
-         bitrates at a given quality are not strictly comparable."
+         - Latency with the same content: the live calls' two sources differ (the page's canvas is simpler \
+         to encode than our test pattern), so their picture figures are not like for like; the file calls' are."
     )?;
     std::fs::write(out_dir.join("NETWORKS.md"), md)?;
     Ok(())
@@ -265,12 +296,18 @@ const COLOURS: [RGBColor; 6] = [
 ];
 
 /// Per second, for the first run of each pair: frames decoded, picture height, kbit/s received.
-fn course_plot(path: &Path, profile: &str, r: &NetResults) -> anyhow::Result<()> {
+fn course_plot(path: &Path, profile: &str, content: Content, r: &NetResults) -> anyhow::Result<()> {
     let mut lines: Vec<(String, Vec<(f64, f64, f64, f64)>)> = Vec::new();
     let mut tmax: f64 = 10.0;
+    let mut marks: Vec<f64> = Vec::new();
     for pair in PAIRS {
-        let Some(call) = r.calls.iter().find(|c| c.profile == profile && c.pair == pair) else { continue };
+        let Some(call) =
+            r.calls.iter().find(|c| c.profile == profile && c.pair == pair && c.content == content)
+        else {
+            continue;
+        };
         tmax = tmax.max(call.seconds);
+        marks = [call.drop_at, call.restored_at].into_iter().flatten().collect();
         for x in &call.receivers {
             let pts: Vec<(f64, f64, f64, f64)> = x
                 .series
@@ -300,12 +337,19 @@ fn course_plot(path: &Path, profile: &str, r: &NetResults) -> anyhow::Result<()>
         [("frames decoded per second", 40.0, 1), ("picture height", 520.0, 2), ("received kbit/s", kmax, 3)];
     for (panel, (what, ymax, k)) in panels.iter().zip(specs) {
         let mut chart = ChartBuilder::on(panel)
-            .caption(format!("{profile}: {what}"), ("sans-serif", 18))
+            .caption(
+                format!("{profile} ({} content, first run): {what}", content.label()),
+                ("sans-serif", 18),
+            )
             .margin(8)
             .x_label_area_size(30)
             .y_label_area_size(50)
             .build_cartesian_2d(0.0..tmax, 0.0..ymax)?;
         chart.configure_mesh().x_desc("s since the profile was applied").draw()?;
+        // The link's changes (the drop and its end).
+        for &t in &marks {
+            chart.draw_series(LineSeries::new([(t, 0.0), (t, ymax)], BLACK.mix(0.4).stroke_width(1)))?;
+        }
         for (i, (name, pts)) in lines.iter().enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
             let data = pts.iter().map(|p| (p.0, [p.1, p.2, p.3][k - 1].min(ymax)));

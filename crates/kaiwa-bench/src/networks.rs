@@ -5,11 +5,14 @@
 //! inside that namespace), `a` and `b` (the callers: `kaiwa call` started with `ip netns exec`, or a
 //! headless Chromium running there whose DevTools socket is opened from inside the namespace). The profile
 //! goes on `a`'s access link just before the callers start, so both directions of the call cross it and
-//! a profile's later changes (the `drop`) count from then. Both kinds send live stamped sources (the
-//! latency mode of the loopback runs: the test pattern + clicks, the bench page's canvas + WebAudio
-//! clicks) at 640×480, 30 fps, 2.5 Mbit/s at most; Chromium adapts as for a camera (`&adapt=1`: no
-//! `maintain-resolution`). Each receiver's figures are followed once a second (`kaiwa call --stats-log`,
-//! the page's `getStats` series) on one clock: seconds since the profile was applied.
+//! a profile's later changes (the `drop`) count from then. Two kinds of content ([`Content`]): the same
+//! files on both sides (the test pattern as Y4M and a WAV of tone bursts: the same pixels, so encoders and
+//! bitrates compare), or live stamped sources (the latency mode of the loopback runs: the test pattern +
+//! clicks, the bench page's canvas port + WebAudio clicks) for glass-to-glass and mouth-to-ear latency.
+//! Everything is sent at 640×480, 30 fps, 2.5 Mbit/s at most; Chromium adapts as for a camera
+//! (`&adapt=1`: no `maintain-resolution`). Each receiver's figures are followed once a second
+//! (`kaiwa call --stats-log`, the page's `getStats` series) on one clock: seconds since the profile was
+//! applied.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -33,6 +36,24 @@ pub const FPS: u32 = 30;
 pub const MAX_KBPS: u32 = 2500;
 /// After a profile's last change, the call goes on at least this long (recovery is measured in it).
 const AFTER_LAST_CHANGE: Duration = Duration::from_secs(20);
+
+/// What the callers send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Content {
+    /// The same Y4M and WAV files on both sides.
+    File,
+    /// Live stamped video and clicks (latency).
+    Live,
+}
+
+impl Content {
+    pub fn label(self) -> &'static str {
+        match self {
+            Content::File => "file",
+            Content::Live => "live",
+        }
+    }
+}
 
 /// Who calls whom: the caller on host `a` (whose link carries the profile) and the one on `b`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -70,8 +91,6 @@ pub struct Point {
     pub height: u32,
     /// Everything received on the connection (video, audio, RTCP), bytes.
     pub bytes: f64,
-    /// The other direction: what this receiver's side is allowed to send, bit/s (its congestion control).
-    pub send_target_bps: Option<f64>,
 }
 
 /// One receiver in one call.
@@ -91,7 +110,7 @@ pub struct Receiver {
 pub struct NetCall {
     pub profile: String,
     pub pair: Pair,
-    pub run: usize,
+    pub content: Content,
     /// Length of the call from the profile's application, s.
     pub seconds: f64,
     /// When the profile's link came back (its last change), s after application.
@@ -107,6 +126,9 @@ pub struct NetBench {
     pub browser_env: Vec<(String, String)>,
     pub seconds: u64,
     pub calls: usize,
+    /// The files of [`Content::File`] (see `content.rs`).
+    pub video_file: PathBuf,
+    pub audio_file: PathBuf,
 }
 
 /// How long a call through `profile` lasts: `seconds`, or longer to see the profile's last change and
@@ -144,13 +166,19 @@ async fn launch_chromium(
     host: &Host,
     server: &TestServer,
     env: &[(String, String)],
+    files: Option<(&Path, &Path)>,
 ) -> anyhow::Result<Browser> {
     let (h1, h2) = (host.clone(), host.clone());
+    let mut extra_args = vec![
+        format!("--unsafely-treat-insecure-origin-as-secure={}", server.url("")),
+        "--no-proxy-server".into(),
+    ];
+    if let Some((video, audio)) = files {
+        extra_args.push(format!("--use-file-for-fake-video-capture={}", video.display()));
+        extra_args.push(format!("--use-file-for-fake-audio-capture={}", audio.display()));
+    }
     let opts = LaunchOptions {
-        extra_args: vec![
-            format!("--unsafely-treat-insecure-origin-as-secure={}", server.url("")),
-            "--no-proxy-server".into(),
-        ],
+        extra_args,
         env: env.to_vec(),
         // No multicast in the lab: Chromium's `.local` host candidates could not be resolved.
         disable_features: vec!["WebRtcHideLocalIpsWithMdns".into()],
@@ -170,11 +198,13 @@ impl NetBench {
         &mut self,
         profile: &Profile,
         pair: Pair,
-        run: usize,
+        content: Content,
         seed: u64,
     ) -> anyhow::Result<NetCall> {
         self.calls += 1;
-        let room = format!("net-{}-{}-{}", self.calls, profile.name, pair.name);
+        let room = format!("net-{}-{}-{}-{}", self.calls, profile.name, pair.name, content.label());
+        let files =
+            (content == Content::File).then_some((self.video_file.as_path(), self.audio_file.as_path()));
         let lab = Lab::new(seed).context("the network lab (needs root and /dev/net/tun)")?;
         let srv = lab.add_host("srv")?;
         let hosts = [lab.add_host("a")?, lab.add_host("b")?];
@@ -192,7 +222,7 @@ impl NetBench {
         for (host, &kind) in hosts.iter().zip(&kinds) {
             callers.push(match kind {
                 Kind::Chromium => Some(Caller::Chromium {
-                    browser: launch_chromium(host, &server, &self.browser_env).await?,
+                    browser: launch_chromium(host, &server, &self.browser_env, files).await?,
                     page: None,
                 }),
                 Kind::Native => None,
@@ -212,12 +242,16 @@ impl NetBench {
                         base.with_extension("jsonl"),
                         base.with_extension("json"),
                     );
+                    let (video, audio) = match files {
+                        Some((v, a)) => (v.display().to_string(), a.display().to_string()),
+                        None => ("testpattern".into(), "clicks".into()),
+                    };
                     let mut cmd = host.command(&self.kaiwa);
                     cmd.args(["call", "--server", &format!("ws://{}/ws", server.addr), "--room", &room])
                         .args(["--name", &name, "--bind", &format!("{}:0", host.addr), "--quiet"])
                         .args(["--size", &format!("{}x{}", SIZE.0, SIZE.1), "--fps", &FPS.to_string()])
-                        .args(["--max-bitrate", &MAX_KBPS.to_string(), "--video", "testpattern"])
-                        .args(["--audio", "clicks", "--latency-samples", "--stats-json"])
+                        .args(["--max-bitrate", &MAX_KBPS.to_string(), "--video", &video])
+                        .args(["--audio", &audio, "--latency-samples", "--stats-json"])
                         .arg(&json)
                         .arg("--stats-log")
                         .arg(&stats_log);
@@ -251,8 +285,10 @@ impl NetBench {
                         unreachable!()
                     };
                     let url = server.url(&format!(
-                        "/r/{room}?name={name}&autojoin=1&bench=latency&adapt=1&size={}x{}&fps={FPS}&maxkbps={MAX_KBPS}",
-                        SIZE.0, SIZE.1
+                        "/r/{room}?name={name}&autojoin=1&bench={}&adapt=1&size={}x{}&fps={FPS}&maxkbps={MAX_KBPS}",
+                        if files.is_some() { "file" } else { "latency" },
+                        SIZE.0,
+                        SIZE.1
                     ));
                     let p = browser.new_page(&name, &url).await?;
                     close_blank_tabs(browser).await?;
@@ -269,7 +305,15 @@ impl NetBench {
         for (i, caller) in callers.iter_mut().enumerate() {
             let host: &'static str = if i == 0 { "a" } else { "b" };
             let caller = caller.as_mut().context("a caller did not start")?;
-            receivers.extend(finish(caller, host, applied, applied_wall).await?);
+            let mut got = finish(caller, host, applied, applied_wall).await?;
+            if files.is_some() {
+                // The files' stamps carry no capture time and their bursts no click timing.
+                for r in &mut got {
+                    r.video_ms.clear();
+                    r.audio_ms.clear();
+                }
+            }
+            receivers.extend(got);
         }
         drop(callers);
         drop(server);
@@ -278,7 +322,7 @@ impl NetBench {
         Ok(NetCall {
             profile: profile.name.clone(),
             pair,
-            run,
+            content,
             seconds: length.as_secs_f64(),
             drop_at: changes.first().copied().filter(|_| changes.len() > 1),
             restored_at: changes.last().copied().filter(|_| changes.len() > 1),
@@ -373,8 +417,6 @@ async fn finish(
                             width: s["width"].as_u64().unwrap_or(0) as u32,
                             height: s["height"].as_u64().unwrap_or(0) as u32,
                             bytes: f64_of(&s["bytesReceived"]).unwrap_or(0.0),
-                            send_target_bps: f64_of(&s["targetBitrate"])
-                                .or_else(|| f64_of(&s["availableOutgoingBitrate"])),
                         })
                     })
                     .collect();
@@ -421,7 +463,6 @@ fn native_point(t: f64, peer: &Value) -> Point {
         width: v["width"].as_u64().unwrap_or(0) as u32,
         height: v["height"].as_u64().unwrap_or(0) as u32,
         bytes: f64_of(&peer["bytes_received"]).unwrap_or(0.0),
-        send_target_bps: f64_of(&peer["out"]["target_bitrate_bps"]).filter(|&b| b > 0.0),
     }
 }
 
