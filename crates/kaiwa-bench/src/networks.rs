@@ -534,3 +534,53 @@ pub fn figures(call: &NetCall, r: &Receiver) -> Figures {
     }
     f
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(t: f64, frames: f64, height: u32) -> Point {
+        Point { t, frames, width: height * 4 / 3, height, bytes: t * 50_000.0, ..Default::default() }
+    }
+
+    #[test]
+    fn recovery_is_the_first_second_from_which_the_size_stays_full() {
+        let heights = [480, 480, 240, 240, 480, 240, 480, 480, 480];
+        let series: Vec<Point> =
+            heights.iter().enumerate().map(|(i, &h)| point(i as f64, i as f64 * 30.0, h)).collect();
+        let receiver = Receiver {
+            host: "a",
+            kind: Kind::Native,
+            from: Kind::Native,
+            series,
+            video_ms: vec![],
+            audio_ms: vec![],
+            audio_concealed_pct: None,
+        };
+        let call = NetCall {
+            profile: "drop".into(),
+            pair: PAIRS[0],
+            content: Content::File,
+            seconds: 9.0,
+            drop_at: Some(1.0),
+            restored_at: Some(3.0),
+            receivers: vec![],
+        };
+        let f = figures(&call, &receiver);
+        // Full size at 4 s but small again at 5 s: it stays full from 6 s, 3 s after the link came back.
+        assert_eq!(f.recovery_s, Some(3.0));
+        assert_eq!(f.fps, Some(30.0));
+        assert_eq!(f.kbps, Some(400.0));
+        assert_eq!(f.size, (640, 480));
+        assert_eq!(f.full_pct.map(f64::round), Some(63.0));
+        // The first sample has no frames yet: the window starts at the first decoded frame.
+        assert_eq!(f.first_frame_s, Some(1.0));
+    }
+
+    #[test]
+    fn calls_last_until_well_after_the_last_change() {
+        let drop = Profile::by_name("drop").unwrap();
+        assert_eq!(call_length(&drop, 20), Duration::from_secs(50));
+        assert_eq!(call_length(&Profile::by_name("cap-500k").unwrap(), 20), Duration::from_secs(20));
+    }
+}
