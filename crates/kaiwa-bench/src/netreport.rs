@@ -57,7 +57,7 @@ fn med(f: &[Figures], get: impl Fn(&Figures) -> Option<f64>) -> Option<f64> {
 
 fn row(label: &str, f: &[Figures], drop: bool) -> String {
     if f.is_empty() {
-        return format!("| {label} | no data |||||||||");
+        return format!("| {label} | no data ||||||||||");
     }
     let sizes: Vec<String> = {
         let mut s: Vec<String> = f.iter().map(|x| format!("{}×{}", x.size.0, x.size.1)).collect();
@@ -73,13 +73,15 @@ fn row(label: &str, f: &[Figures], drop: bool) -> String {
         "".into()
     };
     format!(
-        "| {label} | {} | {} | {} | {} ({} full) | {} | {} / {} | {} / {} | {} | {recovery} |",
+        "| {label} | {} | {} | {} | {} ({} full) | {} | {} / {} | {} / {} | {} / {} | {} | {recovery} |",
         opt(med(f, |x| Some(x.freezes)), 0, ""),
         opt(med(f, |x| Some(x.freeze_s)), 1, " s"),
         opt(med(f, |x| x.fps), 1, ""),
         sizes.join(", "),
         opt(med(f, |x| x.full_pct), 0, " %"),
         opt(med(f, |x| x.kbps), 0, ""),
+        opt(med(f, |x| x.psnr_p50), 1, ""),
+        opt(med(f, |x| x.psnr_p10), 1, " dB"),
         opt(med(f, |x| x.video_p50), 0, ""),
         opt(med(f, |x| x.video_p95), 0, " ms"),
         opt(med(f, |x| x.audio_p50), 0, ""),
@@ -143,7 +145,9 @@ pub fn write(
          Chromium: `freezeCount`/`totalFreezesDuration`), over the whole call; *fps* — frames decoded per \
          second from the first frame to the end; *size* — the size shown longest and the share of seconds \
          at 640×480; *kbit/s* — everything received on the connection (video, audio, RTCP) from the first \
-         frame; *video* — glass-to-glass p50 / p95 (stamp in the picture → decoded frame); *audio* — \
+         frame; *PSNR* — luma PSNR (dB) of every sixth received frame, drawn at 640×480 (native: bilinear; \
+         Chromium: the canvas's scaling) against the sent frame with the same stamp, below the stamp strip \
+         (file calls only; frozen time is not in it); *video* — glass-to-glass p50 / p95 (stamp in the picture → decoded frame); *audio* — \
          mouth-to-ear p50 / p95 (click onsets modulo 500 ms); *concealed* — share of played audio that was \
          concealment; *back to full size* — after the drop profile's link returns, the first second from \
          which the picture stays at 640×480 (`never` = not by the end of the call).\n"
@@ -160,9 +164,9 @@ pub fn write(
     )?;
     writeln!(
         md,
-        "| profile | frozen s (N / C) | freezes | fps | full size | kbit/s | video p50 | audio p50 | concealed | back to full size |"
+        "| profile | frozen s (N / C) | freezes | fps | full size | kbit/s | PSNR p50 | video p50 | audio p50 | concealed | back to full size |"
     )?;
-    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|")?;
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
     let (nn, cc) = (PAIRS[0], PAIRS[1]);
     let has = |content: Content| r.calls.iter().any(|c| c.content == content);
     let picture = if has(Content::File) { Content::File } else { Content::Live };
@@ -196,12 +200,13 @@ pub fn write(
         let drop = r.calls.iter().any(|c| &c.profile == profile && c.restored_at.is_some());
         writeln!(
             md,
-            "| {profile} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {profile} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(&|x| Some(x.freeze_s), 1, ""),
             cell(&|x| Some(x.freezes), 0, ""),
             cell(&|x| x.fps, 1, ""),
             cell(&|x| x.full_pct, 0, " %"),
             cell(&|x| x.kbps, 0, ""),
+            cell(&|x| x.psnr_p50, 1, " dB"),
             scell(&|x| x.video_p50, 0, " ms"),
             scell(&|x| x.audio_p50, 0, " ms"),
             scell(&|x| x.concealed_pct, 1, " %"),
@@ -218,9 +223,9 @@ pub fn write(
         }
         writeln!(
             md,
-            "| call: receiver ← sender | freezes | frozen | fps | size (full) | kbit/s | video p50 / p95 | audio p50 / p95 | concealed | back to full size |"
+            "| call: receiver ← sender | freezes | frozen | fps | size (full) | kbit/s | PSNR p50 / p10 | video p50 / p95 | audio p50 / p95 | concealed | back to full size |"
         )?;
-        writeln!(md, "|---|---|---|---|---|---|---|---|---|---|")?;
+        writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
         for content in [Content::File, Content::Live] {
             for pair in PAIRS {
                 if !r.calls.iter().any(|c| &c.profile == profile && c.pair == pair && c.content == content) {
@@ -254,8 +259,7 @@ pub fn write(
     writeln!(md, "## Not measured yet\n")?;
     writeln!(
         md,
-        "- Picture quality (PSNR of received frames against the sent frame with the same stamp).\n\
-         - The 4-person `mesh-uplink-3m` mesh.\n\
+        "- The 4-person `mesh-uplink-3m` mesh.\n\
          - Latency with the same content: the live calls' two sources differ (the page's canvas is simpler \
          to encode than our test pattern), so their picture figures are not like for like; the file calls' are."
     )?;

@@ -104,6 +104,8 @@ pub struct Receiver {
     pub video_ms: Vec<f64>,
     pub audio_ms: Vec<f64>,
     pub audio_concealed_pct: Option<f64>,
+    /// Luma PSNR of sampled frames against the sent frame with the same stamp, dB (file content only).
+    pub psnr_db: Vec<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -255,6 +257,9 @@ impl NetBench {
                         .arg(&json)
                         .arg("--stats-log")
                         .arg(&stats_log);
+                    if let Some((video, _)) = files {
+                        cmd.arg("--psnr-reference").arg(video);
+                    }
                     let child = cmd
                         .env("RUST_LOG", "error")
                         .stdin(Stdio::null())
@@ -285,7 +290,7 @@ impl NetBench {
                         unreachable!()
                     };
                     let url = server.url(&format!(
-                        "/r/{room}?name={name}&autojoin=1&bench={}&adapt=1&size={}x{}&fps={FPS}&maxkbps={MAX_KBPS}",
+                        "/r/{room}?name={name}&autojoin=1&bench={}&adapt=1&psnr=1&size={}x{}&fps={FPS}&maxkbps={MAX_KBPS}",
                         if files.is_some() { "file" } else { "latency" },
                         SIZE.0,
                         SIZE.1
@@ -387,6 +392,7 @@ async fn finish(
                     kind: Kind::Native,
                     from,
                     series,
+                    psnr_db: samples(&p["psnr_db"]),
                     video_ms: samples(&p["video_latency_samples_ms"]),
                     audio_ms: samples(&p["audio_latency_samples_ms"]),
                     audio_concealed_pct: share_pct(
@@ -425,6 +431,7 @@ async fn finish(
                     kind: Kind::Chromium,
                     from,
                     series,
+                    psnr_db: samples(&p["psnrDb"]),
                     video_ms: samples(&p["videoLatencyMs"]),
                     audio_ms: samples(&p["audioLatencyMs"]),
                     audio_concealed_pct: share_pct(
@@ -485,6 +492,9 @@ pub struct Figures {
     pub concealed_pct: Option<f64>,
     /// Seconds from the link coming back to full size for good (drop profiles only); `None` = never.
     pub recovery_s: Option<f64>,
+    /// Median and 10th percentile of the sampled frames' luma PSNR, dB.
+    pub psnr_p50: Option<f64>,
+    pub psnr_p10: Option<f64>,
     /// Seconds from the start to the first decoded frame.
     pub first_frame_s: Option<f64>,
 }
@@ -501,6 +511,8 @@ pub fn figures(call: &NetCall, r: &Receiver) -> Figures {
         audio_p50: percentile(&r.audio_ms, 0.5),
         audio_p95: percentile(&r.audio_ms, 0.95),
         concealed_pct: r.audio_concealed_pct,
+        psnr_p50: percentile(&r.psnr_db, 0.5),
+        psnr_p10: percentile(&r.psnr_db, 0.1),
         first_frame_s: flowing.first().map(|p| p.t),
         ..Default::default()
     };
@@ -556,6 +568,7 @@ mod tests {
             video_ms: vec![],
             audio_ms: vec![],
             audio_concealed_pct: None,
+            psnr_db: vec![],
         };
         let call = NetCall {
             profile: "drop".into(),
