@@ -391,6 +391,7 @@ async fn main() -> anyhow::Result<()> {
 /// `--networks`: every profile × pair × run through the lab, then `NETWORKS.md`.
 async fn run_networks(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
     use kaiwa_testkit::lab::Profile;
+    // Mesh profiles get a 4-party call of each contender (`networks::pairs_for`).
     let mut profiles = Vec::new();
     for name in &args.profiles {
         match Profile::by_name(name) {
@@ -404,19 +405,23 @@ async fn run_networks(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
         .into_iter()
         .filter(|c| args.net_content.iter().any(|x| x == c.label()))
         .collect();
-    let mut plan: Vec<(networks::Pair, networks::Content)> = Vec::new();
-    for &content in &contents {
-        for &pair in &pairs {
-            plan.push((pair, content));
+    let plan_for = |profile: &Profile| {
+        let mut plan: Vec<(networks::Pair, networks::Content)> = Vec::new();
+        for &content in &contents {
+            for pair in networks::pairs_for(profile, &pairs) {
+                plan.push((pair, content));
+            }
         }
-    }
-    let total_s: u64 =
-        profiles.iter().map(|p| networks::call_length(p, args.net_seconds).as_secs() + 15).sum::<u64>()
-            * plan.len() as u64
-            * args.runs as u64;
+        plan
+    };
+    let calls: usize = profiles.iter().map(|p| plan_for(p).len()).sum::<usize>() * args.runs;
+    let total_s: u64 = profiles
+        .iter()
+        .map(|p| (networks::call_length(p, args.net_seconds).as_secs() + 15) * plan_for(p).len() as u64)
+        .sum::<u64>()
+        * args.runs as u64;
     println!(
-        "{} calls through the lab ({} profiles × {} pairs × {} contents × {} runs), about {} min",
-        profiles.len() * plan.len() * args.runs,
+        "{calls} calls through the lab ({} profiles × {} pairs × {} contents × {} runs), about {} min",
         profiles.len(),
         pairs.len(),
         contents.len(),
@@ -456,6 +461,7 @@ async fn run_networks(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
             for run in 0..args.runs {
                 // The same seed for every pair of a run: the same loss and jitter decisions.
                 let seed = 11_000 + run as u64;
+                let plan = plan_for(profile);
                 let order: Vec<_> =
                     if run % 2 == 0 { plan.clone() } else { plan.iter().rev().copied().collect() };
                 for (pair, content) in order {

@@ -8,7 +8,9 @@ use std::time::Duration;
 use plotters::prelude::*;
 
 use crate::client::Kind;
-use crate::networks::{Content, FPS, Figures, MAX_KBPS, NetCall, PAIRS, Pair, SIZE, figures};
+use crate::networks::{
+    Content, FPS, Figures, HOSTS, MAX_KBPS, MESH_PAIRS, NetCall, PAIRS, Pair, SIZE, figures,
+};
 use crate::stats::median_of;
 
 /// Everything the network runs measured.
@@ -167,11 +169,12 @@ pub fn write(
         "| profile | frozen s (N / C) | freezes | fps | full size | kbit/s | PSNR p50 | video p50 | audio p50 | concealed | back to full size |"
     )?;
     writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
-    let (nn, cc) = (PAIRS[0], PAIRS[1]);
     let has = |content: Content| r.calls.iter().any(|c| c.content == content);
     let picture = if has(Content::File) { Content::File } else { Content::Live };
     let sound = if has(Content::Live) { Content::Live } else { Content::File };
     for profile in profiles {
+        let mesh = profile.starts_with("mesh");
+        let (nn, cc) = if mesh { (MESH_PAIRS[0], MESH_PAIRS[1]) } else { (PAIRS[0], PAIRS[1]) };
         let get = |content: Content| {
             (
                 receivers(r, profile, (nn, content), Kind::Native, Kind::Native, None),
@@ -227,11 +230,12 @@ pub fn write(
         )?;
         writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
         for content in [Content::File, Content::Live] {
-            for pair in PAIRS {
+            for pair in PAIRS.into_iter().chain(MESH_PAIRS) {
                 if !r.calls.iter().any(|c| &c.profile == profile && c.pair == pair && c.content == content) {
                     continue;
                 }
-                for (host, kind, from) in [("a", pair.a, pair.b), ("b", pair.b, pair.a)] {
+                for (i, host) in HOSTS[..pair.n].iter().copied().enumerate() {
+                    let (kind, from) = (pair.kind(i), pair.kind(usize::from(i == 0)));
                     let f = receivers(r, profile, (pair, content), kind, from, Some(host));
                     let label = format!(
                         "{}, {}: {} {host} ← {}",
@@ -304,7 +308,7 @@ fn course_plot(path: &Path, profile: &str, content: Content, r: &NetResults) -> 
     let mut lines: Vec<(String, Vec<(f64, f64, f64, f64)>)> = Vec::new();
     let mut tmax: f64 = 10.0;
     let mut marks: Vec<f64> = Vec::new();
-    for pair in PAIRS {
+    for pair in PAIRS.into_iter().chain(MESH_PAIRS) {
         let Some(call) =
             r.calls.iter().find(|c| c.profile == profile && c.pair == pair && c.content == content)
         else {
@@ -312,7 +316,8 @@ fn course_plot(path: &Path, profile: &str, content: Content, r: &NetResults) -> 
         };
         tmax = tmax.max(call.seconds);
         marks = [call.drop_at, call.restored_at].into_iter().flatten().collect();
-        for x in &call.receivers {
+        // A mesh has twelve receivers: the first caller's three stand for them.
+        for x in call.receivers.iter().filter(|x| pair.n == 2 || x.host == "a") {
             let pts: Vec<(f64, f64, f64, f64)> = x
                 .series
                 .windows(2)

@@ -55,28 +55,68 @@ impl Content {
     }
 }
 
-/// Who calls whom: the caller on host `a` (whose link carries the profile) and the one on `b`.
+/// Who calls whom: the caller on host `a` (whose link carries a two-party profile) and the others, on
+/// `b` (`c`, `d` in a mesh).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pair {
     pub name: &'static str,
     pub a: Kind,
     pub b: Kind,
+    /// Participants: 2, or 4 for a mesh (all of kind `b` after `a`).
+    pub n: usize,
 }
 
 pub const PAIRS: [Pair; 3] = [
-    Pair { name: "nn", a: Kind::Native, b: Kind::Native },
-    Pair { name: "cc", a: Kind::Chromium, b: Kind::Chromium },
-    Pair { name: "nc", a: Kind::Chromium, b: Kind::Native },
+    Pair { name: "nn", a: Kind::Native, b: Kind::Native, n: 2 },
+    Pair { name: "cc", a: Kind::Chromium, b: Kind::Chromium, n: 2 },
+    Pair { name: "nc", a: Kind::Chromium, b: Kind::Native, n: 2 },
 ];
+
+/// The 4-person meshes, for the mesh profiles (`mesh-uplink-3m`): on every caller's link.
+pub const MESH_PAIRS: [Pair; 2] = [
+    Pair { name: "mesh-nn", a: Kind::Native, b: Kind::Native, n: 4 },
+    Pair { name: "mesh-cc", a: Kind::Chromium, b: Kind::Chromium, n: 4 },
+];
+
+/// Host names, in order of joining.
+pub const HOSTS: [&str; 4] = ["a", "b", "c", "d"];
 
 impl Pair {
     pub fn label(self) -> &'static str {
         match self.name {
             "nn" => "native ↔ native",
             "cc" => "Chromium ↔ Chromium",
+            "mesh-nn" => "4 native (mesh)",
+            "mesh-cc" => "4 Chromium (mesh)",
             _ => "native ↔ Chromium",
         }
     }
+
+    /// The kind of the `i`-th participant.
+    pub fn kind(self, i: usize) -> Kind {
+        if i == 0 { self.a } else { self.b }
+    }
+}
+
+/// A profile meant for every host of a mesh rather than one caller's link.
+pub fn is_mesh(profile: &Profile) -> bool {
+    profile.name.starts_with("mesh")
+}
+
+/// The calls to make through `profile` from the wanted two-party pairs: a mesh profile gets the mesh of
+/// each wanted contender (nn → 4 native, cc → 4 Chromium; no mixed mesh).
+pub fn pairs_for(profile: &Profile, wanted: &[Pair]) -> Vec<Pair> {
+    if !is_mesh(profile) {
+        return wanted.to_vec();
+    }
+    wanted
+        .iter()
+        .filter_map(|p| match p.name {
+            "nn" => Some(MESH_PAIRS[0]),
+            "cc" => Some(MESH_PAIRS[1]),
+            _ => None,
+        })
+        .collect()
 }
 
 /// One second of what a receiver got; counters are totals since the call started.
@@ -209,7 +249,7 @@ impl NetBench {
             (content == Content::File).then_some((self.video_file.as_path(), self.audio_file.as_path()));
         let lab = Lab::new(seed).context("the network lab (needs root and /dev/net/tun)")?;
         let srv = lab.add_host("srv")?;
-        let hosts = [lab.add_host("a")?, lab.add_host("b")?];
+        let hosts: Vec<Host> = HOSTS[..pair.n].iter().map(|h| lab.add_host(h)).collect::<Result<_, _>>()?;
         let addr = srv.addr;
         let listener = srv.enter(move || {
             let l = std::net::TcpListener::bind((addr, 0))?;
@@ -217,7 +257,7 @@ impl NetBench {
             Ok::<_, std::io::Error>(l)
         })??;
         let server = TestServer::from_listener(tokio::net::TcpListener::from_std(listener)?)?;
-        let kinds = [pair.a, pair.b];
+        let kinds: Vec<Kind> = (0..pair.n).map(|i| pair.kind(i)).collect();
         // Browsers start before the profile goes on (their start is not part of the call); pages load
         // after, through the link.
         let mut callers: Vec<Option<Caller>> = Vec::new();
@@ -231,7 +271,13 @@ impl NetBench {
             });
         }
         let length = call_length(profile, self.seconds);
-        lab.apply(&hosts[0], profile)?;
+        if is_mesh(profile) {
+            for host in &hosts {
+                lab.apply(host, profile)?;
+            }
+        } else {
+            lab.apply(&hosts[0], profile)?;
+        }
         let applied = Instant::now();
         let applied_wall = wall_ms();
         for (i, (host, &kind)) in hosts.iter().zip(&kinds).enumerate() {
@@ -308,7 +354,7 @@ impl NetBench {
         }
         let mut receivers = Vec::new();
         for (i, caller) in callers.iter_mut().enumerate() {
-            let host: &'static str = if i == 0 { "a" } else { "b" };
+            let host = HOSTS[i];
             let caller = caller.as_mut().context("a caller did not start")?;
             let mut got = finish(caller, host, applied, applied_wall).await?;
             if files.is_some() {
