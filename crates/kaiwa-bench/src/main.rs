@@ -421,9 +421,8 @@ async fn run_networks(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
         .sum::<u64>()
         * args.runs as u64;
     println!(
-        "{calls} calls through the lab ({} profiles × {} pairs × {} contents × {} runs), about {} min",
+        "{calls} calls through the lab ({} profiles, {} contents, {} runs), about {} min",
         profiles.len(),
-        pairs.len(),
         contents.len(),
         args.runs,
         total_s / 60 + 1

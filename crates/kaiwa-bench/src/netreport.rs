@@ -130,8 +130,8 @@ pub fn write(
     writeln!(
         md,
         "Every call: two callers in their own namespaces of `kaiwa_testkit::lab` (signaling server in a third), \
-         the profile on caller `a`'s access link (both directions of the call cross it), applied just before \
-         the callers start. Both send {}×{} at {FPS} fps, at most {MAX_KBPS} kbit/s of video, Chromium adapting \
+         the profile on caller `a`'s access link (both directions of the call cross it; mesh profiles: four \
+         callers, the profile on every caller's link), applied just before the callers start. Both send {}×{} at {FPS} fps, at most {MAX_KBPS} kbit/s of video, Chromium adapting \
          as for a camera; *file* calls send the same content on both sides (the moving test pattern as Y4M, \
          `kaiwa call --video` / Chromium's `--use-file-for-fake-video-capture`, and a WAV of tone bursts), \
          *live* calls stamped live video and clicks (our test pattern; the bench page's canvas port of its \
@@ -147,8 +147,8 @@ pub fn write(
          Chromium: `freezeCount`/`totalFreezesDuration`), over the whole call; *fps* — frames decoded per \
          second from the first frame to the end; *size* — the size shown longest and the share of seconds \
          at 640×480; *kbit/s* — everything received on the connection (video, audio, RTCP) from the first \
-         frame; *PSNR* — luma PSNR (dB) of every sixth received frame, drawn at 640×480 (native: bilinear; \
-         Chromium: the canvas's scaling) against the sent frame with the same stamp, below the stamp strip \
+         frame; *PSNR* — luma PSNR (dB) of every sixth received frame, scaled to 640×480 (bilinear, from the \
+         decoded planes on both sides: Chromium's through WebCodecs) against the sent frame with the same stamp, below the stamp strip \
          (file calls only; frozen time is not in it); *video* — glass-to-glass p50 / p95 (stamp in the picture → decoded frame); *audio* — \
          mouth-to-ear p50 / p95 (click onsets modulo 500 ms); *concealed* — share of played audio that was \
          concealment; *back to full size* — after the drop profile's link returns, the first second from \
@@ -260,12 +260,16 @@ pub fn write(
         }
         writeln!(md)?;
     }
-    writeln!(md, "## Not measured yet\n")?;
+    writeln!(md, "## Not measured here\n")?;
+    if !profiles.iter().any(|p| p.starts_with("mesh")) {
+        writeln!(md, "- The 4-person mesh: `scripts/bench.sh --networks --profiles mesh-uplink-3m`.")?;
+    }
     writeln!(
         md,
-        "- The 4-person `mesh-uplink-3m` mesh.\n\
-         - Latency with the same content: the live calls' two sources differ (the page's canvas is simpler \
-         to encode than our test pattern), so their picture figures are not like for like; the file calls' are."
+        "- Latency with the same content: the live calls' two sources differ (the page's canvas is simpler \
+         to encode than our test pattern), so their picture figures are not like for like; the file calls' are. \
+         Under the caps this favours Chromium's latency: its canvas needs ~150 kbit/s and leaves the \
+         bottleneck queue empty, where our pattern fills the link."
     )?;
     std::fs::write(out_dir.join("NETWORKS.md"), md)?;
     Ok(())
@@ -286,7 +290,8 @@ fn describe(p: &kaiwa_testkit::lab::Profile) -> String {
         parts.push(format!("loss {:?}", l.loss));
         parts.join(", ")
     };
-    let mut s = format!("Caller `a`'s link: up {}; down {}", link(&p.up), link(&p.down));
+    let whose = if crate::networks::is_mesh(p) { "Every caller's link" } else { "Caller `a`'s link" };
+    let mut s = format!("{whose}: up {}; down {}", link(&p.up), link(&p.down));
     for (at, l) in &p.changes {
         write!(s, "; at {} s both ways: {}", at.as_secs(), link(l)).ok();
     }
