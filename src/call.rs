@@ -318,7 +318,7 @@ impl MediaSinks for CliSinks {
         Some(Box::new(move |v: &DecodedVideo| {
             decoded += 1;
             // Outside the lock: the comparison takes about a millisecond.
-            let quality = reference.as_ref().filter(|_| decoded % 6 == 0).map(|r| r.psnr(&v.frame));
+            let quality = reference.as_ref().filter(|_| decoded.is_multiple_of(6)).map(|r| r.psnr(&v.frame));
             if let Ok(mut m) = measure.lock() {
                 match quality {
                     Some(Some(db)) => m.psnr_db.push(db),

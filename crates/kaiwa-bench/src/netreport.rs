@@ -308,9 +308,12 @@ const COLOURS: [RGBColor; 6] = [
     RGBColor(148, 103, 189),
 ];
 
+/// One second of a plotted line: time, frames decoded per second, picture height, kbit/s received.
+type Second = (f64, f64, f64, f64);
+
 /// Per second, for the first run of each pair: frames decoded, picture height, kbit/s received.
 fn course_plot(path: &Path, profile: &str, content: Content, r: &NetResults) -> anyhow::Result<()> {
-    let mut lines: Vec<(String, Vec<(f64, f64, f64, f64)>)> = Vec::new();
+    let mut lines: Vec<(String, Vec<Second>)> = Vec::new();
     let mut tmax: f64 = 10.0;
     let mut marks: Vec<f64> = Vec::new();
     for pair in PAIRS.into_iter().chain(MESH_PAIRS) {
@@ -323,7 +326,7 @@ fn course_plot(path: &Path, profile: &str, content: Content, r: &NetResults) -> 
         marks = [call.drop_at, call.restored_at].into_iter().flatten().collect();
         // A mesh has twelve receivers: the first caller's three stand for them.
         for x in call.receivers.iter().filter(|x| pair.n == 2 || x.host == "a") {
-            let pts: Vec<(f64, f64, f64, f64)> = x
+            let pts: Vec<Second> = x
                 .series
                 .windows(2)
                 .filter(|w| w[1].t > w[0].t)

@@ -136,6 +136,11 @@ impl Drop for TestServer {
     }
 }
 
+/// Makes the command that runs the browser binary ([`LaunchOptions::command`]).
+pub type CommandHook = Arc<dyn Fn(&Path) -> Command + Send + Sync>;
+/// Opens the TCP connection to the DevTools port ([`LaunchOptions::connect`]).
+pub type ConnectHook = Arc<dyn Fn(&str) -> std::io::Result<std::net::TcpStream> + Send + Sync>;
+
 /// Options for [`Browser::launch`].
 #[derive(Default, Clone)]
 pub struct LaunchOptions {
@@ -152,10 +157,10 @@ pub struct LaunchOptions {
     pub disable_features: Vec<String>,
     /// Makes the command that runs the browser binary (default `Command::new(binary)`), e.g.
     /// `ip netns exec NS binary` to run it inside a network namespace of the test lab.
-    pub command: Option<Arc<dyn Fn(&Path) -> Command + Send + Sync>>,
+    pub command: Option<CommandHook>,
     /// Opens the TCP connection to the DevTools port (`127.0.0.1:PORT` as the browser sees it), e.g. from
     /// inside the browser's network namespace. Default: a plain connect from this process.
-    pub connect: Option<Arc<dyn Fn(&str) -> std::io::Result<std::net::TcpStream> + Send + Sync>>,
+    pub connect: Option<ConnectHook>,
 }
 
 /// A headless Chromium process and the CDP connection to it.
@@ -326,10 +331,7 @@ pub struct Cdp {
 }
 
 impl Cdp {
-    async fn connect(
-        ws_url: &str,
-        connect: Option<Arc<dyn Fn(&str) -> std::io::Result<std::net::TcpStream> + Send + Sync>>,
-    ) -> Result<Arc<Cdp>> {
+    async fn connect(ws_url: &str, connect: Option<ConnectHook>) -> Result<Arc<Cdp>> {
         let hostport = ws_url
             .strip_prefix("ws://")
             .and_then(|r| r.split('/').next())
