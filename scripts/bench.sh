@@ -7,6 +7,9 @@
 #   scripts/bench.sh --quick          1 run of 8 s per scenario, to check the harness (calls only)
 #   scripts/bench.sh --help           the call bench's options (--runs, --seconds, --sizes, --only, ...)
 #   scripts/bench.sh --no-signaling … skip the signaling comparison
+#   scripts/bench.sh --networks       instead: calls through the network lab's link profiles (root), native ↔ native,
+#                                     Chromium ↔ Chromium, native ↔ Chromium; writes docs/bench/NETWORKS.md + plots
+#   scripts/bench.sh --networks --quick --profiles cap-500k,drop   1 run, 20 s calls, two profiles
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +18,7 @@ args=()
 for a in "$@"; do
   case "$a" in
     --no-signaling) signaling=0 ;;
-    --quick | --help | -h) signaling=0; args+=("$a") ;;
+    --quick | --help | -h | --networks) signaling=0; args+=("$a") ;;
     *) args+=("$a") ;;
   esac
 done

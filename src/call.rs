@@ -66,6 +66,12 @@ pub struct CallArgs {
     /// Also put every latency sample (ms) into --stats-json (for distributions, e.g. the benchmarks)
     #[arg(long)]
     latency_samples: bool,
+    /// Picture quality against what was sent: the peers send this Y4M file, whose frames carry test-pattern
+    /// stamps (the benchmarks' content); every sixth received frame is scaled back to the file's size and
+    /// its luma PSNR (below the stamp strip) taken against the file's frame with the stamp's counter
+    /// (into --stats-json)
+    #[arg(long, value_name = "FILE.y4m")]
+    psnr_reference: Option<PathBuf>,
     /// Trust a self-signed wss:// server with this SHA-256 certificate fingerprint (as it printed)
     #[arg(long, value_name = "HEX")]
     trust_fingerprint: Option<String>,
@@ -156,6 +162,7 @@ fn audio_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn AudioSource>>>
 /// record when asked.
 struct CliSinks {
     record: Option<PathBuf>,
+    psnr_reference: Option<Arc<PsnrReference>>,
     fps: u32,
     started: Instant,
     click_period_us: u64,
@@ -174,6 +181,45 @@ struct Measure {
     /// Click → heard, from clicks on wall-clock period boundaries.
     audio_latency_us: Vec<u64>,
     quiet_samples: usize,
+    /// With `--psnr-reference`: luma PSNR of sampled frames (dB), and sampled frames whose stamp could not
+    /// be read.
+    psnr_db: Vec<f64>,
+    psnr_unreadable: u64,
+}
+
+/// `--psnr-reference`: the frames that were sent, and the stamp reader at their size.
+struct PsnrReference {
+    frames: Vec<kaiwa_media::video::I420Frame>,
+    pattern: TestPattern,
+}
+
+impl PsnrReference {
+    fn load(path: &Path) -> anyhow::Result<PsnrReference> {
+        let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut reader = kaiwa_media::video::Y4mReader::new(std::io::BufReader::new(file))?;
+        let header = reader.header();
+        let mut frames = Vec::new();
+        while let Some(f) = reader.read_frame()? {
+            frames.push(f);
+        }
+        if frames.is_empty() {
+            bail!("{} has no frames", path.display());
+        }
+        Ok(PsnrReference { frames, pattern: TestPattern::new(header.width, header.height)? })
+    }
+
+    /// Luma PSNR of `frame` (scaled to the reference size) against the sent frame with its stamp, below the
+    /// stamp strip.
+    fn psnr(&self, frame: &kaiwa_media::video::I420Frame) -> Option<f64> {
+        let full =
+            kaiwa_media::video::quality::scaled_luma(frame, self.pattern.width(), self.pattern.height());
+        let stamp = self.pattern.read_stamp(&full)?;
+        let sent = &self.frames[stamp.counter as usize % self.frames.len()];
+        // Below the stamp strip: its background is below the legal luma range, which a browser's RGB
+        // conversion clamps, so only the picture itself is compared (as the bench page does).
+        let strip = self.pattern.strip_height();
+        kaiwa_media::video::quality::psnr_below(&full, sent, strip).map(|db| db.min(99.0))
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -201,6 +247,11 @@ struct PeerReport {
     first_frame_ms: Option<u64>,
     video_latency: Option<Percentiles>,
     audio_latency: Option<Percentiles>,
+    /// Luma PSNR of the sampled received frames against what was sent (`--psnr-reference`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    psnr_db: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    psnr_unreadable: Option<u64>,
     /// Every sample, with `--latency-samples` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     video_latency_samples_ms: Option<Vec<f64>>,
@@ -228,6 +279,11 @@ impl CliSinks {
                 .as_ref()
                 .filter(|m| m.audio_latency_us.len() >= 5)
                 .and_then(|m| percentiles(&m.audio_latency_us)),
+            psnr_db: m.as_ref().filter(|m| !m.psnr_db.is_empty()).map(|m| m.psnr_db.clone()),
+            psnr_unreadable: m
+                .as_ref()
+                .filter(|m| !m.psnr_db.is_empty() || m.psnr_unreadable > 0)
+                .map(|m| m.psnr_unreadable),
             stats,
         }
     }
@@ -257,8 +313,18 @@ impl MediaSinks for CliSinks {
         let measure = self.measure(peer);
         let started = self.started;
         let mut pattern: Option<TestPattern> = None;
+        let reference = self.psnr_reference.clone();
+        let mut decoded = 0u64;
         Some(Box::new(move |v: &DecodedVideo| {
+            decoded += 1;
+            // Outside the lock: the comparison takes about a millisecond.
+            let quality = reference.as_ref().filter(|_| decoded.is_multiple_of(6)).map(|r| r.psnr(&v.frame));
             if let Ok(mut m) = measure.lock() {
+                match quality {
+                    Some(Some(db)) => m.psnr_db.push(db),
+                    Some(None) => m.psnr_unreadable += 1,
+                    None => {}
+                }
                 m.first_frame.get_or_insert_with(|| started.elapsed());
                 let size = (v.frame.width(), v.frame.height());
                 if pattern.as_ref().is_none_or(|p| (p.width(), p.height()) != size) {
@@ -396,6 +462,10 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     }
     let sinks = Arc::new(CliSinks {
         record: args.record.clone(),
+        psnr_reference: match &args.psnr_reference {
+            Some(path) => Some(Arc::new(PsnrReference::load(path)?)),
+            None => None,
+        },
         fps: args.fps,
         started: Instant::now(),
         click_period_us: u64::from(CLICK_PERIOD_MS) * 1000,

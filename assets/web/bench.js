@@ -13,6 +13,14 @@
 //
 // Both modes cap the video at the bench's bitrate, keep the resolution (`maintain-resolution`) and sample
 // the sent and received size and frame rate from getStats, so "same size and rate" is checked.
+//
+// `&adapt=1` (the network runs, `scripts/bench.sh --networks`) leaves the resolution and frame rate to
+// WebRTC's own adaptation, as for a camera (no `maintain-resolution`, no `detail` content hint), and
+// samples getStats every second into a per-peer `series` (frames, freezes, size, bytes, concealment,
+// the sender's target bitrate), so freezes and recovery can be followed over time. `&psnr=1` (file mode,
+// where the file is the native test pattern with stamps) measures picture quality as `kaiwa call
+// --psnr-reference` does: every sixth received frame is drawn at the sent size, its stamp read and its
+// luma below the stamp strip compared with the test pattern's frame of that counter (PSNR, dB).
 
 const STAMP_BITS = 32 + 64 + 16;
 const WHITE = 235;
@@ -72,6 +80,19 @@ export function drawStamp(ctx, geo, counter, captureUs) {
 /** Reads a stamp from RGBA pixels (`width` wide, at least the strip high): `{counter, captureUs}` or
  * null when a block is ambiguous or the CRC fails. Same block centres and thresholds as `read_stamp`. */
 export function readStamp(rgba, width, geo) {
+  return readStampBy((x, y) => {
+    const i = (y * width + x) * 4;
+    // BT.601 limited-range luma, what the encoder would see.
+    return 16 + (65.481 * rgba[i] + 128.553 * rgba[i + 1] + 24.966 * rgba[i + 2]) / 255;
+  }, geo);
+}
+
+/** `readStamp` on a luma plane `width` wide. */
+export function readStampLuma(luma, width, geo) {
+  return readStampBy((x, y) => luma[y * width + x], geo);
+}
+
+function readStampBy(lumaAt, geo) {
   const b = geo.block;
   const lo = b >> 2;
   const hi = b - (b >> 2);
@@ -81,11 +102,7 @@ export function readStamp(rgba, width, geo) {
     const y0 = Math.floor(bit / geo.perRow) * b;
     let sum = 0;
     for (let y = y0 + lo; y < y0 + hi; y++) {
-      for (let x = x0 + lo; x < x0 + hi; x++) {
-        const i = (y * width + x) * 4;
-        // BT.601 limited-range luma, what the encoder would see.
-        sum += 16 + (65.481 * rgba[i] + 128.553 * rgba[i + 1] + 24.966 * rgba[i + 2]) / 255;
-      }
+      for (let x = x0 + lo; x < x0 + hi; x++) sum += lumaAt(x, y);
     }
     const mean = Math.floor(sum / ((hi - lo) * (hi - lo)));
     let one;
@@ -122,7 +139,7 @@ function stampedCanvasTrack(width, height, fps) {
   }
   const stream = canvas.captureStream(0);
   const track = stream.getVideoTracks()[0];
-  track.contentHint = 'detail';
+  if (!bench.adapt) track.contentHint = 'detail';
   const box = Math.max(8, Math.min(64, width / 4, (height - geo.strip) / 2));
   const travel = Math.max(1, width - box);
   const start = performance.now();
@@ -229,6 +246,8 @@ const bench = {
   size: [640, 480],
   fps: 30,
   maxBitrate: 2_500_000,
+  adapt: false,
+  psnr: false,
   ctx: null,
   clock: null,
   detectorReady: null,
@@ -252,6 +271,9 @@ function receiver(peer) {
       audioIn: null, // the last getStats reading of the inbound audio: {packets, concealedSamples, totalSamples}
       sent: [],
       sender: null, // the video sender's parameters once tuned
+      series: [], // with adapt=1: one getStats digest a second, see sampleStats
+      psnrDb: [], // with psnr=1: luma PSNR of sampled frames against what was sent
+      psnrUnreadable: 0,
     };
     bench.receivers.set(peer.id, r);
   }
@@ -266,6 +288,8 @@ export function init(params) {
   if (m) bench.size = [Number(m[1]), Number(m[2])];
   bench.fps = Number(params.get('fps')) || 30;
   bench.maxBitrate = (Number(params.get('maxkbps')) || 2500) * 1000;
+  bench.adapt = params.get('adapt') === '1';
+  bench.psnr = params.get('psnr') === '1' && bench.mode === 'file';
   if (bench.mode === 'latency') {
     // The device's own rate: a forced rate (e.g. 48 kHz on a 44.1 kHz sink) stretched the clicks sent
     // through a MediaStreamAudioDestinationNode in time.
@@ -275,7 +299,7 @@ export function init(params) {
     bench.detectorReady = bench.ctx.audioWorklet.addModule(url);
     bench.ctx.resume().catch(() => {});
   }
-  setInterval(sampleStats, 2000);
+  setInterval(sampleStats, bench.adapt ? 1000 : 2000);
 }
 
 /** The local stream to send instead of the user's camera and microphone. */
@@ -286,7 +310,7 @@ export async function localMedia() {
   }
   const video = { width: { exact: width }, height: { exact: height }, frameRate: { ideal: bench.fps } };
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video });
-  for (const t of stream.getVideoTracks()) t.contentHint = 'detail';
+  if (!bench.adapt) for (const t of stream.getVideoTracks()) t.contentHint = 'detail';
   return stream;
 }
 
@@ -302,6 +326,16 @@ export function watchPeer(peer, video) {
     const wall = wallMs();
     r.frames++;
     if (r.firstFrameMs === null) r.firstFrameMs = performance.now();
+    if (bench.psnr) {
+      if (r.frames % 6 === 0) {
+        framePsnr(video).then(
+          (db) => (db === null ? r.psnrUnreadable++ : r.psnrDb.push(db)),
+          () => r.psnrUnreadable++,
+        );
+      }
+      video.requestVideoFrameCallback(onFrame);
+      return;
+    }
     if (bench.mode !== 'latency') return; // file mode: the first frame is all we need
     const geo = stampGeometry(meta.width, meta.height);
     if (geo) {
@@ -318,6 +352,96 @@ export function watchPeer(peer, video) {
   };
   video.requestVideoFrameCallback(onFrame);
   if (bench.mode === 'latency') listenForClicks(peer, r);
+}
+
+// ---- picture quality (file mode with psnr=1) -----------------------------------------------------
+
+function tri(v) {
+  const p = v % 512;
+  return p < 256 ? p : 511 - p;
+}
+const PERIOD = Uint8Array.from({ length: 512 }, (_, i) => 40 + Math.floor((tri(i) * 160) / 255));
+const references = new Map(); // counter -> luma of the test pattern's frame (below the strip)
+
+/** Luma of `TestPattern::frame(counter, _)` below the stamp strip (a port of `render_into`). */
+export function patternLuma(w, h, geo, counter) {
+  let y = references.get(counter);
+  if (y) return y;
+  y = new Uint8Array(w * h);
+  const strip = geo.strip;
+  const shift = Math.imul(counter, 4) >>> 0;
+  const box = Math.max(8, Math.min(64, Math.floor(w / 4), Math.floor((h - strip) / 2)));
+  const travel = Math.max(1, w - box);
+  const p = (Math.imul(counter, 6) >>> 0) % (2 * travel);
+  const bx = p < travel ? p : 2 * travel - p;
+  const by = strip + Math.floor((h - strip - box) / 2);
+  for (let row = strip; row < h; row++) {
+    const start = ((row >> 1) + shift) % 512;
+    for (let col = 0; col < w; col++) y[row * w + col] = PERIOD[(start + col) % 512];
+    if (row >= by && row < by + box) y.fill(WHITE, row * w + bx, row * w + bx + box);
+  }
+  references.set(counter, y);
+  return y;
+}
+
+/** `y` (`sw × sh`) scaled to `w × h`, bilinear with pixel centres aligned (as `quality::scaled_luma`). */
+export function scaledLuma(y, sw, sh, w, h) {
+  if (sw === w && sh === h) return y;
+  const out = new Uint8Array(w * h);
+  const fx = sw / w;
+  const fy = sh / h;
+  for (let row = 0; row < h; row++) {
+    const sy = Math.min(Math.max((row + 0.5) * fy - 0.5, 0), sh - 1);
+    const y0 = Math.floor(sy);
+    const wy = sy - y0;
+    const y1 = Math.min(y0 + 1, sh - 1);
+    for (let col = 0; col < w; col++) {
+      const sx = Math.min(Math.max((col + 0.5) * fx - 0.5, 0), sw - 1);
+      const x0 = Math.floor(sx);
+      const wx = sx - x0;
+      const x1 = Math.min(x0 + 1, sw - 1);
+      const top = y[y0 * sw + x0] * (1 - wx) + y[y0 * sw + x1] * wx;
+      const bottom = y[y1 * sw + x0] * (1 - wx) + y[y1 * sw + x1] * wx;
+      out[row * w + col] = Math.round(top * (1 - wy) + bottom * wy);
+    }
+  }
+  return out;
+}
+
+/** Luma PSNR (dB) of a received luma plane against the sent frame (by its stamp), or null without a
+ * readable stamp. */
+export function lumaPsnr(y, sw, sh, w, h) {
+  const geo = stampGeometry(w, h);
+  if (!geo) return null;
+  const full = scaledLuma(y, sw, sh, w, h);
+  const stamp = readStampLuma(full, w, geo);
+  if (!stamp) return null;
+  const ref = patternLuma(w, h, geo, stamp.counter);
+  let sse = 0;
+  for (let i = geo.strip * w; i < w * h; i++) {
+    const d = full[i] - ref[i];
+    sse += d * d;
+  }
+  const mse = sse / ((h - geo.strip) * w);
+  return mse === 0 ? 99 : Math.min(99, 10 * Math.log10((255 * 255) / mse));
+}
+
+/** PSNR of the video's current frame: its decoded planes through WebCodecs (no colour conversion, so the
+ * luma is what the decoder produced, as on the native side). */
+async function framePsnr(video) {
+  const frame = new VideoFrame(video);
+  try {
+    const { width: sw, height: sh } = frame.visibleRect;
+    const buf = new Uint8Array(frame.allocationSize());
+    const layout = await frame.copyTo(buf);
+    if (!['I420', 'I420A', 'NV12'].includes(frame.format)) return null;
+    const { offset, stride } = layout[0];
+    const y = new Uint8Array(sw * sh);
+    for (let row = 0; row < sh; row++) y.set(buf.subarray(offset + row * stride, offset + row * stride + sw), row * sw);
+    return lumaPsnr(y, sw, sh, bench.size[0], bench.size[1]);
+  } finally {
+    frame.close();
+  }
 }
 
 async function listenForClicks(peer, r) {
@@ -346,7 +470,7 @@ async function tuneSender(sender) {
   const p = sender.getParameters();
   if (!p.encodings || !p.encodings.length) return;
   p.encodings[0].maxBitrate = bench.maxBitrate;
-  p.degradationPreference = 'maintain-resolution';
+  if (!bench.adapt) p.degradationPreference = 'maintain-resolution';
   try {
     await sender.setParameters(p);
     sender.kaiwaBenchTuned = true;
@@ -372,7 +496,25 @@ async function sampleStats() {
       const p = sender.getParameters();
       r.sender = { degradationPreference: p.degradationPreference ?? null, maxBitrate: p.encodings?.[0]?.maxBitrate ?? null };
     }
+    const point = { t: wallMs() };
     report.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') {
+        Object.assign(point, {
+          framesDecoded: s.framesDecoded ?? 0,
+          freezeCount: s.freezeCount ?? 0,
+          totalFreezesDuration: s.totalFreezesDuration ?? 0,
+          width: s.frameWidth ?? 0,
+          height: s.frameHeight ?? 0,
+          fps: s.framesPerSecond ?? 0,
+          videoBytes: s.bytesReceived ?? 0,
+        });
+      }
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        Object.assign(point, { concealedSamples: s.concealedSamples ?? 0, totalSamples: s.totalSamplesReceived ?? 0 });
+      }
+      if (s.type === 'outbound-rtp' && s.kind === 'video') point.targetBitrate = s.targetBitrate ?? null;
+      if (s.type === 'transport') Object.assign(point, { bytesReceived: s.bytesReceived ?? 0, bytesSent: s.bytesSent ?? 0 });
+      if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate) point.availableOutgoingBitrate = s.availableOutgoingBitrate;
       if (s.type === 'inbound-rtp' && s.kind === 'audio' && s.totalSamplesReceived) {
         r.audioIn = { packets: s.packetsReceived, concealedSamples: s.concealedSamples, totalSamples: s.totalSamplesReceived };
       }
@@ -381,6 +523,7 @@ async function sampleStats() {
       if (s.type === 'inbound-rtp') r.received.push(fig);
       else if (s.type === 'outbound-rtp') r.sent.push(fig);
     });
+    if (bench.adapt) r.series.push(point);
   }
 }
 

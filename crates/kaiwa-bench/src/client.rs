@@ -119,11 +119,11 @@ impl Drop for NativeClient {
     }
 }
 
-fn f64_of(v: &Value) -> Option<f64> {
+pub(crate) fn f64_of(v: &Value) -> Option<f64> {
     v.as_f64().filter(|x| x.is_finite())
 }
 
-fn samples(v: &Value) -> Vec<f64> {
+pub(crate) fn samples(v: &Value) -> Vec<f64> {
     v.as_array().map(|a| a.iter().filter_map(f64_of).collect()).unwrap_or_default()
 }
 
@@ -329,7 +329,7 @@ impl ChromiumClient {
 }
 
 /// `part` as a percentage of `whole`, when both are known and `whole` is not zero.
-fn share_pct(part: Option<f64>, whole: Option<f64>) -> Option<f64> {
+pub(crate) fn share_pct(part: Option<f64>, whole: Option<f64>) -> Option<f64> {
     match (part, whole) {
         (Some(p), Some(w)) if w > 0.0 => Some(p / w * 100.0),
         _ => None,

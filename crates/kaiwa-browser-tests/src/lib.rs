@@ -76,11 +76,26 @@ impl TestServer {
         Ok(server)
     }
 
+    /// Plain HTTP on a listener the caller bound, e.g. inside a network namespace of the test lab (where
+    /// the page is not a secure context: launch Chromium with
+    /// `--unsafely-treat-insecure-origin-as-secure=` [`TestServer::url`]`("")`).
+    pub fn from_listener(listener: tokio::net::TcpListener) -> Result<TestServer> {
+        Self::serve(listener, kaiwa_signaling::Config::default(), None)
+    }
+
     async fn start_with(
         config: kaiwa_signaling::Config,
         tls: Option<Arc<rustls::ServerConfig>>,
     ) -> Result<TestServer> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::serve(listener, config, tls)
+    }
+
+    fn serve(
+        listener: tokio::net::TcpListener,
+        config: kaiwa_signaling::Config,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Result<TestServer> {
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         let is_tls = tls.is_some();
@@ -121,6 +136,11 @@ impl Drop for TestServer {
     }
 }
 
+/// Makes the command that runs the browser binary ([`LaunchOptions::command`]).
+pub type CommandHook = Arc<dyn Fn(&Path) -> Command + Send + Sync>;
+/// Opens the TCP connection to the DevTools port ([`LaunchOptions::connect`]).
+pub type ConnectHook = Arc<dyn Fn(&str) -> std::io::Result<std::net::TcpStream> + Send + Sync>;
+
 /// Options for [`Browser::launch`].
 #[derive(Default, Clone)]
 pub struct LaunchOptions {
@@ -132,6 +152,15 @@ pub struct LaunchOptions {
     pub extra_args: Vec<String>,
     /// More environment variables, e.g. `PULSE_SERVER` for a private PulseAudio daemon.
     pub env: Vec<(String, String)>,
+    /// More Chromium features to switch off (joined with the default `--disable-features` list, since
+    /// Chromium reads only one such switch), e.g. `WebRtcHideLocalIpsWithMdns` where no mDNS works.
+    pub disable_features: Vec<String>,
+    /// Makes the command that runs the browser binary (default `Command::new(binary)`), e.g.
+    /// `ip netns exec NS binary` to run it inside a network namespace of the test lab.
+    pub command: Option<CommandHook>,
+    /// Opens the TCP connection to the DevTools port (`127.0.0.1:PORT` as the browser sees it), e.g. from
+    /// inside the browser's network namespace. Default: a plain connect from this process.
+    pub connect: Option<ConnectHook>,
 }
 
 /// A headless Chromium process and the CDP connection to it.
@@ -168,7 +197,12 @@ impl Browser {
 
         let bin = chromium_binary()?;
         let profile = tempfile::Builder::new().prefix("kaiwa-chromium-").tempdir()?;
-        let mut cmd = Command::new(&bin);
+        let mut cmd = match &opts.command {
+            Some(make) => make(&bin),
+            None => Command::new(&bin),
+        };
+        let mut disabled = vec!["Translate", "MediaRouter", "OptimizationHints"];
+        disabled.extend(opts.disable_features.iter().map(String::as_str));
         cmd.args([
             "--headless=new",
             "--no-sandbox",
@@ -180,7 +214,6 @@ impl Browser {
             "--disable-component-update",
             "--disable-sync",
             "--disable-extensions",
-            "--disable-features=Translate,MediaRouter,OptimizationHints",
             "--disable-background-timer-throttling",
             "--disable-renderer-backgrounding",
             "--disable-backgrounding-occluded-windows",
@@ -190,6 +223,7 @@ impl Browser {
             "--remote-debugging-port=0",
             "--window-size=1280,800",
         ]);
+        cmd.arg(format!("--disable-features={}", disabled.join(",")));
         if opts.ignore_certificate_errors {
             cmd.arg("--ignore-certificate-errors");
         }
@@ -228,7 +262,7 @@ impl Browser {
                 return Err(e);
             }
         };
-        let cdp = match Cdp::connect(&ws_url).await {
+        let cdp = match Cdp::connect(&ws_url, opts.connect.clone()).await {
             Ok(cdp) => cdp,
             Err(e) => {
                 kill_group(&mut child);
@@ -297,12 +331,20 @@ pub struct Cdp {
 }
 
 impl Cdp {
-    async fn connect(ws_url: &str) -> Result<Arc<Cdp>> {
+    async fn connect(ws_url: &str, connect: Option<ConnectHook>) -> Result<Arc<Cdp>> {
         let hostport = ws_url
             .strip_prefix("ws://")
             .and_then(|r| r.split('/').next())
             .with_context(|| format!("unexpected DevTools URL {ws_url}"))?;
-        let tcp = tokio::net::TcpStream::connect(hostport).await?;
+        let tcp = match connect {
+            Some(connect) => {
+                let hostport = hostport.to_string();
+                let std = tokio::task::spawn_blocking(move || connect(&hostport)).await??;
+                std.set_nonblocking(true)?;
+                tokio::net::TcpStream::from_std(std)?
+            }
+            None => tokio::net::TcpStream::connect(hostport).await?,
+        };
         let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
             .max_message_size(Some(256 << 20))
             .max_frame_size(Some(256 << 20));

@@ -27,6 +27,8 @@ pub struct VideoInStats {
     pub decode_errors: u64,
     pub keyframe_requests_sent: u64,
     pub freezes: u64,
+    /// Total time frozen (the gaps counted in `freezes`), ms.
+    pub freeze_ms: u64,
     pub recoveries: u64,
     pub max_recovery_ms: u64,
     pub width: u64,
@@ -173,6 +175,7 @@ pub async fn collect(
         stats.video_in.decode_errors = v.decode_errors.load(Relaxed);
         stats.video_in.keyframe_requests_sent = v.keyframe_requests.load(Relaxed);
         stats.video_in.freezes = v.freezes.load(Relaxed);
+        stats.video_in.freeze_ms = v.freeze_ms.load(Relaxed);
         stats.video_in.recoveries = v.recoveries.load(Relaxed);
         stats.video_in.max_recovery_ms = v.max_recovery_ms.load(Relaxed);
         stats.video_in.width = v.width.load(Relaxed);

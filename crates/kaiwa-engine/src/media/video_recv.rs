@@ -56,13 +56,13 @@ impl FreezeCounter {
         FreezeCounter { last: None, average: Duration::from_millis(33) }
     }
 
-    /// A frame shown at `now`; true if the gap before it was a freeze.
-    fn shown(&mut self, now: Instant) -> bool {
-        let Some(prev) = self.last.replace(now) else { return false };
+    /// A frame shown at `now`; the gap before it if that gap was a freeze.
+    fn shown(&mut self, now: Instant) -> Option<Duration> {
+        let prev = self.last.replace(now)?;
         let gap = now.saturating_duration_since(prev);
         let freeze = gap > (self.average * 3).max(self.average + Duration::from_millis(150));
         self.average = self.average.mul_f64(0.9) + gap.mul_f64(0.1);
-        freeze
+        freeze.then_some(gap)
     }
 }
 
@@ -76,6 +76,8 @@ pub struct VideoRecvStats {
     pub decode_errors: AtomicU64,
     pub keyframe_requests: AtomicU64,
     pub freezes: AtomicU64,
+    /// Total length of those freezes (the gaps counted as freezes), ms: WebRTC's `totalFreezesDuration`.
+    pub freeze_ms: AtomicU64,
     /// Times the picture stopped for loss or a decode error and came back with a keyframe.
     pub recoveries: AtomicU64,
     /// Longest such interruption, from the loss being noticed to the next decoded frame.
@@ -194,8 +196,9 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
         let now = Instant::now();
         while let Some(mut shown) = playout.pop(now) {
             shown.shown_at = now;
-            if freezes.shown(now) {
+            if let Some(gap) = freezes.shown(now) {
                 stats.freezes.fetch_add(1, Relaxed);
+                stats.freeze_ms.fetch_add(gap.as_millis() as u64, Relaxed);
             }
             sink(&shown);
             // Sinks copy what they keep: a later picture is decoded into this one's buffers.

@@ -110,6 +110,11 @@ impl TestPattern {
         self.height
     }
 
+    /// Rows of the stamp strip at the top of every frame.
+    pub fn strip_height(&self) -> u32 {
+        self.strip_height
+    }
+
     /// Renders frame `counter` with the given capture timestamp.
     pub fn frame(&self, counter: u32, capture_us: u64) -> I420Frame {
         let (w, h) = (self.width as usize, self.height as usize);
