@@ -146,6 +146,26 @@ fn skip_missing_gives_up_on_a_gap_without_later_frames() {
 }
 
 #[test]
+fn sender_restart_resynchronises_as_soon_with_a_wide_reorder_window() {
+    // The engine's settings: a wide window and no frame count, so a repair may take 250 ms.
+    let mut d = H264Depacketizer::new(DepacketizerConfig {
+        reorder_frames: usize::MAX,
+        reorder_window: 512,
+        ..DepacketizerConfig::default()
+    });
+    for s in 0..10u16 {
+        d.push(30_000 + s, u32::from(s) * 3000, true, IDR).unwrap();
+    }
+    let mut evs = Vec::new();
+    for s in 0..100u16 {
+        d.push(10_000 + s, 1_000_000 + u32::from(s) * 3000, true, IDR).unwrap();
+        evs.extend(events(&mut d));
+    }
+    assert_eq!(d.stats().resyncs, 1);
+    assert!(frames(&evs).len() >= 30, "{:?}", d.stats());
+}
+
+#[test]
 fn sender_restart_with_lower_sequence_resynchronises() {
     let mut d = H264Depacketizer::default();
     for s in 0..10u16 {

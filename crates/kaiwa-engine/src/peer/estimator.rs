@@ -34,6 +34,8 @@ pub struct Estimator {
     delivered_bytes: usize,
     /// When the estimate was last logged (at debug level, once a second).
     logged_at: Option<Instant>,
+    /// The estimate: the lower half, grown at most to the delivered cap.
+    target: f64,
 }
 
 impl Estimator {
@@ -41,12 +43,15 @@ impl Estimator {
     pub fn new(initial: f64, min: f64, max: f64) -> Self {
         Estimator {
             delay: QueueDelayController::new(initial, min, max),
-            loss: LossBased::new(initial, min, max),
+            // The loss half binds only once loss has made it back off; until then the delay half (and
+            // the delivered cap) lead.
+            loss: LossBased::new(max, min, max),
             min,
             max,
             delivered: VecDeque::new(),
             delivered_bytes: 0,
             logged_at: None,
+            target: initial.clamp(min, max),
         }
     }
 
@@ -96,16 +101,22 @@ impl BandwidthEstimator for Estimator {
             let lost = reports.iter().filter(|r| !r.arrived).count();
             self.loss.update(now, lost, reports.len());
         }
-        // In slow start neither half runs ahead of what the path has shown it carries: the delay half
+        // In slow start neither half grows beyond what the path has shown it carries: the delay half
         // reached 1.5 Mbit/s while the loss half held the sender at 500 kbit/s, and its first decrease
         // (at most a halving) started from there. Later it may: a small picture does not use its estimate,
         // and a half held to what that delivers could never grow back to a larger one.
         if self.delay.in_slow_start()
             && let Some(cap) = self.delivered_cap()
         {
+            let cap = cap.max(self.target);
             self.delay.limit(cap);
             self.loss.limit(cap);
         }
+        // The cap limits growth only: a sender that goes quiet (camera off) proves nothing either way, and
+        // pulling its estimate down to what audio alone delivers restarted the video at 160×120.
+        let lower = self.delay.target().min(self.loss.target());
+        let cap = self.delivered_cap().map_or(lower, |cap| cap.max(self.target));
+        self.target = lower.min(cap).clamp(self.min, self.max);
         if self.logged_at.is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1)) {
             self.logged_at = Some(now);
             tracing::debug!(
@@ -121,9 +132,7 @@ impl BandwidthEstimator for Estimator {
     }
 
     fn target_bitrate(&self) -> f64 {
-        let target = self.delay.target().min(self.loss.target());
-        let capped = self.delivered_cap().map_or(target, |cap| target.min(cap));
-        capped.clamp(self.min, self.max)
+        self.target
     }
 
     fn stats(&self) -> EstimatorStats {
@@ -148,17 +157,40 @@ mod tests {
         (0..n).map(|i| report(start + span * i / n, size, arrived)).collect()
     }
 
+    /// Feeds `seconds` of feedback, 10 batches a second, each of `bytes_per_batch` delivered in 10 packets.
+    fn deliver(e: &mut Estimator, from: Instant, seconds: u32, bytes_per_batch: usize) {
+        for i in 0..seconds * 10 {
+            let start = from + Duration::from_millis(100) * i;
+            let batch = reports(start, Duration::from_millis(100), 10, bytes_per_batch / 10, true);
+            e.on_reports(start + Duration::from_millis(100), &batch);
+        }
+    }
+
     #[test]
-    fn the_target_is_capped_at_half_again_the_delivered_rate() {
+    fn growth_is_capped_at_half_again_the_delivered_rate() {
         let t = Instant::now();
-        let mut e = Estimator::new(2_000_000.0, 50_000.0, 2_500_000.0);
-        assert_eq!(e.target_bitrate(), 2_000_000.0, "nothing known yet: GCC's word");
-        // 250 kbit/s delivered: 125 packets of 250 bytes in a second.
-        e.on_reports(t + Duration::from_secs(1), &reports(t, Duration::from_secs(1), 125, 250, true));
+        let mut e = Estimator::new(300_000.0, 50_000.0, 2_500_000.0);
+        assert_eq!(e.target_bitrate(), 300_000.0, "nothing known yet: the initial rate");
+        // 250 kbit/s delivered (3125 bytes per 100 ms) with no queue: slow start would reach the ceiling
+        // in 5 s, but the sender never proves more than 250 kbit/s.
+        deliver(&mut e, t, 5, 3125);
         let delivered = e.delivered_bps().unwrap();
-        assert!((delivered - 250_000.0).abs() < 5_000.0, "{delivered}");
-        let capped = e.target_bitrate();
-        assert!((capped - (delivered * 1.5 + 50_000.0)).abs() < 1.0, "{capped}");
+        assert!((delivered - 250_000.0).abs() < 10_000.0, "{delivered}");
+        // (2 % for the slightly higher rate read over the first half second, which the cap never takes back.)
+        assert!(e.target_bitrate() <= (delivered * 1.5 + 50_000.0) * 1.02, "{}", e.target_bitrate());
+        assert!(e.target_bitrate() > 300_000.0, "it grew to the cap: {}", e.target_bitrate());
+    }
+
+    #[test]
+    fn a_sender_that_goes_quiet_keeps_its_estimate() {
+        let t = Instant::now();
+        let mut e = Estimator::new(300_000.0, 50_000.0, 2_500_000.0);
+        deliver(&mut e, t, 6, 12_500); // 1 Mbit/s delivered
+        let before = e.target_bitrate();
+        assert!(before > 1_000_000.0, "{before}");
+        // Camera off: audio alone, ~50 kbit/s.
+        deliver(&mut e, t + Duration::from_secs(6), 5, 625);
+        assert!(e.target_bitrate() >= before, "{} after {before}", e.target_bitrate());
     }
 
     #[test]

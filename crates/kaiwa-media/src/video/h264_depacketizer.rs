@@ -67,6 +67,10 @@ pub struct DepacketizerConfig {
     pub max_pending_events: usize,
     /// After a loss, withhold frames until one with an IDR arrives.
     pub wait_for_keyframe_after_loss: bool,
+    /// This many "old" packets in a row are a new stream (a sender restarted with a lower sequence
+    /// number), not duplicates: start over. Separate from [`Self::reorder_window`], which an engine may
+    /// widen to wait longer for repairs without making a restart take longer to notice.
+    pub stale_resync: usize,
 }
 
 impl Default for DepacketizerConfig {
@@ -78,6 +82,7 @@ impl Default for DepacketizerConfig {
             max_frame_bytes: 4 * 1024 * 1024,
             max_pending_events: 16,
             wait_for_keyframe_after_loss: true,
+            stale_resync: 64,
         }
     }
 }
@@ -289,7 +294,7 @@ impl H264Depacketizer {
         let mut ext = self.extend(sequence_number);
         if self.next.is_some_and(|n| ext < n) {
             self.stale_run += 1;
-            if self.stale_run > self.config.reorder_window {
+            if self.stale_run > self.config.stale_resync {
                 // A long run of "old" packets is a new stream (sender restart with a lower sequence
                 // number), not a storm of duplicates: start over from here.
                 self.resync();
