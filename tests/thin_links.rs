@@ -151,15 +151,17 @@ async fn after_a_bandwidth_drop_full_resolution_returns_within_10_s() {
                 .collect::<Vec<_>>()
         );
         assert!(widths(5.0, from).all(|w| w == 640), "{who}: not at full size before the drop: {samples:?}");
-        // Smaller by the last 3 s of the drop (the figures do not move while the picture is frozen by the
-        // drop's losses, 1–3 s measured).
-        assert!(widths(until - 3.0, until).all(|w| w < 640), "{who}: did not adapt to the drop: {samples:?}");
-        // The target (issue 11) is 10 s; measured 8–11 s, bounded here at 13 s until the sender can probe
-        // for bandwidth while a small picture leaves its estimate unused (see docs/BENCHMARKS.md).
-        let back = samples.iter().find(|s| s.t >= until && s.width == 640).map(|s| s.t - until);
-        assert!(back.is_some_and(|b| b <= 13.0), "{who}: full size back after {back:?} s: {samples:?}");
+        // The picture shrinks during the drop. (When, varies: the drop's losses freeze the picture for 1–5 s,
+        // and the figures do not move while it is frozen.)
         assert!(
-            widths(until + 13.0, f64::MAX).all(|w| w == 640),
+            widths(from, until).any(|w| w > 0 && w < 640),
+            "{who}: did not adapt to the drop: {samples:?}"
+        );
+        // Issue 11's target: full size again within 10 s of the link coming back (measured 4–7 s).
+        let back = samples.iter().find(|s| s.t >= until && s.width == 640).map(|s| s.t - until);
+        assert!(back.is_some_and(|b| b <= 10.0), "{who}: full size back after {back:?} s: {samples:?}");
+        assert!(
+            widths(until + 10.0, f64::MAX).all(|w| w == 640),
             "{who}: did not stay at full size: {samples:?}"
         );
         eprintln!("{who}: full size {:.1} s after the link came back", back.unwrap());

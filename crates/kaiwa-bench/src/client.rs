@@ -284,15 +284,7 @@ impl ChromiumClient {
         ));
         let page = browser.new_page(name, &url).await?;
         // The tab Chromium opened at launch would be a second renderer to pay for: close it.
-        let targets = browser.call("Target.getTargets", json!({})).await?;
-        for t in targets["targetInfos"].as_array().into_iter().flatten() {
-            if t["type"] == "page"
-                && t["url"] == "about:blank"
-                && let Some(id) = t["targetId"].as_str()
-            {
-                browser.call("Target.closeTarget", json!({ "targetId": id })).await?;
-            }
-        }
+        close_blank_tabs(&browser).await?;
         Ok(ChromiumClient { browser, page, tag: format!("{}-{name}", s.room) })
     }
 
@@ -337,6 +329,20 @@ pub(crate) fn share_pct(part: Option<f64>, whole: Option<f64>) -> Option<f64> {
 }
 
 /// Keeps a copy of a client's raw results in `KAIWA_BENCH_DUMP` (made if missing), when it is set.
+/// Closes the tab Chromium opens at launch (a second renderer to pay for).
+pub(crate) async fn close_blank_tabs(browser: &Browser) -> anyhow::Result<()> {
+    let targets = browser.call("Target.getTargets", json!({})).await?;
+    for t in targets["targetInfos"].as_array().into_iter().flatten() {
+        if t["type"] == "page"
+            && t["url"] == "about:blank"
+            && let Some(id) = t["targetId"].as_str()
+        {
+            browser.call("Target.closeTarget", json!({ "targetId": id })).await?;
+        }
+    }
+    Ok(())
+}
+
 fn dump(name: &Path, text: &str) -> anyhow::Result<()> {
     let Some(dir) = std::env::var_os("KAIWA_BENCH_DUMP") else { return Ok(()) };
     let path = Path::new(&dir).join(name);

@@ -374,14 +374,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     };
-    // Ctrl-C / SIGTERM: dropping the running call kills its clients (Chromium runs in its own process
-    // group, out of reach of the terminal's SIGINT); the figures so far are still written.
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        () = all => {}
-        _ = tokio::signal::ctrl_c() => println!("interrupted: writing what was measured"),
-        _ = term.recv() => println!("terminated: writing what was measured"),
-    }
+    until_done_or_stopped(all).await?;
     let total = started.elapsed();
     report::write(&args, &sizes, mesh, &results, total, &args.out_dir)?;
     println!("wrote {} ({:.1} min)", args.out_dir.join("RESULTS.md").display(), total.as_secs_f64() / 60.0);
@@ -491,12 +484,7 @@ async fn run_networks(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
             }
         }
     };
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        () = all => {}
-        _ = tokio::signal::ctrl_c() => println!("interrupted: writing what was measured"),
-        _ = term.recv() => println!("terminated: writing what was measured"),
-    }
+    until_done_or_stopped(all).await?;
     let total = started.elapsed();
     let names: Vec<String> = profiles.iter().map(|p| p.name.clone()).collect();
     netreport::write(&results, &names, args.runs, args.net_seconds, total, &args.out_dir)?;
@@ -535,4 +523,17 @@ fn net_line(call: &networks::NetCall) -> String {
         })
         .collect();
     parts.join(" | ")
+}
+
+/// Runs `all` to its end, or until Ctrl-C / SIGTERM: dropping the running call kills its clients (Chromium
+/// runs in its own process group, out of reach of the terminal's SIGINT); the figures so far are still
+/// written by the caller.
+async fn until_done_or_stopped(all: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        () = all => {}
+        _ = tokio::signal::ctrl_c() => println!("interrupted: writing what was measured"),
+        _ = term.recv() => println!("terminated: writing what was measured"),
+    }
+    Ok(())
 }

@@ -24,7 +24,7 @@ use kaiwa_browser_tests::{Browser, LaunchOptions, Page, TestServer};
 use kaiwa_testkit::lab::{Host, Lab, Profile};
 use serde_json::{Value, json};
 
-use crate::client::{Kind, f64_of, samples, share_pct};
+use crate::client::{Kind, close_blank_tabs, f64_of, samples, share_pct};
 
 /// Upper bound for a client to start and join.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(40);
@@ -380,19 +380,6 @@ impl NetBench {
             receivers,
         })
     }
-}
-
-async fn close_blank_tabs(browser: &Browser) -> anyhow::Result<()> {
-    let targets = browser.call("Target.getTargets", json!({})).await?;
-    for t in targets["targetInfos"].as_array().into_iter().flatten() {
-        if t["type"] == "page"
-            && t["url"] == "about:blank"
-            && let Some(id) = t["targetId"].as_str()
-        {
-            browser.call("Target.closeTarget", json!({ "targetId": id })).await?;
-        }
-    }
-    Ok(())
 }
 
 /// Ends a caller's call and reads what it received.
