@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use kaiwa_browser_tests::{Browser, LaunchOptions, Page, TestServer};
 use kaiwa_testkit::lab::{Host, Lab, Profile};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::client::{Kind, close_blank_tabs, f64_of, samples, share_pct};
 
