@@ -357,19 +357,11 @@ async fn main() -> anyhow::Result<()> {
                     size.1,
                     mode.label()
                 );
-                match tokio::time::timeout(limit, bench.call(scenario, size, mode)).await {
-                    Ok(Ok(f)) => {
-                        println!("{}", one_line(scenario, size, mode, &f));
-                        results.calls.entry((scenario.name, size, mode)).or_default().push(f);
-                    }
-                    Ok(Err(e)) => {
-                        println!("{what}: FAILED: {e:#}");
-                        results.failures.push(format!("{what}: {e:#}"));
-                    }
-                    Err(_) => {
-                        println!("{what}: FAILED: timed out after {limit:?}");
-                        results.failures.push(format!("{what}: timed out after {limit:?}"));
-                    }
+                if let Some(f) =
+                    bounded(&what, limit, bench.call(scenario, size, mode), &mut results.failures).await
+                {
+                    println!("{}", one_line(scenario, size, mode, &f));
+                    results.calls.entry((scenario.name, size, mode)).or_default().push(f);
                 }
             }
         }
@@ -466,19 +458,12 @@ async fn run_networks(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
                         content.label()
                     );
                     let limit = networks::call_length(profile, args.net_seconds) + Duration::from_secs(120);
-                    match tokio::time::timeout(limit, bench.call(profile, pair, content, seed)).await {
-                        Ok(Ok(call)) => {
-                            println!("{what}: {}", net_line(&call));
-                            results.calls.push(call);
-                        }
-                        Ok(Err(e)) => {
-                            println!("{what}: FAILED: {e:#}");
-                            results.failures.push(format!("{what}: {e:#}"));
-                        }
-                        Err(_) => {
-                            println!("{what}: FAILED: timed out after {limit:?}");
-                            results.failures.push(format!("{what}: timed out after {limit:?}"));
-                        }
+                    if let Some(call) =
+                        bounded(&what, limit, bench.call(profile, pair, content, seed), &mut results.failures)
+                            .await
+                    {
+                        println!("{what}: {}", net_line(&call));
+                        results.calls.push(call);
                     }
                 }
             }
@@ -523,6 +508,24 @@ fn net_line(call: &networks::NetCall) -> String {
         })
         .collect();
     parts.join(" | ")
+}
+
+/// One call, bounded by `limit`: its figures, or `None` with the failure printed and listed under `what`
+/// (a failed call is reported instead of stopping the run).
+async fn bounded<T>(
+    what: &str,
+    limit: Duration,
+    call: impl std::future::Future<Output = anyhow::Result<T>>,
+    failures: &mut Vec<String>,
+) -> Option<T> {
+    let reason = match tokio::time::timeout(limit, call).await {
+        Ok(Ok(figures)) => return Some(figures),
+        Ok(Err(e)) => format!("{e:#}"),
+        Err(_) => format!("timed out after {limit:?}"),
+    };
+    println!("{what}: FAILED: {reason}");
+    failures.push(format!("{what}: {reason}"));
+    None
 }
 
 /// Runs `all` to its end, or until Ctrl-C / SIGTERM: dropping the running call kills its clients (Chromium
