@@ -55,6 +55,17 @@ pub const ADDITIVE_BPS_PER_SECOND: f64 = 60_000.0;
 /// Additive growth until the target is this far above the last ceiling (where a decrease happened).
 pub const CEILING_MARGIN: f64 = 1.5;
 
+/// One packet reported as arrived.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    departure: Instant,
+    /// One-way delay in seconds, from an unknown offset.
+    delay: f64,
+    /// On the far end's clock.
+    arrival: Duration,
+    size: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct QueueDelayController {
     target: f64,
@@ -62,14 +73,14 @@ pub struct QueueDelayController {
     max: f64,
     /// Departure instant one-way delays are measured from (their offset is unknown and cancels out).
     epoch: Option<Instant>,
-    /// (departure, one-way delay in s, arrival, size) of recent arrivals.
-    recent: VecDeque<(Instant, f64, Duration, usize)>,
+    /// Arrivals over the last [`TREND`] (the last [`RECENT`] of them are "now"), in feedback order.
+    samples: VecDeque<Sample>,
+    /// The newest departure among them.
+    newest: Option<Instant>,
     /// (bucket start, minimum one-way delay in s) per [`RECENT`] bucket over [`BASELINE`].
     baseline: VecDeque<(Instant, f64)>,
     last_decision: Option<Instant>,
     last_decrease: Option<Instant>,
-    /// (departure, one-way delay in s) over [`TREND`], for the delay's slope.
-    trend: VecDeque<(Instant, f64)>,
     /// The delivered rate when the last decrease happened: the link's capacity, roughly.
     ceiling: Option<f64>,
 }
@@ -81,11 +92,11 @@ impl QueueDelayController {
             min,
             max,
             epoch: None,
-            recent: VecDeque::new(),
+            samples: VecDeque::new(),
+            newest: None,
             baseline: VecDeque::new(),
             last_decision: None,
             last_decrease: None,
-            trend: VecDeque::new(),
             ceiling: None,
         }
     }
@@ -105,42 +116,50 @@ impl QueueDelayController {
         self.target = self.target.min(max).max(self.min);
     }
 
+    /// The samples of the last [`RECENT`].
+    fn recent(&self) -> impl Iterator<Item = &Sample> {
+        let newest = self.newest;
+        self.samples
+            .iter()
+            .filter(move |s| newest.is_some_and(|n| n.saturating_duration_since(s.departure) <= RECENT))
+    }
+
     /// The path's current queueing delay, once anything has arrived.
     pub fn queue_delay(&self) -> Option<Duration> {
-        let now = self.recent.iter().map(|(_, d, _, _)| *d).reduce(f64::min)?;
+        let now = self.recent().map(|s| s.delay).reduce(f64::min)?;
         let base = self.baseline.iter().map(|(_, d)| *d).reduce(f64::min)?;
         Some(Duration::from_secs_f64((now - base).max(0.0)))
     }
 
     /// The rate packets arrived at over the recent window, in bits per second (by their arrival times).
     pub fn arrival_rate(&self) -> Option<f64> {
-        let first = self.recent.iter().map(|(_, _, a, _)| *a).min()?;
-        let last = self.recent.iter().map(|(_, _, a, _)| *a).max()?;
+        let first = self.recent().map(|s| s.arrival).min()?;
+        let last = self.recent().map(|s| s.arrival).max()?;
         let span = last.saturating_sub(first);
         if span < RECENT / 2 {
             return None;
         }
         // The first arrival opens the span: its bytes arrived before it.
-        let bytes: usize = self.recent.iter().filter(|(_, _, a, _)| *a > first).map(|(_, _, _, s)| *s).sum();
+        let bytes: usize = self.recent().filter(|s| s.arrival > first).map(|s| s.size).sum();
         Some(bytes as f64 * 8.0 / span.as_secs_f64())
     }
 
     /// The one-way delay's least-squares slope over [`TREND`], in seconds per second (once half of it has
     /// been seen).
     pub fn delay_slope(&self) -> Option<f64> {
-        let (first, _) = *self.trend.front()?;
-        let (last, _) = *self.trend.back()?;
-        if last.saturating_duration_since(first) < TREND / 2 || self.trend.len() < 8 {
+        let first = self.samples.front()?.departure;
+        let last = self.samples.back()?.departure;
+        if last.saturating_duration_since(first) < TREND / 2 || self.samples.len() < 8 {
             return None;
         }
-        let n = self.trend.len() as f64;
+        let n = self.samples.len() as f64;
         let x = |t: Instant| t.saturating_duration_since(first).as_secs_f64();
-        let mean_x = self.trend.iter().map(|(t, _)| x(*t)).sum::<f64>() / n;
-        let mean_y = self.trend.iter().map(|(_, d)| *d).sum::<f64>() / n;
+        let mean_x = self.samples.iter().map(|s| x(s.departure)).sum::<f64>() / n;
+        let mean_y = self.samples.iter().map(|s| s.delay).sum::<f64>() / n;
         let (mut cov, mut var) = (0.0, 0.0);
-        for (t, d) in &self.trend {
-            let dx = x(*t) - mean_x;
-            cov += dx * (d - mean_y);
+        for s in &self.samples {
+            let dx = x(s.departure) - mean_x;
+            cov += dx * (s.delay - mean_y);
             var += dx * dx;
         }
         (var > 0.0).then(|| cov / var)
@@ -154,8 +173,8 @@ impl QueueDelayController {
             -epoch.duration_since(departure).as_secs_f64()
         };
         let owd = arrival.as_secs_f64() - sent;
-        self.recent.push_back((departure, owd, arrival, size));
-        self.trend.push_back((departure, owd));
+        self.samples.push_back(Sample { departure, delay: owd, arrival, size });
+        self.newest = Some(self.newest.map_or(departure, |n| n.max(departure)));
         match self.baseline.back_mut() {
             Some((start, min)) if departure.saturating_duration_since(*start) < RECENT => *min = min.min(owd),
             _ => self.baseline.push_back((departure, owd)),
@@ -163,12 +182,9 @@ impl QueueDelayController {
     }
 
     fn forget_old(&mut self) {
-        let Some(newest) = self.recent.iter().map(|(t, _, _, _)| *t).max() else { return };
-        while self.recent.front().is_some_and(|(t, _, _, _)| newest.saturating_duration_since(*t) > RECENT) {
-            self.recent.pop_front();
-        }
-        while self.trend.front().is_some_and(|(t, _)| newest.saturating_duration_since(*t) > TREND) {
-            self.trend.pop_front();
+        let Some(newest) = self.newest else { return };
+        while self.samples.front().is_some_and(|s| newest.saturating_duration_since(s.departure) > TREND) {
+            self.samples.pop_front();
         }
         while self.baseline.front().is_some_and(|(t, _)| newest.saturating_duration_since(*t) > BASELINE) {
             self.baseline.pop_front();
