@@ -1,5 +1,5 @@
 //! The bandwidth estimate the pacer and the encoder follow: the lower of a delay-based target (ours,
-//! [`QueueDelayController`]) and a loss-based one (webrtc-rs's GCC loss half, [`LossController`]),
+//! [`QueueDelayController`]) and a loss-based one once loss has made it back off (ours too, [`LossBased`]),
 //! whose growth is capped near what the path has actually been shown to deliver (libwebrtc caps its
 //! estimate the same way, at 1.5 × the acknowledged rate, and probes beyond it; we do not probe, so our cap
 //! is wider: [`HEADROOM`]).
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use rtc::interceptor::{BandwidthEstimator, EstimatorStats, PacketReport};
 
-use super::loss_based::LossBased;
+use super::loss_based::{self, LossBased};
 use super::queue_delay::{OVERUSE, QueueDelayController};
 
 /// The window the delivered rate is measured over, by departure time.
@@ -39,6 +39,8 @@ pub struct Estimator {
     logged_at: Option<Instant>,
     /// The estimate: the lower half, grown at most to the delivered cap.
     target: f64,
+    /// When the delay half last saw a queue over [`OVERUSE`].
+    queue_seen_at: Option<Instant>,
 }
 
 impl Estimator {
@@ -46,15 +48,14 @@ impl Estimator {
     pub fn new(initial: f64, min: f64, max: f64) -> Self {
         Estimator {
             delay: QueueDelayController::new(initial, min, max),
-            // The loss half binds only once loss has made it back off; until then the delay half (and
-            // the delivered cap) lead.
-            loss: LossBased::new(max, min, max),
+            loss: LossBased::new(min, max),
             min,
             max,
             delivered: VecDeque::new(),
             delivered_bytes: 0,
             logged_at: None,
             target: initial.clamp(min, max),
+            queue_seen_at: None,
         }
     }
 
@@ -99,25 +100,31 @@ impl BandwidthEstimator for Estimator {
         // Loss while a queue stands is the queue overflowing: the delay half has already acted on it, and
         // the loss half backing off on top took a 4 Mbit/s → 400 kbit/s drop down to the floor and kept
         // the call at 160×120 for seconds after the link came back. The loss half is for loss without
-        // queueing (radio links, shallow buffers).
-        if self.delay.queue_delay().is_none_or(|q| q < OVERUSE) {
-            let lost = reports.iter().filter(|r| !r.arrived).count();
-            self.loss.update(now, lost, reports.len());
+        // queueing (radio links, shallow buffers). Nor does loss reported within a loss window after the
+        // queue count: the overflow's losses are still being reported as it drains, and the loss half
+        // backed off from the drop's low estimate and held the call at 320×240 for 10 s after the link
+        // came back.
+        if self.delay.queue_delay().is_some_and(|q| q >= OVERUSE) {
+            self.queue_seen_at = Some(now);
         }
-        // In slow start neither half grows beyond what the path has shown it carries: the delay half
-        // reached 1.5 Mbit/s while the loss half held the sender at 500 kbit/s, and its first decrease
-        // (at most a halving) started from there. Later it may: a small picture does not use its estimate,
-        // and a half held to what that delivers could never grow back to a larger one.
+        if self.queue_seen_at.is_none_or(|t| now.saturating_duration_since(t) > loss_based::WINDOW) {
+            let lost = reports.iter().filter(|r| !r.arrived).count();
+            self.loss.update(now, lost, reports.len(), self.target);
+        } else {
+            self.loss.forget_window();
+        }
+        // In slow start the delay half grows no further than what the path has shown it carries: it
+        // reached 1.5 Mbit/s while loss held the sender at 500 kbit/s, and its first decrease (at most a
+        // halving) started from there. Later it may: a small picture does not use its estimate, and a
+        // half held to what that delivers could never grow back to a larger one.
         if self.delay.in_slow_start()
             && let Some(cap) = self.delivered_cap()
         {
-            let cap = cap.max(self.target);
-            self.delay.limit(cap);
-            self.loss.limit(cap);
+            self.delay.limit(cap.max(self.target));
         }
         // The cap limits growth only: a sender that goes quiet (camera off) proves nothing either way, and
         // pulling its estimate down to what audio alone delivers restarted the video at 160×120.
-        let lower = self.delay.target().min(self.loss.target());
+        let lower = self.loss.target().map_or(self.delay.target(), |loss| loss.min(self.delay.target()));
         let cap = self.delivered_cap().map_or(lower, |cap| cap.max(self.target));
         self.target = lower.min(cap).clamp(self.min, self.max);
         if self.logged_at.is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1)) {
@@ -141,7 +148,7 @@ impl BandwidthEstimator for Estimator {
     fn stats(&self) -> EstimatorStats {
         let mut stats = EstimatorStats::default();
         stats.delay_based_bitrate = Some(self.delay.target());
-        stats.loss_based_bitrate = Some(self.loss.target());
+        stats.loss_based_bitrate = self.loss.target();
         stats.packet_loss = self.loss.loss();
         stats
     }
@@ -182,6 +189,71 @@ mod tests {
         // (2 % for the slightly higher rate read over the first half second, which the cap never takes back.)
         assert!(e.target_bitrate() <= (delivered * HEADROOM + EXTRA_BPS) * 1.02, "{}", e.target_bitrate());
         assert!(e.target_bitrate() > 300_000.0, "it grew to the cap: {}", e.target_bitrate());
+    }
+
+    #[test]
+    fn a_clean_path_is_found_at_slow_start_speed() {
+        // A sender that uses 85 % of its estimate on a path with room and no loss: from 300 kbit/s, 50 % a
+        // second reaches 2.5 Mbit/s in about 5 s. (A loss half that bound without loss held it to 8 %
+        // a second: 1280×720 took 12 s to reach full size on loopback.)
+        let t = Instant::now();
+        let mut e = Estimator::new(300_000.0, 50_000.0, 2_500_000.0);
+        for i in 0..80u32 {
+            let start = t + Duration::from_millis(100) * i;
+            let bytes = (e.target_bitrate() * 0.85 / 8.0 / 10.0) as usize;
+            e.on_reports(
+                start + Duration::from_millis(100),
+                &reports(start, Duration::from_millis(100), 10, bytes / 10, true),
+            );
+        }
+        assert!(e.target_bitrate() >= 2_400_000.0, "{}", e.target_bitrate());
+    }
+
+    /// 100 ms of 1 Mbit/s from `start` (10 packets of 1250 bytes), each having waited `queue` on the path,
+    /// every third lost if `lossy`; departures are counted from `t0`.
+    fn queued(t0: Instant, start: Instant, queue: Duration, lossy: bool) -> Vec<PacketReport> {
+        (0..10u32)
+            .map(|i| {
+                let departure = start + Duration::from_millis(10) * i;
+                let lost = lossy && i % 3 == 0;
+                super::super::queue_delay::test_report(
+                    departure,
+                    1250,
+                    (!lost).then(|| departure - t0 + queue),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_losses_of_a_queue_that_overflowed_do_not_bind_after_it_drains() {
+        let t = Instant::now();
+        let mut e = Estimator::new(1_000_000.0, 50_000.0, 2_500_000.0);
+        // 3 s clean, 2 s of a 200 ms queue losing a third, then 0.5 s in which the drained queue's
+        // losses are still being reported, then clean again.
+        for i in 0..80u32 {
+            let start = t + Duration::from_millis(100) * i;
+            let (queue, lossy) = match i {
+                30..50 => (Duration::from_millis(200), true),
+                50..55 => (Duration::ZERO, true),
+                _ => (Duration::ZERO, false),
+            };
+            e.on_reports(start + Duration::from_millis(100), &queued(t, start, queue, lossy));
+            assert_eq!(e.stats().loss_based_bitrate, None, "at {i}");
+        }
+    }
+
+    #[test]
+    fn loss_without_a_queue_backs_off() {
+        let t = Instant::now();
+        let mut e = Estimator::new(1_000_000.0, 50_000.0, 2_500_000.0);
+        for i in 0..50u32 {
+            let start = t + Duration::from_millis(100) * i;
+            e.on_reports(start + Duration::from_millis(100), &queued(t, start, Duration::ZERO, i >= 30));
+        }
+        assert!(e.stats().loss_based_bitrate.is_some(), "{:?}", e.stats());
+        // Slow start reached the 2.5 Mbit/s ceiling; two seconds of 40 % loss took off a fifth twice.
+        assert!(e.target_bitrate() < 2_500_000.0 * 0.8, "{}", e.target_bitrate());
     }
 
     #[test]
