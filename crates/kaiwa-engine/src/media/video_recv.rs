@@ -14,16 +14,14 @@ use kaiwa_media::video::{
     DepacketizerConfig, DepacketizerEvent, H264Decoder, H264Depacketizer, I420Frame, VideoPlayout,
 };
 use tokio::sync::mpsc;
+
+use super::repair_wait::RepairWait;
 use tracing::debug;
 
 /// Packets waiting for the decode thread; beyond this the pump drops (and counts) them.
 pub const RTP_QUEUE: usize = 1024;
 /// Keyframe requests are sent at most this often.
 const PLI_INTERVAL: Duration = Duration::from_millis(250);
-/// How long packets behind a missing one wait for its retransmission before it counts as lost (and the
-/// picture waits for a keyframe): two NACKs 40 ms apart and their answers on a round trip up to ~170 ms
-/// (the lab's `mobile` profile has 150 ms).
-const REPAIR_WAIT: Duration = Duration::from_millis(250);
 /// How often the decode thread wakes without packets to check that wait.
 const REPAIR_TICK: Duration = Duration::from_millis(20);
 
@@ -109,16 +107,17 @@ impl VideoReceiver {
 }
 
 fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, stats: Arc<VideoRecvStats>) {
-    // A missing packet is given up on after [`REPAIR_WAIT`] (below), not after a count of later frames,
-    // which is a time that depends on the frame rate; the packet window is wide enough for 250 ms of
-    // 2.5 Mbit/s video.
+    // A missing packet is given up on after a time that follows the repairs seen (`RepairWait`, below),
+    // not after a count of later frames, which is a time that depends on the frame rate; the packet
+    // window is wide enough for 250 ms of 2.5 Mbit/s video.
     let mut depacketizer = H264Depacketizer::new(DepacketizerConfig {
         reorder_frames: usize::MAX,
         reorder_window: 512,
         ..DepacketizerConfig::default()
     });
-    // Since when packets have been waiting for a missing one.
+    // Since when packets have been waiting for a missing one, and how long they may.
     let mut gap_since: Option<Instant> = None;
+    let mut repair = RepairWait::default();
     let mut decoder = match H264Decoder::new() {
         Ok(d) => d,
         Err(e) => {
@@ -156,12 +155,14 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
         }
         if depacketizer.is_waiting_for_missing() {
             let since = *gap_since.get_or_insert_with(Instant::now);
-            if since.elapsed() >= REPAIR_WAIT {
+            if since.elapsed() >= repair.wait() {
+                debug!(waited = ?since.elapsed(), "missing video packet given up on");
                 depacketizer.skip_missing();
+                repair.gave_up();
                 gap_since = None;
             }
-        } else {
-            gap_since = None;
+        } else if let Some(since) = gap_since.take() {
+            repair.repaired(since.elapsed());
         }
         while let Some(event) = depacketizer.poll_event() {
             match event {

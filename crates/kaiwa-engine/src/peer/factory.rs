@@ -98,7 +98,7 @@ fn to_rtc_ice_servers(servers: &[IceServer]) -> Vec<RTCIceServer> {
 const NACKS_PER_PACKET: u16 = 2;
 /// How often the generator looks for missing packets: a repair is a round trip plus up to this. webrtc-rs's
 /// 100 ms default alone took a repair past the ~180 ms gap that counts as a freeze on a 40 ms round trip;
-/// the receiver waits 250 ms for a repair (`video_recv`).
+/// the receiver waits at least 250 ms for a repair, longer on a long round trip (`media/repair_wait.rs`).
 const NACK_INTERVAL: Duration = Duration::from_millis(10);
 
 /// NACK for video (and PLI feedback announced): the generator asks for each missing packet at most
