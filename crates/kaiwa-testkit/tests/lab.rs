@@ -3,12 +3,12 @@
 //! the router runs on real time on a shared machine.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::RwLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use kaiwa_testkit::lab::{Direction, Host, Lab, LinkProfile, Loss, Profile};
+use kaiwa_testkit::lab::{Direction, Firewall, Home, Host, Lab, LinkProfile, Loss, Nat, Profile};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -275,4 +275,85 @@ fn a_new_lab_removes_namespaces_of_dead_processes() {
     let _lab = Lab::new(8).unwrap();
     let list = std::process::Command::new("ip").args(["netns", "list"]).output().unwrap().stdout;
     assert!(!String::from_utf8_lossy(&list).contains(stale));
+}
+
+/// A lab with a server host and one home behind a gateway of the given kind.
+fn server_and_home(seed: u64, nat: Nat, firewall: Firewall) -> (Lab, Host, Home) {
+    let lab = new_lab(seed);
+    let server = lab.add_host("srv").expect("server host");
+    let home = lab.add_home("home", nat, firewall).expect("home behind a NAT (needs nftables)");
+    assert_ne!(home.host.addr, home.gateway.addr);
+    (lab, server, home)
+}
+
+/// The source address a datagram from `client` shows at each of `servers`.
+fn seen_from(client: &UdpSocket, servers: &[&UdpSocket]) -> Vec<SocketAddr> {
+    let mut buf = [0u8; 64];
+    servers
+        .iter()
+        .map(|server| {
+            client.send_to(b"hello", server.local_addr().unwrap()).expect("send");
+            recv_from(server, &mut buf).expect("the datagram crossed the NAT").1
+        })
+        .collect()
+}
+
+#[test]
+fn a_port_preserving_nat_keeps_one_mapping_for_every_destination() {
+    let (lab, server, home) = server_and_home(11, Nat::PortPreserving, Firewall::Open);
+    let (s1, s2) = (udp(&server, 7101), udp(&server, 7102));
+    let client = udp(&home.host, 40_000);
+    let seen = seen_from(&client, &[&s1, &s2]);
+    assert_eq!(seen[0], SocketAddr::from((home.gateway.addr, 40_000)), "masquerade keeps a free port");
+    assert_eq!(seen[0], seen[1], "one mapping for both destinations");
+    // Answers come back through the mapping; a host the home never wrote to cannot use it.
+    s1.send_to(b"back", seen[0]).unwrap();
+    let mut buf = [0u8; 64];
+    let (n, from) = recv_from(&client, &mut buf).expect("the answer crossed the NAT");
+    assert_eq!((&buf[..n], from), (&b"back"[..], s1.local_addr().unwrap()));
+    let stranger = lab.add_host("stranger").unwrap();
+    udp(&stranger, 7103).send_to(b"unasked", seen[0]).unwrap();
+    assert!(recv_from(&client, &mut buf).is_err(), "an unsolicited datagram got into the home");
+    // The home's link is its gateway's.
+    lab.set_link(&home.host, Direction::Up, LinkProfile::delayed(ms(40))).unwrap();
+    let _echo = echo(s2);
+    let rtt = median(rtts(&client, (server.addr, 7102).into(), 5));
+    assert!(rtt >= ms(40) && rtt < ms(100), "{rtt:?}");
+}
+
+#[test]
+fn a_symmetric_nat_maps_each_destination_to_another_port() {
+    let (_lab, server, home) = server_and_home(12, Nat::Symmetric, Firewall::Open);
+    let servers: Vec<UdpSocket> = (0..3).map(|i| udp(&server, 7111 + i)).collect();
+    let client = udp(&home.host, 40_000);
+    let seen = seen_from(&client, &servers.iter().collect::<Vec<_>>());
+    assert!(seen.iter().all(|s| s.ip() == IpAddr::V4(home.gateway.addr)), "{seen:?}");
+    // Random ports: three equal ones would be a 1 in 4·10⁹ chance.
+    assert!(seen.windows(2).any(|w| w[0].port() != w[1].port()), "one mapping: {seen:?}");
+}
+
+#[test]
+fn a_firewall_without_udp_lets_tcp_out() {
+    let (_lab, server, home) = server_and_home(13, Nat::PortPreserving, Firewall::NoUdp);
+    let s = udp(&server, 7121);
+    udp(&home.host, 0).send_to(b"hello", s.local_addr().unwrap()).unwrap();
+    assert!(recv_from(&s, &mut [0u8; 64]).is_err(), "UDP got out");
+    assert!(tcp_connects(&home.host, &server, 3478), "TCP to 3478 was blocked");
+}
+
+#[test]
+fn a_firewall_for_443_only_blocks_other_tcp_ports() {
+    let (_lab, server, home) = server_and_home(14, Nat::PortPreserving, Firewall::Only443);
+    assert!(tcp_connects(&home.host, &server, 443), "TCP to 443 was blocked");
+    assert!(!tcp_connects(&home.host, &server, 3478), "TCP to 3478 got out");
+    let s = udp(&server, 7131);
+    udp(&home.host, 0).send_to(b"hello", s.local_addr().unwrap()).unwrap();
+    assert!(recv_from(&s, &mut [0u8; 64]).is_err(), "UDP got out");
+}
+
+/// Whether a TCP connection from `from` to a listener on `server`'s `port` is accepted within a second.
+fn tcp_connects(from: &Host, server: &Host, port: u16) -> bool {
+    let _listener = server.enter(|| TcpListener::bind((server.addr, port))).unwrap().expect("listen");
+    let to = SocketAddr::from((server.addr, port));
+    from.enter(|| TcpStream::connect_timeout(&to, Duration::from_secs(1))).unwrap().is_ok()
 }

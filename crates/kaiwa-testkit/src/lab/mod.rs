@@ -9,9 +9,13 @@
 //! router that sees every packet can impair both directions of every host's link with one model, which is
 //! pure ([`link`]) and seeded from the lab's seed, so a run's decisions are reproducible.
 //!
-//! Needs root and `/dev/net/tun`, and iproute2's `ip`. Namespaces are named `kl<pid>-<lab>-<host>`: a lab
+//! Homes behind NAT routers and firewalls ([`Lab::add_home`], see [`home`]) sit behind a host that is their
+//! gateway.
+//!
+//! Needs root and `/dev/net/tun`, iproute2's `ip` (and nftables' `nft` for homes). Namespaces are named `kl<pid>-<lab>-<host>`: a lab
 //! deletes its own on drop and, when created, those of processes that are gone.
 
+pub mod home;
 pub mod link;
 mod netns;
 pub mod profiles;
@@ -27,6 +31,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+pub use home::{Firewall, Home, Nat};
 pub use link::{Direction, LinkCounters, LinkProfile, Loss};
 pub use profiles::Profile;
 pub use router::RouterCounters;
@@ -71,6 +76,7 @@ pub struct Lab {
     /// `kl<pid>-<n>`: every namespace of this lab starts with it.
     prefix: String,
     hosts: Mutex<Vec<Host>>,
+    homes: Mutex<Vec<Home>>,
     router: RouterHandle,
 }
 
@@ -94,7 +100,13 @@ impl Lab {
         netns::ip(&["-V"])?;
         netns::remove_stale();
         let prefix = format!("kl{}-{}", std::process::id(), LABS.fetch_add(1, Ordering::Relaxed));
-        Ok(Lab { seed, prefix, hosts: Mutex::new(Vec::new()), router: RouterHandle::start(seed)? })
+        Ok(Lab {
+            seed,
+            prefix,
+            hosts: Mutex::new(Vec::new()),
+            homes: Mutex::new(Vec::new()),
+            router: RouterHandle::start(seed)?,
+        })
     }
 
     pub fn seed(&self) -> u64 {
@@ -132,6 +144,53 @@ impl Lab {
         let host = Host { name: name.to_owned(), netns, addr, index };
         hosts.push(host.clone());
         Ok(host)
+    }
+
+    /// Adds a home named `name` behind a gateway host `<name>-gw` (the next lab address) that translates
+    /// its addresses with `nat` and filters what it sends with `firewall`. The home is at `10.N.0.2`
+    /// (N counting homes from 1); it reaches every lab host through the gateway, and no lab host reaches
+    /// it unless it answers what the home sent.
+    pub fn add_home(&self, name: &str, nat: Nat, firewall: Firewall) -> io::Result<Home> {
+        let gateway = self.add_host(&format!("{name}-gw"))?;
+        let mut homes = self.homes.lock().unwrap_or_else(|e| e.into_inner());
+        let n = u8::try_from(homes.len() + 1)
+            .ok()
+            .filter(|n| *n < 255)
+            .ok_or_else(|| io::Error::other("a lab holds at most 254 homes"))?;
+        let netns = format!("{}-{name}", self.prefix);
+        netns::create(&netns)?;
+        let (lan_gw, lan_home) = home::lan_addrs(n);
+        let setup = || -> io::Result<()> {
+            netns::ip(&[
+                "-n",
+                &gateway.netns,
+                "link",
+                "add",
+                home::LAN_IF,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                home::HOME_IF,
+                "netns",
+                &netns,
+            ])?;
+            netns::ip(&["-n", &gateway.netns, "addr", "add", &format!("{lan_gw}/24"), "dev", home::LAN_IF])?;
+            netns::ip(&["-n", &gateway.netns, "link", "set", home::LAN_IF, "up"])?;
+            netns::ip(&["-n", &netns, "addr", "add", &format!("{lan_home}/24"), "dev", home::HOME_IF])?;
+            netns::ip(&["-n", &netns, "link", "set", home::HOME_IF, "up"])?;
+            netns::ip(&["-n", &netns, "route", "add", "default", "via", &lan_gw.to_string()])?;
+            home::forward(&gateway.netns)?;
+            home::nft(&gateway.netns, &home::ruleset(IFNAME, nat, firewall))
+        };
+        if let Err(e) = setup() {
+            let _ = netns::delete(&netns);
+            return Err(e);
+        }
+        let host = Host { name: name.to_owned(), netns, addr: lan_home, index: gateway.index };
+        let home = Home { host, gateway, nat, firewall };
+        homes.push(home.clone());
+        Ok(home)
     }
 
     /// The hosts so far, in order of creation.
@@ -185,8 +244,11 @@ impl Lab {
 
     fn index_of(&self, host: &Host) -> io::Result<usize> {
         let hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        let homes = self.homes.lock().unwrap_or_else(|e| e.into_inner());
         match hosts.get(host.index) {
             Some(h) if h == host => Ok(host.index),
+            // A home's link is its gateway's.
+            Some(_) if homes.iter().any(|home| home.host == *host) => Ok(host.index),
             _ => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("{} is not a host of this lab", host.name),
@@ -198,6 +260,11 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         self.router.stop();
+        for home in self.homes.get_mut().unwrap_or_else(|e| e.into_inner()).iter() {
+            if let Err(e) = netns::delete(&home.host.netns) {
+                eprintln!("kaiwa-lab: {e}");
+            }
+        }
         for host in self.hosts.get_mut().unwrap_or_else(|e| e.into_inner()).iter() {
             if let Err(e) = netns::delete(&host.netns) {
                 eprintln!("kaiwa-lab: {e}");
