@@ -421,7 +421,10 @@ fn status_line(elapsed: Duration, stats: &[PeerStats], previous: &HashMap<String
             previous.get(&s.id).copied().unwrap_or((s.bytes_received, s.video_in.frames_decoded));
         let kbps = (s.bytes_received.saturating_sub(rx_before)) * 8 / 1000;
         let fps = s.video_in.frames_decoded.saturating_sub(frames_before);
-        let path = s.local_candidate.as_deref().unwrap_or("-");
+        let path = match (s.local_candidate.as_deref(), s.relay_transport.as_deref()) {
+            (Some(kind), Some(transport)) => format!("{kind}/{transport}"),
+            (kind, _) => kind.unwrap_or("-").to_owned(),
+        };
         let state = match s.state {
             PeerState::Connecting => "connecting",
             PeerState::Connected => "connected",

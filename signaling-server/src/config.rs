@@ -34,9 +34,10 @@ pub struct Settings {
     #[arg(long, value_name = "SECRET", env = "KAIWA_TURN_SECRET", hide_env_values = true)]
     pub turn_secret: Option<String>,
 
-    /// Lifetime of minted TURN credentials [default: 12h]
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
-    #[serde(default, with = "humantime_serde")]
+    /// Lifetime of minted TURN credentials: seconds (`3600`, as coturn users write it) or with a unit
+    /// (`1h`) [default: 12h]
+    #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
+    #[serde(default, deserialize_with = "ttl_from_file")]
     pub turn_ttl: Option<Duration>,
 
     /// Static TURN username (alternative to --turn-secret)
@@ -230,6 +231,31 @@ impl Settings {
     }
 }
 
+/// A TURN credential lifetime: plain seconds, as coturn's own settings and most TURN guides write it
+/// (`3600`), or a duration with a unit (`1h`, `90m`).
+pub fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    match text.parse::<u64>() {
+        Ok(seconds) => Ok(Duration::from_secs(seconds)),
+        Err(_) => humantime::parse_duration(text).map_err(|e| format!("{e} (e.g. 3600 or 1h)")),
+    }
+}
+
+/// `turn-ttl` in the TOML file: `3600` or `"1h"` (or `"3600"`).
+fn ttl_from_file<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Ttl {
+        Seconds(u64),
+        Text(String),
+    }
+    match Option::<Ttl>::deserialize(d)? {
+        None => Ok(None),
+        Some(Ttl::Seconds(s)) => Ok(Some(Duration::from_secs(s))),
+        Some(Ttl::Text(t)) => parse_ttl(&t).map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
 fn default_tls_dir() -> Option<PathBuf> {
     dirs::data_dir().map(|d| d.join("kaiwa").join("tls"))
 }
@@ -311,6 +337,27 @@ impl Default for Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turn_ttl_is_seconds_or_a_duration() {
+        assert_eq!(parse_ttl("3600"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_ttl("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_ttl(" 90m "), Ok(Duration::from_secs(5400)));
+        assert!(parse_ttl("soon").is_err());
+        for text in ["turn-ttl = 3600", "turn-ttl = \"1h\"", "turn-ttl = \"3600\""] {
+            let file: Settings = toml::from_str(text).unwrap();
+            assert_eq!(file.turn_ttl, Some(Duration::from_secs(3600)), "{text}");
+        }
+        assert!(toml::from_str::<Settings>("turn-ttl = \"soon\"").is_err());
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            settings: Settings,
+        }
+        let flags =
+            <Flags as clap::Parser>::try_parse_from(["kaiwa-signaling", "--turn-ttl", "3600"]).unwrap();
+        assert_eq!(flags.settings.turn_ttl, Some(Duration::from_secs(3600)));
+    }
 
     #[test]
     fn flags_override_the_file() {

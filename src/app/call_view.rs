@@ -234,10 +234,11 @@ fn stats_text(p: &PeerView) -> String {
     let Some(s) = &p.stats else { return "No figures yet".into() };
     let lost = s.video_in.packets_lost.max(0) as f64;
     let loss = 100.0 * lost / (s.video_in.packets as f64 + lost).max(1.0);
-    let path = match s.local_candidate.as_deref() {
-        Some("relay") => "relayed (TURN)",
-        Some(_) => "direct",
-        None => "—",
+    let path = match (s.local_candidate.as_deref(), s.relay_transport.as_deref()) {
+        (Some("relay"), Some(transport)) => format!("relayed (TURN over {})", transport.to_uppercase()),
+        (Some("relay"), None) => "relayed (TURN)".to_owned(),
+        (Some(_), _) => "direct".to_owned(),
+        (None, _) => "—".to_owned(),
     };
     format!(
         "Round trip  {}\nLoss  {loss:.1} %\nReceiving  {:.0} kbit/s\nVideo  {}×{} at {:.0} fps\nFreezes  {}\nConnection  {path}",

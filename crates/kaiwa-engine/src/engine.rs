@@ -10,6 +10,8 @@ use bytes::Bytes;
 use kaiwa_devices::{AudioSource, VideoSource};
 use kaiwa_media::audio::ProcessingConfig;
 use kaiwa_protocol::{IceServer, PeerId, PeerInfo};
+
+use crate::net::TurnStreams;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::{debug, info, warn};
 
@@ -115,6 +117,7 @@ impl Engine {
         let (sig_tx, sig_rx) = mpsc::channel(256);
         let (my_id_tx, my_id) = tokio::sync::watch::channel(PeerId::new());
         let (rekeys, rekeys_rx) = mpsc::unbounded_channel();
+        let turn_streams = TurnStreams::new(config.network.turn_trust.unwrap_or(config.signaling.trust));
         let (signaling, _) = SignalingClient::spawn(config.signaling, sig_tx);
         let ctx = Arc::new(PeerContext {
             my_name: name,
@@ -129,10 +132,12 @@ impl Engine {
             rekeys,
             video_enabled: std::sync::atomic::AtomicBool::new(true),
             mic_enabled: std::sync::atomic::AtomicBool::new(true),
+            relays: turn_streams.transports(),
         });
         let actor = Actor {
             ctx,
             extra_ice_servers: config.extra_ice_servers,
+            turn_streams,
             my_id: None,
             my_id_tx,
             generation: 0,
@@ -238,6 +243,8 @@ impl Engine {
 struct Actor {
     ctx: Arc<PeerContext>,
     extra_ice_servers: Vec<IceServer>,
+    /// Local relays for TURN over TCP and TLS, which webrtc-rs cannot use itself.
+    turn_streams: TurnStreams,
     my_id: Option<PeerId>,
     my_id_tx: tokio::sync::watch::Sender<PeerId>,
     /// Incremented at every (re)join; sessions from an earlier generation may be re-keyed to new ids.
@@ -298,8 +305,9 @@ impl Actor {
                 self.my_id_tx.send_replace(id.clone());
                 self.generation += 1;
                 self.pending.clear();
-                self.ice_servers = ice_servers;
-                self.ice_servers.extend(self.extra_ice_servers.iter().cloned());
+                let mut servers = ice_servers;
+                servers.extend(self.extra_ice_servers.iter().cloned());
+                self.ice_servers = self.turn_streams.rewrite(&servers);
                 self.emit(EngineEvent::Joined { id, room, max_peers, rejoined }).await;
                 if rejoined {
                     // Tell everyone we are still connected to who we are now.

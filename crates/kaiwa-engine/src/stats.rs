@@ -70,6 +70,8 @@ pub struct PeerStats {
     /// host / srflx / prflx / relay, for our side and theirs of the selected pair.
     pub local_candidate: Option<String>,
     pub remote_candidate: Option<String>,
+    /// For a relayed path: how we reach the TURN server (`udp`, `tcp` or `tls`).
+    pub relay_transport: Option<String>,
     pub rtt_ms: Option<f64>,
     pub bytes_sent: u64,
     pub bytes_received: u64,
@@ -80,15 +82,21 @@ pub struct PeerStats {
     pub negotiation: NegotiationCounters,
 }
 
-fn candidate_type(report: &rtc::statistics::report::RTCStatsReport, id: &str, local: bool) -> Option<String> {
+fn candidate<'r>(
+    report: &'r rtc::statistics::report::RTCStatsReport,
+    id: &str,
+    local: bool,
+) -> Option<&'r rtc::statistics::stats::ice_candidate::RTCIceCandidateStats> {
     let key =
         if local { format!("RTCLocalIceCandidate_{id}") } else { format!("RTCRemoteIceCandidate_{id}") };
     match report.get(&key).or_else(|| report.get(id))? {
-        RTCStatsReportEntry::LocalCandidate(c) | RTCStatsReportEntry::RemoteCandidate(c) => {
-            Some(c.candidate_type.to_string())
-        }
+        RTCStatsReportEntry::LocalCandidate(c) | RTCStatsReportEntry::RemoteCandidate(c) => Some(c),
         _ => None,
     }
+}
+
+fn candidate_type(report: &rtc::statistics::report::RTCStatsReport, id: &str, local: bool) -> Option<String> {
+    candidate(report, id, local).map(|c| c.candidate_type.to_string())
 }
 
 /// The figures our own pipelines keep for one peer (webrtc-rs knows nothing of them).
@@ -97,6 +105,7 @@ pub struct OwnFigures<'a> {
     pub video: Option<&'a VideoRecvStats>,
     pub audio: Option<&'a AudioRecvStats>,
     pub negotiation: NegotiationCounters,
+    pub relays: &'a crate::net::RelayTransports,
 }
 
 pub async fn collect(
@@ -106,7 +115,7 @@ pub async fn collect(
     setup: Option<Duration>,
     own: OwnFigures<'_>,
 ) -> PeerStats {
-    let OwnFigures { sent, video, audio, negotiation } = own;
+    let OwnFigures { sent, video, audio, negotiation, relays } = own;
     let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
     let mut stats = PeerStats {
         id: remote.id.clone(),
@@ -115,6 +124,7 @@ pub async fn collect(
         setup_ms: setup.map(|d| d.as_millis() as u64),
         local_candidate: None,
         remote_candidate: None,
+        relay_transport: None,
         rtt_ms: None,
         bytes_sent: 0,
         bytes_received: 0,
@@ -136,6 +146,12 @@ pub async fn collect(
         if let Some(RTCStatsReportEntry::IceCandidatePair(pair)) = report.get(&t.selected_candidate_pair_id) {
             stats.rtt_ms = Some(pair.current_round_trip_time * 1000.0);
             stats.local_candidate = candidate_type(&report, &pair.local_candidate_id, true);
+            if stats.local_candidate.as_deref() == Some("relay") {
+                let url = candidate(&report, &pair.local_candidate_id, true)
+                    .map(|c| c.url.as_str())
+                    .unwrap_or_default();
+                stats.relay_transport = Some(relays.of_url(url).to_owned());
+            }
             // webrtc-rs lists only the remote candidates that were signaled. One it learned from the peer's
             // connectivity checks instead (peer-reflexive: Chromium's checks typically arrive before its
             // trickled candidates) is missing from the report, and was shown as unknown.

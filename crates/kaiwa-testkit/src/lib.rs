@@ -2,6 +2,7 @@
 //! `use-auth-secret`, and Kaiwa's signaling server in-process; and [`lab`], a network of namespaces joined
 //! by a user-space router that imposes bandwidth caps, delay, jitter and loss.
 
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,11 +11,15 @@ use tokio_util::sync::CancellationToken;
 
 pub mod lab;
 
-/// A coturn `turnserver` on 127.0.0.1 using TURN REST credentials (`use-auth-secret`). Test-only settings:
-/// loopback peers are allowed so relayed media can stay on this machine.
+/// A coturn `turnserver` using TURN REST credentials (`use-auth-secret`), on 127.0.0.1 or inside a lab
+/// host. Test-only settings: loopback peers are allowed so relayed media can stay on this machine.
 pub struct Coturn {
     child: Child,
+    pub ip: Ipv4Addr,
+    /// UDP and TCP (and STUN).
     pub port: u16,
+    /// TLS over TCP, when started with a certificate.
+    pub tls_port: Option<u16>,
     pub secret: String,
     pub log: PathBuf,
 }
@@ -26,23 +31,72 @@ impl Drop for Coturn {
     }
 }
 
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).unwrap_or(0)
+}
+
 pub fn free_udp_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).unwrap_or(0)
 }
 
+/// Where and how [`Coturn::start_with`] runs coturn.
+#[derive(Debug, Clone, Copy)]
+pub struct CoturnOptions<'a> {
+    /// Inside this lab host (its namespace and address, standard ports 3478 and, with TLS, 443) instead of
+    /// on 127.0.0.1 with free ports.
+    pub host: Option<&'a lab::Host>,
+    /// TURN over TLS with this PEM certificate and key.
+    pub tls: Option<(&'a Path, &'a Path)>,
+}
+
 impl Coturn {
-    /// Starts coturn with its files (log, pid, user db) in `dir`; panics with a clear message if it is not
-    /// installed (the README's test command installs it) or does not come up within 15 s.
+    /// Starts coturn on 127.0.0.1 with its files (log, pid, user db) in `dir`; panics with a clear message
+    /// if it is not installed (the README's test command installs it) or does not come up within 15 s.
     pub fn start(dir: &Path, secret: &str) -> Coturn {
-        let port = free_udp_port();
+        Coturn::start_with(dir, secret, CoturnOptions { host: None, tls: None })
+    }
+
+    /// Like [`Coturn::start`], and TURN over TLS too, with this PEM certificate and key.
+    pub fn start_with_tls(dir: &Path, secret: &str, cert: &Path, key: &Path) -> Coturn {
+        Coturn::start_with(dir, secret, CoturnOptions { host: None, tls: Some((cert, key)) })
+    }
+
+    pub fn start_with(dir: &Path, secret: &str, options: CoturnOptions<'_>) -> Coturn {
+        let (ip, port, tls_port) = match options.host {
+            Some(host) => (host.addr, 3478, options.tls.map(|_| 443)),
+            None => (Ipv4Addr::LOCALHOST, free_udp_port(), options.tls.map(|_| free_tcp_port())),
+        };
         // A relay port range unlikely to collide with other tests: derived from the listening port.
         let min = 40000 + (port % 200) * 100;
         let log = dir.join("turn.log");
-        let child = Command::new("turnserver")
-            .args(["-n", "--no-tls", "--no-dtls", "--no-cli", "--use-auth-secret", "--allow-loopback-peers"])
+        let mut command = match options.host {
+            Some(host) => host.command("turnserver"),
+            None => Command::new("turnserver"),
+        };
+        command.args(["-n", "--no-dtls", "--no-cli", "--use-auth-secret", "--allow-loopback-peers"]);
+        // As docs/NETWORKS.md tells self-hosters: no relaying into private networks. In the lab this also
+        // matters: a relay socket that cannot send (the lab has no route to a home's 10.N.0.0/24) makes
+        // coturn close the whole session, where a denied peer is only a refused permission.
+        command.args([
+            "--denied-peer-ip=10.0.0.0-10.255.255.255",
+            "--denied-peer-ip=172.16.0.0-172.31.255.255",
+            "--denied-peer-ip=192.168.0.0-192.168.255.255",
+        ]);
+        match (options.tls, tls_port) {
+            (Some((cert, key)), Some(tls_port)) => {
+                command
+                    .arg(format!("--cert={}", cert.display()))
+                    .arg(format!("--pkey={}", key.display()))
+                    .arg(format!("--tls-listening-port={tls_port}"));
+            }
+            _ => {
+                command.arg("--no-tls");
+            }
+        }
+        let child = command
             .arg(format!("--static-auth-secret={secret}"))
-            .arg("--listening-ip=127.0.0.1")
-            .arg("--relay-ip=127.0.0.1")
+            .arg(format!("--listening-ip={ip}"))
+            .arg(format!("--relay-ip={ip}"))
             .arg(format!("--listening-port={port}"))
             .arg(format!("--min-port={min}"))
             .arg(format!("--max-port={}", min + 99))
@@ -55,7 +109,7 @@ impl Coturn {
             .stderr(Stdio::null())
             .spawn()
             .expect("coturn's turnserver must be installed (the README's test command installs it)");
-        let coturn = Coturn { child, port, secret: secret.to_owned(), log: log.clone() };
+        let coturn = Coturn { child, ip, port, tls_port, secret: secret.to_owned(), log: log.clone() };
         let started = Instant::now();
         while !std::fs::read_to_string(&log).unwrap_or_default().contains("Total General servers") {
             assert!(started.elapsed() < Duration::from_secs(15), "coturn did not start: {log:?}");
@@ -65,7 +119,22 @@ impl Coturn {
     }
 
     pub fn url(&self) -> String {
-        format!("turn:127.0.0.1:{}?transport=udp", self.port)
+        format!("turn:{}:{}?transport=udp", self.ip, self.port)
+    }
+
+    /// TURN over TCP.
+    pub fn tcp_url(&self) -> String {
+        format!("turn:{}:{}?transport=tcp", self.ip, self.port)
+    }
+
+    /// TURN over TLS, when started with a certificate.
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls_port.map(|p| format!("turns:{}:{p}?transport=tcp", self.ip))
+    }
+
+    /// STUN (coturn answers it on its TURN port).
+    pub fn stun_url(&self) -> String {
+        format!("stun:{}:{}", self.ip, self.port)
     }
 }
 

@@ -65,6 +65,9 @@ pub struct NetworkConfig {
     pub max_bitrate_bps: u32,
     /// A runtime of our own for webrtc-rs's sockets (e.g. [`crate::net::ImpairedRuntime`] to inject loss).
     pub runtime: Option<Arc<dyn webrtc::runtime::Runtime>>,
+    /// How `turns:` servers' certificates are checked; `None`: like the signaling server's (pinned when
+    /// it is pinned, so a self-hosted coturn can share a self-signed server's certificate).
+    pub turn_trust: Option<crate::signaling::Trust>,
 }
 
 impl Default for NetworkConfig {
@@ -77,6 +80,7 @@ impl Default for NetworkConfig {
             min_bitrate_bps: 80_000,
             max_bitrate_bps: 2_500_000,
             runtime: None,
+            turn_trust: None,
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct PeerContext {
     pub video_enabled: std::sync::atomic::AtomicBool,
     /// Whether our microphone is on (not muted); announced to peers with the camera state.
     pub mic_enabled: std::sync::atomic::AtomicBool,
+    /// Which transport each local TURN relay uses (`net/turn_stream.rs`), for stats.
+    pub relays: crate::net::RelayTransports,
 }
 
 pub enum PeerInput {
@@ -550,6 +552,7 @@ impl PeerSession {
                 video: self.video_stats.as_deref(),
                 audio: self.audio_stats.as_deref(),
                 negotiation: self.negotiation,
+                relays: &self.ctx.relays,
             },
         )
         .await

@@ -11,6 +11,11 @@
 //! - [`Firewall::NoUdp`] drops every UDP packet the home sends out; [`Firewall::Only443`] lets out only
 //!   TCP to port 443.
 //!
+//! Like a home router's firewall, a gateway drops new connections to itself from outside. Without that, a
+//! peer's connectivity check that arrives before the home's own first packet to that peer leaves a
+//! connection-tracking entry, masquerade then gives the home's packet to the peer another port, and hole
+//! punching fails (measured: two port-preserving homes never connected directly).
+//!
 //! The gateway has no default route, so nothing from a home leaves the lab either.
 
 use std::io::{self, Write};
@@ -71,6 +76,10 @@ pub(super) fn ruleset(wan: &str, nat: Nat, firewall: Firewall) -> String {
     };
     format!(
         "table ip kaiwa_lab {{\n\
+         \x20   chain input {{\n\
+         \x20       type filter hook input priority filter; policy accept;\n\
+         \x20       iifname \"{wan}\" ct state new drop\n\
+         \x20   }}\n\
          \x20   chain forward {{\n\
          \x20       type filter hook forward priority filter; policy accept;\n\
          {filter}\

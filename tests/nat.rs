@@ -1,0 +1,173 @@
+//! Calls across NATs and firewalls, in the network lab (`kaiwa_testkit::lab`): two `kaiwa call` processes,
+//! each in a home behind its own gateway; on one public lab host the signaling server (in-process, TLS on
+//! 443 with a self-signed certificate), on another a real coturn that shares that certificate for TURN over
+//! TLS on 443 (and UDP/TCP on 3478).
+//! Each case asserts media both ways and the path ICE chose, from each caller's final stats.
+//!
+//! Needs root (network namespaces, /dev/net/tun, nftables), as CI has. One call at a time.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use kaiwa_signaling::{Config, TurnAuth};
+use kaiwa_testkit::lab::{Firewall, Home, Host, Lab, Nat};
+use kaiwa_testkit::{Coturn, CoturnOptions};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+/// One lab call at a time: each runs two encoders on the machine's two cores.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const SECRET: &str = "nat-test-secret";
+const SECONDS: u32 = 10;
+
+/// One home: how its gateway translates and what it lets out.
+#[derive(Clone, Copy)]
+struct Place {
+    nat: Nat,
+    firewall: Firewall,
+}
+
+const HOME_ROUTER: Place = Place { nat: Nat::PortPreserving, firewall: Firewall::Open };
+const SYMMETRIC: Place = Place { nat: Nat::Symmetric, firewall: Firewall::Open };
+const NO_UDP: Place = Place { nat: Nat::PortPreserving, firewall: Firewall::NoUdp };
+const ONLY_443: Place = Place { nat: Nat::PortPreserving, firewall: Firewall::Only443 };
+
+/// The signaling server, in-process, listening with TLS on port 443 inside `host`'s namespace.
+async fn server_in(
+    host: &Host,
+    config: Config,
+    tls: &kaiwa_signaling::tls::ServerTls,
+) -> (SocketAddr, CancellationToken) {
+    let addr = host.addr;
+    let listener = host
+        .enter(move || {
+            let l = std::net::TcpListener::bind((addr, 443))?;
+            l.set_nonblocking(true)?;
+            Ok::<_, std::io::Error>(l)
+        })
+        .expect("enter the server's namespace")
+        .expect("bind the signaling server in the lab");
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = CancellationToken::new();
+    tokio::spawn(kaiwa_signaling::serve(listener, config, Some(tls.config.clone()), stop.clone()));
+    (addr, stop)
+}
+
+/// `kaiwa call` in `home` for [`SECONDS`], its final stats written to `stats`.
+async fn call(home: &Home, server: SocketAddr, fingerprint: &str, name: &str, stats: &Path) -> Output {
+    let mut cmd = home.host.command(env!("CARGO_BIN_EXE_kaiwa"));
+    cmd.args(["call", "--server", &format!("wss://{server}/ws"), "--trust-fingerprint", fingerprint])
+        .args(["--room", "nat-test", "--name", name, "--size", "320x240", "--quiet"])
+        .args(["--bind", &format!("{}:0", home.host.addr), "--duration", &SECONDS.to_string()])
+        .arg("--stats-json")
+        .arg(stats);
+    tokio::task::spawn_blocking(move || cmd.output().expect("run kaiwa call")).await.unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A call between a home like `a` and a home like `b`; the server hands out STUN, and TURN (UDP, TCP
+/// and TLS on 443) when `turn`. Returns each caller's stats of the other.
+async fn lab_call(seed: u64, a: Place, b: Place, turn: bool) -> Vec<(String, Value)> {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let lab = Lab::new(seed).expect("the network lab needs root and /dev/net/tun");
+    let web = lab.add_host("web").unwrap();
+    let turn_host = lab.add_host("turn").unwrap();
+    let homes = [
+        lab.add_home("home-a", a.nat, a.firewall).unwrap(),
+        lab.add_home("home-b", b.nat, b.firewall).unwrap(),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let names = vec![web.addr.to_string(), turn_host.addr.to_string()];
+    let tls = kaiwa_signaling::tls::self_signed(Some(dir.path()), names).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let coturn = Coturn::start_with(
+        dir.path(),
+        SECRET,
+        CoturnOptions { host: Some(&turn_host), tls: Some((&cert, &key)) },
+    );
+    let config = Config {
+        stun: vec![coturn.stun_url()],
+        turn: if turn { vec![coturn.url(), coturn.tcp_url(), coturn.tls_url().unwrap()] } else { Vec::new() },
+        turn_auth: turn.then(|| TurnAuth::Secret { secret: SECRET.into(), ttl: Duration::from_secs(600) }),
+        ..Config::default()
+    };
+    let (server, _stop) = server_in(&web, config, &tls).await;
+    let fingerprint = tls.fingerprint.to_string();
+    let stats = [dir.path().join("ann.json"), dir.path().join("bo.json")];
+    let ann = call(&homes[0], server, &fingerprint, "Ann", &stats[0]);
+    let bo = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        call(&homes[1], server, &fingerprint, "Bo", &stats[1]).await
+    };
+    let (ann, bo) = tokio::join!(ann, bo);
+    let log = || std::fs::read_to_string(&coturn.log).unwrap_or_default();
+    assert!(ann.status.success(), "Ann: {}\ncoturn: {}", text(&ann), log());
+    assert!(bo.status.success(), "Bo: {}\ncoturn: {}", text(&bo), log());
+    ["Ann", "Bo"]
+        .iter()
+        .zip(&stats)
+        .map(|(who, path)| {
+            let json: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let peer = json[0].clone();
+            eprintln!("{who}: {peer}");
+            assert!(
+                peer["video_in"]["frames_decoded"].as_u64().unwrap_or(0) > 60,
+                "{who}: too little video: {peer}"
+            );
+            assert!(
+                peer["audio_in"]["packets"].as_u64().unwrap_or(0) > 100,
+                "{who}: too little audio: {peer}"
+            );
+            (who.to_string(), peer)
+        })
+        .collect()
+}
+
+fn path(peer: &Value) -> (&str, &str) {
+    (peer["local_candidate"].as_str().unwrap_or("-"), peer["relay_transport"].as_str().unwrap_or("-"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_home_routers_call_directly_with_stun_alone() {
+    // Direct: no relay, and the far end is reached at its NAT's address (the other's server-reflexive or
+    // peer-reflexive candidate; the near end's srflx candidate is pruned into its host base, RFC 8445 §6.1.2.4).
+    for (who, peer) in lab_call(1, HOME_ROUTER, HOME_ROUTER, false).await {
+        let (local, _) = path(&peer);
+        let remote = peer["remote_candidate"].as_str().unwrap_or("-");
+        assert!(
+            local != "relay" && matches!(remote, "srflx" | "prflx"),
+            "{who}: not a direct path through the NATs: {peer}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symmetric_nat_is_relayed() {
+    // Either side's relay will do (TURN permissions are per address, so the symmetric side's new port
+    // reaches the other's relay as well); the relay is reached over UDP.
+    for (who, peer) in lab_call(2, SYMMETRIC, HOME_ROUTER, true).await {
+        let (local, transport) = path(&peer);
+        let remote = peer["remote_candidate"].as_str().unwrap_or("-");
+        assert!(local == "relay" || remote == "relay", "{who}: no relay on the path: {peer}");
+        assert!(local != "relay" || transport == "udp", "{who}: {peer}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_home_without_udp_is_relayed_over_tcp() {
+    let calls = lab_call(3, NO_UDP, HOME_ROUTER, true).await;
+    assert_eq!(path(&calls[0].1), ("relay", "tcp"), "{}", calls[0].1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_home_allowing_only_443_is_relayed_over_tls() {
+    let calls = lab_call(4, ONLY_443, HOME_ROUTER, true).await;
+    assert_eq!(path(&calls[0].1), ("relay", "tls"), "{}", calls[0].1);
+}
