@@ -1,8 +1,10 @@
 //! `kaiwa`: the Kaiwa desktop app. Without a subcommand it opens the window (see `app`); `kaiwa call` holds
-//! a headless call (tests, benchmarks) and `kaiwa serve` hosts the signaling server alone.
+//! a headless call (tests, benchmarks), `kaiwa doctor` checks the network before a call and `kaiwa serve`
+//! hosts the signaling server alone.
 
 mod app;
 mod call;
+mod doctor;
 
 use clap::{Parser, Subcommand};
 
@@ -19,6 +21,8 @@ struct Cli {
 enum Command {
     /// Join a room and hold a call without a window (synthetic or file sources, recordings, stats)
     Call(call::CallArgs),
+    /// Check the network before a call: the server, your public address, your router's kind, the relay
+    Doctor(doctor::DoctorArgs),
     /// Host the signaling server and browser client in this process
     Serve(kaiwa_signaling::cli::ServeArgs),
 }
@@ -40,6 +44,7 @@ fn main() -> std::process::ExitCode {
         Some(command) => runtime.block_on(async {
             match command {
                 Command::Call(args) => call::run(args).await,
+                Command::Doctor(args) => doctor::run(args).await,
                 Command::Serve(args) => {
                     kaiwa_signaling::cli::run(args).await.map(|()| std::process::ExitCode::SUCCESS)
                 }

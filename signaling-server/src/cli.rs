@@ -56,6 +56,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let shutdown = CancellationToken::new();
     stop_on_signal(shutdown.clone());
+    tokio::spawn(crate::stun::serve_on(local, shutdown.clone()));
     crate::serve(listener, config, tls.map(|t| t.config), shutdown).await?;
     Ok(())
 }

@@ -34,6 +34,7 @@ pub fn route(req: Request<Incoming>, state: &Arc<State>) -> Response<Body> {
             text(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", state.metrics.render())
         }
         (&Method::POST, "/api/rooms") => create_room(state),
+        (&Method::GET, "/api/ice") => ice_servers(state),
         (&Method::GET, p) if p.starts_with("/api/rooms/") => room_status(&p["/api/rooms/".len()..], state),
         (_, "/api/rooms") => method_not_allowed("POST"),
         (_, p) if p.starts_with("/api/") => api_error(StatusCode::NOT_FOUND, "not_found", "no such API"),
@@ -74,6 +75,14 @@ fn create_room(state: &State) -> Response<Body> {
         }
     };
     json(StatusCode::CREATED, serde_json::json!({ "room": code.to_string(), "url": format!("/r/{code}") }))
+}
+
+/// `GET /api/ice`: the ICE servers a participant gets on joining, TURN credentials minted for a one-off
+/// id, so a client can check its network before it joins (anyone may join a room and get the same).
+fn ice_servers(state: &State) -> Response<Body> {
+    let id = format!("check-{:016x}", rand::random::<u64>());
+    let servers = crate::turn::ice_servers_for(&state.config, &id, std::time::SystemTime::now());
+    json(StatusCode::OK, serde_json::json!({ "ice_servers": servers }))
 }
 
 /// `GET /api/rooms/{code}`: how full a room is, so clients can say "room full" before opening devices.

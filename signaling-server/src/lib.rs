@@ -19,6 +19,7 @@ mod rate_limit;
 mod rooms;
 mod server;
 mod session;
+pub mod stun;
 pub mod tls;
 pub mod turn;
 

@@ -195,6 +195,31 @@ async fn room_api_creates_and_reports_rooms() {
 }
 
 #[tokio::test]
+async fn ice_api_hands_out_what_a_join_would() {
+    let server = TestServer::start(config_with(|c| {
+        c.stun = vec!["stun:s.example:3478".into()];
+        c.turn = vec!["turn:t.example:3478?transport=udp".into(), "turns:t.example:443?transport=tcp".into()];
+        c.turn_auth = Some(kaiwa_signaling::TurnAuth::Secret {
+            secret: "api-secret".into(),
+            ttl: Duration::from_secs(600),
+        });
+    }))
+    .await;
+    let (status, body) = server.http("GET", "/api/ice").await;
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let servers = v["ice_servers"].as_array().unwrap();
+    assert_eq!(servers[0]["urls"], serde_json::json!(["stun:s.example:3478"]));
+    assert_eq!(servers[1]["urls"][1], "turns:t.example:443?transport=tcp");
+    let user = servers[1]["username"].as_str().unwrap();
+    assert!(user.contains(":check-"), "{user}");
+    assert!(!body.contains("api-secret"), "the secret leaked: {body}");
+    // Each check gets its own credentials.
+    let (_, again) = server.http("GET", "/api/ice").await;
+    assert_ne!(again, body);
+}
+
+#[tokio::test]
 async fn static_files_health_and_metrics() {
     let server = TestServer::default().await;
     let (status, body) = server.http("GET", "/").await;

@@ -45,6 +45,7 @@ impl Hosting {
         let stop = CancellationToken::new();
         let config = kaiwa_signaling::Config::default();
         tokio::spawn(kaiwa_signaling::serve(listener, config, Some(tls.config.clone()), stop.clone()));
+        tokio::spawn(kaiwa_signaling::stun::serve_on(addr, stop.clone()));
         tracing::info!("hosting on https://{addr} (fingerprint {})", tls.fingerprint);
         Ok(Hosting { addr, fingerprint: tls.fingerprint, names: tls.names, stop })
     }

@@ -1,6 +1,7 @@
 //! The signaling client: one WebSocket to the server, kept joined to one room across disconnects.
 
 mod client;
+pub mod http;
 mod transport;
 
 pub use client::{SignalingClient, SignalingConfig, SignalingEvent};
