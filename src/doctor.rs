@@ -45,7 +45,9 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(match verdict {
-        Verdict::DirectLikely | Verdict::RelayNeeded { .. } => std::process::ExitCode::SUCCESS,
+        Verdict::DirectLikely | Verdict::RelayNeeded { .. } | Verdict::Unchecked => {
+            std::process::ExitCode::SUCCESS
+        }
         Verdict::ServerUnreachable | Verdict::NoPath => std::process::ExitCode::FAILURE,
     })
 }

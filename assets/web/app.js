@@ -2,6 +2,7 @@
 import { Signaling } from '/signaling.js';
 import { Peer } from '/peer.js';
 import { $, el, showView, banner, showError, Tile, layoutGrid, formatTime } from '/ui.js';
+import { checkNetwork } from '/netcheck.js';
 
 const NAME_KEY = 'kaiwa.name';
 const params = new URLSearchParams(location.search);
@@ -279,6 +280,23 @@ async function refreshRoomStatus() {
   }
 }
 
+/** Runs the network check and shows it; the result is kept for tests as `window.kaiwaNetCheck`. */
+async function runNetCheck() {
+  const verdict = $('net-verdict');
+  const list = $('net-findings');
+  verdict.textContent = 'Checking your network…';
+  verdict.className = 'pill';
+  list.replaceChildren();
+  $('net-again').hidden = true;
+  const result = await checkNetwork();
+  window.kaiwaNetCheck = result;
+  const [first, ...rest] = result.findings;
+  verdict.textContent = first.text;
+  verdict.className = `pill ${first.ok ? 'good' : 'bad'}`;
+  list.replaceChildren(...rest.map((f) => el('li', f.ok ? 'good' : 'bad', f.text)));
+  $('net-again').hidden = false;
+}
+
 function showPrejoin() {
   app.view = 'prejoin';
   showView('prejoin');
@@ -286,6 +304,8 @@ function showPrejoin() {
   $('prejoin-code').textContent = app.room;
   $('name').value = app.name;
   refreshRoomStatus();
+  runNetCheck();
+  $('net-again').onclick = runNetCheck;
   clearInterval(statusTimer);
   statusTimer = setInterval(refreshRoomStatus, 3000);
   $('copy-link').onclick = () => copyLink($('copy-link'));

@@ -8,6 +8,7 @@ mod frame_stats;
 mod host;
 pub mod link;
 mod media_sources;
+mod netcheck;
 mod prejoin;
 mod preview;
 pub mod room_api;
@@ -93,6 +94,8 @@ pub struct KaiwaApp {
     start: start::StartState,
     host: HostState,
     preview: Option<Preview>,
+    /// The network check of the pre-join screen.
+    net_check: Option<netcheck::NetCheck>,
     preview_texture: video::VideoTexture,
     call: Option<call_view::CallState>,
     /// `--join`: enter the call as soon as the server is known.
@@ -144,6 +147,7 @@ impl KaiwaApp {
             start,
             host: HostState::Off,
             preview: None,
+            net_check: None,
             preview_texture: video::VideoTexture::new("preview"),
             call: None,
             auto_join: options.join && options.room.is_some(),
@@ -239,10 +243,11 @@ impl KaiwaApp {
     pub fn go_prejoin(&mut self, ctx: &egui::Context) {
         match self.target() {
             Ok(t) if !self.server_trusted(ctx, &t.server, t.trust, trust::Next::Prejoin) => {}
-            Ok(_) => {
+            Ok(t) => {
                 self.start.error = None;
                 self.save_settings();
                 self.preview = Some(Preview::start(ctx, &self.settings));
+                self.net_check = netcheck::NetCheck::start(&self.rt, ctx, &t.server, t.trust);
                 self.screen = Screen::Prejoin;
             }
             Err(e) => self.start.error = Some(e),

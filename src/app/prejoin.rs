@@ -1,5 +1,5 @@
 //! The pre-join screen: own preview (or the test pattern, said plainly), mic level, device pickers,
-//! speaker test, the echo cancellation / noise suppression switch.
+//! speaker test, the echo cancellation / noise suppression switch, the network check.
 
 use eframe::egui::{self, RichText};
 
@@ -23,6 +23,7 @@ impl KaiwaApp {
         let mut join = false;
         let mut back = false;
         let mut reopen = false;
+        let mut check_again = false;
         egui::CentralPanel::default().show(ui, |ui| {
             ui.vertical_centered(|ui| {
                 ui.add_space(24.0);
@@ -97,6 +98,10 @@ impl KaiwaApp {
                         ui.label(RichText::new(n).color(theme::WARN));
                     }
                     audio_processing_checkbox(ui, &mut self.settings.audio_processing);
+                    if let Some(check) = &mut self.net_check {
+                        ui.add_space(8.0);
+                        check_again = check.show(ui);
+                    }
                     ui.add_space(8.0);
                     ui.horizontal(|ui| {
                         join = ui.add(theme::primary("Join now")).clicked();
@@ -105,6 +110,9 @@ impl KaiwaApp {
                 });
             });
         });
+        if check_again && let Ok(t) = self.target() {
+            self.net_check = super::netcheck::NetCheck::start(&self.rt, &ctx, &t.server, t.trust);
+        }
         if reopen {
             self.drop_preview();
             self.preview = Some(super::Preview::start(&ctx, &self.settings));

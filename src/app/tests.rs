@@ -207,6 +207,11 @@ fn no_camera_falls_back_to_test_pattern_with_a_message() {
             h.state().preview_texture.has_frame()
         });
     }
+    // The network check runs beside the preview: the test server answers, and STUN on its own port.
+    wait_until(&mut h, "the network check", Duration::from_secs(15), |h| {
+        h.query_all_by_label_contains("Direct calls likely").next().is_some()
+    });
+    assert!(h.query_all_by_label_contains("Server: answers").next().is_some());
     h.get_by_label("Back").click();
     wait_until(&mut h, "the start screen", Duration::from_secs(5), |h| h.state().screen == Screen::Start);
 }

@@ -100,6 +100,8 @@ impl TestServer {
         let shutdown = CancellationToken::new();
         let is_tls = tls.is_some();
         let task = tokio::spawn(kaiwa_signaling::serve(listener, config, tls, shutdown.clone()));
+        // STUN on the same port, as `kaiwa-signaling` does (the pre-join page's network check asks it).
+        tokio::spawn(kaiwa_signaling::stun::serve_on(addr, shutdown.clone()));
         Ok(TestServer { addr, tls: is_tls, fingerprint: None, shutdown, task: Some(task) })
     }
 

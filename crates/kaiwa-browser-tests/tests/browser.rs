@@ -250,6 +250,15 @@ async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
         UI_WAIT,
     )
     .await?;
+    // The network check ran beside the preview: the server answered. (On loopback Chromium drops a
+    // server-reflexive address equal to its own, so "nothing to check beyond" is as right as "direct".)
+    let verdict = ann.wait_for("window.kaiwaNetCheck && window.kaiwaNetCheck.verdict", UI_WAIT).await?;
+    assert!(matches!(verdict.as_str(), Some("direct_likely" | "unchecked")), "network check: {verdict}");
+    ann.wait_for(
+        "[...document.querySelectorAll('#net-findings li')].some(li => li.textContent.startsWith('Server: answers'))",
+        UI_WAIT,
+    )
+    .await?;
     ann.eval("document.getElementById('name').value = ''").await?;
     ann.click("#name").await?;
     ann.call("Input.insertText", json!({ "text": "Ann Example" })).await?;

@@ -157,6 +157,8 @@ impl SignalingServer {
         let addr = listener.local_addr().expect("local address");
         let stop = CancellationToken::new();
         let task = tokio::spawn(kaiwa_signaling::serve(listener, config, None, stop.clone()));
+        // STUN on the same port, as `kaiwa-signaling` and the desktop app's hosting do.
+        tokio::spawn(kaiwa_signaling::stun::serve_on(addr, stop.clone()));
         SignalingServer { addr, stop, task }
     }
 

@@ -66,6 +66,9 @@ pub enum Verdict {
     RelayNeeded { via: Vec<String> },
     /// Direct calls are unlikely and no relay answered: calls will probably fail.
     NoPath,
+    /// Nothing to check with: the server offers no STUN or TURN and does not answer STUN itself. Calls
+    /// within the same network work; beyond it, nobody can tell.
+    Unchecked,
 }
 
 /// One line of the check's result, for people.
@@ -113,6 +116,13 @@ impl CheckReport {
             Mapping::Unknown => self.stun.iter().any(|p| p.mapped.is_ok()),
         };
         let via = self.relay_transports();
+        if !direct
+            && self.turn.is_empty()
+            && self.stun.iter().all(|p| p.mapped.is_err())
+            && self.stun.len() <= 1
+        {
+            return Verdict::Unchecked;
+        }
         match (direct, via.is_empty()) {
             (true, _) => Verdict::DirectLikely,
             (false, false) => Verdict::RelayNeeded { via },
@@ -133,6 +143,11 @@ impl CheckReport {
                     "Calls will need the relay: your network blocks direct calls, but the relay works (over {}).",
                     via.iter().map(|t| t.to_uppercase()).collect::<Vec<_>>().join(", ")
                 ),
+            ),
+            Verdict::Unchecked => line(
+                true,
+                "Calls within your network will work; the server offers nothing (STUN, TURN) to check beyond it."
+                    .into(),
             ),
             Verdict::NoPath => line(
                 false,
@@ -262,6 +277,16 @@ mod tests {
         let down = CheckReport { server: Err("connection refused".into()), stun: vec![], turn: vec![] };
         assert_eq!(down.verdict(), Verdict::ServerUnreachable);
         assert_eq!(down.findings().len(), 2, "nothing else was measured");
+    }
+
+    #[test]
+    fn a_server_with_nothing_to_check_with_is_not_a_failure() {
+        // Only the server's own port was tried, and it does not answer STUN (an older server).
+        let r = report(stun(&[None]), vec![]);
+        assert_eq!(r.verdict(), Verdict::Unchecked);
+        assert!(r.findings()[0].ok);
+        // With a STUN server of its own that does not answer either, UDP is blocked.
+        assert_eq!(report(stun(&[None, None]), vec![]).verdict(), Verdict::NoPath);
     }
 
     #[test]

@@ -123,6 +123,14 @@ fn with_nack(registry: Registry, media: &mut MediaEngine) -> Registry {
     )
 }
 
+/// A connection with no answer to its checks for this long is disconnected, and the session restarts ICE
+/// a second later (`session.rs`); webrtc-rs's 5 s + 25 s before "failed" left a relayed call whose TURN
+/// connection was reset silent for half a minute. With a check every [`ICE_KEEPALIVE`], three in a row
+/// must go unanswered (at 5 % random loss, once in 8000 seconds).
+pub const ICE_DISCONNECTED: Duration = Duration::from_secs(3);
+pub const ICE_FAILED: Duration = Duration::from_secs(15);
+pub const ICE_KEEPALIVE: Duration = Duration::from_secs(1);
+
 pub async fn build_peer_connection(
     network: &NetworkConfig,
     ice_servers: &[IceServer],
@@ -166,6 +174,7 @@ pub async fn build_peer_connection(
         // Query-only mDNS binds :5353 and fails on hosts without a multicast route; browsers on a page
         // served from our own server see our address anyway.
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+        .with_ice_timeouts(Some(ICE_DISCONNECTED), Some(ICE_FAILED), Some(ICE_KEEPALIVE))
         .build();
     let mut config = RTCConfigurationBuilder::new().with_ice_servers(to_rtc_ice_servers(ice_servers));
     if network.relay_only {

@@ -77,9 +77,15 @@ pub enum PeerInput {
     /// Camera on (add our video track) or off (remove it); either renegotiates.
     SetVideo(bool),
     Renegotiate,
+    /// [`RESTART_AFTER`] after the connection went down: restart ICE if it is still down.
+    RestartIfStillDown,
     Stats(oneshot::Sender<PeerStats>),
     Close,
 }
+
+/// How long a connection may stay disconnected before ICE is restarted (ICE itself calls it disconnected
+/// after `peer/factory.rs`'s [`super::factory::ICE_DISCONNECTED`] without answers).
+const RESTART_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How negotiation went: tests use these to prove that glare really happened and was resolved.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -299,6 +305,11 @@ impl PeerSession {
                         .await;
                 }
                 PeerInput::Renegotiate => self.make_offer().await,
+                PeerInput::RestartIfStillDown => {
+                    if self.state == PeerState::Reconnecting {
+                        self.restart_ice("connection lost").await;
+                    }
+                }
                 PeerInput::SetVideo(on) => self.set_video(on).await,
                 PeerInput::Stats(reply) => {
                     let _ = reply.send(self.stats().await);
@@ -454,20 +465,34 @@ impl PeerSession {
                 }
                 self.set_state(PeerState::Connected).await;
             }
-            RTCPeerConnectionState::Disconnected => self.set_state(PeerState::Reconnecting).await,
+            RTCPeerConnectionState::Disconnected => {
+                self.set_state(PeerState::Reconnecting).await;
+                // A path that went quiet (a TURN connection reset, a NAT mapping gone) is not coming back by
+                // itself: restart soon instead of waiting for ICE to call it failed.
+                let inputs = self.inputs_tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(RESTART_AFTER).await;
+                    let _ = inputs.send(PeerInput::RestartIfStillDown);
+                });
+            }
             RTCPeerConnectionState::Failed => {
                 self.set_state(PeerState::Reconnecting).await;
-                // ICE restart: the impolite side leads, so both ends do not restart at once.
-                if !self.polite {
-                    info!(peer = %self.remote.name, "connection failed: restarting ICE");
-                    if let Err(e) = self.pc.restart_ice().await {
-                        warn!(error = %e, "ICE restart failed");
-                    }
-                    self.make_offer().await;
-                }
+                self.restart_ice("connection failed").await;
             }
             _ => {}
         }
+    }
+
+    /// ICE restart: the impolite side leads, so both ends do not restart at once.
+    async fn restart_ice(&mut self, why: &str) {
+        if self.polite {
+            return;
+        }
+        info!(peer = %self.remote.name, "{why}: restarting ICE");
+        if let Err(e) = self.pc.restart_ice().await {
+            warn!(error = %e, "ICE restart failed");
+        }
+        self.make_offer().await;
     }
 
     async fn set_state(&mut self, state: PeerState) {

@@ -193,6 +193,14 @@ impl Lab {
         Ok(home)
     }
 
+    /// Resets the home's TCP connections to `port` (the gateway answers their next packet with a TCP reset,
+    /// as a flaky middlebox does) and refuses new ones for `hold`, then lets them through again.
+    pub fn reset_tcp(&self, home: &Home, port: u16, hold: Duration) -> io::Result<()> {
+        home::nft(&home.gateway.netns, &home::reset_ruleset(port))?;
+        std::thread::sleep(hold);
+        home::nft(&home.gateway.netns, "delete table ip kaiwa_lab_reset\n")
+    }
+
     /// The hosts so far, in order of creation.
     pub fn hosts(&self) -> Vec<Host> {
         self.hosts.lock().unwrap_or_else(|e| e.into_inner()).clone()
