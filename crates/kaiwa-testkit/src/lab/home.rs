@@ -144,7 +144,11 @@ mod tests {
     fn rulesets_say_what_each_kind_does() {
         let open = ruleset("lab0", Nat::PortPreserving, Firewall::Open);
         assert!(open.contains("oifname \"lab0\" masquerade\n"), "{open}");
-        assert!(!open.contains("drop"), "{open}");
+        assert!(!open.contains("iifname \"lan0\""), "an open home is not filtered: {open}");
+        assert!(
+            open.contains("iifname \"lab0\" ct state new drop"),
+            "nothing unasked gets to the gateway: {open}"
+        );
         let symmetric = ruleset("lab0", Nat::Symmetric, Firewall::NoUdp);
         assert!(symmetric.contains("masquerade fully-random"), "{symmetric}");
         assert!(symmetric.contains("iifname \"lan0\" meta l4proto udp drop"), "{symmetric}");
