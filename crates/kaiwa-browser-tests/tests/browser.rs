@@ -234,6 +234,17 @@ async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
     assert!(code.len() == 12 && code.chars().filter(|&c| c == '-').count() == 2, "room code {code}");
     ann.wait_for("document.getElementById('room-status').textContent.startsWith('0 of 6 here')", UI_WAIT)
         .await?;
+    // The network check runs beside the preview: the server answered. (On loopback Chromium drops a
+    // server-reflexive address equal to its own, so "nothing to check beyond" is as right as "direct".)
+    // Waited for before any click: its result changes the card's height, and a click aimed before that
+    // misses its button.
+    let verdict = ann.wait_for("window.kaiwaNetCheck && window.kaiwaNetCheck.verdict", UI_WAIT).await?;
+    assert!(matches!(verdict.as_str(), Some("direct_likely" | "unchecked")), "network check: {verdict}");
+    ann.wait_for(
+        "[...document.querySelectorAll('#net-findings li')].some(li => li.textContent.startsWith('Server: answers'))",
+        UI_WAIT,
+    )
+    .await?;
     // The invite link is copied (or, where the clipboard is refused, shown to copy by hand).
     ann.click("#copy-link").await?;
     let link = json!(server.url(&format!("/r/{code}")));
@@ -250,15 +261,6 @@ async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
         UI_WAIT,
     )
     .await?;
-    // The network check ran beside the preview: the server answered. (On loopback Chromium drops a
-    // server-reflexive address equal to its own, so "nothing to check beyond" is as right as "direct".)
-    let verdict = ann.wait_for("window.kaiwaNetCheck && window.kaiwaNetCheck.verdict", UI_WAIT).await?;
-    assert!(matches!(verdict.as_str(), Some("direct_likely" | "unchecked")), "network check: {verdict}");
-    ann.wait_for(
-        "[...document.querySelectorAll('#net-findings li')].some(li => li.textContent.startsWith('Server: answers'))",
-        UI_WAIT,
-    )
-    .await?;
     ann.eval("document.getElementById('name').value = ''").await?;
     ann.click("#name").await?;
     ann.call("Input.insertText", json!({ "text": "Ann Example" })).await?;
@@ -270,6 +272,7 @@ async fn home_prejoin_and_in_call_screenshot() -> Result<()> {
     // A second person opens the share link: the pre-join page says one is here; they join with the button.
     let bo = browser.new_page("Bo", &server.url(&format!("/r/{code}"))).await?;
     bo.wait_for("document.getElementById('room-status').textContent === '1 of 6 here'", UI_WAIT).await?;
+    bo.wait_for("window.kaiwaNetCheck && window.kaiwaNetCheck.verdict", UI_WAIT).await?;
     // Same browser profile: the name field remembers Ann's name; Bo types his own.
     assert_eq!(bo.eval("document.getElementById('name').value").await?, "Ann Example");
     bo.eval("document.getElementById('name').value = ''").await?;
