@@ -9,9 +9,9 @@
 //! ([RFC 8656 §3.1](https://www.rfc-editor.org/rfc/rfc8656#section-3.1)); datagrams go onto it framed
 //! as TURN frames them on a stream ([`super::turn_framing`]) and what the server sends comes back as
 //! datagrams. The relay never reads or changes the messages, so authentication, allocation refreshes,
-//! permissions and channels stay webrtc-rs's. A connection the server closes or resets is dropped; the
-//! allocation on it is gone, so webrtc-rs's refreshes fail, ICE fails and the engine restarts ICE, whose
-//! new allocation opens a new connection.
+//! permissions and channels stay webrtc-rs's. A connection the server closes or resets is dropped, and
+//! the allocation on it is gone; webrtc-rs keeps its TURN client for the (socket, server) pair and reuses
+//! it on an ICE restart, so such a call does not recover yet (ARCHITECTURE.md, "ICE restart").
 //!
 //! When upstream handles TCP and TLS itself (webrtc-rs/webrtc#907 is a draft for TCP), drop this module
 //! and [`TurnStreams::rewrite`]'s call in `engine.rs`; nothing else depends on it.
