@@ -43,49 +43,23 @@ async fn server_in(
     config: Config,
     tls: &kaiwa_signaling::tls::ServerTls,
 ) -> (SocketAddr, CancellationToken) {
-    let addr = host.addr;
-    let listener = host
-        .enter(move || {
-            let l = std::net::TcpListener::bind((addr, 443))?;
-            l.set_nonblocking(true)?;
-            Ok::<_, std::io::Error>(l)
-        })
-        .expect("enter the server's namespace")
-        .expect("bind the signaling server in the lab");
-    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    let listener = host.tcp_listener(443).expect("bind the signaling server in the lab");
     let addr = listener.local_addr().unwrap();
     let stop = CancellationToken::new();
     tokio::spawn(kaiwa_signaling::serve(listener, config, Some(tls.config.clone()), stop.clone()));
-    let stun = host
-        .enter(move || {
-            let s = std::net::UdpSocket::bind(addr)?;
-            s.set_nonblocking(true)?;
-            Ok::<_, std::io::Error>(s)
-        })
-        .expect("enter the server's namespace")
-        .expect("bind the server's STUN port");
-    tokio::spawn(kaiwa_signaling::stun::serve(tokio::net::UdpSocket::from_std(stun).unwrap(), stop.clone()));
+    let stun = host.udp_socket(addr.port()).expect("bind the server's STUN port in the lab");
+    tokio::spawn(kaiwa_signaling::stun::serve(stun, stop.clone()));
     (addr, stop)
 }
 
-/// `kaiwa call` in `home` for `seconds`, its final stats written to `stats.json` and every second's to
-/// `stats.jsonl`.
-async fn call(
-    home: &Home,
-    server: SocketAddr,
-    fingerprint: &str,
-    name: &str,
-    seconds: u32,
-    stats: &Path,
-) -> Output {
+/// `kaiwa call` in `home` for [`SECONDS`], its final stats written to `stats`.
+async fn call(home: &Home, server: SocketAddr, fingerprint: &str, name: &str, stats: &Path) -> Output {
     let mut cmd = home.host.command(env!("CARGO_BIN_EXE_kaiwa"));
     cmd.args(["call", "--server", &format!("wss://{server}/ws"), "--trust-fingerprint", fingerprint])
         .args(["--room", "nat-test", "--name", name, "--size", "320x240", "--quiet"])
-        .args(["--bind", &format!("{}:0", home.host.addr), "--duration", &seconds.to_string()])
+        .args(["--bind", &format!("{}:0", home.host.addr), "--duration", &SECONDS.to_string()])
         .arg("--stats-json")
-        .arg(stats.with_extension("json"))
-        .arg("--stats-log")
-        .arg(stats.with_extension("jsonl"));
+        .arg(stats);
     tokio::task::spawn_blocking(move || cmd.output().expect("run kaiwa call")).await.unwrap()
 }
 
@@ -125,19 +99,6 @@ enum Turn {
 /// A call between a home like `a` and a home like `b`; the server hands out STUN and `turn`. Each home
 /// runs the network check first.
 async fn lab_call(seed: u64, a: Place, b: Place, turn: Turn) -> Vec<Caller> {
-    lab_call_with(seed, a, b, turn, SECONDS, None).await
-}
-
-/// [`lab_call`], `seconds` long, and when `reset_at` is given, home `a`'s TCP connections to the TURN
-/// server's port 3478 are reset that long after the call started (and refused for a second).
-async fn lab_call_with(
-    seed: u64,
-    a: Place,
-    b: Place,
-    turn: Turn,
-    seconds: u32,
-    reset_at: Option<Duration>,
-) -> Vec<Caller> {
     let _one = ONE_AT_A_TIME.lock().await;
     let lab = Lab::new(seed).expect("the network lab needs root and /dev/net/tun");
     let web = lab.add_host("web").unwrap();
@@ -173,22 +134,13 @@ async fn lab_call_with(
         doctor(&homes[0], server, &fingerprint, &checks[0]).await,
         doctor(&homes[1], server, &fingerprint, &checks[1]).await,
     ];
-    let stats = [dir.path().join("ann"), dir.path().join("bo")];
-    let ann = call(&homes[0], server, &fingerprint, "Ann", seconds, &stats[0]);
+    let stats = [dir.path().join("ann.json"), dir.path().join("bo.json")];
+    let ann = call(&homes[0], server, &fingerprint, "Ann", &stats[0]);
     let bo = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        call(&homes[1], server, &fingerprint, "Bo", seconds, &stats[1]).await
+        call(&homes[1], server, &fingerprint, "Bo", &stats[1]).await
     };
-    let reset = async {
-        if let Some(at) = reset_at {
-            tokio::time::sleep(at).await;
-            let (lab, home) = (&lab, &homes[0]);
-            tokio::task::block_in_place(|| lab.reset_tcp(home, 3478, Duration::from_secs(1)))
-                .expect("reset the TURN connection");
-            eprintln!("reset {}'s TCP connections to port 3478 at {at:?}", home.host.name);
-        }
-    };
-    let (ann, bo, ()) = tokio::join!(ann, bo, reset);
+    let (ann, bo) = tokio::join!(ann, bo);
     let log = || std::fs::read_to_string(&coturn.log).unwrap_or_default();
     assert!(ann.status.success(), "Ann: {}\ncoturn: {}", text(&ann), log());
     assert!(bo.status.success(), "Bo: {}\ncoturn: {}", text(&bo), log());
@@ -197,8 +149,7 @@ async fn lab_call_with(
         .zip(&stats)
         .zip(verdicts)
         .map(|((who, path), doctor)| {
-            let json: Value =
-                serde_json::from_str(&std::fs::read_to_string(path.with_extension("json")).unwrap()).unwrap();
+            let json: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
             let peer = json[0].clone();
 
             eprintln!("{who}: {peer}");

@@ -20,16 +20,7 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 /// The signaling server, in-process, listening inside `host`'s namespace.
 async fn server_in(host: &Host) -> (SocketAddr, CancellationToken) {
-    let addr = host.addr;
-    let listener = host
-        .enter(move || {
-            let l = std::net::TcpListener::bind((addr, 0))?;
-            l.set_nonblocking(true)?;
-            Ok::<_, std::io::Error>(l)
-        })
-        .expect("enter the server's namespace")
-        .expect("bind the signaling server in the lab");
-    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    let listener = host.tcp_listener(0).expect("bind the signaling server in the lab");
     let addr = listener.local_addr().unwrap();
     let stop = CancellationToken::new();
     tokio::spawn(kaiwa_signaling::serve(listener, Default::default(), None, stop.clone()));

@@ -250,13 +250,7 @@ impl NetBench {
         let lab = Lab::new(seed).context("the network lab (needs root and /dev/net/tun)")?;
         let srv = lab.add_host("srv")?;
         let hosts: Vec<Host> = HOSTS[..pair.n].iter().map(|h| lab.add_host(h)).collect::<Result<_, _>>()?;
-        let addr = srv.addr;
-        let listener = srv.enter(move || {
-            let l = std::net::TcpListener::bind((addr, 0))?;
-            l.set_nonblocking(true)?;
-            Ok::<_, std::io::Error>(l)
-        })??;
-        let server = TestServer::from_listener(tokio::net::TcpListener::from_std(listener)?)?;
+        let server = TestServer::from_listener(srv.tcp_listener(0)?)?;
         let kinds: Vec<Kind> = (0..pair.n).map(|i| pair.kind(i)).collect();
         // Browsers start before the profile goes on (their start is not part of the call); pages load
         // after, through the link.

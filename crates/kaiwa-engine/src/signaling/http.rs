@@ -56,46 +56,39 @@ pub async fn request(base: &str, trust: Trust, method: &str, path: &str) -> Resu
                 .map_err(|_| HttpError::BadUrl(base.to_owned()))?;
             let connector = tokio_rustls::TlsConnector::from(Arc::new(client_tls_config(trust)));
             let stream = connector.connect(name, tcp).await.map_err(io)?;
-            exchange(stream, authority, method, path).await.map_err(|e| e.with_addr(&addr))
+            exchange(stream, authority, method, path).await
         } else {
-            exchange(tcp, authority, method, path).await.map_err(|e| e.with_addr(&addr))
+            exchange(tcp, authority, method, path).await
         }
+        .map_err(io)?
+        .ok_or(HttpError::BadAnswer)
+        .and_then(|(status, body)| {
+            if (200..300).contains(&status) { Ok(body) } else { Err(HttpError::Status(status)) }
+        })
     };
     tokio::time::timeout(TIMEOUT, exchange_all).await.map_err(|_| HttpError::Timeout)?
 }
 
-impl HttpError {
-    fn with_addr(self, addr: &str) -> Self {
-        match self {
-            HttpError::Io { source, .. } => HttpError::Io { addr: addr.to_owned(), source },
-            other => other,
-        }
-    }
-}
-
+/// Sends the request and reads the answer: its status and body, `None` when it is not HTTP.
 async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     host: &str,
     method: &str,
     path: &str,
-) -> Result<String, HttpError> {
-    let io = |source| HttpError::Io { addr: String::new(), source };
+) -> std::io::Result<Option<(u16, String)>> {
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\nAccept: application/json\r\n\r\n"
     );
-    stream.write_all(request.as_bytes()).await.map_err(io)?;
+    stream.write_all(request.as_bytes()).await?;
     let mut buf = Vec::new();
     if let Err(e) = stream.take(MAX_ANSWER).read_to_end(&mut buf).await {
         // Servers may close TLS without close_notify; what arrived still counts.
         if buf.is_empty() {
-            return Err(io(e));
+            return Err(e);
         }
     }
     let text = String::from_utf8_lossy(&buf);
-    let (head, body) = text.split_once("\r\n\r\n").ok_or(HttpError::BadAnswer)?;
+    let Some((head, body)) = text.split_once("\r\n\r\n") else { return Ok(None) };
     let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    if !(200..300).contains(&status) {
-        return Err(HttpError::Status(status));
-    }
-    Ok(body.to_string())
+    Ok(Some((status, body.to_string())))
 }

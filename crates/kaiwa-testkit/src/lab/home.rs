@@ -92,18 +92,6 @@ pub(super) fn ruleset(wan: &str, nat: Nat, firewall: Firewall) -> String {
     )
 }
 
-/// A table that resets every TCP packet from the home to `port` (see `Lab::reset_tcp`).
-pub(super) fn reset_ruleset(port: u16) -> String {
-    format!(
-        "table ip kaiwa_lab_reset {{\n\
-         \x20   chain forward {{\n\
-         \x20       type filter hook forward priority filter - 10; policy accept;\n\
-         \x20       iifname \"{LAN_IF}\" tcp dport {port} reject with tcp reset\n\
-         \x20   }}\n\
-         }}\n"
-    )
-}
-
 /// Loads `rules` with `nft -f -` inside namespace `netns`.
 pub(super) fn nft(netns: &str, rules: &str) -> io::Result<()> {
     let mut child = Command::new("ip")

@@ -68,6 +68,30 @@ impl Host {
     pub fn enter<T: Send, F: FnOnce() -> T + Send>(&self, f: F) -> io::Result<T> {
         netns::enter(&self.netns, f)
     }
+
+    /// A TCP listener on the host's address and `port` (0: any free one), made inside its namespace, for
+    /// tokio (call it within a runtime).
+    pub fn tcp_listener(&self, port: u16) -> io::Result<tokio::net::TcpListener> {
+        let addr = self.addr;
+        let listener = self.enter(move || {
+            let l = std::net::TcpListener::bind((addr, port))?;
+            l.set_nonblocking(true)?;
+            Ok::<_, io::Error>(l)
+        })??;
+        tokio::net::TcpListener::from_std(listener)
+    }
+
+    /// A UDP socket on the host's address and `port`, made inside its namespace, for tokio (within a
+    /// runtime).
+    pub fn udp_socket(&self, port: u16) -> io::Result<tokio::net::UdpSocket> {
+        let addr = self.addr;
+        let socket = self.enter(move || {
+            let s = std::net::UdpSocket::bind((addr, port))?;
+            s.set_nonblocking(true)?;
+            Ok::<_, io::Error>(s)
+        })??;
+        tokio::net::UdpSocket::from_std(socket)
+    }
 }
 
 /// The lab: its namespaces and router. Dropping it stops the router and deletes the namespaces.
@@ -191,14 +215,6 @@ impl Lab {
         let home = Home { host, gateway, nat, firewall };
         homes.push(home.clone());
         Ok(home)
-    }
-
-    /// Resets the home's TCP connections to `port` (the gateway answers their next packet with a TCP reset,
-    /// as a flaky middlebox does) and refuses new ones for `hold`, then lets them through again.
-    pub fn reset_tcp(&self, home: &Home, port: u16, hold: Duration) -> io::Result<()> {
-        home::nft(&home.gateway.netns, &home::reset_ruleset(port))?;
-        std::thread::sleep(hold);
-        home::nft(&home.gateway.netns, "delete table ip kaiwa_lab_reset\n")
     }
 
     /// The hosts so far, in order of creation.
