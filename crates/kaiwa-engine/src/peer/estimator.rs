@@ -26,12 +26,6 @@ pub const WINDOW: Duration = Duration::from_secs(1);
 pub const HEADROOM: f64 = 2.5;
 /// Plus this much, so a nearly idle sender (audio only) can still grow.
 pub const EXTRA_BPS: f64 = 100_000.0;
-/// Feedback normally comes every ~100 ms. When none has come for this long while the path was queueing,
-/// the feedback itself is stuck in the congested return path: the estimate is halved (at most
-/// [`MAX_BLIND_CUTS`] times until feedback returns). Measured at a 4 → 0.4 Mbit/s drop: no feedback for
-/// 2.6 s, during which the sender kept overflowing the link at its old rate and the picture froze.
-pub const FEEDBACK_TIMEOUT: Duration = Duration::from_millis(500);
-pub const MAX_BLIND_CUTS: u32 = 2;
 
 pub struct Estimator {
     delay: QueueDelayController,
@@ -47,10 +41,6 @@ pub struct Estimator {
     target: f64,
     /// When the delay half last saw a queue over [`OVERUSE`].
     queue_seen_at: Option<Instant>,
-    /// When feedback last came, whether it showed a queue then, and the cuts made without feedback since.
-    last_feedback: Option<Instant>,
-    queueing: bool,
-    blind_cuts: u32,
 }
 
 impl Estimator {
@@ -66,9 +56,6 @@ impl Estimator {
             logged_at: None,
             target: initial.clamp(min, max),
             queue_seen_at: None,
-            last_feedback: None,
-            queueing: false,
-            blind_cuts: 0,
         }
     }
 
@@ -93,8 +80,6 @@ impl BandwidthEstimator for Estimator {
         if reports.is_empty() {
             return;
         }
-        self.last_feedback = Some(now);
-        self.blind_cuts = 0;
         for report in reports.iter().filter(|r| r.arrived) {
             // Feedback may report packets out of departure order: keep the deque sorted enough by only
             // ever evicting from the front by the newest departure seen.
@@ -119,8 +104,7 @@ impl BandwidthEstimator for Estimator {
         // queue count: the overflow's losses are still being reported as it drains, and the loss half
         // backed off from the drop's low estimate and held the call at 320×240 for 10 s after the link
         // came back.
-        self.queueing = self.delay.queue_delay().is_some_and(|q| q >= OVERUSE);
-        if self.queueing {
+        if self.delay.queue_delay().is_some_and(|q| q >= OVERUSE) {
             self.queue_seen_at = Some(now);
         }
         if self.queue_seen_at.is_none_or(|t| now.saturating_duration_since(t) > loss_based::WINDOW) {
@@ -159,28 +143,6 @@ impl BandwidthEstimator for Estimator {
 
     fn target_bitrate(&self) -> f64 {
         self.target
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        let Some(due) = self.poll_timeout() else { return };
-        if now < due {
-            return;
-        }
-        self.blind_cuts += 1;
-        self.target = (self.target * 0.5).max(self.min);
-        self.delay.limit(self.target);
-        tracing::debug!(
-            target = self.target,
-            cuts = self.blind_cuts,
-            "no feedback while queueing: estimate halved"
-        );
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        // Only while the path was queueing when feedback stopped: a sender that went quiet gets no feedback
-        // either, and keeps its estimate.
-        let last = self.last_feedback.filter(|_| self.queueing && self.blind_cuts < MAX_BLIND_CUTS)?;
-        Some(last + FEEDBACK_TIMEOUT * (self.blind_cuts + 1))
     }
 
     fn stats(&self) -> EstimatorStats {
@@ -292,39 +254,6 @@ mod tests {
         assert!(e.stats().loss_based_bitrate.is_some(), "{:?}", e.stats());
         // Slow start reached the 2.5 Mbit/s ceiling; two seconds of 40 % loss took off a fifth twice.
         assert!(e.target_bitrate() < 2_500_000.0 * 0.8, "{}", e.target_bitrate());
-    }
-
-    #[test]
-    fn feedback_that_stops_while_queueing_halves_the_estimate_twice_at_most() {
-        let t = Instant::now();
-        let mut e = Estimator::new(1_000_000.0, 50_000.0, 2_500_000.0);
-        for i in 0..30u32 {
-            let start = t + Duration::from_millis(100) * i;
-            e.on_reports(start + Duration::from_millis(100), &queued(t, start, Duration::ZERO, false));
-        }
-        assert_eq!(e.poll_timeout(), None, "no queue: silence is a quiet sender");
-        let quiet = t + Duration::from_secs(10);
-        e.handle_timeout(quiet);
-        let before = e.target_bitrate();
-        assert!(before > 1_000_000.0, "{before}");
-        // A queue builds, then feedback stops.
-        for i in 30..36u32 {
-            let start = t + Duration::from_millis(100) * i;
-            let queue = Duration::from_millis(60 * u64::from(i - 29));
-            e.on_reports(start + Duration::from_millis(100), &queued(t, start, queue, false));
-        }
-        let last = t + Duration::from_millis(3600);
-        let queued_target = e.target_bitrate();
-        assert_eq!(e.poll_timeout(), Some(last + FEEDBACK_TIMEOUT));
-        e.handle_timeout(last + Duration::from_millis(400));
-        assert_eq!(e.target_bitrate(), queued_target, "not yet");
-        e.handle_timeout(last + FEEDBACK_TIMEOUT);
-        assert_eq!(e.target_bitrate(), queued_target * 0.5);
-        e.handle_timeout(last + FEEDBACK_TIMEOUT * 2);
-        assert_eq!(e.target_bitrate(), queued_target * 0.25);
-        assert_eq!(e.poll_timeout(), None, "two cuts at most");
-        e.handle_timeout(last + FEEDBACK_TIMEOUT * 5);
-        assert_eq!(e.target_bitrate(), queued_target * 0.25);
     }
 
     #[test]

@@ -218,12 +218,8 @@ impl QueueDelayController {
                 // keyframe), and one low reading took the estimate to the floor.
                 let arrival = self.arrival_rate();
                 // The quarter-second arrival rate is noisy (feedback batches, a stalled encoder): never
-                // below 80 % of what the last second delivered, unless a standing queue shows the link is
-                // full, when what arrives is the link's rate (the last second's deliveries, from before a
-                // sudden drop, kept the first step at 0.85 × and the queue overflowing for a step longer).
-                let full = queue > STANDING;
+                // below 80 % of what the last second delivered.
                 let from = match (arrival, delivered_bps) {
-                    (Some(a), _) if full => a,
                     (Some(a), Some(d)) => a.max(d * 0.8),
                     (a, d) => a.or(d).unwrap_or(self.target),
                 }
