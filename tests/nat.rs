@@ -52,14 +52,24 @@ async fn server_in(
     (addr, stop)
 }
 
-/// `kaiwa call` in `home` for [`SECONDS`], its final stats written to `stats`.
-async fn call(home: &Home, server: SocketAddr, fingerprint: &str, name: &str, stats: &Path) -> Output {
+/// `kaiwa call` in `home` for `seconds`, its final stats written to `stats.json` and every second's to
+/// `stats.jsonl`.
+async fn call(
+    home: &Home,
+    server: SocketAddr,
+    fingerprint: &str,
+    name: &str,
+    seconds: u32,
+    stats: &Path,
+) -> Output {
     let mut cmd = home.host.command(env!("CARGO_BIN_EXE_kaiwa"));
     cmd.args(["call", "--server", &format!("wss://{server}/ws"), "--trust-fingerprint", fingerprint])
         .args(["--room", "nat-test", "--name", name, "--size", "320x240", "--quiet"])
-        .args(["--bind", &format!("{}:0", home.host.addr), "--duration", &SECONDS.to_string()])
+        .args(["--bind", &format!("{}:0", home.host.addr), "--duration", &seconds.to_string()])
         .arg("--stats-json")
-        .arg(stats);
+        .arg(stats.with_extension("json"))
+        .arg("--stats-log")
+        .arg(stats.with_extension("jsonl"));
     tokio::task::spawn_blocking(move || cmd.output().expect("run kaiwa call")).await.unwrap()
 }
 
@@ -78,11 +88,13 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-/// What one caller saw: the network check's verdict before the call, and the stats at its end.
+/// What one caller saw: the network check's verdict before the call, and the stats of the call (at the
+/// end, and each second: `(seconds, frames decoded)`).
 struct Caller {
     name: String,
     verdict: Value,
     peer: Value,
+    frames: Vec<(f64, u64)>,
 }
 
 /// Which TURN URLs the server hands out (besides STUN).
@@ -99,6 +111,19 @@ enum Turn {
 /// A call between a home like `a` and a home like `b`; the server hands out STUN and `turn`. Each home
 /// runs the network check first.
 async fn lab_call(seed: u64, a: Place, b: Place, turn: Turn) -> Vec<Caller> {
+    lab_call_with(seed, a, b, turn, SECONDS, None).await
+}
+
+/// [`lab_call`], `seconds` long; when `reset_at` is given, home `a`'s TCP connections to the TURN
+/// server's port 3478 are reset that long after the call started (and refused for a second).
+async fn lab_call_with(
+    seed: u64,
+    a: Place,
+    b: Place,
+    turn: Turn,
+    seconds: u32,
+    reset_at: Option<Duration>,
+) -> Vec<Caller> {
     let _one = ONE_AT_A_TIME.lock().await;
     let lab = Lab::new(seed).expect("the network lab needs root and /dev/net/tun");
     let web = lab.add_host("web").unwrap();
@@ -134,13 +159,22 @@ async fn lab_call(seed: u64, a: Place, b: Place, turn: Turn) -> Vec<Caller> {
         doctor(&homes[0], server, &fingerprint, &checks[0]).await,
         doctor(&homes[1], server, &fingerprint, &checks[1]).await,
     ];
-    let stats = [dir.path().join("ann.json"), dir.path().join("bo.json")];
-    let ann = call(&homes[0], server, &fingerprint, "Ann", &stats[0]);
+    let stats = [dir.path().join("ann"), dir.path().join("bo")];
+    let ann = call(&homes[0], server, &fingerprint, "Ann", seconds, &stats[0]);
     let bo = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        call(&homes[1], server, &fingerprint, "Bo", &stats[1]).await
+        call(&homes[1], server, &fingerprint, "Bo", seconds, &stats[1]).await
     };
-    let (ann, bo) = tokio::join!(ann, bo);
+    let reset = async {
+        if let Some(at) = reset_at {
+            tokio::time::sleep(at).await;
+            let home = &homes[0];
+            tokio::task::block_in_place(|| home.reset_tcp(3478, Duration::from_secs(1)))
+                .expect("reset the TURN connection");
+            eprintln!("reset {}'s TCP connections to port 3478 at {at:?}", home.host.name);
+        }
+    };
+    let (ann, bo, ()) = tokio::join!(ann, bo, reset);
     let log = || std::fs::read_to_string(&coturn.log).unwrap_or_default();
     assert!(ann.status.success(), "Ann: {}\ncoturn: {}", text(&ann), log());
     assert!(bo.status.success(), "Bo: {}\ncoturn: {}", text(&bo), log());
@@ -149,7 +183,8 @@ async fn lab_call(seed: u64, a: Place, b: Place, turn: Turn) -> Vec<Caller> {
         .zip(&stats)
         .zip(verdicts)
         .map(|((who, path), doctor)| {
-            let json: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let json: Value =
+                serde_json::from_str(&std::fs::read_to_string(path.with_extension("json")).unwrap()).unwrap();
             let peer = json[0].clone();
 
             eprintln!("{who}: {peer}");
@@ -161,7 +196,15 @@ async fn lab_call(seed: u64, a: Place, b: Place, turn: Turn) -> Vec<Caller> {
                 peer["audio_in"]["packets"].as_u64().unwrap_or(0) > 100,
                 "{who}: too little audio: {peer}"
             );
-            Caller { name: who.to_string(), verdict: doctor["verdict"].clone(), peer }
+            let log = std::fs::read_to_string(path.with_extension("jsonl")).unwrap();
+            let frames = log
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter_map(|l| {
+                    Some((l["t"].as_f64()?, l["peers"][0]["video_in"]["frames_decoded"].as_u64()?))
+                })
+                .collect();
+            Caller { name: who.to_string(), verdict: doctor["verdict"].clone(), peer, frames }
         })
         .collect()
 }
@@ -222,4 +265,31 @@ async fn a_home_allowing_only_443_is_relayed_over_tls() {
     let calls = lab_call(4, ONLY_443, HOME_ROUTER, Turn::All).await;
     assert_eq!(calls[0].verdict, relay_via(&["tls"]), "the network check with only 443 open");
     assert_eq!(path(&calls[0].peer), ("relay", "tls"), "{}", calls[0].peer);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_turn_connection_recovers_by_an_ice_restart_within_10_s() {
+    let reset_at = Duration::from_secs(6);
+    let calls = lab_call_with(5, NO_UDP, HOME_ROUTER, Turn::UdpTcp, 24, Some(reset_at)).await;
+    let reset = reset_at.as_secs_f64();
+    for c in &calls {
+        // Video stops when the relay goes; it must flow again within 10 s of the reset and keep flowing.
+        let stall = c.frames.windows(2).position(|w| w[0].0 >= reset && w[1].1 == w[0].1);
+        let back = stall
+            .and_then(|i| c.frames[i + 1..].windows(2).find(|w| w[1].1 > w[0].1).map(|w| w[0].0 - reset));
+        eprintln!("{}: video back {back:?} s after the reset: {:?}", c.name, c.frames);
+        assert!(stall.is_some(), "{}: the reset did not stop the video: {:?}", c.name, c.frames);
+        assert!(
+            back.is_some_and(|b| b <= 10.0),
+            "{}: no video within 10 s of the reset: {:?}",
+            c.name,
+            c.frames
+        );
+        let (last_t, last_f) = *c.frames.last().unwrap();
+        let tail = c.frames.iter().find(|(t, _)| *t >= last_t - 3.0).unwrap();
+        assert!(last_f > tail.1 + 30, "{}: video stopped again: {:?}", c.name, c.frames);
+    }
+    let offers = calls.iter().filter_map(|c| c.peer["negotiation"]["offers"].as_u64()).max();
+    assert!(offers >= Some(2), "no ICE restart (offers: {offers:?})");
+    assert_eq!(path(&calls[0].peer), ("relay", "tcp"), "still relayed over TCP: {}", calls[0].peer);
 }

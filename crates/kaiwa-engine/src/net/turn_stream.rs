@@ -10,8 +10,9 @@
 //! as TURN frames them on a stream ([`super::turn_framing`]) and what the server sends comes back as
 //! datagrams. The relay never reads or changes the messages, so authentication, allocation refreshes,
 //! permissions and channels stay webrtc-rs's. A connection the server closes or resets is dropped, and
-//! the allocation on it is gone; webrtc-rs keeps its TURN client for the (socket, server) pair and reuses
-//! it on an ICE restart, so such a call does not recover yet (ARCHITECTURE.md, "ICE restart").
+//! the allocation on it is gone; the ICE restart that follows binds new local sockets, so webrtc-rs's new
+//! TURN client writes from a new address and gets a new connection and allocation (ARCHITECTURE.md,
+//! "Negotiation").
 //!
 //! When upstream handles TCP and TLS itself (webrtc-rs/webrtc#907 is a draft for TCP), drop this module
 //! and [`TurnStreams::rewrite`]'s call in `engine.rs`; nothing else depends on it.

@@ -175,6 +175,10 @@ pub async fn build_peer_connection(
         // served from our own server see our address anyway.
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
         .with_ice_timeouts(Some(ICE_DISCONNECTED), Some(ICE_FAILED), Some(ICE_KEEPALIVE))
+        // An ICE restart binds new sockets and gathers afresh, TURN allocations included: the old
+        // allocation may be what broke (a reset TURN/TCP connection takes it along), and reusing the
+        // socket would reuse webrtc-rs's TURN client for it.
+        .with_discard_local_candidates_during_ice_restart(true)
         .build();
     let mut config = RTCConfigurationBuilder::new().with_ice_servers(to_rtc_ice_servers(ice_servers));
     if network.relay_only {

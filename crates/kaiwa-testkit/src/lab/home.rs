@@ -56,6 +56,32 @@ pub struct Home {
     pub firewall: Firewall,
 }
 
+impl Home {
+    /// Resets the home's TCP connections to `port`, as a flaky middlebox does: the gateway answers their
+    /// next packet with a TCP reset, and refuses new connections for `hold`; then lets them through again.
+    /// Blocks for `hold`.
+    pub fn reset_tcp(&self, port: u16, hold: std::time::Duration) -> io::Result<()> {
+        nft(&self.gateway.netns, &reset_ruleset(port))?;
+        std::thread::sleep(hold);
+        nft(&self.gateway.netns, &format!("delete table ip {RESET_TABLE}\n"))
+    }
+}
+
+/// The table [`Home::reset_tcp`] adds for a while.
+const RESET_TABLE: &str = "kaiwa_lab_reset";
+
+/// Rules that reset every TCP packet from the home to `port`.
+fn reset_ruleset(port: u16) -> String {
+    format!(
+        "table ip {RESET_TABLE} {{\n\
+         \x20   chain forward {{\n\
+         \x20       type filter hook forward priority filter - 10; policy accept;\n\
+         \x20       iifname \"{LAN_IF}\" tcp dport {port} reject with tcp reset\n\
+         \x20   }}\n\
+         }}\n"
+    )
+}
+
 /// The veth end inside the gateway.
 pub(super) const LAN_IF: &str = "lan0";
 /// The veth end inside the home.
