@@ -1,10 +1,10 @@
-//! Calls across NATs and firewalls, in the network lab (`kaiwa_testkit::lab`): two `kaiwa call` processes,
-//! each in a home behind its own gateway; on one public lab host the signaling server (in-process, TLS on
-//! 443 with a self-signed certificate), on another a real coturn that shares that certificate for TURN over
-//! TLS on 443 (and UDP/TCP on 3478).
-//! Each case asserts media both ways and the path ICE chose, from each caller's final stats, and the
-//! verdict of the network check (`kaiwa doctor`) that ran in each home before the call. The signaling
-//! server answers STUN on its own port too, the check's second destination.
+//! Calls across NATs and firewalls, in the network lab (`kaiwa_testkit::lab`): two callers, each in a home
+//! behind its own gateway (two `kaiwa call` processes, or headless Chromium and `kaiwa call`); on one public
+//! lab host the signaling server (in-process, TLS on 443 with a self-signed certificate), on another a real
+//! coturn that shares that certificate for TURN over TLS on 443 (and UDP/TCP on 3478).
+//! Each case asserts media both ways and the path ICE chose, from each caller's stats, and the verdict of
+//! the network check that ran in the home before the call (`kaiwa doctor`, or the pre-join page's). The
+//! signaling server answers STUN on its own port too, the check's second destination.
 //!
 //! Needs root (network namespaces, /dev/net/tun, nftables), as CI has. One call at a time.
 
@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
+use kaiwa_browser_tests::{Browser, LaunchOptions};
 use kaiwa_signaling::{Config, TurnAuth};
 use kaiwa_testkit::lab::{Firewall, Home, Host, Lab, Nat};
 use kaiwa_testkit::{Coturn, CoturnOptions};
@@ -108,6 +109,55 @@ enum Turn {
     All,
 }
 
+/// One case's lab: a web host with the signaling server (TLS on 443, STUN on its own port), a TURN host
+/// with coturn sharing the server's self-signed certificate, and two homes like `a` and `b`.
+struct World {
+    // Dropped in this order: the server and coturn before the namespaces they live in.
+    _stop: CancellationToken,
+    coturn: Coturn,
+    server: SocketAddr,
+    fingerprint: String,
+    homes: [Home; 2],
+    dir: tempfile::TempDir,
+    _lab: Lab,
+}
+
+impl World {
+    /// The server hands out STUN and `turn`.
+    async fn new(seed: u64, a: Place, b: Place, turn: Turn) -> World {
+        let lab = Lab::new(seed).expect("the network lab needs root and /dev/net/tun");
+        let web = lab.add_host("web").unwrap();
+        let turn_host = lab.add_host("turn").unwrap();
+        let homes = [
+            lab.add_home("home-a", a.nat, a.firewall).unwrap(),
+            lab.add_home("home-b", b.nat, b.firewall).unwrap(),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let names = vec![web.addr.to_string(), turn_host.addr.to_string()];
+        let tls = kaiwa_signaling::tls::self_signed(Some(dir.path()), names).unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let coturn = Coturn::start_with(
+            dir.path(),
+            SECRET,
+            CoturnOptions { host: Some(&turn_host), tls: Some((&cert, &key)) },
+        );
+        let config = Config {
+            stun: vec![coturn.stun_url()],
+            turn: match turn {
+                Turn::None => Vec::new(),
+                Turn::UdpTcp => vec![coturn.url(), coturn.tcp_url()],
+                Turn::All => vec![coturn.url(), coturn.tcp_url(), coturn.tls_url().unwrap()],
+            },
+            turn_auth: (turn != Turn::None)
+                .then(|| TurnAuth::Secret { secret: SECRET.into(), ttl: Duration::from_secs(600) }),
+            ..Config::default()
+        };
+        let (server, stop) = server_in(&web, config, &tls).await;
+        let fingerprint = tls.fingerprint.to_string();
+        World { _stop: stop, coturn, server, fingerprint, homes, dir, _lab: lab }
+    }
+}
+
 /// A call between a home like `a` and a home like `b`; the server hands out STUN and `turn`. Each home
 /// runs the network check first.
 async fn lab_call(seed: u64, a: Place, b: Place, turn: Turn) -> Vec<Caller> {
@@ -125,45 +175,18 @@ async fn lab_call_with(
     reset_at: Option<Duration>,
 ) -> Vec<Caller> {
     let _one = ONE_AT_A_TIME.lock().await;
-    let lab = Lab::new(seed).expect("the network lab needs root and /dev/net/tun");
-    let web = lab.add_host("web").unwrap();
-    let turn_host = lab.add_host("turn").unwrap();
-    let homes = [
-        lab.add_home("home-a", a.nat, a.firewall).unwrap(),
-        lab.add_home("home-b", b.nat, b.firewall).unwrap(),
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    let names = vec![web.addr.to_string(), turn_host.addr.to_string()];
-    let tls = kaiwa_signaling::tls::self_signed(Some(dir.path()), names).unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let coturn = Coturn::start_with(
-        dir.path(),
-        SECRET,
-        CoturnOptions { host: Some(&turn_host), tls: Some((&cert, &key)) },
-    );
-    let config = Config {
-        stun: vec![coturn.stun_url()],
-        turn: match turn {
-            Turn::None => Vec::new(),
-            Turn::UdpTcp => vec![coturn.url(), coturn.tcp_url()],
-            Turn::All => vec![coturn.url(), coturn.tcp_url(), coturn.tls_url().unwrap()],
-        },
-        turn_auth: (turn != Turn::None)
-            .then(|| TurnAuth::Secret { secret: SECRET.into(), ttl: Duration::from_secs(600) }),
-        ..Config::default()
-    };
-    let (server, _stop) = server_in(&web, config, &tls).await;
-    let fingerprint = tls.fingerprint.to_string();
+    let World { homes, server, fingerprint, dir, coturn, .. } = &World::new(seed, a, b, turn).await;
+    let (server, fingerprint) = (*server, fingerprint.as_str());
     let checks = [dir.path().join("ann-doctor.json"), dir.path().join("bo-doctor.json")];
     let verdicts = [
-        doctor(&homes[0], server, &fingerprint, &checks[0]).await,
-        doctor(&homes[1], server, &fingerprint, &checks[1]).await,
+        doctor(&homes[0], server, fingerprint, &checks[0]).await,
+        doctor(&homes[1], server, fingerprint, &checks[1]).await,
     ];
     let stats = [dir.path().join("ann"), dir.path().join("bo")];
-    let ann = call(&homes[0], server, &fingerprint, "Ann", seconds, &stats[0]);
+    let ann = call(&homes[0], server, fingerprint, "Ann", seconds, &stats[0]);
     let bo = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        call(&homes[1], server, &fingerprint, "Bo", seconds, &stats[1]).await
+        call(&homes[1], server, fingerprint, "Bo", seconds, &stats[1]).await
     };
     let reset = async {
         if let Some(at) = reset_at {
@@ -207,6 +230,70 @@ async fn lab_call_with(
             Caller { name: who.to_string(), verdict: doctor["verdict"].clone(), peer, frames }
         })
         .collect()
+}
+
+/// What a Chromium caller saw: its pre-join network check (`{verdict, via}`) and its stats of the other.
+struct PageCaller {
+    check: Value,
+    peer: Value,
+}
+
+/// How long the page may take to load, check the network or join.
+const PAGE_WAIT: Duration = Duration::from_secs(30);
+
+/// A call between Chromium in a home like `a`, who opens the room's pre-join page, lets its network check
+/// finish and joins, and `kaiwa call` in a home like `b`; the server hands out STUN and `turn`.
+async fn chromium_call(seed: u64, a: Place, b: Place, turn: Turn) -> (PageCaller, Value) {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let World { homes, server, fingerprint, dir, coturn, .. } = &World::new(seed, a, b, turn).await;
+    let opts = LaunchOptions {
+        ignore_certificate_errors: true,
+        extra_args: vec!["--no-proxy-server".into()],
+        ..Default::default()
+    }
+    .in_lab(&homes[0].host);
+    let browser = Browser::launch(opts).await.expect("start Chromium in its home");
+    // (On 443: a URL keeps no default port, so the page's address is written without it.)
+    assert_eq!(server.port(), 443);
+    let page =
+        browser.new_page("Ann", &format!("https://{}/r/nat-test?name=Ann", server.ip())).await.unwrap();
+    let check = page
+        .wait_for("window.kaiwaNetCheck && window.kaiwaNetCheck.verdict && window.kaiwaNetCheck", PAGE_WAIT)
+        .await
+        .expect("the pre-join page's network check");
+    eprintln!("Chromium's network check: {check}");
+    page.click("#join-button").await.unwrap();
+    page.wait_for("kaiwa.state().view === 'call' && kaiwa.state().myId", PAGE_WAIT)
+        .await
+        .expect("Chromium joins");
+    let stats = dir.path().join("bo");
+    let bo = call(&homes[1], *server, fingerprint, "Bo", SECONDS, &stats);
+    let seen = page.wait_for(
+        "kaiwa.stats().then(s => { const p = s.peers.find(p => p.name === 'Bo'); \
+         return p && p.video && p.video.framesDecoded > 60 && p.audio && p.audio.packetsReceived > 100 ? p : null; })",
+        Duration::from_secs(u64::from(SECONDS) + 10),
+    );
+    let (bo, seen) = tokio::join!(bo, seen);
+    let log = || std::fs::read_to_string(&coturn.log).unwrap_or_default();
+    assert!(bo.status.success(), "Bo: {}\ncoturn: {}", text(&bo), log());
+    let seen =
+        seen.unwrap_or_else(|e| panic!("Chromium: too little media from Bo: {e:#}\nBo: {}", text(&bo)));
+    eprintln!("Ann (Chromium): {seen}");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(stats.with_extension("json")).unwrap()).unwrap();
+    let peer = json[0].clone();
+    eprintln!("Bo: {peer}");
+    assert!(peer["video_in"]["frames_decoded"].as_u64().unwrap_or(0) > 60, "Bo: too little video: {peer}");
+    assert!(peer["audio_in"]["packets"].as_u64().unwrap_or(0) > 100, "Bo: too little audio: {peer}");
+    let check = serde_json::json!({ "verdict": check["verdict"], "via": check["via"] });
+    (PageCaller { check, peer: seen }, peer)
+}
+
+/// The page's selected pair: (local candidate type, remote candidate type, how its own relay is reached).
+fn page_path(seen: &Value) -> (&str, &str, &str) {
+    let pair = &seen["candidatePair"];
+    let s = |key: &str| pair[key].as_str().unwrap_or("-");
+    (s("local"), s("remote"), s("relayProtocol"))
 }
 
 fn direct() -> Value {
@@ -292,4 +379,45 @@ async fn a_reset_turn_connection_recovers_by_an_ice_restart_within_10_s() {
     let offers = calls.iter().filter_map(|c| c.peer["negotiation"]["offers"].as_u64()).max();
     assert!(offers >= Some(2), "no ICE restart (offers: {offers:?})");
     assert_eq!(path(&calls[0].peer), ("relay", "tcp"), "still relayed over TCP: {}", calls[0].peer);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_behind_a_home_router_calls_directly_with_stun_alone() {
+    let (ann, bo) = chromium_call(11, HOME_ROUTER, HOME_ROUTER, Turn::None).await;
+    assert_eq!(
+        ann.check,
+        serde_json::json!({ "verdict": "direct_likely", "via": [] }),
+        "Chromium's network check"
+    );
+    let (local, remote, _) = page_path(&ann.peer);
+    assert!(local != "relay" && matches!(remote, "srflx" | "prflx"), "Chromium: not direct: {}", ann.peer);
+    let (local, _) = path(&bo);
+    let remote = bo["remote_candidate"].as_str().unwrap_or("-");
+    assert!(local != "relay" && matches!(remote, "srflx" | "prflx"), "Bo: not direct: {bo}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_behind_a_symmetric_nat_is_relayed() {
+    let (ann, bo) = chromium_call(12, SYMMETRIC, HOME_ROUTER, Turn::All).await;
+    assert_eq!(ann.check, relay_via(&["udp", "tcp", "tls"]), "Chromium's network check");
+    let (local, remote, _) = page_path(&ann.peer);
+    assert!(local == "relay" || remote == "relay", "Chromium: no relay on the path: {}", ann.peer);
+    let (local, _) = path(&bo);
+    assert!(local == "relay" || bo["remote_candidate"] == "relay", "Bo: no relay on the path: {bo}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_without_udp_is_relayed_over_tcp() {
+    let (ann, bo) = chromium_call(13, NO_UDP, HOME_ROUTER, Turn::UdpTcp).await;
+    assert_eq!(ann.check, relay_via(&["tcp"]), "Chromium's network check");
+    assert_eq!(page_path(&ann.peer), ("relay", page_path(&ann.peer).1, "tcp"), "Chromium: {}", ann.peer);
+    assert_eq!(bo["remote_candidate"], "relay", "Bo: {bo}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_allowing_only_443_is_relayed_over_tls() {
+    let (ann, bo) = chromium_call(14, ONLY_443, HOME_ROUTER, Turn::All).await;
+    assert_eq!(ann.check, relay_via(&["tls"]), "Chromium's network check");
+    assert_eq!(page_path(&ann.peer), ("relay", page_path(&ann.peer).1, "tls"), "Chromium: {}", ann.peer);
+    assert_eq!(bo["remote_candidate"], "relay", "Bo: {bo}");
 }

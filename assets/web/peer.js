@@ -297,7 +297,15 @@ export class Peer {
       const r = byId.get(pair.remoteCandidateId);
       if (l && r) {
         out.route = l.candidateType === 'relay' || r.candidateType === 'relay' ? 'relay' : 'direct';
-        out.candidatePair = { local: l.candidateType, remote: r.candidateType, protocol: l.protocol ?? null };
+        out.candidatePair = {
+          local: l.candidateType,
+          remote: r.candidateType,
+          protocol: l.protocol ?? null,
+          // How our own relay is reached: udp, tcp or tls (only for a local relay candidate).
+          relayProtocol: l.candidateType === 'relay' ? (l.relayProtocol ?? null) : null,
+        };
+        const via = out.candidatePair.relayProtocol;
+        if (via && via !== 'udp') out.route = `relay (${via.toUpperCase()})`;
       }
     }
     if (out.route) this.route = out.route;

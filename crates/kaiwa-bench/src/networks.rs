@@ -16,7 +16,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -210,7 +209,6 @@ async fn launch_chromium(
     env: &[(String, String)],
     files: Option<(&Path, &Path)>,
 ) -> anyhow::Result<Browser> {
-    let (h1, h2) = (host.clone(), host.clone());
     let mut extra_args = vec![
         format!("--unsafely-treat-insecure-origin-as-secure={}", server.url("")),
         "--no-proxy-server".into(),
@@ -219,18 +217,7 @@ async fn launch_chromium(
         extra_args.push(format!("--use-file-for-fake-video-capture={}", video.display()));
         extra_args.push(format!("--use-file-for-fake-audio-capture={}", audio.display()));
     }
-    let opts = LaunchOptions {
-        extra_args,
-        env: env.to_vec(),
-        // No multicast in the lab: Chromium's `.local` host candidates could not be resolved.
-        disable_features: vec!["WebRtcHideLocalIpsWithMdns".into()],
-        command: Some(Arc::new(move |bin: &Path| h1.command(bin))),
-        connect: Some(Arc::new(move |hostport: &str| {
-            let hostport = hostport.to_string();
-            h2.enter(move || std::net::TcpStream::connect(hostport))?
-        })),
-        ..Default::default()
-    };
+    let opts = LaunchOptions { extra_args, env: env.to_vec(), ..Default::default() }.in_lab(host);
     Browser::launch(opts).await
 }
 

@@ -165,6 +165,22 @@ pub struct LaunchOptions {
     pub connect: Option<ConnectHook>,
 }
 
+impl LaunchOptions {
+    /// Runs the browser inside lab host `host`'s network namespace (`kaiwa_testkit::lab`), its DevTools
+    /// port reached from inside it, and with plain host candidates (the lab has no multicast, so
+    /// Chromium's `.local` names could not be resolved).
+    pub fn in_lab(mut self, host: &kaiwa_testkit::lab::Host) -> Self {
+        let (h1, h2) = (host.clone(), host.clone());
+        self.command = Some(Arc::new(move |bin: &Path| h1.command(bin)));
+        self.connect = Some(Arc::new(move |hostport: &str| {
+            let hostport = hostport.to_string();
+            h2.enter(move || std::net::TcpStream::connect(hostport))?
+        }));
+        self.disable_features.push("WebRtcHideLocalIpsWithMdns".into());
+        self
+    }
+}
+
 /// A headless Chromium process and the CDP connection to it.
 pub struct Browser {
     child: Child,
