@@ -91,6 +91,10 @@ pub struct CallArgs {
     /// Local address for media sockets (default: every interface)
     #[arg(long, default_value = "0.0.0.0:0", value_name = "ADDR:PORT")]
     bind: String,
+    /// Also take ICE over TCP on the --bind address (passive TCP candidates), as the desktop app does
+    /// when it hosts: browsers whose UDP is blocked can reach us directly
+    #[arg(long)]
+    ice_tcp: bool,
     /// Play everyone's mixed audio on a speaker (the default output, or the named device)
     #[arg(long, value_name = "DEVICE", num_args = 0..=1, default_missing_value = "")]
     speaker: Option<String>,
@@ -423,6 +427,7 @@ fn status_line(elapsed: Duration, stats: &[PeerStats], previous: &HashMap<String
         let fps = s.video_in.frames_decoded.saturating_sub(frames_before);
         let path = match (s.local_candidate.as_deref(), s.relay_transport.as_deref()) {
             (Some(kind), Some(transport)) => format!("{kind}/{transport}"),
+            (Some(kind), None) if s.pair_protocol.as_deref() == Some("tcp") => format!("{kind}/tcp"),
             (kind, _) => kind.unwrap_or("-").to_owned(),
         };
         let state = match s.state {
@@ -486,6 +491,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
         signaling,
         network: NetworkConfig {
             udp_addrs: vec![args.bind.clone()],
+            tcp_addrs: if args.ice_tcp { vec![args.bind.clone()] } else { Vec::new() },
             relay_only: args.relay_only,
             max_bitrate_bps: args.max_bitrate.saturating_mul(1000),
             ..Default::default()

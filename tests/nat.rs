@@ -53,24 +53,26 @@ async fn server_in(
     (addr, stop)
 }
 
-/// `kaiwa call` in `home` for `seconds`, its final stats written to `stats.json` and every second's to
+/// `kaiwa call` on `host` for `seconds`, its final stats written to `stats.json` and every second's to
 /// `stats.jsonl`.
 async fn call(
-    home: &Home,
+    host: &Host,
     server: SocketAddr,
     fingerprint: &str,
     name: &str,
     seconds: u32,
     stats: &Path,
+    extra: &[&str],
 ) -> Output {
-    let mut cmd = home.host.command(env!("CARGO_BIN_EXE_kaiwa"));
+    let mut cmd = host.command(env!("CARGO_BIN_EXE_kaiwa"));
     cmd.args(["call", "--server", &format!("wss://{server}/ws"), "--trust-fingerprint", fingerprint])
         .args(["--room", "nat-test", "--name", name, "--size", "320x240", "--quiet"])
-        .args(["--bind", &format!("{}:0", home.host.addr), "--duration", &seconds.to_string()])
+        .args(["--bind", &format!("{}:0", host.addr), "--duration", &seconds.to_string()])
         .arg("--stats-json")
         .arg(stats.with_extension("json"))
         .arg("--stats-log")
-        .arg(stats.with_extension("jsonl"));
+        .arg(stats.with_extension("jsonl"))
+        .args(extra);
     tokio::task::spawn_blocking(move || cmd.output().expect("run kaiwa call")).await.unwrap()
 }
 
@@ -119,7 +121,7 @@ struct World {
     fingerprint: String,
     homes: [Home; 2],
     dir: tempfile::TempDir,
-    _lab: Lab,
+    lab: Lab,
 }
 
 impl World {
@@ -154,7 +156,7 @@ impl World {
         };
         let (server, stop) = server_in(&web, config, &tls).await;
         let fingerprint = tls.fingerprint.to_string();
-        World { _stop: stop, coturn, server, fingerprint, homes, dir, _lab: lab }
+        World { _stop: stop, coturn, server, fingerprint, homes, dir, lab }
     }
 }
 
@@ -183,10 +185,10 @@ async fn lab_call_with(
         doctor(&homes[1], server, fingerprint, &checks[1]).await,
     ];
     let stats = [dir.path().join("ann"), dir.path().join("bo")];
-    let ann = call(&homes[0], server, fingerprint, "Ann", seconds, &stats[0]);
+    let ann = call(&homes[0].host, server, fingerprint, "Ann", seconds, &stats[0], &[]);
     let bo = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        call(&homes[1], server, fingerprint, "Bo", seconds, &stats[1]).await
+        call(&homes[1].host, server, fingerprint, "Bo", seconds, &stats[1], &[]).await
     };
     let reset = async {
         if let Some(at) = reset_at {
@@ -245,7 +247,14 @@ const PAGE_WAIT: Duration = Duration::from_secs(30);
 /// finish and joins, and `kaiwa call` in a home like `b`; the server hands out STUN and `turn`.
 async fn chromium_call(seed: u64, a: Place, b: Place, turn: Turn) -> (PageCaller, Value) {
     let _one = ONE_AT_A_TIME.lock().await;
-    let World { homes, server, fingerprint, dir, coturn, .. } = &World::new(seed, a, b, turn).await;
+    let world = World::new(seed, a, b, turn).await;
+    chromium_meets(&world, &world.homes[1].host, &[]).await
+}
+
+/// Chromium in `world`'s first home, joining from the pre-join page after its network check, and
+/// `kaiwa call` with `extra` arguments on `native`: what Chromium saw, and the native side's stats.
+async fn chromium_meets(world: &World, native: &Host, extra: &[&str]) -> (PageCaller, Value) {
+    let World { homes, server, fingerprint, dir, coturn, .. } = world;
     let opts = LaunchOptions {
         ignore_certificate_errors: true,
         extra_args: vec!["--no-proxy-server".into()],
@@ -267,7 +276,7 @@ async fn chromium_call(seed: u64, a: Place, b: Place, turn: Turn) -> (PageCaller
         .await
         .expect("Chromium joins");
     let stats = dir.path().join("bo");
-    let bo = call(&homes[1], *server, fingerprint, "Bo", SECONDS, &stats);
+    let bo = call(native, *server, fingerprint, "Bo", SECONDS, &stats, extra);
     let seen = page.wait_for(
         "kaiwa.stats().then(s => { const p = s.peers.find(p => p.name === 'Bo'); \
          return p && p.video && p.video.framesDecoded > 60 && p.audio && p.audio.packetsReceived > 100 ? p : null; })",
@@ -420,4 +429,26 @@ async fn chromium_allowing_only_443_is_relayed_over_tls() {
     assert_eq!(ann.check, relay_via(&["tls"]), "Chromium's network check");
     assert_eq!(page_path(&ann.peer), ("relay", page_path(&ann.peer).1, "tls"), "Chromium: {}", ann.peer);
     assert_eq!(bo["remote_candidate"], "relay", "Bo: {bo}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_without_udp_reaches_a_hosting_desktop_over_ice_tcp() {
+    // The desktop that hosts takes ICE over TCP (`--ice-tcp` does the same for `kaiwa call`): a browser
+    // whose UDP is blocked and who has no relay still reaches it directly, from its own address.
+    let _one = ONE_AT_A_TIME.lock().await;
+    let world = World::new(15, NO_UDP, HOME_ROUTER, Turn::None).await;
+    let desk = world.lab.add_host("desk").unwrap();
+    let (ann, bo) = chromium_meets(&world, &desk, &["--ice-tcp"]).await;
+    // (Chromium's side is peer-reflexive: its TCP connection leaves through its home's NAT.)
+    let pair = &ann.peer["candidatePair"];
+    assert_eq!(
+        (&pair["protocol"], &pair["remote"]),
+        (&"tcp".into(), &"host".into()),
+        "Chromium: {}",
+        ann.peer
+    );
+    assert_ne!(pair["local"], "relay", "Chromium: {}", ann.peer);
+    assert_eq!(ann.peer["label"], "connected via direct (TCP)", "Chromium: {}", ann.peer);
+    assert_eq!(bo["pair_protocol"], "tcp", "Bo: {bo}");
+    assert_ne!(bo["local_candidate"], "relay", "Bo: {bo}");
 }

@@ -223,7 +223,7 @@ export class Peer {
     }
   }
 
-  /** connecting, connected via direct/relay, reconnecting, failed, closed. */
+  /** connecting, connected via direct/relay (with ` (TCP)`/` (TLS)` when not over UDP), reconnecting, failed, closed. */
   get label() {
     if (this.closed) return 'closed';
     switch (this.pc.connectionState) {
@@ -306,6 +306,7 @@ export class Peer {
         };
         const via = out.candidatePair.relayProtocol;
         if (via && via !== 'udp') out.route = `relay (${via.toUpperCase()})`;
+        else if (out.route === 'direct' && l.protocol === 'tcp') out.route = 'direct (TCP)';
       }
     }
     if (out.route) this.route = out.route;

@@ -237,6 +237,7 @@ fn stats_text(p: &PeerView) -> String {
     let path = match (s.local_candidate.as_deref(), s.relay_transport.as_deref()) {
         (Some("relay"), Some(transport)) => format!("relayed (TURN over {})", transport.to_uppercase()),
         (Some("relay"), None) => "relayed (TURN)".to_owned(),
+        (Some(_), _) if s.pair_protocol.as_deref() == Some("tcp") => "direct (over TCP)".to_owned(),
         (Some(_), _) => "direct".to_owned(),
         (None, _) => "—".to_owned(),
     };

@@ -193,11 +193,14 @@ impl KaiwaApp {
         let pinned = |server: &str| self.server_trust(server);
         let room_text = room.code.to_string();
         if let Some(server) = room.server {
-            return Ok(Target { trust: pinned(&server)?, server, room: room_text });
+            return Ok(Target { trust: pinned(&server)?, server, room: room_text, ice_tcp: false });
         }
         match self.settings.server_mode {
             ServerMode::Host => match &self.host {
-                HostState::Ready(h) => Ok(Target { server: h.ws_url(), trust: h.trust(), room: room_text }),
+                // Hosting: LAN browsers join us, some behind firewalls that block UDP (ICE-TCP).
+                HostState::Ready(h) => {
+                    Ok(Target { server: h.ws_url(), trust: h.trust(), room: room_text, ice_tcp: true })
+                }
                 HostState::Failed(e) => Err(format!("The built-in server could not start: {e}")),
                 _ => Err("The built-in server is still starting…".into()),
             },
@@ -207,7 +210,7 @@ impl KaiwaApp {
                     return Err("Enter the server's address (e.g. wss://host:8443/ws)".into());
                 }
                 ServerUrl::parse(url).map_err(|e| format!("Server address: {e}"))?;
-                Ok(Target { server: url.to_string(), trust: pinned(url)?, room: room_text })
+                Ok(Target { server: url.to_string(), trust: pinned(url)?, room: room_text, ice_tcp: false })
             }
         }
     }

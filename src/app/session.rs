@@ -94,6 +94,8 @@ pub struct Target {
     pub server: String,
     pub trust: Trust,
     pub room: String,
+    /// Take ICE over TCP too (passive TCP candidates on the media address): when hosting.
+    pub ice_tcp: bool,
 }
 
 /// The UI's handle on a running call.
@@ -181,7 +183,11 @@ impl Session {
             signaling.trust = target.trust;
             let config = EngineConfig {
                 signaling,
-                network: NetworkConfig { udp_addrs: vec![media_bind], ..Default::default() },
+                network: NetworkConfig {
+                    tcp_addrs: if target.ice_tcp { vec![media_bind.clone()] } else { Vec::new() },
+                    udp_addrs: vec![media_bind],
+                    ..Default::default()
+                },
                 extra_ice_servers,
                 video: Some(Box::new(video)),
                 audio: Some(Box::new(audio)),

@@ -493,3 +493,25 @@ fn self_signed_server_is_trusted_on_first_use_and_a_changed_certificate_is_refus
     assert!(h.state().call.is_none() && h.state().screen == Screen::Start);
     rt.block_on(second.shutdown());
 }
+
+#[test]
+fn a_hosting_app_takes_ice_over_tcp_and_one_joining_a_server_does_not() {
+    // ICE-TCP lets a LAN browser whose UDP is blocked reach the desktop that hosts (tests/nat.rs calls
+    // through it with `kaiwa call --ice-tcp`, the same engine setting).
+    let rt = runtime();
+    let settings = Settings {
+        server_mode: ServerMode::Host,
+        host_listen: "127.0.0.1:0".into(),
+        media_bind: "127.0.0.1:0".into(),
+        ..Settings::default()
+    };
+    let options = Options { room: Some("ice-tcp".into()), ..Options::default() };
+    let mut app = KaiwaApp::new(rt.handle().clone(), settings, options);
+    app.persist = false;
+    let mut h = harness(app);
+    wait_until(&mut h, "the built-in server", Duration::from_secs(20), |h| h.state().hosting().is_some());
+    let target = h.state().target().expect("a target on the built-in server");
+    assert!(target.ice_tcp, "hosting: ICE over TCP");
+    let remote = app_for(&rt, "wss://kaiwa.example:8443/ws", "ice-tcp").target().expect("a remote target");
+    assert!(!remote.ice_tcp, "joining another server: UDP (and its TURN) only");
+}

@@ -72,6 +72,8 @@ pub struct PeerStats {
     pub remote_candidate: Option<String>,
     /// For a relayed path: how we reach the TURN server (`udp`, `tcp` or `tls`).
     pub relay_transport: Option<String>,
+    /// What the selected pair itself runs over: `udp`, or `tcp` for ICE-TCP.
+    pub pair_protocol: Option<String>,
     pub rtt_ms: Option<f64>,
     pub bytes_sent: u64,
     pub bytes_received: u64,
@@ -123,6 +125,7 @@ pub async fn collect(
         state,
         setup_ms: setup.map(|d| d.as_millis() as u64),
         local_candidate: None,
+        pair_protocol: None,
         remote_candidate: None,
         relay_transport: None,
         rtt_ms: None,
@@ -146,6 +149,9 @@ pub async fn collect(
         if let Some(RTCStatsReportEntry::IceCandidatePair(pair)) = report.get(&t.selected_candidate_pair_id) {
             stats.rtt_ms = Some(pair.current_round_trip_time * 1000.0);
             stats.local_candidate = candidate_type(&report, &pair.local_candidate_id, true);
+            stats.pair_protocol = candidate(&report, &pair.local_candidate_id, true)
+                .map(|c| c.protocol.to_lowercase())
+                .filter(|p| !p.is_empty());
             if stats.local_candidate.as_deref() == Some("relay") {
                 let url = candidate(&report, &pair.local_candidate_id, true)
                     .map(|c| c.url.as_str())

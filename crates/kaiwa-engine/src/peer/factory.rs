@@ -52,6 +52,10 @@ pub fn opus_codec() -> RTCRtpCodec {
 pub struct NetworkConfig {
     /// Local UDP addresses to gather host candidates on; `0.0.0.0:0` means every interface.
     pub udp_addrs: Vec<String>,
+    /// Local addresses to listen on for ICE-TCP (passive TCP host candidates, RFC 6544), so a browser
+    /// whose UDP is blocked can still reach us directly; empty: none. A desktop that hosts the server
+    /// listens (its LAN browsers are the ones this is for); elsewhere a TURN relay over TCP covers it.
+    pub tcp_addrs: Vec<String>,
     /// Only relay (TURN) candidates.
     pub relay_only: bool,
     /// Congestion control (queueing delay and loss from transport-wide CC feedback, `estimator.rs`)
@@ -74,6 +78,7 @@ impl Default for NetworkConfig {
     fn default() -> Self {
         NetworkConfig {
             udp_addrs: vec!["0.0.0.0:0".into()],
+            tcp_addrs: Vec::new(),
             relay_only: false,
             congestion_control: true,
             initial_bitrate_bps: 500_000,
@@ -205,6 +210,7 @@ pub async fn build_peer_connection(
         .with_setting_engine(settings)
         .with_handler(handler)
         .with_udp_addrs(network.udp_addrs.clone())
+        .with_tcp_addrs(network.tcp_addrs.clone())
         .with_data_channel_send_buffer_limit(1 << 20)
         .build()
         .await?;
