@@ -261,7 +261,7 @@ fn default_tls_dir() -> Option<PathBuf> {
 }
 
 /// How clients authenticate to the TURN servers listed in `turn`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TurnAuth {
     /// coturn `use-auth-secret` (TURN REST API): credentials minted per join.
     Secret { secret: String, ttl: Duration },

@@ -1,12 +1,28 @@
 //! Hosting the signaling server and browser client inside the app (the default): HTTPS with a self-signed
-//! certificate kept in the config directory, so browsers on the LAN can join by link.
+//! certificate kept in the config directory, so browsers on the LAN can join by link. It hands out the
+//! STUN and TURN servers of the settings to everyone who joins (browsers too), with per-join credentials
+//! when a coturn `use-auth-secret` secret is set.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use kaiwa_engine::signaling::Trust;
+use kaiwa_signaling::TurnAuth;
 use kaiwa_tls::Fingerprint;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+/// How long a stopping server may take to close its connections before a restart binds its port again.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
+/// The ICE servers a hosted server hands out.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostedIce {
+    pub stun: Vec<String>,
+    pub turn: Vec<String>,
+    pub turn_auth: Option<TurnAuth>,
+}
 
 /// A running in-process server; stopped on drop.
 pub struct Hosting {
@@ -14,7 +30,10 @@ pub struct Hosting {
     pub fingerprint: Fingerprint,
     /// Names and addresses the certificate covers (LAN addresses first).
     pub names: Vec<String>,
+    /// What it hands out (a change in the settings takes a restart).
+    pub ice: HostedIce,
     stop: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Drop for Hosting {
@@ -25,7 +44,7 @@ impl Drop for Hosting {
 
 impl Hosting {
     /// Binds `listen` (falling back to any free port when it is taken) and serves until dropped.
-    pub async fn start(listen: &str) -> anyhow::Result<Hosting> {
+    pub async fn start(listen: &str, ice: HostedIce) -> anyhow::Result<Hosting> {
         let listener = match tokio::net::TcpListener::bind(listen).await {
             Ok(l) => l,
             Err(first) => {
@@ -43,11 +62,34 @@ impl Hosting {
                 .await?
                 .context("cannot make the server's certificate")?;
         let stop = CancellationToken::new();
-        let config = kaiwa_signaling::Config::default();
-        tokio::spawn(kaiwa_signaling::serve(listener, config, Some(tls.config.clone()), stop.clone()));
-        tokio::spawn(kaiwa_signaling::stun::serve_on(addr, stop.clone()));
+        let config = kaiwa_signaling::Config {
+            stun: ice.stun.clone(),
+            turn: ice.turn.clone(),
+            turn_auth: ice.turn_auth.clone(),
+            ..kaiwa_signaling::Config::default()
+        };
+        let server = kaiwa_signaling::serve(listener, config, Some(tls.config.clone()), stop.clone());
+        let tasks = vec![
+            tokio::spawn(async move {
+                if let Err(e) = server.await {
+                    tracing::warn!("the built-in server stopped: {e}");
+                }
+            }),
+            tokio::spawn(kaiwa_signaling::stun::serve_on(addr, stop.clone())),
+        ];
         tracing::info!("hosting on https://{addr} (fingerprint {})", tls.fingerprint);
-        Ok(Hosting { addr, fingerprint: tls.fingerprint, names: tls.names, stop })
+        Ok(Hosting { addr, fingerprint: tls.fingerprint, names: tls.names, ice, stop, tasks })
+    }
+
+    /// Stops serving and waits (a few seconds at most) until the port is free again, for a restart on it.
+    /// Everyone connected is told the server is going away and reconnects by themselves.
+    pub async fn stop(mut self) {
+        self.stop.cancel();
+        for task in std::mem::take(&mut self.tasks) {
+            if tokio::time::timeout(STOP_WAIT, task).await.is_err() {
+                tracing::warn!("the built-in server took over {STOP_WAIT:?} to stop");
+            }
+        }
     }
 
     /// What this app itself connects to.

@@ -169,10 +169,20 @@ impl KaiwaApp {
 
     fn start_hosting(&mut self, ctx: Option<&egui::Context>) {
         let (tx, rx) = mpsc::channel();
-        let listen = self.settings.host_listen.clone();
+        let ice = self.settings.hosted_ice();
         let ctx = ctx.cloned();
+        // A restart lets the running server go first and takes its address, so links given out stay valid.
+        let previous = match std::mem::replace(&mut self.host, HostState::Off) {
+            HostState::Ready(h) => Some(h),
+            _ => None,
+        };
+        let listen =
+            previous.as_ref().map_or_else(|| self.settings.host_listen.clone(), |h| h.addr.to_string());
         self.rt.spawn(async move {
-            let _ = tx.send(Hosting::start(&listen).await.map_err(|e| format!("{e:#}")));
+            if let Some(h) = previous {
+                h.stop().await;
+            }
+            let _ = tx.send(Hosting::start(&listen, ice).await.map_err(|e| format!("{e:#}")));
             if let Some(ctx) = ctx {
                 ctx.request_repaint();
             }
@@ -193,13 +203,12 @@ impl KaiwaApp {
         let pinned = |server: &str| self.server_trust(server);
         let room_text = room.code.to_string();
         if let Some(server) = room.server {
-            return Ok(Target { trust: pinned(&server)?, server, room: room_text, ice_tcp: false });
+            return Ok(Target { trust: pinned(&server)?, server, room: room_text, hosted: false });
         }
         match self.settings.server_mode {
             ServerMode::Host => match &self.host {
-                // Hosting: LAN browsers join us, some behind firewalls that block UDP (ICE-TCP).
                 HostState::Ready(h) => {
-                    Ok(Target { server: h.ws_url(), trust: h.trust(), room: room_text, ice_tcp: true })
+                    Ok(Target { server: h.ws_url(), trust: h.trust(), room: room_text, hosted: true })
                 }
                 HostState::Failed(e) => Err(format!("The built-in server could not start: {e}")),
                 _ => Err("The built-in server is still starting…".into()),
@@ -210,7 +219,7 @@ impl KaiwaApp {
                     return Err("Enter the server's address (e.g. wss://host:8443/ws)".into());
                 }
                 ServerUrl::parse(url).map_err(|e| format!("Server address: {e}"))?;
-                Ok(Target { server: url.to_string(), trust: pinned(url)?, room: room_text, ice_tcp: false })
+                Ok(Target { server: url.to_string(), trust: pinned(url)?, room: room_text, hosted: false })
             }
         }
     }

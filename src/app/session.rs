@@ -94,8 +94,10 @@ pub struct Target {
     pub server: String,
     pub trust: Trust,
     pub room: String,
-    /// Take ICE over TCP too (passive TCP candidates on the media address): when hosting.
-    pub ice_tcp: bool,
+    /// The app's own built-in server: LAN browsers join us, some behind firewalls that block UDP, so ICE
+    /// over TCP is taken too; the STUN and TURN servers of the settings come from the server (it hands
+    /// them to everyone) rather than being added here.
+    pub hosted: bool,
 }
 
 /// The UI's handle on a running call.
@@ -132,14 +134,14 @@ impl Session {
         let (cmd_tx, cmd_rx) = tokio::sync::mpsc::channel(64);
         let (up_tx, up_rx) = mpsc::sync_channel(256);
         let mut extra_ice_servers = Vec::new();
-        if !settings.stun.is_empty() {
+        if !target.hosted && !settings.stun.is_empty() {
             extra_ice_servers.push(IceServer {
                 urls: settings.stun.clone(),
                 username: None,
                 credential: None,
             });
         }
-        if !settings.turn.is_empty() {
+        if !target.hosted && !settings.turn.is_empty() {
             extra_ice_servers.push(IceServer {
                 urls: settings.turn.clone(),
                 username: Some(settings.turn_user.clone()).filter(|s| !s.is_empty()),
@@ -184,7 +186,7 @@ impl Session {
             let config = EngineConfig {
                 signaling,
                 network: NetworkConfig {
-                    tcp_addrs: if target.ice_tcp { vec![media_bind.clone()] } else { Vec::new() },
+                    tcp_addrs: if target.hosted { vec![media_bind.clone()] } else { Vec::new() },
                     udp_addrs: vec![media_bind],
                     ..Default::default()
                 },

@@ -2,8 +2,12 @@
 //! `KAIWA_CONFIG_DIR` overrides the directory, which tests use).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use kaiwa_signaling::TurnAuth;
 use serde::{Deserialize, Serialize};
+
+use super::host::HostedIce;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -33,6 +37,9 @@ pub struct Settings {
     pub turn: Vec<String>,
     pub turn_user: String,
     pub turn_password: String,
+    /// The shared secret of a coturn with `use-auth-secret`: when hosting, the built-in server mints
+    /// credentials from it per join (instead of the fixed user and password above).
+    pub turn_secret: String,
     /// Local address for media sockets (`0.0.0.0:0`: every interface).
     pub media_bind: String,
     /// Camera (and test pattern) capture size and frame-rate cap.
@@ -58,12 +65,31 @@ impl Default for Settings {
             turn: Vec::new(),
             turn_user: String::new(),
             turn_password: String::new(),
+            turn_secret: String::new(),
             media_bind: "0.0.0.0:0".into(),
             width: 640,
             height: 480,
             fps: 30,
             audio_processing: true,
         }
+    }
+}
+
+/// How long credentials minted from [`Settings::turn_secret`] last (the signaling server's default).
+const MINTED_TURN_TTL: Duration = Duration::from_secs(12 * 3600);
+
+impl Settings {
+    /// What the built-in server hands out: the STUN and TURN servers set here, TURN with credentials
+    /// minted from the secret, else the fixed user and password, else none.
+    pub fn hosted_ice(&self) -> HostedIce {
+        let turn_auth = if !self.turn_secret.is_empty() {
+            Some(TurnAuth::Secret { secret: self.turn_secret.clone(), ttl: MINTED_TURN_TTL })
+        } else if !self.turn_user.is_empty() && !self.turn_password.is_empty() {
+            Some(TurnAuth::Static { username: self.turn_user.clone(), password: self.turn_password.clone() })
+        } else {
+            None
+        };
+        HostedIce { stun: self.stun.clone(), turn: self.turn.clone(), turn_auth }
     }
 }
 

@@ -176,6 +176,7 @@ impl KaiwaApp {
         {
             self.start_hosting(Some(ctx));
         }
+        let mut restart = false;
         match self.settings.server_mode {
             ServerMode::Host => match &self.host {
                 HostState::Ready(h) => {
@@ -192,6 +193,18 @@ impl KaiwaApp {
                             .monospace()
                             .color(theme::MUTED_TEXT),
                     );
+                    if h.ice != self.settings.hosted_ice() {
+                        ui.label(
+                            RichText::new(
+                                "The built-in server still hands out the STUN and TURN settings it started with.",
+                            )
+                            .color(theme::WARN),
+                        );
+                        restart = ui
+                            .button("Restart the built-in server")
+                            .on_hover_text("Everyone connected to it reconnects by themselves")
+                            .clicked();
+                    }
                 }
                 HostState::Failed(e) => {
                     ui.label(
@@ -218,6 +231,9 @@ impl KaiwaApp {
                 );
                 self.remembered_server(ui);
             }
+        }
+        if restart {
+            self.start_hosting(Some(ctx));
         }
         egui::CollapsingHeader::new("Network and video settings").show(ui, |ui| self.settings_form(ui));
         if let Some(e) = &self.start.error {
@@ -269,7 +285,9 @@ impl KaiwaApp {
             s.stun = stun.split_whitespace().map(str::to_string).collect();
         }
         let turn = self.start.turn_text.get_or_insert_with(|| s.turn.join(" "));
-        ui.label("TURN servers (space separated)");
+        ui.label("TURN servers (space separated)").on_hover_text(
+            "When hosting, the built-in server hands these to everyone who joins, browsers too",
+        );
         if ui.add(egui::TextEdit::singleline(turn).hint_text("turn:turn.example.org:3478")).changed() {
             s.turn = turn.split_whitespace().map(str::to_string).collect();
         }
@@ -282,6 +300,15 @@ impl KaiwaApp {
                     .desired_width(150.0),
             );
         });
+        ui.add(
+            egui::TextEdit::singleline(&mut s.turn_secret)
+                .hint_text("or, when hosting: coturn's static-auth-secret")
+                .password(true)
+                .desired_width(306.0),
+        )
+        .on_hover_text(
+            "The built-in server then gives everyone who joins their own short-lived TURN credentials",
+        );
         ui.horizontal(|ui| {
             ui.label("Camera size");
             egui::ComboBox::from_id_salt("resolution")
