@@ -8,11 +8,12 @@ set -euo pipefail
 purpose=${1:-run}
 
 # Build: pkg-config and a C/C++ toolchain for -sys crates; cmake (bundled libopus), nasm (openh264 assembly);
-# libasound2-dev (cpal's ALSA backend), libclang-dev (bindgen for nokhwa's V4L2 bindings).
+# libasound2-dev (cpal's ALSA backend), libclang-dev (bindgen for nokhwa's V4L2 bindings and libvpx's),
+# libvpx-dev (VP8).
 # The desktop window (eframe with the glow renderer on X11) loads these at run time: Xlib and its extensions,
 # xkbcommon, and OpenGL through Mesa (EGL/GLX; llvmpipe where there is no GPU). libwayland-dev: winit's
 # Wayland client (pulled in by accesskit_winit) links libwayland-client found through pkg-config.
-build_packages=(pkg-config build-essential ca-certificates curl cmake nasm libasound2-dev libclang-dev
+build_packages=(pkg-config build-essential ca-certificates curl cmake nasm libasound2-dev libclang-dev libvpx-dev
   libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 libgl1 libegl1 libgl1-mesa-dri libwayland-dev)
 # Tests: real TURN server (coturn's turnserver and turnutils_uclient); a private PulseAudio daemon with null
 # sinks as sound card (pulseaudio; pactl/pacat/parec from pulseaudio-utils; ALSA's pulse plugin from

@@ -1,6 +1,7 @@
 //! `kaiwa call`: a headless call. Prints a live status line and a final summary; exits 0 only when media
 //! flowed both ways with every peer.
 
+use kaiwa_media::video::VideoCodec;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -88,6 +89,9 @@ pub struct CallArgs {
     /// Use TURN relays only (no direct connection)
     #[arg(long)]
     relay_only: bool,
+    /// Offer only this video codec (default: H.264 first, then VP8); for tests and benchmarks
+    #[arg(long, value_name = "CODEC", value_parser = parse_video_codec)]
+    video_codec: Option<VideoCodec>,
     /// Local address for media sockets (default: every interface)
     #[arg(long, default_value = "0.0.0.0:0", value_name = "ADDR:PORT")]
     bind: String,
@@ -493,6 +497,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
             udp_addrs: vec![args.bind.clone()],
             tcp_addrs: if args.ice_tcp { vec![args.bind.clone()] } else { Vec::new() },
             relay_only: args.relay_only,
+            video_codecs: args.video_codec.map_or_else(|| VideoCodec::ALL.to_vec(), |c| vec![c]),
             max_bitrate_bps: args.max_bitrate.saturating_mul(1000),
             ..Default::default()
         },
@@ -608,7 +613,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
             println!("  {}: audio click→heard p50/p95 {a}", s.name);
         }
         println!(
-            "  {}: {} via {}/{}, rtt {:.1} ms, video in {} frames {}x{} ({} freezes), audio in {} packets, sent {} video / {} audio frames{}",
+            "  {}: {} via {}/{}, rtt {:.1} ms, video in {} frames {}x{} {} ({} freezes), audio in {} packets, sent {} video {} / {} audio frames{}",
             s.name,
             if media_flowed_both_ways(s) { "media both ways" } else { "NO MEDIA BOTH WAYS" },
             s.local_candidate.as_deref().unwrap_or("-"),
@@ -617,9 +622,11 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
             s.video_in.frames_decoded,
             s.video_in.width,
             s.video_in.height,
+            codec_name(s.video_in.codec.as_deref()),
             s.video_in.freezes,
             s.audio_in.packets,
             s.out.video_frames,
+            codec_name(s.out.video_codec.as_deref()),
             s.out.audio_frames,
             s.setup_ms.map(|ms| format!(", connected in {ms} ms")).unwrap_or_default(),
         );
@@ -642,4 +649,17 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
 
 fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
+}
+
+fn parse_video_codec(text: &str) -> Result<VideoCodec, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "h264" | "h.264" => Ok(VideoCodec::H264),
+        "vp8" => Ok(VideoCodec::Vp8),
+        _ => Err(format!("unknown video codec {text:?} (h264 or vp8)")),
+    }
+}
+
+/// A codec's MIME type as a person reads it (`video/VP8` → `VP8`).
+fn codec_name(mime: Option<&str>) -> String {
+    mime.and_then(VideoCodec::from_mime_type).map_or_else(|| "-".to_owned(), |c| c.to_string())
 }

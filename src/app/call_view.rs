@@ -2,6 +2,7 @@
 //! (M mute, V camera, C chat, Ctrl+L leave), the chat panel, per-peer quality with a stats popover and
 //! plain-language connection states.
 
+use kaiwa_media::video::VideoCodec;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -242,14 +243,27 @@ fn stats_text(p: &PeerView) -> String {
         (None, _) => "—".to_owned(),
     };
     format!(
-        "Round trip  {}\nLoss  {loss:.1} %\nReceiving  {:.0} kbit/s\nVideo  {}×{} at {:.0} fps\nFreezes  {}\nConnection  {path}",
+        "Round trip  {}\nLoss  {loss:.1} %\nReceiving  {:.0} kbit/s\nVideo  {}×{} at {:.0} fps\nCodec  {}\nFreezes  {}\nConnection  {path}",
         s.rtt_ms.map(|r| format!("{r:.0} ms")).unwrap_or("—".into()),
         p.kbps,
         s.video_in.width,
         s.video_in.height,
         p.fps,
+        codecs_text(s.video_in.codec.as_deref(), s.out.video_codec.as_deref()),
         s.video_in.freezes,
     )
+}
+
+/// "VP8", or "H.264 in, VP8 out" when the two directions differ.
+fn codecs_text(received: Option<&str>, sent: Option<&str>) -> String {
+    let name = |m: Option<&str>| m.and_then(VideoCodec::from_mime_type).map(|c| c.to_string());
+    match (name(received), name(sent)) {
+        (Some(r), Some(s)) if r == s => r,
+        (Some(r), Some(s)) => format!("{r} in, {s} out"),
+        (Some(r), None) => format!("{r} in"),
+        (None, Some(s)) => format!("{s} out"),
+        (None, None) => "—".to_owned(),
+    }
 }
 
 /// Columns and rows for `n` tiles in a `w`×`h` area, choosing the layout that makes 16:9 tiles largest.

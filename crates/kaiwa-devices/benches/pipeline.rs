@@ -112,9 +112,9 @@ fn main() {
             continue;
         };
         t.encode += s.elapsed();
-        bytes += au.annex_b.len();
+        bytes += au.data.len();
         let s = Instant::now();
-        let packets = packetizer.packetize(&au.annex_b);
+        let packets = packetizer.packetize(&au.data);
         t.packetize += s.elapsed();
         for p in packets {
             let s = Instant::now();
@@ -126,7 +126,7 @@ fn main() {
             let Some(DepacketizerEvent::Frame(au)) = event else { continue };
             assert!(depacketizer.poll_event().is_none(), "one access unit per marker");
             let s = Instant::now();
-            let frame = decoder.decode(&au.annex_b).expect("decode");
+            let frame = decoder.decode(&au.data).expect("decode");
             t.decode += s.elapsed();
             if let Some(frame) = frame {
                 decoded += 1;

@@ -36,6 +36,8 @@ pub struct VideoInStats {
     pub jitter_ms: f64,
     /// How long decoded frames are held before they are shown (jitter and repairs absorbed).
     pub playout_delay_ms: u64,
+    /// The codec received (MIME type, e.g. `video/VP8`).
+    pub codec: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -58,6 +60,8 @@ pub struct OutStats {
     pub keyframe_requests_received: u64,
     /// Congestion control's current estimate, bits per second.
     pub target_bitrate_bps: f64,
+    /// The video codec negotiated for what we send (MIME type).
+    pub video_codec: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -108,6 +112,8 @@ pub struct OwnFigures<'a> {
     pub audio: Option<&'a AudioRecvStats>,
     pub negotiation: NegotiationCounters,
     pub relays: &'a crate::net::RelayTransports,
+    /// The codec our video goes out in.
+    pub video_out: Option<kaiwa_media::video::VideoCodec>,
 }
 
 pub async fn collect(
@@ -117,7 +123,7 @@ pub async fn collect(
     setup: Option<Duration>,
     own: OwnFigures<'_>,
 ) -> PeerStats {
-    let OwnFigures { sent, video, audio, negotiation, relays } = own;
+    let OwnFigures { sent, video, audio, negotiation, relays, video_out } = own;
     let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
     let mut stats = PeerStats {
         id: remote.id.clone(),
@@ -140,6 +146,7 @@ pub async fn collect(
             audio_frames: sent.audio_frames.load(Relaxed),
             keyframe_requests_received: sent.keyframe_requests_received.load(Relaxed),
             target_bitrate_bps: 0.0,
+            video_codec: None,
         },
         negotiation,
     };
@@ -203,7 +210,9 @@ pub async fn collect(
         stats.video_in.width = v.width.load(Relaxed);
         stats.video_in.playout_delay_ms = v.playout_delay_ms.load(Relaxed);
         stats.video_in.height = v.height.load(Relaxed);
+        stats.video_in.codec = v.codec().map(|c| c.mime_type().to_owned());
     }
+    stats.out.video_codec = video_out.map(|c| c.mime_type().to_owned());
     if let Some(a) = audio {
         stats.audio_in.packets = a.packets.load(Relaxed);
         stats.audio_in.concealed_frames = a.concealed.load(Relaxed);

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use kaiwa_devices::TestPatternSource;
 use kaiwa_engine::media::video_send::{VideoSendConfig, VideoSender};
-use kaiwa_media::video::H264Decoder;
+use kaiwa_media::video::{VideoCodec, VideoDecoder};
 use tokio::sync::broadcast;
 
 /// Decodes what the sender broadcasts for `window` and returns the sizes seen and the frame count.
 async fn decode_for(
     rx: &mut broadcast::Receiver<std::sync::Arc<kaiwa_engine::media::video_send::EncodedVideo>>,
-    decoder: &mut H264Decoder,
+    decoder: &mut VideoDecoder,
     window: Duration,
 ) -> (Vec<(u32, u32)>, usize) {
     let deadline = tokio::time::Instant::now() + window;
@@ -31,6 +31,15 @@ async fn decode_for(
 
 #[tokio::test]
 async fn starved_sender_shrinks_the_picture_then_the_frame_rate_and_recovers() {
+    starve(VideoCodec::H264).await;
+}
+
+#[tokio::test]
+async fn starved_vp8_sender_shrinks_the_picture_then_the_frame_rate_and_recovers() {
+    starve(VideoCodec::Vp8).await;
+}
+
+async fn starve(codec: VideoCodec) {
     let (tx, mut rx) = broadcast::channel(64);
     let source = Box::new(TestPatternSource::new(640, 480, 30).unwrap());
     let sender = VideoSender::start(
@@ -39,7 +48,9 @@ async fn starved_sender_shrinks_the_picture_then_the_frame_rate_and_recovers() {
         tx,
     )
     .unwrap();
-    let mut decoder = H264Decoder::new().unwrap();
+    // A peer takes this codec: its encoder runs.
+    let _peer = sender.control.use_codec(codec);
+    let mut decoder = VideoDecoder::new(codec).unwrap();
     let (sizes, full_rate) = decode_for(&mut rx, &mut decoder, Duration::from_secs(1)).await;
     assert_eq!(sizes, vec![(640, 480)]);
 

@@ -12,7 +12,7 @@ fn events(d: &mut H264Depacketizer) -> Vec<DepacketizerEvent> {
 fn frames(evs: &[DepacketizerEvent]) -> Vec<&[u8]> {
     evs.iter()
         .filter_map(|e| match e {
-            DepacketizerEvent::Frame(au) => Some(au.annex_b.as_slice()),
+            DepacketizerEvent::Frame(au) => Some(au.data.as_slice()),
             DepacketizerEvent::Loss { .. } => None,
         })
         .collect()
@@ -270,8 +270,8 @@ proptest! {
             let _ = d.push(seq, ts, *marker, payload);
             while let Some(ev) = d.poll_event() {
                 if let DepacketizerEvent::Frame(au) = ev {
-                    prop_assert!(au.annex_b.starts_with(&[0, 0, 0, 1]));
-                    let _ = dec.decode(&au.annex_b);
+                    prop_assert!(au.data.starts_with(&[0, 0, 0, 1]));
+                    let _ = dec.decode(&au.data);
                 }
             }
         }
@@ -341,7 +341,7 @@ proptest! {
             let _ = d.push(*seq, *ts, *marker, payload);
             while let Some(ev) = d.poll_event() {
                 if let DepacketizerEvent::Frame(au) = ev {
-                    let _ = dec.decode(&au.annex_b);
+                    let _ = dec.decode(&au.data);
                 }
             }
         }

@@ -113,7 +113,7 @@ fn through_rtp_with_reordering() {
         while let Some(ev) = depack.poll_event() {
             match ev {
                 DepacketizerEvent::Frame(au) => {
-                    if let Some(f) = dec.decode(&au.annex_b).unwrap() {
+                    if let Some(f) = dec.decode(&au.data).unwrap() {
                         decoded.push(f);
                     }
                 }
@@ -164,7 +164,7 @@ fn lost_fu_a_fragment_reports_loss_and_recovers_after_forced_keyframe() {
                     enc.request_keyframe();
                 }
                 DepacketizerEvent::Frame(au) => {
-                    if let Ok(Some(f)) = dec.decode(&au.annex_b) {
+                    if let Ok(Some(f)) = dec.decode(&au.data) {
                         let stamp = pattern.read_stamp(&f).expect("stamp");
                         if loss_reported && recovered_counter.is_none() {
                             assert!(au.keyframe);
@@ -308,7 +308,7 @@ fn random_loss_with_pli_loop_keeps_recovering() {
                     dec.mark_loss();
                     plis_pending = true;
                 }
-                DepacketizerEvent::Frame(au) => match dec.decode(&au.annex_b) {
+                DepacketizerEvent::Frame(au) => match dec.decode(&au.data) {
                     Ok(Some(f)) => {
                         let stamp = pattern.read_stamp(&f).expect("shown pictures carry a valid stamp");
                         assert!(shown.last().is_none_or(|&l| l < stamp.counter));

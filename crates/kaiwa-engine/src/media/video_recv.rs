@@ -1,6 +1,6 @@
 //! Decode thread for one remote video track: RTP payloads in (handed over by the track's pump task at
-//! once), reassembled with our RFC 6184 depacketizer (validating every length, unlike rtc-rtp's), decoded
-//! with openh264, held by a [`VideoPlayout`] until due (no delay on a clean link; enough to absorb NACK
+//! once), reassembled with our depacketizers (RFC 6184 for H.264, RFC 7741 for VP8; validating every
+//! length, unlike rtc-rtp's), decoded with openh264 or libvpx, held by a [`VideoPlayout`] until due (no delay on a clean link; enough to absorb NACK
 //! repairs on a lossy one), frames out to a sink. Loss, a decoder error or a missing keyframe asks for a
 //! PLI.
 
@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kaiwa_media::video::{
-    DepacketizerConfig, DepacketizerEvent, H264Decoder, H264Depacketizer, I420Frame, VideoPlayout,
+    DepacketizerConfig, DepacketizerEvent, I420Frame, VideoCodec, VideoDecoder, VideoDepacketizer,
+    VideoPlayout,
 };
 use tokio::sync::mpsc;
 
@@ -28,6 +29,8 @@ const REPAIR_TICK: Duration = Duration::from_millis(20);
 /// One received RTP packet of a video track.
 #[derive(Debug)]
 pub struct RtpIn {
+    /// The codec of its payload type.
+    pub codec: VideoCodec,
     pub sequence_number: u16,
     pub timestamp: u32,
     pub marker: bool,
@@ -84,6 +87,15 @@ pub struct VideoRecvStats {
     pub height: AtomicU64,
     /// How long decoded frames are held before they are shown (0 on a clean link).
     pub playout_delay_ms: AtomicU64,
+    /// The codec being decoded: 0 none yet, else 1 + [`VideoCodec::index`].
+    pub codec: std::sync::atomic::AtomicU8,
+}
+
+impl VideoRecvStats {
+    /// The codec being decoded.
+    pub fn codec(&self) -> Option<VideoCodec> {
+        usize::from(self.codec.load(Relaxed)).checked_sub(1).and_then(VideoCodec::from_index)
+    }
 }
 
 pub type VideoSink = Box<dyn FnMut(&DecodedVideo) + Send>;
@@ -110,21 +122,17 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
     // A missing packet is given up on after a time that follows the repairs seen (`RepairWait`, below),
     // not after a count of later frames, which is a time that depends on the frame rate; the packet
     // window is wide enough for 250 ms of 2.5 Mbit/s video.
-    let mut depacketizer = H264Depacketizer::new(DepacketizerConfig {
+    let depacketizer_config = DepacketizerConfig {
         reorder_frames: usize::MAX,
         reorder_window: 512,
         ..DepacketizerConfig::default()
-    });
+    };
     // Since when packets have been waiting for a missing one, and how long they may.
     let mut gap_since: Option<Instant> = None;
     let mut repair = RepairWait::default();
-    let mut decoder = match H264Decoder::new() {
-        Ok(d) => d,
-        Err(e) => {
-            debug!(error = %e, "cannot start the H.264 decoder");
-            return;
-        }
-    };
+    // Made for the codec of the first packet, and again if the codec changes (renegotiation).
+    let mut depacketizer = VideoDepacketizer::new(VideoCodec::H264, depacketizer_config);
+    let mut decoder: Option<VideoDecoder> = None;
     let mut last_pli: Option<Instant> = None;
     let mut freezes = FreezeCounter::new();
     let mut playout: VideoPlayout<DecodedVideo> = VideoPlayout::default();
@@ -146,8 +154,23 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
         match rx.recv_timeout(wait.min(REPAIR_TICK)) {
             Ok(p) => {
                 stats.packets.fetch_add(1, Relaxed);
+                if decoder.as_ref().is_none_or(|d| d.codec() != p.codec) {
+                    match VideoDecoder::new(p.codec) {
+                        Ok(d) => {
+                            debug!(codec = %p.codec, "receiving video");
+                            stats.codec.store(1 + p.codec.index() as u8, Relaxed);
+                            decoder = Some(d);
+                            depacketizer = VideoDepacketizer::new(p.codec, depacketizer_config);
+                            gap_since = None;
+                        }
+                        Err(e) => {
+                            debug!(codec = %p.codec, error = %e, "cannot start the decoder");
+                            continue;
+                        }
+                    }
+                }
                 if let Err(e) = depacketizer.push(p.sequence_number, p.timestamp, p.marker, &p.payload) {
-                    debug!(error = %e, "malformed H.264 RTP payload");
+                    debug!(codec = %p.codec, error = %e, "malformed RTP payload");
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -164,6 +187,7 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
         } else if let Some(since) = gap_since.take() {
             repair.repaired(since.elapsed());
         }
+        let Some(decoder) = decoder.as_mut() else { continue };
         while let Some(event) = depacketizer.poll_event() {
             match event {
                 DepacketizerEvent::Loss { .. } => {
@@ -171,7 +195,7 @@ fn decode_loop(rx: Receiver<RtpIn>, mut sink: VideoSink, pli: mpsc::Sender<()>, 
                     broken_since.get_or_insert_with(Instant::now);
                     request_keyframe(&stats);
                 }
-                DepacketizerEvent::Frame(au) => match decoder.decode(&au.annex_b) {
+                DepacketizerEvent::Frame(au) => match decoder.decode(&au.data) {
                     Ok(Some(frame)) => {
                         let now = Instant::now();
                         if let Some(since) = broken_since.take() {

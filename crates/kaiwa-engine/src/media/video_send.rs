@@ -1,6 +1,7 @@
-//! Capture and encode thread: pulls frames from a [`VideoSource`], encodes them with openh264 and hands the
-//! access units to every peer's writer through a broadcast channel (a peer that falls behind skips frames
-//! and asks for a keyframe, it never slows the others down).
+//! Capture and encode thread: pulls frames from a [`VideoSource`], encodes each once per codec in use (H.264
+//! with openh264, VP8 with libvpx: one encoder per codec, not per peer) and hands the frames to every
+//! peer's writer through a broadcast channel; each writer takes those of its peer's codec (a peer that falls
+//! behind skips frames and asks for a keyframe, it never slows the others down).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -8,16 +9,17 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kaiwa_devices::VideoSource;
-use kaiwa_media::video::{EncoderConfig, H264Encoder, I420Frame};
+use kaiwa_media::video::{EncoderConfig, I420Frame, VideoCodec, VideoEncoder};
 use tokio::sync::broadcast;
 use tracing::{debug, info, warn};
 
 use super::adaptation::Adaptation;
 
-/// One encoded access unit, ready for `write_sample`.
+/// One encoded frame, ready to be packetized.
 #[derive(Debug)]
 pub struct EncodedVideo {
-    /// Annex-B H.264.
+    pub codec: VideoCodec,
+    /// H.264: Annex-B; VP8: the compressed frame.
     pub data: Bytes,
     pub keyframe: bool,
     /// Time since the previous frame: drives the RTP timestamp.
@@ -28,7 +30,10 @@ pub struct EncodedVideo {
 /// Shared knobs and counters of the video sender.
 #[derive(Debug, Default)]
 pub struct VideoSendControl {
-    keyframe: AtomicBool,
+    /// Per codec ([`VideoCodec::index`]): a keyframe is wanted.
+    keyframe: [AtomicBool; 2],
+    /// Per codec: how many peers take it (its encoder runs while any do).
+    users: [AtomicU32; 2],
     target_bps: AtomicU32,
     stop: AtomicBool,
     paused: AtomicBool,
@@ -43,9 +48,20 @@ pub struct VideoSendControl {
 }
 
 impl VideoSendControl {
-    /// The next frame will be an IDR (on PLI/FIR from any peer, or a new peer).
-    pub fn request_keyframe(&self) {
-        self.keyframe.store(true, Relaxed);
+    /// The next frame in `codec` will be a keyframe (on PLI/FIR from a peer, or a new peer).
+    pub fn request_keyframe(&self, codec: VideoCodec) {
+        self.keyframe[codec.index()].store(true, Relaxed);
+    }
+
+    /// A peer takes `codec`: its encoder runs until the returned guard is dropped (by every such peer).
+    pub fn use_codec(self: &Arc<Self>, codec: VideoCodec) -> CodecUse {
+        self.users[codec.index()].fetch_add(1, Relaxed);
+        self.request_keyframe(codec);
+        CodecUse { control: self.clone(), codec }
+    }
+
+    fn in_use(&self, codec: VideoCodec) -> bool {
+        self.users[codec.index()].load(Relaxed) > 0
     }
 
     /// New target from congestion control; applied at the next frame, capped at the opening bitrate.
@@ -60,6 +76,25 @@ impl VideoSendControl {
 
     pub fn stop(&self) {
         self.stop.store(true, Relaxed);
+    }
+}
+
+/// A peer's use of one codec's encoder ([`VideoSendControl::use_codec`]).
+#[derive(Debug)]
+pub struct CodecUse {
+    control: Arc<VideoSendControl>,
+    codec: VideoCodec,
+}
+
+impl CodecUse {
+    pub fn codec(&self) -> VideoCodec {
+        self.codec
+    }
+}
+
+impl Drop for CodecUse {
+    fn drop(&mut self) {
+        self.control.users[self.codec.index()].fetch_sub(1, Relaxed);
     }
 }
 
@@ -93,25 +128,24 @@ impl VideoSender {
         let thread = std::thread::Builder::new().name("kaiwa-video-send".into()).spawn(move || {
             let (w, h) = source.size();
             let fps = source.fps();
-            let make_encoder = |width: u32, height: u32| {
-                H264Encoder::new(EncoderConfig {
-                    width,
-                    height,
-                    max_fps: fps as f32,
-                    bitrate_bps: config.max_bitrate_bps,
-                    intra_period: fps * config.keyframe_interval_s,
-                })
+            let make_encoder = |codec: VideoCodec, width: u32, height: u32| {
+                VideoEncoder::new(
+                    codec,
+                    EncoderConfig {
+                        width,
+                        height,
+                        max_fps: fps as f32,
+                        bitrate_bps: config.max_bitrate_bps,
+                        intra_period: fps * config.keyframe_interval_s,
+                    },
+                )
             };
             let mut adaptation = Adaptation::new(w, h, fps);
             let mut halvings = 0;
-            let mut encoder = match make_encoder(w, h) {
-                Ok(e) => e,
-                Err(e) => {
-                    warn!(error = %e, "cannot start the H.264 encoder; sending no video");
-                    return;
-                }
-            };
-            let mut last_capture: Option<Instant> = None;
+            let (mut width, mut height) = (w, h);
+            // One encoder per codec some peer takes, opened when the first such peer comes.
+            let mut encoders: [Option<VideoEncoder>; 2] = [None, None];
+            let mut last_capture: [Option<Instant>; 2] = [None, None];
             let mut frame_index: u64 = 0;
             let nominal = Duration::from_secs(1) / fps.max(1);
             while !ctl.stop.load(Relaxed) {
@@ -124,61 +158,82 @@ impl VideoSender {
                     }
                 };
                 if ctl.paused.load(Relaxed) {
-                    last_capture = None;
+                    last_capture = [None, None];
                     source.recycle(captured.frame);
                     continue;
                 }
                 let target = ctl.target_bps.load(Relaxed);
                 let layout = adaptation.update(target, captured.captured_at);
                 if layout.halvings != halvings {
-                    // A new size needs a new encoder; its first frame is a keyframe.
-                    match make_encoder(layout.width, layout.height) {
-                        Ok(e) => {
-                            info!(width = layout.width, height = layout.height, target, "video size changed");
-                            encoder = e;
-                            halvings = layout.halvings;
-                            ctl.halvings.store(halvings, Relaxed);
-                        }
-                        Err(e) => warn!(error = %e, "cannot switch the encoder to {}x{}", layout.width, layout.height),
-                    }
+                    // A new size needs new encoders; their first frames are keyframes.
+                    info!(width = layout.width, height = layout.height, target, "video size changed");
+                    halvings = layout.halvings;
+                    (width, height) = (layout.width, layout.height);
+                    encoders = [None, None];
+                    ctl.halvings.store(halvings, Relaxed);
                 }
-                if target != encoder.bitrate() {
-                    encoder.set_bitrate(target);
+                for codec in VideoCodec::ALL {
+                    let slot = &mut encoders[codec.index()];
+                    if !ctl.in_use(codec) {
+                        *slot = None;
+                        continue;
+                    }
+                    if slot.is_none() {
+                        match make_encoder(codec, width, height) {
+                            Ok(e) => *slot = Some(e),
+                            Err(e) => {
+                                warn!(%codec, error = %e, "cannot start the encoder for {width}x{height}");
+                                continue;
+                            }
+                        }
+                    }
+                    if let Some(encoder) = slot
+                        && target != encoder.bitrate()
+                        && let Err(e) = encoder.set_bitrate(target)
+                    {
+                        debug!(%codec, error = %e, "bitrate change failed");
+                    }
                 }
                 ctl.frame_rate_divider.store(layout.frame_rate_divider, Relaxed);
                 frame_index += 1;
-                if !frame_index.is_multiple_of(u64::from(layout.frame_rate_divider)) {
+                if !frame_index.is_multiple_of(u64::from(layout.frame_rate_divider))
+                    || encoders.iter().all(Option::is_none)
+                {
                     source.recycle(captured.frame);
                     continue;
                 }
                 let small = downscale(&captured.frame, halvings);
                 let frame = small.as_ref().unwrap_or(&captured.frame);
-                let force = ctl.keyframe.swap(false, Relaxed);
-                let result = encoder.encode(frame, force);
-                // The encoder does not keep the picture: the source may fill it again.
-                source.recycle(captured.frame);
-                match result {
-                    Ok(Some(encoded)) => {
-                        let duration = last_capture.map_or(nominal, |t| captured.captured_at - t);
-                        last_capture = Some(captured.captured_at);
-                        ctl.frames_encoded.fetch_add(1, Relaxed);
-                        ctl.bytes.fetch_add(encoded.annex_b.len() as u64, Relaxed);
-                        if encoded.keyframe {
-                            ctl.keyframes.fetch_add(1, Relaxed);
+                for encoder in encoders.iter_mut().flatten() {
+                    let codec = encoder.codec();
+                    let force = ctl.keyframe[codec.index()].swap(false, Relaxed);
+                    match encoder.encode(frame, force) {
+                        Ok(Some(encoded)) => {
+                            let last = &mut last_capture[codec.index()];
+                            let duration = last.map_or(nominal, |t| captured.captured_at - t);
+                            *last = Some(captured.captured_at);
+                            ctl.frames_encoded.fetch_add(1, Relaxed);
+                            ctl.bytes.fetch_add(encoded.data.len() as u64, Relaxed);
+                            if encoded.keyframe {
+                                ctl.keyframes.fetch_add(1, Relaxed);
+                            }
+                            let _ = out.send(Arc::new(EncodedVideo {
+                                codec,
+                                data: Bytes::from(encoded.data),
+                                keyframe: encoded.keyframe,
+                                duration,
+                                captured_at: captured.captured_at,
+                            }));
                         }
-                        let _ = out.send(Arc::new(EncodedVideo {
-                            data: Bytes::from(encoded.annex_b),
-                            keyframe: encoded.keyframe,
-                            duration,
-                            captured_at: captured.captured_at,
-                        }));
-                    }
-                    Ok(None) => debug!("encoder skipped a frame"),
-                    Err(e) => {
-                        ctl.encode_errors.fetch_add(1, Relaxed);
-                        debug!(error = %e, "encode failed");
+                        Ok(None) => debug!(%codec, "encoder skipped a frame"),
+                        Err(e) => {
+                            ctl.encode_errors.fetch_add(1, Relaxed);
+                            debug!(%codec, error = %e, "encode failed");
+                        }
                     }
                 }
+                // The encoders do not keep the picture: the source may fill it again.
+                source.recycle(captured.frame);
             }
         })?;
         Ok(VideoSender { control, thread: Some(thread) })

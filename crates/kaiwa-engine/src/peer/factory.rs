@@ -16,11 +16,14 @@ use webrtc::peer_connection::{
     configure_congestion_control,
 };
 
+use kaiwa_media::video::VideoCodec;
+
 use super::estimator::Estimator;
 use super::pacer::Pacer;
 use super::rtcp_forward::{KeyframeRequestForwarder, SLOT};
 
 pub const H264_PAYLOAD_TYPE: u8 = 102;
+pub const VP8_PAYLOAD_TYPE: u8 = 96;
 pub const OPUS_PAYLOAD_TYPE: u8 = 111;
 
 /// H.264 constrained baseline, packetization mode 1: what openh264 makes and every browser decodes.
@@ -31,6 +34,33 @@ pub fn h264_codec() -> RTCRtpCodec {
         clock_rate: 90_000,
         channels: 0,
         sdp_fmtp_line: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f".to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+/// The SDP codec of each of `codecs`, with our payload types, in the same order.
+pub fn video_codec_parameters(codecs: &[VideoCodec]) -> Vec<RTCRtpCodecParameters> {
+    codecs
+        .iter()
+        .map(|codec| match codec {
+            VideoCodec::H264 => {
+                RTCRtpCodecParameters { rtp_codec: h264_codec(), payload_type: H264_PAYLOAD_TYPE }
+            }
+            VideoCodec::Vp8 => {
+                RTCRtpCodecParameters { rtp_codec: vp8_codec(), payload_type: VP8_PAYLOAD_TYPE }
+            }
+        })
+        .collect()
+}
+
+/// VP8 ([RFC 7741](https://www.rfc-editor.org/rfc/rfc7741)): what every WebRTC browser has (RFC 7742), and
+/// all a Firefox without its OpenH264 plugin offers besides VP9 and AV1.
+pub fn vp8_codec() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: "video/VP8".to_owned(),
+        clock_rate: 90_000,
+        channels: 0,
+        sdp_fmtp_line: String::new(),
         rtcp_feedback: vec![],
     }
 }
@@ -58,6 +88,9 @@ pub struct NetworkConfig {
     pub tcp_addrs: Vec<String>,
     /// Only relay (TURN) candidates.
     pub relay_only: bool,
+    /// The video codecs negotiated, in order of preference (default: H.264, then VP8). Fewer make a test
+    /// or a benchmark use one codec.
+    pub video_codecs: Vec<VideoCodec>,
     /// Congestion control (queueing delay and loss from transport-wide CC feedback, `estimator.rs`)
     /// driving the pacer and the encoder's bitrate.
     pub congestion_control: bool,
@@ -80,6 +113,7 @@ impl Default for NetworkConfig {
             udp_addrs: vec!["0.0.0.0:0".into()],
             tcp_addrs: Vec::new(),
             relay_only: false,
+            video_codecs: VideoCodec::ALL.to_vec(),
             congestion_control: true,
             initial_bitrate_bps: 500_000,
             min_bitrate_bps: 80_000,
@@ -152,10 +186,10 @@ pub async fn build_peer_connection(
     handler: Arc<dyn PeerConnectionEventHandler>,
 ) -> Result<Arc<dyn PeerConnection>, webrtc::error::Error> {
     let mut media = MediaEngine::default();
-    media.register_codec(
-        RTCRtpCodecParameters { rtp_codec: h264_codec(), payload_type: H264_PAYLOAD_TYPE },
-        RtpCodecKind::Video,
-    )?;
+    // In order of preference: H.264 when both sides have it (cheapest for us), else VP8.
+    for codec in video_codec_parameters(&network.video_codecs) {
+        media.register_codec(codec, RtpCodecKind::Video)?;
+    }
     media.register_codec(
         RTCRtpCodecParameters { rtp_codec: opus_codec(), payload_type: OPUS_PAYLOAD_TYPE },
         RtpCodecKind::Audio,

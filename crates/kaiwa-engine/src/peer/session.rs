@@ -29,7 +29,7 @@ use crate::chat::{CHANNEL_LABEL, ChannelMessage, ChatMessage};
 use crate::events::{EngineEvent, PeerState};
 use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
 use crate::media::video_recv::{VideoReceiver, VideoRecvStats};
-use crate::media::video_send::{EncodedVideo, VideoSendControl};
+use crate::media::video_send::{CodecUse, EncodedVideo, VideoSendControl};
 use crate::signaling::SignalingClient;
 use crate::sinks::MediaSinks;
 use crate::stats::PeerStats;
@@ -133,7 +133,10 @@ pub struct PeerSession {
 /// One of our tracks on this connection and the task(s) feeding it.
 struct LocalTrack {
     sender: Arc<dyn RtpSender>,
+    /// Audio: the negotiated payload type.
     payload_type: Arc<AtomicU8>,
+    /// Video: the negotiated payload type and codec, and our use of that codec's encoder.
+    video: Option<(Arc<tracks::NegotiatedVideo>, Option<CodecUse>)>,
     /// Stops this track's writer (a child of the session's stop).
     stop: CancellationToken,
 }
@@ -146,29 +149,41 @@ impl PeerSession {
     async fn add_video_track(&mut self) -> Result<(), webrtc::error::Error> {
         let Some((frames, control)) = &self.ctx.video else { return Ok(()) };
         let ssrc = rand::random::<u32>();
-        let track = tracks::local_track(RtpCodecKind::Video, ssrc)?;
-        let sender = self.pc.add_track(tracks::as_track_local(&track)).await?;
-        let payload_type = Arc::new(AtomicU8::new(NO_PT));
+        let codecs = &self.ctx.network.video_codecs;
+        let track = tracks::local_video_track(ssrc, codecs);
+        let sender = self.pc.add_track(track.clone()).await?;
+        tracks::offer_video_codecs(&self.pc, codecs).await;
+        let negotiated = Arc::new(tracks::NegotiatedVideo::default());
         let stop = self.stop.child_token();
         tokio::spawn(tracks::write_video(
             track.clone(),
             ssrc,
-            payload_type.clone(),
+            negotiated.clone(),
             frames.subscribe(),
             control.clone(),
             self.send_stats.clone(),
             stop.clone(),
         ));
-        tokio::spawn(tracks::read_local_rtcp(track, control.clone(), self.send_stats.clone()));
-        self.video = Some(LocalTrack { sender, payload_type, stop });
+        tokio::spawn(tracks::read_local_rtcp(
+            track,
+            negotiated.clone(),
+            control.clone(),
+            self.send_stats.clone(),
+        ));
+        self.video = Some(LocalTrack {
+            sender,
+            payload_type: Arc::new(AtomicU8::new(NO_PT)),
+            video: Some((negotiated, None)),
+            stop,
+        });
         Ok(())
     }
 
     async fn add_audio_track(&mut self) -> Result<(), webrtc::error::Error> {
         let Some(packets) = &self.ctx.audio else { return Ok(()) };
         let ssrc = rand::random::<u32>();
-        let track = tracks::local_track(RtpCodecKind::Audio, ssrc)?;
-        let sender = self.pc.add_track(tracks::as_track_local(&track)).await?;
+        let track = tracks::local_audio_track(ssrc)?;
+        let sender = self.pc.add_track(track.clone()).await?;
         let payload_type = Arc::new(AtomicU8::new(NO_PT));
         let stop = self.stop.child_token();
         tokio::spawn(tracks::write_audio(
@@ -179,7 +194,7 @@ impl PeerSession {
             self.send_stats.clone(),
             stop.clone(),
         ));
-        self.audio = Some(LocalTrack { sender, payload_type, stop });
+        self.audio = Some(LocalTrack { sender, payload_type, video: None, stop });
         Ok(())
     }
 
@@ -407,10 +422,22 @@ impl PeerSession {
         }
         self.negotiated = true;
         self.negotiated_flag.store(true, Relaxed);
-        for track in self.video.iter().chain(self.audio.iter()) {
+        for track in self.video.iter_mut().chain(self.audio.iter_mut()) {
             track
                 .payload_type
                 .store(tracks::negotiated_payload_type(&track.sender).await.unwrap_or(NO_PT), Relaxed);
+            if let Some((negotiated, codec_use)) = &mut track.video {
+                let now = tracks::negotiated_video(&track.sender).await;
+                negotiated.set(now);
+                let codec = now.map(|(_, c)| c);
+                if codec_use.as_ref().map(CodecUse::codec) != codec {
+                    if let Some(c) = codec {
+                        info!(peer = %self.remote.name, codec = %c, "sending video");
+                    }
+                    *codec_use =
+                        codec.zip(self.ctx.video.as_ref()).map(|(c, (_, control))| control.use_codec(c));
+                }
+            }
         }
     }
 
@@ -460,8 +487,11 @@ impl PeerSession {
                     self.connected_at = Some(Instant::now());
                     info!(peer = %self.remote.name, setup_ms = self.created_at.elapsed().as_millis() as u64, "connected");
                 }
-                if let Some((_, control)) = &self.ctx.video {
-                    control.request_keyframe();
+                if let Some((_, control)) = &self.ctx.video
+                    && let Some((_, codec)) =
+                        self.video.as_ref().and_then(|t| t.video.as_ref()).and_then(|(n, _)| n.get())
+                {
+                    control.request_keyframe(codec);
                 }
                 self.set_state(PeerState::Connected).await;
             }
@@ -578,6 +608,12 @@ impl PeerSession {
                 audio: self.audio_stats.as_deref(),
                 negotiation: self.negotiation,
                 relays: &self.ctx.relays,
+                video_out: self
+                    .video
+                    .as_ref()
+                    .and_then(|t| t.video.as_ref())
+                    .and_then(|(n, _)| n.get())
+                    .map(|(_, c)| c),
             },
         )
         .await

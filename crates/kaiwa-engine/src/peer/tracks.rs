@@ -6,18 +6,21 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use kaiwa_media::video::{VideoCodec, VideoPacketizer};
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
-use super::factory::{h264_codec, opus_codec};
+use super::factory::{opus_codec, video_codec_parameters};
 use super::rtcp_forward::is_keyframe_request;
 use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
 use crate::media::video_recv::{RtpIn, VideoReceiver};
@@ -29,20 +32,17 @@ pub const NO_PT: u8 = 0;
 /// Cancels a peer's tasks when the peer goes away.
 pub type StopSignal = CancellationToken;
 
-pub fn local_track(
+/// Track ids must be unique across both ends of the connection: webrtc-rs delivers inbound RTCP to the
+/// track with the matching id, and a remote track named like ours would swallow our PLIs.
+fn media_track(
     kind: RtpCodecKind,
+    label: &str,
     ssrc: u32,
-) -> Result<Arc<TrackLocalStaticSample>, webrtc::error::Error> {
-    let (label, codec) = match kind {
-        RtpCodecKind::Video => ("camera", h264_codec()),
-        _ => ("microphone", opus_codec()),
-    };
-    // Track ids must be unique across both ends of the connection: webrtc-rs delivers inbound RTCP to the
-    // track with the matching id, and a remote track named like ours would swallow our PLIs.
-    let id = format!("kaiwa-{label}-{ssrc:08x}");
-    let track = MediaStreamTrack::new(
+    codec: rtc::rtp_transceiver::rtp_sender::RTCRtpCodec,
+) -> MediaStreamTrack {
+    MediaStreamTrack::new(
         format!("kaiwa-{ssrc:08x}"),
-        id.clone(),
+        format!("kaiwa-{label}-{ssrc:08x}"),
         label.to_owned(),
         kind,
         vec![RTCRtpEncodingParameters {
@@ -50,9 +50,74 @@ pub fn local_track(
             codec,
             ..Default::default()
         }],
-    );
+    )
+}
+
+/// Our microphone's track: Opus, packetized by webrtc-rs.
+pub fn local_audio_track(ssrc: u32) -> Result<Arc<TrackLocalStaticSample>, webrtc::error::Error> {
+    let track = media_track(RtpCodecKind::Audio, "microphone", ssrc, opus_codec());
     Ok(Arc::new(TrackLocalStaticSample::new(Instant::now(), track)?))
 }
+
+/// Our camera's track; negotiation picks its codec per peer ([`offer_video_codecs`]) and we packetize
+/// ourselves ([`write_video`]).
+///
+/// It is declared as VP8 when we offer VP8, since every WebRTC endpoint has it (RFC 7742): webrtc-rs binds
+/// a sent stream to its interceptors (NACK responder, transport-wide CC, the pacer) only when the track's
+/// declared codec is among the negotiated ones, and binds it once. They work per SSRC, whatever payload
+/// type the packets carry, so H.264 sent on the same SSRC gets them too.
+pub fn local_video_track(ssrc: u32, codecs: &[VideoCodec]) -> Arc<TrackLocalStaticRTP> {
+    let declared = if codecs.contains(&VideoCodec::Vp8) {
+        VideoCodec::Vp8
+    } else {
+        codecs.first().copied().unwrap_or(VideoCodec::Vp8)
+    };
+    let codec = video_codec_parameters(&[declared]).remove(0).rtp_codec;
+    Arc::new(TrackLocalStaticRTP::new(media_track(RtpCodecKind::Video, "camera", ssrc, codec)))
+}
+
+/// A track's declared codec also becomes its transceiver's only codec preference; this puts every video
+/// codec of ours back, in our order (H.264 first), on every video transceiver.
+pub async fn offer_video_codecs(
+    pc: &Arc<dyn webrtc::peer_connection::PeerConnection>,
+    codecs: &[VideoCodec],
+) {
+    let codecs = video_codec_parameters(codecs);
+    for transceiver in pc.get_transceivers().await {
+        let Ok(Some(sender)) = transceiver.sender().await else { continue };
+        if sender.track().kind().await == RtpCodecKind::Video
+            && let Err(e) = transceiver.set_codec_preferences(codecs.clone()).await
+        {
+            debug!(error = %e, "cannot set the video codec preferences");
+        }
+    }
+}
+
+/// The codec negotiated for one of our video tracks: its payload type and codec, or none yet.
+#[derive(Debug, Default)]
+pub struct NegotiatedVideo {
+    payload_type: AtomicU8,
+    /// 0: none; else 1 + [`VideoCodec::index`].
+    codec: AtomicU8,
+}
+
+impl NegotiatedVideo {
+    pub fn set(&self, negotiated: Option<(u8, VideoCodec)>) {
+        let (pt, codec) = negotiated.map_or((NO_PT, 0), |(pt, c)| (pt, 1 + c.index() as u8));
+        self.payload_type.store(pt, Relaxed);
+        self.codec.store(codec, Relaxed);
+    }
+
+    pub fn get(&self) -> Option<(u8, VideoCodec)> {
+        let codec = usize::from(self.codec.load(Relaxed)).checked_sub(1).and_then(VideoCodec::from_index)?;
+        Some((self.payload_type.load(Relaxed), codec))
+    }
+}
+
+/// Largest RTP payload we make (webrtc-rs's MTU for its own packetizers).
+const RTP_PAYLOAD_MTU: usize = 1200;
+/// RTP's video clock.
+const VIDEO_CLOCK_HZ: f64 = 90_000.0;
 
 /// Counters of what one peer was sent.
 #[derive(Debug, Default)]
@@ -63,17 +128,21 @@ pub struct SendStats {
     pub keyframe_requests_received: AtomicU64,
 }
 
-/// Writes encoded video into one peer's track. Starts (and restarts after falling behind) on a keyframe.
+/// Writes encoded video of the peer's negotiated codec into its track, packetized here (RFC 6184 or 7741).
+/// Starts (and restarts after falling behind, or on a change of codec) on a keyframe.
 pub async fn write_video(
-    track: Arc<TrackLocalStaticSample>,
+    track: Arc<TrackLocalStaticRTP>,
     ssrc: u32,
-    payload_type: Arc<AtomicU8>,
+    negotiated: Arc<NegotiatedVideo>,
     mut frames: broadcast::Receiver<Arc<EncodedVideo>>,
     control: Arc<VideoSendControl>,
     stats: Arc<SendStats>,
     stop: StopSignal,
 ) {
     let mut in_sync = false;
+    let mut packetizer: Option<(VideoCodec, VideoPacketizer)> = None;
+    let mut sequence_number: u16 = rand::random();
+    let mut timestamp: u32 = rand::random();
     loop {
         let frame = tokio::select! {
             _ = stop.cancelled() => return,
@@ -84,33 +153,59 @@ pub async fn write_video(
             Err(broadcast::error::RecvError::Lagged(n)) => {
                 stats.video_frames_skipped.fetch_add(n, Relaxed);
                 in_sync = false;
-                control.request_keyframe();
+                if let Some((_, codec)) = negotiated.get() {
+                    control.request_keyframe(codec);
+                }
                 continue;
             }
             Err(broadcast::error::RecvError::Closed) => return,
         };
-        let pt = payload_type.load(Relaxed);
-        if pt == NO_PT {
+        let Some((pt, codec)) = negotiated.get() else {
             in_sync = false;
             continue;
+        };
+        if frame.codec != codec {
+            continue;
+        }
+        // The clock runs on through every frame of ours, sent or not, as a capture clock would.
+        timestamp = timestamp.wrapping_add((frame.duration.as_secs_f64() * VIDEO_CLOCK_HZ).round() as u32);
+        if packetizer.as_ref().is_none_or(|(c, _)| *c != codec) {
+            packetizer = Some((codec, VideoPacketizer::new(codec, RTP_PAYLOAD_MTU)));
+            in_sync = false;
         }
         if !in_sync {
             if !frame.keyframe {
-                control.request_keyframe();
+                control.request_keyframe(codec);
                 continue;
             }
             in_sync = true;
         }
-        let sample =
-            Sample { data: frame.data.clone(), duration: frame.duration, ..Sample::new(frame.captured_at) };
-        match track.sample_writer(ssrc, pt).write_sample(&sample).await {
-            Ok(()) => {
-                stats.video_frames.fetch_add(1, Relaxed);
-            }
-            Err(e) => {
+        let Some((_, packetizer)) = packetizer.as_mut() else { continue };
+        let mut sent = true;
+        for payload in packetizer.packetize(&frame.data) {
+            let packet = rtp::Packet {
+                header: rtp::header::Header {
+                    version: 2,
+                    marker: payload.marker,
+                    payload_type: pt,
+                    sequence_number,
+                    timestamp,
+                    ssrc,
+                    ..Default::default()
+                },
+                payload: Bytes::from(payload.payload),
+            };
+            sequence_number = sequence_number.wrapping_add(1);
+            if let Err(e) = track.write_rtp(packet).await {
                 debug!(error = %e, "video write failed");
-                in_sync = false;
+                sent = false;
+                break;
             }
+        }
+        if sent {
+            stats.video_frames.fetch_add(1, Relaxed);
+        } else {
+            in_sync = false;
         }
     }
 }
@@ -148,7 +243,8 @@ pub async fn write_audio(
 
 /// Reads the RTCP our forwarder lets through on the video track: every PLI/FIR asks for a keyframe.
 pub async fn read_local_rtcp(
-    track: Arc<TrackLocalStaticSample>,
+    track: Arc<TrackLocalStaticRTP>,
+    negotiated: Arc<NegotiatedVideo>,
     control: Arc<VideoSendControl>,
     stats: Arc<SendStats>,
 ) {
@@ -157,7 +253,9 @@ pub async fn read_local_rtcp(
             && packets.iter().any(|p| is_keyframe_request(p.as_ref()))
         {
             stats.keyframe_requests_received.fetch_add(1, Relaxed);
-            control.request_keyframe();
+            if let Some((_, codec)) = negotiated.get() {
+                control.request_keyframe(codec);
+            }
         }
     }
 }
@@ -169,12 +267,28 @@ pub async fn pump_video(
     mut pli_rx: mpsc::Receiver<()>,
 ) {
     let mut media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
+    // The codec of the payload type in use, looked up again when the payload type changes.
+    let mut current: Option<(u8, Option<VideoCodec>)> = None;
     loop {
         tokio::select! {
             event = track.poll() => match event {
                 Some(TrackRemoteEvent::OnRtpPacket(p)) => {
                     media_ssrc = p.header.ssrc;
+                    let pt = p.header.payload_type;
+                    if current.is_none_or(|(known, _)| known != pt) {
+                        let codec = track.codec(media_ssrc).await;
+                        let ours = codec.as_ref().and_then(|c| VideoCodec::from_mime_type(&c.mime_type));
+                        if ours.is_none() {
+                            debug!(pt, codec = ?codec.map(|c| c.mime_type), "video in a codec we cannot decode");
+                        }
+                        current = Some((pt, ours));
+                    }
+                    let Some((_, Some(codec))) = current else {
+                        receiver.stats.packets_dropped.fetch_add(1, Relaxed);
+                        continue;
+                    };
                     let rtp = RtpIn {
+                        codec,
                         sequence_number: p.header.sequence_number,
                         timestamp: p.header.timestamp,
                         marker: p.header.marker,
@@ -231,7 +345,15 @@ pub async fn negotiated_payload_type(sender: &Arc<dyn webrtc::rtp_transceiver::R
     params.rtp_parameters.codecs.first().map(|c| c.payload_type)
 }
 
-/// Keeps the compiler honest about the trait object we hand to `add_track`.
-pub fn as_track_local(track: &Arc<TrackLocalStaticSample>) -> Arc<dyn TrackLocal> {
-    track.clone()
+/// The video codec a sender negotiated: the first of the negotiated list that we can encode (the answer's
+/// order: H.264 first when both sides have it).
+pub async fn negotiated_video(
+    sender: &Arc<dyn webrtc::rtp_transceiver::RtpSender>,
+) -> Option<(u8, VideoCodec)> {
+    let params = sender.get_parameters().await.ok()?;
+    params
+        .rtp_parameters
+        .codecs
+        .iter()
+        .find_map(|c| VideoCodec::from_mime_type(&c.rtp_codec.mime_type).map(|codec| (c.payload_type, codec)))
 }

@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = depack.push(seq, timestamp, marker, payload);
         while let Some(event) = depack.poll_event() {
             if let DepacketizerEvent::Frame(au) = event {
-                let _ = decoder.decode(&au.annex_b);
+                let _ = decoder.decode(&au.data);
             }
         }
     }

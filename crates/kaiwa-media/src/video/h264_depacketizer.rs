@@ -1,569 +1,139 @@
-//! H.264 RTP depacketizer and frame assembler
-//! ([RFC 6184](https://www.rfc-editor.org/rfc/rfc6184), packetization-mode 1, non-interleaved).
-//!
-//! Takes plain RTP fields (`sequence_number`, `timestamp`, `marker`, `payload`) — no webrtc types — and
-//! produces complete Annex-B access units. Packets are put back in sequence order inside a small reorder
-//! window; a sequence gap that the window cannot close, a missing FU-A fragment or a malformed payload
-//! drops the affected frame and yields a [`DepacketizerEvent::Loss`] so the caller can send a PLI. After a
-//! loss, frames are withheld until one containing an IDR arrives (a decoder could only make garbage of them).
+//! H.264 RTP payloads ([RFC 6184](https://www.rfc-editor.org/rfc/rfc6184), packetization-mode 1,
+//! non-interleaved) for the shared frame assembler ([`super::depacketizer`]): complete Annex-B access units
+//! out; one with an IDR slice is a keyframe.
 //!
 //! Supported payload structures (RFC 6184 §5.2): single NAL unit packets (types 1–23), STAP-A (24,
 //! §5.7.1) and FU-A (28, §5.8). STAP-B, MTAP16/24 and FU-B (25, 26, 27, 29) only occur in interleaved mode
 //! and are rejected, as are the reserved types 0, 30 and 31. Every length field is validated: a truncated
 //! STAP-A is an error, never a panic.
 //!
-//! Memory is bounded: at most [`DepacketizerConfig::reorder_window`] packets wait for reordering, an access
-//! unit may grow to [`DepacketizerConfig::max_frame_bytes`], and at most
-//! [`DepacketizerConfig::max_pending_events`] events wait to be polled (older frames are dropped, as loss).
 
-use std::collections::{BTreeMap, VecDeque};
-
-use thiserror::Error;
-
+use super::depacketizer::{Depacketizer, DepacketizerError, FrameBroken, FrameData, PayloadFormat};
 use super::nal::{NAL_IDR, START_CODE, nal_type};
 
-/// No RTP payload can be larger than a UDP datagram; anything bigger is rejected.
-pub const MAX_RTP_PAYLOAD: usize = 65_535;
 /// NAL unit type of a STAP-A aggregation packet (RFC 6184 §5.7.1).
 pub const STAP_A: u8 = 24;
 /// NAL unit type of an FU-A fragmentation unit (RFC 6184 §5.8).
 pub const FU_A: u8 = 28;
 
-/// A malformed RTP payload. The packet still takes its place in the sequence (its frame is dropped).
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum DepacketizerError {
-    /// Zero-length payload.
-    #[error("empty payload")]
-    Empty,
-    /// The NAL unit type cannot appear in packetization-mode 1.
-    #[error("unsupported NAL unit type {0} (packetization-mode 1 allows 1-24 and 28)")]
-    UnsupportedType(u8),
-    /// A STAP-A's length fields do not match its size.
-    #[error("truncated STAP-A: {0}")]
-    TruncatedStapA(&'static str),
-    /// An FU-A shorter than its two header bytes, or with both start and end bits set.
-    #[error("malformed FU-A: {0}")]
-    MalformedFuA(&'static str),
-    /// The payload is larger than a UDP datagram or an access unit may be.
-    #[error("payload of {0} bytes is too large")]
-    TooLarge(usize),
-}
+/// The depacketizer for one H.264 RTP stream.
+pub type H264Depacketizer = Depacketizer<H264Payload>;
 
-/// Limits and policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DepacketizerConfig {
-    /// Packets that may wait for a missing earlier one before it is declared lost (also the bound on
-    /// buffered packets).
-    pub reorder_window: usize,
-    /// A missing packet is also declared lost once this many later frames have completely arrived (their
-    /// marker packets are buffered) and at least [`Self::min_reorder_packets`] packets were seen after it.
-    /// Three frames (~100 ms at 30 fps) leave time for a NACK retransmission.
-    pub reorder_frames: usize,
-    /// See [`Self::reorder_frames`]: tolerates a few packets of reordering among tiny frames.
-    pub min_reorder_packets: usize,
-    /// Largest access unit assembled (bytes of Annex-B output); bigger frames are dropped as loss.
-    pub max_frame_bytes: usize,
-    /// Events kept for [`H264Depacketizer::poll_event`]; when full the oldest frame is dropped.
-    pub max_pending_events: usize,
-    /// After a loss, withhold frames until one with an IDR arrives.
-    pub wait_for_keyframe_after_loss: bool,
-    /// This many "old" packets in a row are a new stream (a sender restarted with a lower sequence
-    /// number), not duplicates: start over. Separate from [`Self::reorder_window`], which an engine may
-    /// widen to wait longer for repairs without making a restart take longer to notice.
-    pub stale_resync: usize,
-}
-
-impl Default for DepacketizerConfig {
-    fn default() -> Self {
-        Self {
-            reorder_window: 64,
-            reorder_frames: 3,
-            min_reorder_packets: 8,
-            max_frame_bytes: 4 * 1024 * 1024,
-            max_pending_events: 16,
-            wait_for_keyframe_after_loss: true,
-            stale_resync: 64,
-        }
-    }
-}
-
-/// One complete access unit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessUnit {
-    /// RTP timestamp (90 kHz clock).
-    pub timestamp: u32,
-    /// The frame as an Annex-B byte stream (4-byte start codes).
-    pub annex_b: Vec<u8>,
-    /// Contains an IDR slice.
-    pub keyframe: bool,
-}
-
-/// Output of the depacketizer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DepacketizerEvent {
-    /// A complete access unit, in order.
-    Frame(AccessUnit),
-    /// Something was lost or broken and a frame was (or will be) dropped: request a keyframe (PLI).
-    Loss {
-        /// Sequence numbers skipped over (0 when the loss was a malformed packet, a missing FU-A start,
-        /// an oversized frame or an event-queue overflow).
-        missing_packets: u64,
-    },
-}
-
-/// Counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DepacketizerStats {
-    /// Packets accepted (including malformed ones).
-    pub packets: u64,
-    /// Packets that were duplicates or arrived after their place in the sequence had passed.
-    pub late_or_duplicate: u64,
-    /// Sequence numbers declared missing.
-    pub lost_packets: u64,
-    /// Malformed payloads.
-    pub malformed: u64,
-    /// Frames emitted.
-    pub frames: u64,
-    /// Frames dropped (incomplete, oversized, withheld while waiting for a keyframe, or overflowed).
-    pub dropped_frames: u64,
-    /// Loss events emitted.
-    pub loss_events: u64,
-    /// Restarts after a long run of packets from "before" the stream position (sender restart).
-    pub resyncs: u64,
-}
-
-#[derive(Debug)]
-enum Parsed {
-    /// One or more whole NAL units (single NAL packet or STAP-A).
-    Nals(Vec<Vec<u8>>),
-    /// An FU-A fragment.
-    Fragment { start: bool, end: bool, header: u8, data: Vec<u8> },
-    /// Malformed: the packet breaks its frame.
-    Broken,
-    /// No payload: a padding-only packet (RFC 3550 §5.1; the padding itself is stripped before us).
-    /// Browsers send these on the video SSRC to probe bandwidth, e.g. while the camera is off. It takes
-    /// up its sequence number and nothing else.
-    Padding,
-}
-
-#[derive(Debug)]
-struct Packet {
-    timestamp: u32,
-    marker: bool,
-    parsed: Parsed,
-    bytes: usize,
-}
-
+/// RFC 6184's payloads; the state is the NAL unit an FU-A is reassembling.
 #[derive(Debug, Default)]
-struct Assembly {
-    active: bool,
-    timestamp: u32,
-    annex_b: Vec<u8>,
-    keyframe: bool,
-    broken: bool,
-    loss_reported: bool,
+pub struct H264Payload {
     /// Header byte of the NAL unit an FU-A is reassembling.
     in_fu: Option<u8>,
 }
 
-/// The depacketizer for one H.264 RTP stream (one SSRC).
+/// A parsed H.264 payload.
 #[derive(Debug)]
-pub struct H264Depacketizer {
-    config: DepacketizerConfig,
-    /// Highest extended sequence number seen.
-    highest: Option<u64>,
-    /// Next extended sequence number to hand to the assembler; `None` until the stream starts.
-    next: Option<u64>,
-    reorder: BTreeMap<u64, Packet>,
-    frame: Assembly,
-    waiting_for_keyframe: bool,
-    gap_pending: bool,
-    overflow_loss: bool,
-    force_skip: bool,
-    stale_run: usize,
-    events: VecDeque<DepacketizerEvent>,
-    stats: DepacketizerStats,
+pub enum H264Unit {
+    /// One or more whole NAL units (single NAL packet or STAP-A).
+    Nals(Vec<Vec<u8>>),
+    /// An FU-A fragment.
+    Fragment { start: bool, end: bool, header: u8, data: Vec<u8> },
 }
 
-impl Default for H264Depacketizer {
-    fn default() -> Self {
-        Self::new(DepacketizerConfig::default())
+fn append_nal(frame: &mut FrameData, nal: &[u8]) -> Result<(), FrameBroken> {
+    if let Some(&h) = nal.first()
+        && nal_type(h) == NAL_IDR
+    {
+        frame.keyframe = true;
     }
+    frame.extend(&START_CODE)?;
+    frame.extend(nal)
 }
 
-fn parse_payload(payload: &[u8], max: usize) -> Result<Parsed, DepacketizerError> {
-    let Some(&header) = payload.first() else { return Err(DepacketizerError::Empty) };
-    if payload.len() > max.min(MAX_RTP_PAYLOAD) {
-        return Err(DepacketizerError::TooLarge(payload.len()));
-    }
-    match nal_type(header) {
-        1..=23 => Ok(Parsed::Nals(vec![payload.to_vec()])),
-        STAP_A => {
-            let mut nals = Vec::new();
-            let mut rest = &payload[1..];
-            while !rest.is_empty() {
-                let [hi, lo, tail @ ..] = rest else {
-                    return Err(DepacketizerError::TruncatedStapA("dangling length byte"));
-                };
-                let size = usize::from(u16::from_be_bytes([*hi, *lo]));
-                if size == 0 {
-                    return Err(DepacketizerError::TruncatedStapA("zero-length NAL unit"));
-                }
-                let Some(nal) = tail.get(..size) else {
-                    return Err(DepacketizerError::TruncatedStapA("NAL unit size exceeds packet"));
-                };
-                nals.push(nal.to_vec());
-                rest = &tail[size..];
-            }
-            if nals.is_empty() {
-                return Err(DepacketizerError::TruncatedStapA("no NAL units"));
-            }
-            Ok(Parsed::Nals(nals))
-        }
-        FU_A => {
-            let [indicator, fu_header, data @ ..] = payload else {
-                return Err(DepacketizerError::MalformedFuA("shorter than its headers"));
-            };
-            let start = fu_header & 0x80 != 0;
-            let end = fu_header & 0x40 != 0;
-            if start && end {
-                return Err(DepacketizerError::MalformedFuA("start and end bits both set"));
-            }
-            let inner = fu_header & 0x1f;
-            if inner == 0 || inner > 23 {
-                return Err(DepacketizerError::MalformedFuA("fragmented NAL unit type out of range"));
-            }
-            let header = (indicator & 0xe0) | inner;
-            Ok(Parsed::Fragment { start, end, header, data: data.to_vec() })
-        }
-        other => Err(DepacketizerError::UnsupportedType(other)),
-    }
-}
+impl PayloadFormat for H264Payload {
+    type Unit = H264Unit;
 
-impl H264Depacketizer {
-    /// Creates a depacketizer; zero limits are raised to 1.
-    pub fn new(mut config: DepacketizerConfig) -> Self {
-        config.reorder_window = config.reorder_window.max(1);
-        config.reorder_frames = config.reorder_frames.max(1);
-        config.max_pending_events = config.max_pending_events.max(1);
-        config.max_frame_bytes = config.max_frame_bytes.max(1);
-        Self {
-            config,
-            highest: None,
-            next: None,
-            reorder: BTreeMap::new(),
-            frame: Assembly::default(),
-            waiting_for_keyframe: false,
-            gap_pending: false,
-            overflow_loss: false,
-            force_skip: false,
-            stale_run: 0,
-            events: VecDeque::new(),
-            stats: DepacketizerStats::default(),
-        }
-    }
-
-    /// Counters so far.
-    pub fn stats(&self) -> DepacketizerStats {
-        self.stats
-    }
-
-    /// Whether frames are being withheld until a keyframe arrives (keep sending PLIs).
-    pub fn waiting_for_keyframe(&self) -> bool {
-        self.waiting_for_keyframe
-    }
-
-    /// Next output event, in order.
-    pub fn poll_event(&mut self) -> Option<DepacketizerEvent> {
-        if std::mem::take(&mut self.overflow_loss) {
-            return Some(DepacketizerEvent::Loss { missing_packets: 0 });
-        }
-        self.events.pop_front()
-    }
-
-    /// Feeds one RTP packet. An `Err` means the payload was malformed: the packet still counts for
-    /// sequencing, its frame is dropped and a loss event follows.
-    pub fn push(
-        &mut self,
-        sequence_number: u16,
-        timestamp: u32,
-        marker: bool,
-        payload: &[u8],
-    ) -> Result<(), DepacketizerError> {
-        self.stats.packets += 1;
-        let mut ext = self.extend(sequence_number);
-        if self.next.is_some_and(|n| ext < n) {
-            self.stale_run += 1;
-            if self.stale_run > self.config.stale_resync {
-                // A long run of "old" packets is a new stream (sender restart with a lower sequence
-                // number), not a storm of duplicates: start over from here.
-                self.resync();
-                ext = self.extend(sequence_number);
-            }
-        } else {
-            self.stale_run = 0;
-        }
-        let parsed = if payload.is_empty() {
-            Ok(Parsed::Padding)
-        } else {
-            parse_payload(payload, self.config.max_frame_bytes)
-        };
-        let (parsed, result, bytes) = match parsed {
-            Ok(p) => (p, Ok(()), payload.len()),
-            Err(e) => {
-                self.stats.malformed += 1;
-                (Parsed::Broken, Err(e), 0)
-            }
-        };
-        let stale = self.next.is_some_and(|n| ext < n);
-        if stale || self.reorder.contains_key(&ext) {
-            self.stats.late_or_duplicate += 1;
-            return result;
-        }
-        self.highest = Some(self.highest.map_or(ext, |h| h.max(ext)));
-        self.reorder.insert(ext, Packet { timestamp, marker, parsed, bytes });
-        self.drain();
-        result
-    }
-
-    /// Maps a 16-bit sequence number to the 64-bit sequence closest to the highest seen (RFC 3550 A.1
-    /// style unwrapping). Starts at 2^32 so that early reordering cannot go below zero.
-    fn extend(&self, seq: u16) -> u64 {
-        match self.highest {
-            None => (1u64 << 32) + u64::from(seq),
-            Some(h) => {
-                let delta = i64::from(seq.wrapping_sub(h as u16) as i16);
-                h.saturating_add_signed(delta)
-            }
-        }
-    }
-
-    fn resync(&mut self) {
-        self.stats.resyncs += 1;
-        self.stale_run = 0;
-        self.reorder.clear();
-        self.next = None;
-        self.highest = None;
-        self.gap_pending = false;
-        if self.frame.active {
-            self.break_frame();
-        }
-        self.frame = Assembly::default();
-        if !self.waiting_for_keyframe || !self.config.wait_for_keyframe_after_loss {
-            self.emit_loss(0);
-        }
-    }
-
-    /// Whether packets are held back waiting for an earlier, missing one (a NACK's retransmission may
-    /// still fill the gap). An engine bounds that wait in time with [`Self::skip_missing`].
-    pub fn is_waiting_for_missing(&self) -> bool {
-        self.next.is_some() && !self.reorder.is_empty()
-    }
-
-    /// Stops waiting for missing packets: every gap before buffered packets is declared lost now.
-    ///
-    /// The depacketizer has no clock; it gives up on a missing packet when later packets show it is
-    /// overdue. When the stream pauses right after a gap, nothing later arrives: an engine that wants a
-    /// time bound calls this from its timer (e.g. when no packet has arrived for 100 ms).
-    pub fn skip_missing(&mut self) {
-        self.force_skip = true;
-        self.drain();
-        self.force_skip = false;
-    }
-
-    /// Moves packets from the reorder buffer to the assembler in sequence order.
-    fn drain(&mut self) {
-        if self.next.is_none() {
-            // Start once the earliest packet heads a contiguous run ending in a marker, or the window fills.
-            let Some(&first) = self.reorder.keys().next() else { return };
-            let complete = (first..)
-                .zip(&self.reorder)
-                .take_while(|(expect, (seq, _))| *expect == **seq)
-                .any(|(_, (_, pkt))| pkt.marker);
-            if !complete && self.reorder.len() < self.config.reorder_window && !self.force_skip {
-                return;
-            }
-            self.next = Some(first);
-        }
-        loop {
-            let Some(next) = self.next else { return };
-            if let Some(pkt) = self.reorder.remove(&next) {
-                self.next = Some(next + 1);
-                self.assemble(pkt);
-                continue;
-            }
-            // `next` is missing: wait unless the window is exceeded.
-            let Some((&first, _)) = self.reorder.first_key_value() else { return };
-            let span = self.highest.map_or(0, |h| h.saturating_sub(next));
-            let buffered_bytes: usize = self.reorder.values().map(|p| p.bytes).sum();
-            let later_frames = self.reorder.values().filter(|p| p.marker).count();
-            if !self.force_skip
-                && span < self.config.reorder_window as u64
-                && buffered_bytes <= self.config.max_frame_bytes
-                && (later_frames < self.config.reorder_frames
-                    || span < self.config.min_reorder_packets as u64)
-            {
-                return;
-            }
-            let missing = first - next;
-            self.stats.lost_packets += missing;
-            self.emit_loss(missing);
-            self.gap_pending = true;
-            self.next = Some(first);
-        }
-    }
-
-    fn emit_loss(&mut self, missing_packets: u64) {
-        self.stats.loss_events += 1;
-        if self.config.wait_for_keyframe_after_loss {
-            self.waiting_for_keyframe = true;
-        }
-        self.push_event(DepacketizerEvent::Loss { missing_packets });
-    }
-
-    fn push_event(&mut self, event: DepacketizerEvent) {
-        while self.events.len() >= self.config.max_pending_events {
-            // Nobody is polling fast enough: drop the oldest event. A dropped frame is itself a loss, which
-            // `poll_event` reports before anything else.
-            match self.events.pop_front() {
-                Some(DepacketizerEvent::Frame(_)) => {
-                    self.stats.dropped_frames += 1;
-                    self.stats.loss_events += 1;
-                    if self.config.wait_for_keyframe_after_loss {
-                        self.waiting_for_keyframe = true;
+    fn parse(payload: &[u8]) -> Result<H264Unit, DepacketizerError> {
+        let Some(&header) = payload.first() else { return Err(DepacketizerError::Empty) };
+        match nal_type(header) {
+            1..=23 => Ok(H264Unit::Nals(vec![payload.to_vec()])),
+            STAP_A => {
+                let mut nals = Vec::new();
+                let mut rest = &payload[1..];
+                while !rest.is_empty() {
+                    let [hi, lo, tail @ ..] = rest else {
+                        return Err(DepacketizerError::TruncatedStapA("dangling length byte"));
+                    };
+                    let size = usize::from(u16::from_be_bytes([*hi, *lo]));
+                    if size == 0 {
+                        return Err(DepacketizerError::TruncatedStapA("zero-length NAL unit"));
                     }
-                    self.overflow_loss = true;
+                    let Some(nal) = tail.get(..size) else {
+                        return Err(DepacketizerError::TruncatedStapA("NAL unit size exceeds packet"));
+                    };
+                    nals.push(nal.to_vec());
+                    rest = &tail[size..];
                 }
-                Some(DepacketizerEvent::Loss { .. }) => self.overflow_loss = true,
-                None => break,
+                if nals.is_empty() {
+                    return Err(DepacketizerError::TruncatedStapA("no NAL units"));
+                }
+                Ok(H264Unit::Nals(nals))
             }
-        }
-        self.events.push_back(event);
-    }
-
-    /// Marks the frame in progress as broken, reporting the loss once per frame.
-    fn break_frame(&mut self) {
-        self.frame.broken = true;
-        self.frame.annex_b = Vec::new();
-        if !self.frame.loss_reported {
-            self.frame.loss_reported = true;
-            self.emit_loss(0);
-        }
-    }
-
-    /// Ends the frame in progress: emit it, or count it as dropped.
-    fn finish_frame(&mut self) {
-        if !self.frame.active {
-            return;
-        }
-        if self.frame.in_fu.is_some() && !self.frame.broken {
-            self.break_frame();
-        }
-        let frame = std::mem::take(&mut self.frame);
-        if frame.broken || frame.annex_b.is_empty() {
-            self.stats.dropped_frames += 1;
-            return;
-        }
-        if self.waiting_for_keyframe {
-            if !frame.keyframe {
-                self.stats.dropped_frames += 1;
-                return;
+            FU_A => {
+                let [indicator, fu_header, data @ ..] = payload else {
+                    return Err(DepacketizerError::MalformedFuA("shorter than its headers"));
+                };
+                let start = fu_header & 0x80 != 0;
+                let end = fu_header & 0x40 != 0;
+                if start && end {
+                    return Err(DepacketizerError::MalformedFuA("start and end bits both set"));
+                }
+                let inner = fu_header & 0x1f;
+                if inner == 0 || inner > 23 {
+                    return Err(DepacketizerError::MalformedFuA("fragmented NAL unit type out of range"));
+                }
+                let header = (indicator & 0xe0) | inner;
+                Ok(H264Unit::Fragment { start, end, header, data: data.to_vec() })
             }
-            self.waiting_for_keyframe = false;
+            other => Err(DepacketizerError::UnsupportedType(other)),
         }
-        self.stats.frames += 1;
-        self.push_event(DepacketizerEvent::Frame(AccessUnit {
-            timestamp: frame.timestamp,
-            annex_b: frame.annex_b,
-            keyframe: frame.keyframe,
-        }));
     }
 
-    fn append_nal(&mut self, nal: &[u8]) {
-        if let Some(&h) = nal.first()
-            && nal_type(h) == NAL_IDR
-        {
-            self.frame.keyframe = true;
+    fn starts_frame(unit: &H264Unit) -> bool {
+        match unit {
+            H264Unit::Nals(_) => true,
+            H264Unit::Fragment { start, .. } => *start,
         }
-        self.append(&START_CODE);
-        self.append(nal);
     }
 
-    fn append(&mut self, bytes: &[u8]) {
-        if self.frame.broken {
-            return;
-        }
-        if self.frame.annex_b.len() + bytes.len() > self.config.max_frame_bytes {
-            self.break_frame();
-            return;
-        }
-        self.frame.annex_b.extend_from_slice(bytes);
-    }
-
-    /// Feeds the next in-order packet to the frame assembler.
-    fn assemble(&mut self, pkt: Packet) {
-        let clean_start = match &pkt.parsed {
-            // Padding neither starts, continues nor ends a frame (nor clears a pending gap).
-            Parsed::Padding => return,
-            Parsed::Nals(_) => true,
-            Parsed::Fragment { start, .. } => *start,
-            Parsed::Broken => false,
-        };
-        if self.frame.active && pkt.timestamp != self.frame.timestamp {
-            // The previous frame ended without its marker packet.
-            if self.gap_pending && !self.frame.broken {
-                // Its tail may be what was lost (already reported).
-                self.frame.broken = true;
-                self.frame.loss_reported = true;
-            }
-            self.finish_frame();
-        }
-        if !self.frame.active {
-            self.frame = Assembly { active: true, timestamp: pkt.timestamp, ..Assembly::default() };
-            if self.gap_pending && !clean_start {
-                self.frame.broken = true;
-                self.frame.loss_reported = true;
-            }
-        } else if self.gap_pending {
-            self.frame.broken = true;
-            self.frame.loss_reported = true;
-            self.frame.annex_b = Vec::new();
-        }
-        self.gap_pending = false;
-
-        match pkt.parsed {
-            Parsed::Padding => {}
-            Parsed::Broken => self.break_frame(),
-            Parsed::Nals(nals) => {
-                if self.frame.in_fu.take().is_some() {
-                    self.break_frame();
+    fn append(&mut self, unit: H264Unit, frame: &mut FrameData) -> Result<(), FrameBroken> {
+        match unit {
+            H264Unit::Nals(nals) => {
+                if self.in_fu.take().is_some() {
+                    return Err(FrameBroken);
                 }
                 for nal in &nals {
-                    self.append_nal(nal);
+                    append_nal(frame, nal)?;
                 }
             }
-            Parsed::Fragment { start, end, header, data } => {
+            H264Unit::Fragment { start, end, header, data } => {
                 if start {
-                    if self.frame.in_fu.is_some() {
-                        self.break_frame();
+                    if self.in_fu.is_some() {
+                        return Err(FrameBroken);
                     }
-                    self.append_nal(&[header]);
-                    self.append(&data);
-                    self.frame.in_fu = Some(header);
-                } else if self.frame.in_fu == Some(header) {
-                    self.append(&data);
+                    append_nal(frame, &[header])?;
+                    frame.extend(&data)?;
+                    self.in_fu = Some(header);
+                } else if self.in_fu == Some(header) {
+                    frame.extend(&data)?;
                     if end {
-                        self.frame.in_fu = None;
+                        self.in_fu = None;
                     }
                 } else {
                     // A middle or end fragment without its start: the start was lost.
-                    self.frame.in_fu = None;
-                    self.break_frame();
+                    return Err(FrameBroken);
                 }
             }
         }
-        if pkt.marker {
-            self.finish_frame();
-        }
+        Ok(())
+    }
+
+    fn unfinished(&self) -> bool {
+        self.in_fu.is_some()
     }
 }

@@ -111,7 +111,7 @@ impl H264Packetizer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::video::h264_depacketizer::{DepacketizerEvent, H264Depacketizer};
+    use crate::video::{DepacketizerEvent, H264Depacketizer};
 
     fn au(sizes: &[(u8, usize)]) -> Vec<u8> {
         let mut v = Vec::new();
@@ -137,7 +137,7 @@ mod tests {
         }
         match d.poll_event() {
             Some(DepacketizerEvent::Frame(f)) => {
-                assert_eq!(f.annex_b, frame);
+                assert_eq!(f.data, frame);
                 assert!(f.keyframe);
                 assert_eq!(f.timestamp, 9000);
             }
