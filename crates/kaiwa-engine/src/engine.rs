@@ -226,9 +226,14 @@ impl Engine {
         }
     }
 
-    /// Frames the video encoder produced so far.
+    /// Frames the video encoders produced so far (a frame encoded in two codecs counts twice).
     pub fn video_frames_encoded(&self) -> u64 {
         self.video.as_ref().map_or(0, |v| v.frames_encoded.load(Relaxed))
+    }
+
+    /// How many video encoders run: one per codec some peer takes, however many peers take it.
+    pub fn video_encoders(&self) -> u32 {
+        self.video.as_ref().map_or(0, |v| v.encoders.load(Relaxed))
     }
 
     /// Leaves the room: closes every peer connection (releasing TURN allocations), stops the sources.

@@ -41,6 +41,8 @@ pub struct VideoSendControl {
     pub keyframes: AtomicU64,
     pub bytes: AtomicU64,
     pub encode_errors: AtomicU64,
+    /// Encoders running (one per codec in use).
+    pub encoders: AtomicU32,
     /// 1 = every frame; 2 or 4 when the bitrate is too low for the full frame rate.
     pub frame_rate_divider: AtomicU32,
     /// How many times the source picture is halved because the bitrate is too low for it (0 = full).
@@ -194,6 +196,7 @@ impl VideoSender {
                         debug!(%codec, error = %e, "bitrate change failed");
                     }
                 }
+                ctl.encoders.store(encoders.iter().flatten().count() as u32, Relaxed);
                 ctl.frame_rate_divider.store(layout.frame_rate_divider, Relaxed);
                 frame_index += 1;
                 if !frame_index.is_multiple_of(u64::from(layout.frame_rate_divider))
