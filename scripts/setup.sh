@@ -17,11 +17,12 @@ build_packages=(pkg-config build-essential ca-certificates curl cmake nasm libas
   libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 libgl1 libegl1 libgl1-mesa-dri libwayland-dev)
 # Tests: real TURN server (coturn's turnserver and turnutils_uclient); a private PulseAudio daemon with null
 # sinks as sound card (pulseaudio; pactl/pacat/parec from pulseaudio-utils; ALSA's pulse plugin from
-# libasound2-plugins, through which cpal reaches it); headless Chromium for the browser client; a virtual X
-# display and ImageMagick's `import` for the desktop app's screenshot test; iproute2 (`ip netns`, `ip addr`)
-# for the network lab (kaiwa-testkit's `lab`) and nftables for NAT in lab networks.
-test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins chromium fonts-dejavu-core xvfb imagemagick
-  iproute2 nftables)
+# libasound2-plugins, through which cpal reaches it); headless Chromium and Firefox (firefox-esr) for the
+# browser client; a virtual X display and ImageMagick's `import` for the desktop app's screenshot test;
+# iproute2 (`ip netns`, `ip addr`) for the network lab (kaiwa-testkit's `lab`) and nftables for NAT in lab
+# networks.
+test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins chromium firefox-esr fonts-dejavu-core xvfb
+  imagemagick iproute2 nftables)
 
 wanted=("${build_packages[@]}")
 if [ "$purpose" = test ]; then

@@ -21,6 +21,14 @@
 //! binary is a test failure with a message that says how to install it, never a skip. `KAIWA_BROWSER_LOG=1`
 //! echoes Chromium's stderr, `KAIWA_CDP_LOG=1` every CDP event; page console output is always shown. The browser runs in
 //! its own process group, which is killed when the [`Browser`] is dropped.
+//!
+//! # Firefox
+//!
+//! [`Firefox`] (module [`firefox`]) does the same for headless `firefox-esr` (or `$KAIWA_FIREFOX`) over
+//! WebDriver BiDi, Firefox's remote protocol: a fresh profile whose `user.js` gives fake camera and
+//! microphone without prompts and stops everything Firefox would fetch on its own, the BiDi port read from
+//! stderr, page console output from `log.entryAdded`. It is smaller than the CDP driver: tabs, navigation,
+//! `eval`, `wait_for` and DOM clicks, which is what checking the browser client in a second engine needs.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -37,6 +45,9 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
+
+pub mod firefox;
+pub use firefox::{Firefox, FirefoxPage};
 
 /// Upper bound for one CDP command.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,0 +1,376 @@
+//! Headless Firefox over WebDriver BiDi, the small sibling of the Chromium CDP driver ([`crate::Browser`]).
+//!
+//! [`Firefox::launch`] runs `firefox-esr` (or `$KAIWA_FIREFOX`) with a fresh profile whose `user.js` turns
+//! on fake camera and microphone without prompts and turns off everything Firefox would fetch on its own
+//! (updates, telemetry, Safe Browsing, OpenH264, remote settings): the test machines have no internet.
+//! `--remote-debugging-port=0` lets Firefox pick the port, which it prints on stderr as
+//! `WebDriver BiDi listening on ws://127.0.0.1:PORT`; the driver connects to `/session` on it, starts a
+//! session with `session.new` and subscribes to `log.entryAdded`, so page console output and uncaught
+//! errors show in the test output. Firefox runs in its own process group, killed on drop.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+use crate::{COMMAND_TIMEOUT, LAUNCH_TIMEOUT, kill_group, truthy};
+
+/// The fresh profile's `user.js`, read before anything else starts.
+const USER_JS: &str = r#"
+// Fake camera and microphone, no permission prompt; loopback and plain host candidates for ICE on a
+// machine whose only network may be `lo` (and which answers no mDNS `.local` names).
+user_pref("media.navigator.streams.fake", true);
+user_pref("media.navigator.permission.disabled", true);
+user_pref("media.peerconnection.ice.loopback", true);
+user_pref("media.peerconnection.ice.obfuscate_host_addresses", false);
+user_pref("media.autoplay.default", 0);
+// Never download OpenH264 or Widevine.
+user_pref("media.gmp-manager.updateEnabled", false); user_pref("media.gmp-manager.url", "");
+user_pref("media.gmp-widevinecdm.enabled", false);
+// No first-run, welcome or default-browser pages.
+user_pref("browser.shell.checkDefaultBrowser", false); user_pref("browser.aboutwelcome.enabled", false);
+user_pref("browser.startup.page", 0); user_pref("browser.startup.homepage", "about:blank");
+user_pref("browser.startup.homepage_override.mstone", "ignore");
+user_pref("startup.homepage_welcome_url", "about:blank"); user_pref("browser.newtabpage.enabled", false);
+user_pref("termsofuse.bypassNotification", true); user_pref("browser.sessionstore.resume_from_crash", false);
+// No updates (app.update.enabled is gone in newer Firefox, which reads the next two), telemetry, studies,
+// experiments, backups, or remote settings (see MOZ_REMOTE_SETTINGS_DEVTOOLS below).
+user_pref("app.update.enabled", false);
+user_pref("app.update.auto", false); user_pref("app.update.disabledForTesting", true);
+user_pref("app.normandy.enabled", false); user_pref("app.normandy.api_url", "");
+user_pref("app.shield.optoutstudies.enabled", false);
+user_pref("services.settings.server", "data:,#remote-settings-dummy/v1");
+user_pref("security.remote_settings.intermediates.enabled", false);
+user_pref("security.remote_settings.crlite_filters.enabled", false);
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("datareporting.healthreport.uploadEnabled", false);
+user_pref("datareporting.usage.uploadEnabled", false);
+user_pref("toolkit.telemetry.enabled", false); user_pref("toolkit.telemetry.unified", false);
+user_pref("toolkit.telemetry.server", ""); user_pref("browser.backup.enabled", false);
+// No connectivity probes, prefetching, push, search, location or add-on updates.
+user_pref("network.captive-portal-service.enabled", false);
+user_pref("network.connectivity-service.enabled", false);
+user_pref("network.dns.disablePrefetch", true); user_pref("network.prefetch-next", false);
+user_pref("network.http.speculative-parallel-limit", 0); user_pref("dom.push.connection.enabled", false);
+user_pref("browser.search.update", false); user_pref("browser.region.network.url", "");
+user_pref("browser.topsites.contile.enabled", false); user_pref("geo.provider.network.url", "");
+user_pref("extensions.update.enabled", false); user_pref("extensions.getAddons.cache.enabled", false);
+user_pref("extensions.systemAddon.update.enabled", false);
+user_pref("browser.safebrowsing.malware.enabled", false);
+user_pref("browser.safebrowsing.phishing.enabled", false);
+user_pref("browser.safebrowsing.blockedURIs.enabled", false);
+user_pref("browser.safebrowsing.downloads.enabled", false);
+user_pref("browser.safebrowsing.downloads.remote.enabled", false);
+user_pref("browser.safebrowsing.provider.google4.updateURL", "");
+user_pref("browser.safebrowsing.provider.mozilla.updateURL", "");
+// And whatever else the remote agent recommends for automation (the default, but said here).
+user_pref("remote.prefs.recommended", true);
+"#;
+
+fn firefox_binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("KAIWA_FIREFOX") {
+        return Ok(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in ["firefox-esr", "firefox"] {
+        for dir in std::env::split_paths(&path) {
+            if dir.join(name).is_file() {
+                return Ok(dir.join(name));
+            }
+        }
+    }
+    bail!(
+        "Firefox not found: the Firefox tests need a real Firefox. Install it with `scripts/setup.sh test` \
+         (Debian: `apt-get install firefox-esr`), or set KAIWA_FIREFOX to its path"
+    )
+}
+
+/// A headless Firefox process and the WebDriver BiDi session with it.
+pub struct Firefox {
+    child: Child,
+    bidi: Arc<Bidi>,
+    _profile: tempfile::TempDir,
+}
+
+impl Firefox {
+    pub async fn launch() -> Result<Firefox> {
+        use std::io::{BufRead, BufReader};
+        use std::os::unix::process::CommandExt;
+
+        let bin = firefox_binary()?;
+        let profile = tempfile::Builder::new().prefix("kaiwa-firefox-").tempdir()?;
+        std::fs::write(profile.path().join("user.js"), USER_JS)?;
+        let mut cmd = Command::new(&bin);
+        cmd.args(["--headless", "--no-remote", "--remote-debugging-port=0", "--profile"]);
+        cmd.arg(profile.path()).arg("about:blank");
+        // A release build ignores `services.settings.server` (and so keeps resolving Mozilla's remote
+        // settings host) unless this is set.
+        cmd.env("MOZ_CRASHREPORTER_DISABLE", "1").env("MOZ_REMOTE_SETTINGS_DEVTOOLS", "1");
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
+        let mut child = cmd.spawn().with_context(|| format!("cannot start {}", bin.display()))?;
+
+        // Firefox prints "WebDriver BiDi listening on ws://127.0.0.1:PORT"; keep draining stderr afterwards.
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let verbose = std::env::var_os("KAIWA_BROWSER_LOG").is_some();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if verbose {
+                    eprintln!("[firefox] {line}");
+                }
+                if !sent && let Some(url) = line.strip_prefix("WebDriver BiDi listening on ") {
+                    let _ = tx.send(url.trim().to_string());
+                    sent = true;
+                }
+            }
+        });
+        let started = async {
+            let url = tokio::task::spawn_blocking(move || rx.recv_timeout(LAUNCH_TIMEOUT)).await?.map_err(
+                |_| anyhow!("{} did not print its BiDi URL within {LAUNCH_TIMEOUT:?}", bin.display()),
+            )?;
+            let bidi = Bidi::connect(&format!("{url}/session")).await?;
+            bidi.call("session.new", json!({ "capabilities": {} })).await?;
+            bidi.call("session.subscribe", json!({ "events": ["log.entryAdded"] })).await?;
+            anyhow::Ok(bidi)
+        };
+        match started.await {
+            Ok(bidi) => Ok(Firefox { child, bidi, _profile: profile }),
+            Err(e) => {
+                kill_group(&mut child);
+                Err(e)
+            }
+        }
+    }
+
+    /// The browser process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Any BiDi command, e.g. `browsingContext.getTree`.
+    pub async fn call(&self, method: &str, params: Value) -> Result<Value> {
+        self.bidi.call(method, params).await
+    }
+
+    /// Opens a new tab at `url` and waits for its `load` event; `label` prefixes its console output.
+    pub async fn new_page(&self, label: &str, url: &str) -> Result<FirefoxPage> {
+        let created = self.call("browsingContext.create", json!({ "type": "tab" })).await?;
+        let context = created["context"].as_str().context("context")?.to_string();
+        self.bidi.labels.lock().unwrap().insert(context.clone(), label.to_string());
+        let page = FirefoxPage { bidi: self.bidi.clone(), context, label: label.to_string() };
+        page.goto(url).await?;
+        Ok(page)
+    }
+}
+
+impl Drop for Firefox {
+    fn drop(&mut self) {
+        self.bidi.closed.cancel();
+        kill_group(&mut self.child);
+        // `_profile` is removed after this, with Firefox gone.
+    }
+}
+
+type Reply = std::result::Result<Value, String>;
+
+/// One BiDi WebSocket connection.
+struct Bidi {
+    out: mpsc::UnboundedSender<String>,
+    pending: Mutex<HashMap<u64, oneshot::Sender<Reply>>>,
+    /// Browsing context id -> page label.
+    labels: Mutex<HashMap<String, String>>,
+    next_id: AtomicU64,
+    closed: CancellationToken,
+}
+
+impl Bidi {
+    async fn connect(ws_url: &str) -> Result<Arc<Bidi>> {
+        let hostport = ws_url
+            .strip_prefix("ws://")
+            .and_then(|r| r.split('/').next())
+            .with_context(|| format!("unexpected BiDi URL {ws_url}"))?;
+        let tcp = tokio::net::TcpStream::connect(hostport).await?;
+        let (ws, _) = tokio_tungstenite::client_async(ws_url, tcp).await?;
+        let (mut sink, mut stream) = ws.split();
+        let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
+        let bidi = Arc::new(Bidi {
+            out,
+            pending: Mutex::new(HashMap::new()),
+            labels: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            closed: CancellationToken::new(),
+        });
+        let closed = bidi.closed.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = closed.cancelled() => break,
+                    msg = out_rx.recv() => match msg {
+                        Some(text) => if sink.send(Message::text(text)).await.is_err() { break },
+                        None => break,
+                    },
+                }
+            }
+        });
+        let weak = Arc::downgrade(&bidi);
+        let closed = bidi.closed.clone();
+        tokio::spawn(async move {
+            loop {
+                let msg = tokio::select! {
+                    _ = closed.cancelled() => break,
+                    msg = stream.next() => msg,
+                };
+                let Some(Ok(msg)) = msg else { break };
+                let Message::Text(text) = msg else { continue };
+                let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+                let Some(bidi) = weak.upgrade() else { break };
+                bidi.dispatch(v);
+            }
+            if let Some(bidi) = weak.upgrade() {
+                // Fail whatever is still waiting.
+                bidi.pending.lock().unwrap().clear();
+            }
+        });
+        Ok(bidi)
+    }
+
+    fn dispatch(&self, v: Value) {
+        if let Some(id) = v.get("id").and_then(Value::as_u64) {
+            if let Some(tx) = self.pending.lock().unwrap().remove(&id) {
+                let reply = match v["type"].as_str() {
+                    Some("success") => Ok(v["result"].clone()),
+                    _ => Err(format!("{}: {}", v["error"], v["message"].as_str().unwrap_or("?"))),
+                };
+                let _ = tx.send(reply);
+            }
+            return;
+        }
+        if v["method"] != "log.entryAdded" {
+            return;
+        }
+        let entry = &v["params"];
+        let label = entry["source"]["context"]
+            .as_str()
+            .and_then(|c| self.labels.lock().unwrap().get(c).cloned())
+            .unwrap_or_else(|| "firefox".into());
+        let text = entry["text"].as_str().unwrap_or("?");
+        match entry["type"].as_str() {
+            Some("console") => {
+                eprintln!("[{label}] console.{}: {text}", entry["method"].as_str().unwrap_or("log"))
+            }
+            Some("javascript") => eprintln!("[{label}] uncaught exception: {text}"),
+            _ => eprintln!("[{label}] {}: {text}", entry["level"].as_str().unwrap_or("log")),
+        }
+    }
+
+    async fn call(&self, method: &str, params: Value) -> Result<Value> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let msg = json!({ "id": id, "method": method, "params": params });
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().unwrap().insert(id, tx);
+        self.out.send(msg.to_string()).map_err(|_| anyhow!("BiDi connection closed"))?;
+        match tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
+            Ok(Ok(Ok(v))) => Ok(v),
+            Ok(Ok(Err(e))) => bail!("BiDi {method} failed: {e}"),
+            Ok(Err(_)) => bail!("BiDi connection closed during {method}"),
+            Err(_) => {
+                self.pending.lock().unwrap().remove(&id);
+                bail!("BiDi {method} timed out after {COMMAND_TIMEOUT:?}")
+            }
+        }
+    }
+}
+
+/// One Firefox tab (a top-level browsing context).
+pub struct FirefoxPage {
+    bidi: Arc<Bidi>,
+    context: String,
+    pub label: String,
+}
+
+impl FirefoxPage {
+    /// Navigates and waits for the new document's `load` event.
+    pub async fn goto(&self, url: &str) -> Result<()> {
+        self.bidi
+            .call(
+                "browsingContext.navigate",
+                json!({ "context": self.context, "url": url, "wait": "complete" }),
+            )
+            .await
+            .with_context(|| format!("[{}] loading {url}", self.label))?;
+        Ok(())
+    }
+
+    /// Evaluates a JS expression (promises are awaited) and returns its value as JSON (`undefined` is null).
+    /// Unlike CDP's `Page::eval` it must be one expression: `a; b` is a syntax error, `(a, b)` works.
+    pub async fn eval(&self, expr: &str) -> Result<Value> {
+        // JSON in the page instead of converting BiDi's remote values; newlines keep a trailing `//` comment
+        // in `expr` from swallowing the rest.
+        let wrapped = format!("(async () => JSON.stringify(await (\n{expr}\n)))()");
+        let r = self
+            .bidi
+            .call(
+                "script.evaluate",
+                json!({
+                    "expression": wrapped,
+                    "target": { "context": self.context },
+                    "awaitPromise": true,
+                    "resultOwnership": "none",
+                    "userActivation": true,
+                }),
+            )
+            .await?;
+        if r["type"] == "exception" {
+            let text = r["exceptionDetails"]["text"].as_str().unwrap_or("?");
+            bail!("[{}] `{expr}` threw: {text}", self.label);
+        }
+        match r["result"]["value"].as_str() {
+            Some(json) => serde_json::from_str(json).context("parsing the page's JSON"),
+            None => Ok(Value::Null),
+        }
+    }
+
+    /// Polls `expr` every 100 ms until it is truthy (not null/false/0/""/undefined) and returns that value.
+    pub async fn wait_for(&self, expr: &str, timeout: Duration) -> Result<Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let last = match self.eval(expr).await {
+                Ok(v) if truthy(&v) => return Ok(v),
+                Ok(v) => v,
+                Err(e) => json!(e.to_string()),
+            };
+            if Instant::now() >= deadline {
+                bail!(
+                    "[{}] timed out after {timeout:?} waiting for `{expr}` (last value: {last})",
+                    self.label
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `click()` on the element matching `selector` (a DOM click, not a real mouse event).
+    pub async fn click(&self, selector: &str) -> Result<()> {
+        let found = self
+            .eval(&format!(
+                "(() => {{ const e = document.querySelector({s}); if (!e) return false; e.click(); \
+                 return true; }})()",
+                s = json!(selector)
+            ))
+            .await?;
+        if found != json!(true) {
+            bail!("[{}] no element matches `{selector}`", self.label);
+        }
+        Ok(())
+    }
+}
