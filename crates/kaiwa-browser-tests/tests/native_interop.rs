@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use kaiwa_browser_tests::{Browser, LaunchOptions, Page, SERIAL, TestServer};
+use kaiwa_browser_tests::{Browser, Firefox, FirefoxPage, LaunchOptions, Page, SERIAL, TestServer};
 use kaiwa_devices::{TestPatternSource, ToneSource};
 use kaiwa_engine::chat::ChatMessage;
 use kaiwa_engine::peer::factory::NetworkConfig;
@@ -248,13 +248,19 @@ impl Native {
     /// suppressor, all on as the client asks for them) takes a few seconds to settle on a synthetic signal,
     /// and in a mesh its echo canceller at times gates most of a burst while other peers' tones play.
     async fn check_received(&mut self, name: &str, tone: f64) -> Result<()> {
+        self.check_received_sized(name, tone, (640, 480)).await
+    }
+
+    /// [`Self::check_received`] from a browser whose largest frame must be at least `min_size` (Firefox
+    /// starts its fake camera small and grows it as its bandwidth estimate does).
+    async fn check_received_sized(&mut self, name: &str, tone: f64, min_size: (u32, u32)) -> Result<()> {
         let received = self.recorder.peer(name);
         let (frames, sizes, mean_var) = {
             let r = received.lock().unwrap();
             let (&biggest, _) =
                 r.sizes.iter().max_by_key(|(size, _)| size.0 * size.1).context("no frames")?;
             ensure!(
-                biggest == (640, 480),
+                biggest.0 >= min_size.0 && biggest.1 >= min_size.1 && biggest.0 <= 640,
                 "native <- {name}: largest frame {biggest:?}, sizes {:?}",
                 r.sizes
             );
@@ -367,8 +373,32 @@ async fn join(browser: &Browser, server: &TestServer, room: &str, name: &str) ->
     Ok(page)
 }
 
+/// What the page helpers need of a browser page: Chromium's (CDP) or Firefox's (WebDriver BiDi).
+trait Js {
+    async fn eval(&self, expr: &str) -> Result<Value>;
+    async fn wait_for(&self, expr: &str, timeout: Duration) -> Result<Value>;
+}
+
+impl Js for Page {
+    async fn eval(&self, expr: &str) -> Result<Value> {
+        Page::eval(self, expr).await
+    }
+    async fn wait_for(&self, expr: &str, timeout: Duration) -> Result<Value> {
+        Page::wait_for(self, expr, timeout).await
+    }
+}
+
+impl Js for FirefoxPage {
+    async fn eval(&self, expr: &str) -> Result<Value> {
+        FirefoxPage::eval(self, expr).await
+    }
+    async fn wait_for(&self, expr: &str, timeout: Duration) -> Result<Value> {
+        FirefoxPage::wait_for(self, expr, timeout).await
+    }
+}
+
 /// Waits until the page is connected to exactly the peers `names`, each with chat open.
-async fn wait_page_connected(page: &Page, names: &[&str]) -> Result<Value> {
+async fn wait_page_connected(page: &impl Js, names: &[&str]) -> Result<Value> {
     page.wait_for(
         &format!(
             "(() => {{ const s = kaiwa.state(); const want = {}; return s.peers.length === want.length && \
@@ -383,13 +413,22 @@ async fn wait_page_connected(page: &Page, names: &[&str]) -> Result<Value> {
 
 /// Waits until every peer's inbound video is H.264 at 640×480 with > `frames` frames decoded and Opus audio
 /// packets are arriving; returns the stats.
-async fn wait_page_media(page: &Page, frames: u64) -> Result<Value> {
+async fn wait_page_media(page: &impl Js, frames: u64) -> Result<Value> {
+    wait_page_media_from(page, &[], frames, "video/H264").await
+}
+
+/// Waits until the inbound video from each of `names` (every peer when empty) is `codec` at 640×480 with >
+/// `frames` frames decoded and Opus audio packets are arriving; returns the stats.
+async fn wait_page_media_from(page: &impl Js, names: &[&str], frames: u64, codec: &str) -> Result<Value> {
     page.wait_for(
         &format!(
-            "kaiwa.stats().then(s => s.peers.length > 0 && s.peers.every(p => p.video && p.audio && \
-             p.video.framesDecoded > {frames} && p.video.codec === 'video/H264' && \
+            "kaiwa.stats().then(s => {{ const want = {}; const ps = s.peers.filter(p => !want.length || want.includes(p.name)); \
+             return ps.length > 0 && ps.every(p => p.video && p.audio && \
+             p.video.framesDecoded > {frames} && p.video.codec === {} && \
              p.video.frameWidth === 640 && p.video.frameHeight === 480 && \
-             p.audio.packetsReceived > 25 && p.audio.bytesReceived > 0 && p.audio.codec === 'audio/opus') ? s : null)"
+             p.audio.packetsReceived > 25 && p.audio.bytesReceived > 0 && p.audio.codec === 'audio/opus') ? s : null; }})",
+            json!(names),
+            json!(codec)
         ),
         MEDIA_WAIT,
     )
@@ -397,11 +436,18 @@ async fn wait_page_media(page: &Page, frames: u64) -> Result<Value> {
 }
 
 /// The page's stats for the peer called `name`.
-async fn page_peer_stats(page: &Page, name: &str) -> Result<Value> {
+async fn page_peer_stats(page: &impl Js, name: &str) -> Result<Value> {
     let v =
         page.eval(&format!("kaiwa.stats().then(s => s.peers.find(p => p.name === {}))", json!(name))).await?;
-    ensure!(v.is_object(), "[{}] no stats for {name}", page.label);
+    ensure!(v.is_object(), "no stats for {name}");
     Ok(v)
+}
+
+/// Headless Firefox (no OpenH264: VP8, VP9, AV1) in `room` as `name`, joined.
+async fn join_firefox(firefox: &Firefox, server: &TestServer, room: &str, name: &str) -> Result<FirefoxPage> {
+    let page = firefox.new_page(name, &server.url(&format!("/r/{room}?name={name}&autojoin=1"))).await?;
+    page.wait_for("window.kaiwa && kaiwa.state().myId", UI_WAIT).await.context("Firefox joining the room")?;
+    Ok(page)
 }
 
 /// Chat typed in the page reaches the native side, and the native side's chat shows in the page.
@@ -732,5 +778,97 @@ async fn browser_camera_and_mic_toggles_reach_native() -> Result<()> {
     page.wait_for("kaiwa.state().peers[0].remoteCamera === false", UI_WAIT).await?;
     native.engine.set_muted(false);
     page.wait_for("kaiwa.state().peers[0].remoteMic === true", UI_WAIT).await?;
+    Ok(())
+}
+
+/// The tone of Firefox's fake microphone (`media.navigator.streams.fake`).
+const FIREFOX_TONE: f64 = 1000.0;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_and_firefox_call_in_vp8() -> Result<()> {
+    // Firefox without its OpenH264 plugin offers VP8, VP9 and AV1: the call must fall back to VP8.
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let firefox = Firefox::launch().await?;
+    let page = join_firefox(&firefox, &server, "interop-firefox", "Firefox").await?;
+    let mut native = Native::start(&server, "interop-firefox", "Native")?;
+    native.wait_connected(&["Firefox"]).await?;
+    wait_page_connected(&page, &["Native"]).await?;
+    let got = wait_page_media_from(&page, &["Native"], 30, "video/VP8").await?;
+    eprintln!("[Firefox] <- Native: {}", got["peers"][0]);
+    native.wait_media_from("Firefox", 30).await?;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let ns = native.wait_connected(&["Firefox"]).await?;
+    let vp8 = Some("video/VP8".to_owned());
+    ensure!(
+        ns[0].out.video_codec == vp8 && ns[0].video_in.codec == vp8,
+        "native: {}",
+        serde_json::to_string(&ns[0])?
+    );
+    ensure!(ns[0].video_in.decode_errors == 0, "native decode errors: {}", serde_json::to_string(&ns[0])?);
+    native.check_received_sized("Firefox", FIREFOX_TONE, (320, 240)).await?;
+    // Firefox decodes (nearly) every frame the native side sends it.
+    let sent = native.stat("Firefox", |s| s.out.video_frames).await?;
+    let decoded = page_peer_stats(&page, "Native").await?["video"]["framesDecoded"].as_u64().unwrap_or(0);
+    ensure!(
+        decoded * 100 >= sent * 90,
+        "Firefox decoded {decoded} of the {sent} frames native sent (< 90 %)"
+    );
+    native.engine.leave().await;
+    page.wait_for("kaiwa.state().peers.length === 0", UI_WAIT).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firefox_and_chromium_call_on_our_page() -> Result<()> {
+    // Our page keeps every codec the browser offers (H.264 first): Firefox and Chromium meet on VP8.
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let firefox = Firefox::launch().await?;
+    let (browser, _wav) = launch(false, BROWSER_TONE).await?;
+    let fox = join_firefox(&firefox, &server, "interop-browsers", "Firefox").await?;
+    let chromium = join(&browser, &server, "interop-browsers", "Chromium").await?;
+    wait_page_connected(&fox, &["Chromium"]).await?;
+    wait_page_connected(&chromium, &["Firefox"]).await?;
+    let at_fox = wait_page_media_from(&fox, &["Chromium"], 30, "video/VP8").await?;
+    let at_chromium = wait_page_media_from(&chromium, &["Firefox"], 30, "video/VP8").await?;
+    eprintln!(
+        "[Firefox] <- Chromium: {}\n[Chromium] <- Firefox: {}",
+        at_fox["peers"][0], at_chromium["peers"][0]
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_firefox_and_chromium_in_one_room() -> Result<()> {
+    // The native side sends H.264 to Chromium and VP8 to Firefox: two encoders, one per codec.
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let firefox = Firefox::launch().await?;
+    let (browser, _wav) = launch(false, BROWSER_TONE).await?;
+    let fox = join_firefox(&firefox, &server, "interop-three", "Firefox").await?;
+    let chromium = join(&browser, &server, "interop-three", "Chromium").await?;
+    let mut native = Native::start(&server, "interop-three", "Native")?;
+    native.wait_connected(&["Firefox", "Chromium"]).await?;
+    wait_page_connected(&fox, &["Chromium", "Native"]).await?;
+    wait_page_connected(&chromium, &["Firefox", "Native"]).await?;
+    wait_page_media_from(&fox, &["Chromium", "Native"], 30, "video/VP8").await?;
+    wait_page_media_from(&chromium, &["Native"], 30, "video/H264").await?;
+    wait_page_media_from(&chromium, &["Firefox"], 30, "video/VP8").await?;
+    native.wait_media_from("Firefox", 30).await?;
+    native.wait_media_from("Chromium", 30).await?;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    native.check_received_sized("Firefox", FIREFOX_TONE, (320, 240)).await?;
+    native.check_received("Chromium", BROWSER_TONE).await?;
+    let stats = native.engine.stats().await;
+    let codec = |name: &str| {
+        let s = stats.iter().find(|s| s.name == name);
+        (s.and_then(|s| s.out.video_codec.clone()), s.and_then(|s| s.video_in.codec.clone()))
+    };
+    let (h264, vp8) = (Some("video/H264".to_owned()), Some("video/VP8".to_owned()));
+    ensure!(codec("Chromium") == (h264.clone(), h264), "native <-> Chromium: {:?}", codec("Chromium"));
+    ensure!(codec("Firefox") == (vp8.clone(), vp8), "native <-> Firefox: {:?}", codec("Firefox"));
+    ensure!(native.engine.video_encoders() == 2, "native runs {} encoders", native.engine.video_encoders());
+    native.engine.leave().await;
     Ok(())
 }
