@@ -1,5 +1,5 @@
-//! The two contenders as call participants: a `kaiwa call` process, or the browser client in its own
-//! headless Chromium (bench mode, see `assets/web/bench.js`). Each reports, per remote peer, what it
+//! The contenders as call participants: a `kaiwa call` process, or the browser client in its own headless
+//! Chromium or Firefox (bench mode, see `assets/web/bench.js`). Each reports, per remote peer, what it
 //! measured: first frame, video and audio latency samples, received size and frame rate.
 
 use std::fs::File;
@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use kaiwa_browser_tests::{Browser, LaunchOptions, Page, TestServer};
+use kaiwa_browser_tests::{Browser, Firefox, FirefoxPage, LaunchOptions, Page, TestServer};
 use serde_json::{Value, json};
 
 /// Upper bound for a client to start and join its room.
@@ -20,6 +20,8 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 pub enum Kind {
     Native,
     Chromium,
+    /// Firefox without OpenH264: calls with it are VP8.
+    Firefox,
 }
 
 impl Kind {
@@ -27,6 +29,7 @@ impl Kind {
         match self {
             Kind::Native => 'N',
             Kind::Chromium => 'C',
+            Kind::Firefox => 'F',
         }
     }
 
@@ -34,6 +37,7 @@ impl Kind {
         match self {
             Kind::Native => "native",
             Kind::Chromium => "Chromium",
+            Kind::Firefox => "Firefox",
         }
     }
 
@@ -42,6 +46,7 @@ impl Kind {
         match name.chars().next()? {
             'N' => Some(Kind::Native),
             'C' => Some(Kind::Chromium),
+            'F' => Some(Kind::Firefox),
             _ => None,
         }
     }
@@ -96,6 +101,7 @@ pub struct Remote {
 pub enum Client {
     Native(NativeClient),
     Chromium(ChromiumClient),
+    Firefox(FirefoxClient),
 }
 
 pub struct NativeClient {
@@ -103,6 +109,12 @@ pub struct NativeClient {
     json: PathBuf,
     log: PathBuf,
     started: Instant,
+}
+
+pub struct FirefoxClient {
+    firefox: Firefox,
+    page: FirefoxPage,
+    tag: String,
 }
 
 pub struct ChromiumClient {
@@ -132,6 +144,7 @@ impl Client {
         match kind {
             Kind::Native => NativeClient::start(name, s).map(Client::Native),
             Kind::Chromium => ChromiumClient::start(name, s).await.map(Client::Chromium),
+            Kind::Firefox => FirefoxClient::start(name, s).await.map(Client::Firefox),
         }
     }
 
@@ -140,6 +153,7 @@ impl Client {
         match self {
             Client::Native(n) => n.child.id(),
             Client::Chromium(c) => c.browser.pid(),
+            Client::Firefox(f) => f.firefox.pid(),
         }
     }
 
@@ -150,6 +164,10 @@ impl Client {
                 c.page.wait_for("window.kaiwa && window.kaiwa.state().myId", JOIN_TIMEOUT).await?;
                 Ok(())
             }
+            Client::Firefox(f) => {
+                f.page.wait_for("window.kaiwa && window.kaiwa.state().myId", JOIN_TIMEOUT).await?;
+                Ok(())
+            }
         }
     }
 
@@ -158,6 +176,11 @@ impl Client {
         match self {
             Client::Native(n) => n.finish().await,
             Client::Chromium(c) => c.finish().await,
+            Client::Firefox(f) => {
+                let v = f.page.eval("window.kaiwa.bench()").await?;
+                dump(Path::new(&format!("{}.json", f.tag)), &serde_json::to_string_pretty(&v)?)?;
+                Ok(browser_remotes(&v))
+            }
         }
     }
 }
@@ -273,16 +296,7 @@ impl ChromiumClient {
         let browser =
             Browser::launch(LaunchOptions { extra_args, env: s.browser_env.to_vec(), ..Default::default() })
                 .await?;
-        let url = s.server.url(&format!(
-            "/r/{}?name={name}&autojoin=1&bench={}&size={}x{}&fps={}&maxkbps={}",
-            s.room,
-            s.mode.label(),
-            s.size.0,
-            s.size.1,
-            s.fps,
-            s.max_kbps
-        ));
-        let page = browser.new_page(name, &url).await?;
+        let page = browser.new_page(name, &bench_url(name, s)).await?;
         // The tab Chromium opened at launch would be a second renderer to pay for: close it.
         close_blank_tabs(&browser).await?;
         Ok(ChromiumClient { browser, page, tag: format!("{}-{name}", s.room) })
@@ -291,33 +305,59 @@ impl ChromiumClient {
     async fn finish(self) -> anyhow::Result<Vec<Remote>> {
         let v = self.page.eval("window.kaiwa.bench()").await?;
         dump(Path::new(&format!("{}.json", self.tag)), &serde_json::to_string_pretty(&v)?)?;
-        let mut out = Vec::new();
-        for p in v["peers"].as_array().into_iter().flatten() {
-            let Some(from) = p["name"].as_str().and_then(Kind::of_name) else { continue };
-            let received: Vec<&Value> = p["received"].as_array().into_iter().flatten().collect();
-            let size = received
-                .last()
-                .map(|r| (r["width"].as_u64().unwrap_or(0) as u32, r["height"].as_u64().unwrap_or(0) as u32))
-                .unwrap_or((0, 0));
-            // getStats' framesPerSecond once frames flow (the first readings are 0 or missing).
-            let fps: Vec<f64> =
-                received.iter().filter_map(|r| f64_of(&r["fps"])).filter(|&f| f > 0.0).collect();
-            out.push(Remote {
-                from,
-                first_frame_ms: f64_of(&p["firstFrameMs"]),
-                video_ms: samples(&p["videoLatencyMs"]),
-                audio_ms: samples(&p["audioLatencyMs"]),
-                audio_concealed_pct: share_pct(
-                    f64_of(&p["audioIn"]["concealedSamples"]),
-                    f64_of(&p["audioIn"]["totalSamples"]),
-                ),
-                size,
-                fps: crate::stats::median(&fps).unwrap_or(0.0),
-            });
-        }
         drop(self.browser);
-        Ok(out)
+        Ok(browser_remotes(&v))
     }
+}
+
+impl FirefoxClient {
+    async fn start(name: &str, s: &Setup<'_>) -> anyhow::Result<FirefoxClient> {
+        anyhow::ensure!(s.mode == Mode::Latency, "Firefox takes part in latency calls only (no file camera)");
+        let firefox = Firefox::launch_with_env(s.browser_env).await?;
+        let page = firefox.new_page(name, &bench_url(name, s)).await?;
+        Ok(FirefoxClient { firefox, page, tag: format!("{}-{name}", s.room) })
+    }
+}
+
+/// The page URL of a browser client in bench mode.
+fn bench_url(name: &str, s: &Setup<'_>) -> String {
+    s.server.url(&format!(
+        "/r/{}?name={name}&autojoin=1&bench={}&size={}x{}&fps={}&maxkbps={}",
+        s.room,
+        s.mode.label(),
+        s.size.0,
+        s.size.1,
+        s.fps,
+        s.max_kbps
+    ))
+}
+
+/// What a browser client in bench mode measured (`window.kaiwa.bench()`), per remote peer.
+fn browser_remotes(v: &Value) -> Vec<Remote> {
+    let mut out = Vec::new();
+    for p in v["peers"].as_array().into_iter().flatten() {
+        let Some(from) = p["name"].as_str().and_then(Kind::of_name) else { continue };
+        let received: Vec<&Value> = p["received"].as_array().into_iter().flatten().collect();
+        let size = received
+            .last()
+            .map(|r| (r["width"].as_u64().unwrap_or(0) as u32, r["height"].as_u64().unwrap_or(0) as u32))
+            .unwrap_or((0, 0));
+        // getStats' framesPerSecond once frames flow (the first readings are 0 or missing).
+        let fps: Vec<f64> = received.iter().filter_map(|r| f64_of(&r["fps"])).filter(|&f| f > 0.0).collect();
+        out.push(Remote {
+            from,
+            first_frame_ms: f64_of(&p["firstFrameMs"]),
+            video_ms: samples(&p["videoLatencyMs"]),
+            audio_ms: samples(&p["audioLatencyMs"]),
+            audio_concealed_pct: share_pct(
+                f64_of(&p["audioIn"]["concealedSamples"]),
+                f64_of(&p["audioIn"]["totalSamples"]),
+            ),
+            size,
+            fps: crate::stats::median(&fps).unwrap_or(0.0),
+        });
+    }
+    out
 }
 
 /// `part` as a percentage of `whole`, when both are known and `whole` is not zero.

@@ -48,8 +48,8 @@ pub struct Args {
     /// Video bitrate ceiling of every sender, kbit/s
     #[arg(long, default_value_t = 2500)]
     max_kbps: u32,
-    /// Scenarios to run: nn, nc, cc, mesh
-    #[arg(long, value_delimiter = ',', default_values_t = ["nn".to_string(), "nc".to_string(), "cc".to_string(), "mesh".to_string()])]
+    /// Scenarios to run: nn, nc, cc, mesh, firefox (native ↔ Firefox beside Chromium ↔ Firefox, latency)
+    #[arg(long, value_delimiter = ',', default_values_t = ["nn", "nc", "cc", "mesh", "firefox"].map(String::from))]
     only: Vec<String>,
     /// Short calls to check the harness: --runs 1 --seconds 8 --warmup 2
     #[arg(long)]
@@ -112,6 +112,9 @@ pub const NN: Scenario = Scenario { name: "nn", kinds: &[Kind::Native, Kind::Nat
 /// Chromium first, so the native client is the joiner whose first frame is timed.
 pub const NC: Scenario = Scenario { name: "nc", kinds: &[Kind::Chromium, Kind::Native] };
 pub const CC: Scenario = Scenario { name: "cc", kinds: &[Kind::Chromium, Kind::Chromium] };
+/// Firefox first (VP8: it has no OpenH264); the same call with Chromium in the native client's place.
+pub const NF: Scenario = Scenario { name: "nf", kinds: &[Kind::Firefox, Kind::Native] };
+pub const CF: Scenario = Scenario { name: "cf", kinds: &[Kind::Firefox, Kind::Chromium] };
 pub const MESH_N: Scenario = Scenario { name: "mesh4-native", kinds: &[Kind::Native; 4] };
 pub const MESH_C: Scenario = Scenario { name: "mesh4-chromium", kinds: &[Kind::Chromium; 4] };
 
@@ -307,6 +310,10 @@ async fn main() -> anyhow::Result<()> {
         }
         if want("nc") {
             round.push((NC, size, Mode::Latency));
+        }
+        if want("firefox") {
+            round.push((NF, size, Mode::Latency));
+            round.push((CF, size, Mode::Latency));
         }
     }
     if let Some(size) = mesh.filter(|_| want("mesh")) {

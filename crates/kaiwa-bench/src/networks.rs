@@ -249,6 +249,7 @@ impl NetBench {
                     page: None,
                 }),
                 Kind::Native => None,
+                Kind::Firefox => anyhow::bail!("the network bench has no Firefox pairs"),
             });
         }
         let length = call_length(profile, self.seconds);
@@ -264,6 +265,7 @@ impl NetBench {
         for (i, (host, &kind)) in hosts.iter().zip(&kinds).enumerate() {
             let name = format!("{}{}", kind.letter(), host.name);
             match kind {
+                Kind::Firefox => anyhow::bail!("the network bench has no Firefox pairs"),
                 Kind::Native => {
                     let base = self.work.join(format!("{room}-{name}"));
                     let (log, stats_log, json) = (

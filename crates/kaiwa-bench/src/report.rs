@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use crate::client::{Kind, Mode};
 use crate::stats::{mean, median, median_of, percentile};
-use crate::{Args, CC, CallFigures, ClientFigures, Key, MESH_C, MESH_N, NC, NN, Results, Scenario};
+use crate::{Args, CC, CF, CallFigures, ClientFigures, Key, MESH_C, MESH_N, NC, NF, NN, Results, Scenario};
 
 fn calls(r: &Results, s: Scenario, size: (u32, u32), mode: Mode) -> &[CallFigures] {
     let key: Key = (s.name, size, mode);
@@ -262,6 +262,40 @@ pub fn write(
             ms(latency(x, c, n, true, 0.5)),
             ms(first_frame(x)),
         )?;
+    }
+
+    if sizes.iter().any(|&size| !calls(r, NF, size, Mode::Latency).is_empty()) {
+        let f = Kind::Firefox;
+        writeln!(md, "\n## Native ↔ Firefox (VP8), beside Chromium ↔ Firefox\n")?;
+        writeln!(
+            md,
+            "Firefox without OpenH264 (as installed), so every call with it is VP8. The same Firefox call with \
+             the native client, then with Chromium in its place; ratio = native / Chromium.\n"
+        )?;
+        writeln!(md, "| size | figure | native | Chromium | ratio |\n|---|---|---|---|---|")?;
+        for &size in sizes {
+            let (x, y) = (calls(r, NF, size, Mode::Latency), calls(r, CF, size, Mode::Latency));
+            let rows: [(&str, Option<f64>, Option<f64>); 6] = [
+                ("video → Firefox p50", latency(x, n, f, false, 0.5), latency(y, c, f, false, 0.5)),
+                ("video → Firefox p95", latency(x, n, f, false, 0.95), latency(y, c, f, false, 0.95)),
+                ("video Firefox → p50", latency(x, f, n, false, 0.5), latency(y, f, c, false, 0.5)),
+                ("video Firefox → p95", latency(x, f, n, false, 0.95), latency(y, f, c, false, 0.95)),
+                ("audio → Firefox p50", latency(x, n, f, true, 0.5), latency(y, c, f, true, 0.5)),
+                ("audio Firefox → p50", latency(x, f, n, true, 0.5), latency(y, f, c, true, 0.5)),
+            ];
+            for (figure, native, chromium) in rows {
+                let ratio =
+                    native.zip(chromium).filter(|(_, c)| *c > 0.0).map(|(n, c)| format!("{:.2}×", n / c));
+                writeln!(
+                    md,
+                    "| {} | {figure} | {} | {} | {} |",
+                    size_label(size),
+                    ms(native),
+                    ms(chromium),
+                    ratio.unwrap_or_else(|| "–".into())
+                )?;
+            }
+        }
     }
 
     writeln!(md, "\n## What was received\n")?;

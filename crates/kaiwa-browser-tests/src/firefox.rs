@@ -103,6 +103,12 @@ pub struct Firefox {
 
 impl Firefox {
     pub async fn launch() -> Result<Firefox> {
+        Firefox::launch_with_env(&[]).await
+    }
+
+    /// [`Firefox::launch`] with more environment variables, e.g. `PULSE_SERVER` for a private PulseAudio
+    /// daemon (WebAudio in the bench mode needs a sound card).
+    pub async fn launch_with_env(env: &[(String, String)]) -> Result<Firefox> {
         use std::io::{BufRead, BufReader};
         use std::os::unix::process::CommandExt;
 
@@ -115,6 +121,7 @@ impl Firefox {
         // A release build ignores `services.settings.server` (and so keeps resolving Mozilla's remote
         // settings host) unless this is set.
         cmd.env("MOZ_CRASHREPORTER_DISABLE", "1").env("MOZ_REMOTE_SETTINGS_DEVTOOLS", "1");
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
         let mut child = cmd.spawn().with_context(|| format!("cannot start {}", bin.display()))?;
 

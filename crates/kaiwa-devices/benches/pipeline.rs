@@ -112,9 +112,9 @@ fn main() {
             continue;
         };
         t.encode += s.elapsed();
-        bytes += au.data.len();
+        bytes += au.annex_b.len();
         let s = Instant::now();
-        let packets = packetizer.packetize(&au.data);
+        let packets = packetizer.packetize(&au.annex_b);
         t.packetize += s.elapsed();
         for p in packets {
             let s = Instant::now();
