@@ -152,7 +152,9 @@ function stampedCanvasTrack(width, height, fps) {
     ctx.fillStyle = '#fff';
     ctx.fillRect(p < travel ? p : 2 * travel - p, geo.strip + (height - geo.strip - box) / 2, box, box);
     drawStamp(ctx, geo, counter, captureUs);
-    track.requestFrame();
+    // The spec puts requestFrame on the track (Chromium); Firefox has it on the stream.
+    if (typeof track.requestFrame === 'function') track.requestFrame();
+    else stream.requestFrame();
     counter++;
     setTimeout(frame, Math.max(0, start + (counter * 1000) / fps - performance.now()));
   };
