@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Native vs Chromium benchmarks (docs/BENCHMARKS.md), one command: builds the release binaries, runs every
 # call scenario (crates/kaiwa-bench: native ↔ native, native ↔ Chromium, Chromium ↔ Chromium per size, a
-# 4-party mesh of each) and writes docs/bench/RESULTS.md with SVG plots; then the signaling server's
+# 4-party mesh of each, native ↔ Firefox beside Chromium ↔ Firefox) and writes docs/bench/RESULTS.md with SVG plots; then the signaling server's
 # comparison (scripts/bench-signaling.sh --compare, into docs/bench/SIGNALING.md) when that script has it.
 #   scripts/bench.sh                  everything, 3 runs of 30 s per scenario (about 30 min on 2 cores)
 #   scripts/bench.sh --quick          1 run of 8 s per scenario, to check the harness (calls only)
