@@ -90,7 +90,7 @@ pub struct CallArgs {
     #[arg(long)]
     relay_only: bool,
     /// Offer only this video codec (default: H.264 first, then VP8); for tests and benchmarks
-    #[arg(long, value_name = "CODEC", value_parser = parse_video_codec)]
+    #[arg(long, value_name = "CODEC")]
     video_codec: Option<VideoCodec>,
     /// Local address for media sockets (default: every interface)
     #[arg(long, default_value = "0.0.0.0:0", value_name = "ADDR:PORT")]
@@ -630,6 +630,10 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
             s.out.audio_frames,
             s.setup_ms.map(|ms| format!(", connected in {ms} ms")).unwrap_or_default(),
         );
+        if s.video_formats.unavailable() {
+            let ours = args.video_codec.map_or_else(|| VideoCodec::ALL.to_vec(), |c| vec![c]);
+            println!("  {}: {}", s.name, no_common_video(&s.video_formats.peer_codecs, &ours));
+        }
     }
     if stats.is_empty() {
         println!("  nobody else joined");
@@ -647,16 +651,15 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     Ok(if ok { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(2) })
 }
 
-fn on_off(on: bool) -> &'static str {
-    if on { "on" } else { "off" }
+/// "no video: no common video format (they offer AV1, VP9; we have H.264, VP8)".
+fn no_common_video(theirs: &[String], ours: &[VideoCodec]) -> String {
+    let offered = if theirs.is_empty() { "unknown".to_owned() } else { theirs.join(", ") };
+    let ours: Vec<String> = ours.iter().map(ToString::to_string).collect();
+    format!("no video: no common video format (they offer {offered}; we have {})", ours.join(", "))
 }
 
-fn parse_video_codec(text: &str) -> Result<VideoCodec, String> {
-    match text.to_ascii_lowercase().as_str() {
-        "h264" | "h.264" => Ok(VideoCodec::H264),
-        "vp8" => Ok(VideoCodec::Vp8),
-        _ => Err(format!("unknown video codec {text:?} (h264 or vp8)")),
-    }
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
 }
 
 /// A codec's MIME type as a person reads it (`video/VP8` → `VP8`).

@@ -521,6 +521,7 @@ function renderPeer(peer) {
     micOn: peer.remoteMedia.mic,
     conn: label,
     connClass: label.startsWith('connected') ? 'good' : label === 'failed' ? 'bad' : 'warn',
+    note: peer.videoFormats.shared === false ? "Video can't be shown: no common video format" : '',
   });
   tile.root.dataset.state = label;
 }

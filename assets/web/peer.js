@@ -22,6 +22,72 @@ export function preferH264(codecs) {
     .map((x) => x[2]);
 }
 
+const REPAIR_FORMATS = ['rtx', 'red', 'ulpfec', 'flexfec-03', 'flexfec'];
+
+/** The `m=video` sections of a session description in order: their port (0: rejected) and their codecs'
+ * encoding names in the m-line's order (repair formats left out). */
+export function videoSections(sdp) {
+  const sections = [];
+  let current = null;
+  for (const line of String(sdp || '').split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      const [media, port, , ...formats] = line.slice(2).split(' ');
+      current = media === 'video' ? { port: Number(port), formats, names: new Map() } : null;
+      if (current) sections.push(current);
+    } else if (current && line.startsWith('a=rtpmap:')) {
+      const m = /^a=rtpmap:(\d+) ([^/\s]+)/.exec(line);
+      if (m) current.names.set(m[1], m[2]);
+    }
+  }
+  return sections.map(({ port, formats, names }) => {
+    const codecs = [];
+    for (const f of formats) {
+      const name = names.get(f);
+      if (name && !REPAIR_FORMATS.includes(name.toLowerCase()) && !codecs.includes(name)) codecs.push(name);
+    }
+    return { port, codecs };
+  });
+}
+
+/** Whether two peers share a video format after an exchange (`shared`: true, false, or as before when
+ * either side has no video section; null before any)
+ * and the video codecs the peer listed (kept from `previous` when its description names none). The same
+ * rule as the native engine's `peer/video_formats.rs`. */
+export function videoFormats(previous, localSdp, remoteSdp) {
+  const local = videoSections(localSdp);
+  const remote = videoSections(remoteSdp);
+  let peerCodecs = [];
+  for (const c of remote.flatMap((s) => s.codecs)) if (!peerCodecs.includes(c)) peerCodecs.push(c);
+  if (!peerCodecs.length) peerCodecs = previous.peerCodecs;
+  const accepted = (s) => s.port !== 0 && s.codecs.length > 0;
+  const n = Math.min(local.length, remote.length);
+  // Without video on one side, an exchange says nothing new (webrtc-rs leaves a rejected section out of
+  // its next offer).
+  let shared = n ? false : previous.shared;
+  for (let i = 0; i < n; i++) {
+    const common = local[i].codecs.some((c) => remote[i].codecs.some((o) => o.toLowerCase() === c.toLowerCase()));
+    shared = shared || (accepted(local[i]) && accepted(remote[i]) && common);
+  }
+  return { shared, peerCodecs };
+}
+
+/** The video codecs this browser decodes, as encoding names (`H264`, `VP8`, …), repair formats left out. */
+function ourVideoCodecs() {
+  const caps = window.RTCRtpReceiver?.getCapabilities?.('video');
+  const names = [];
+  for (const c of caps?.codecs ?? []) {
+    const name = c.mimeType.replace(/^video\//i, '');
+    if (!REPAIR_FORMATS.includes(name.toLowerCase()) && !names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
+/** A peer's announced codec list, cut down to plausible names (it comes from another participant). */
+function announcedCodecs(list) {
+  if (!Array.isArray(list)) return [];
+  return list.filter((n) => typeof n === 'string' && /^[A-Za-z0-9._-]{1,32}$/.test(n)).slice(0, 16);
+}
+
 function setVideoPreferences(transceiver) {
   if (typeof transceiver.setCodecPreferences !== 'function' || !window.RTCRtpReceiver?.getCapabilities) return;
   const caps = RTCRtpReceiver.getCapabilities('video');
@@ -68,6 +134,8 @@ export class Peer {
     this.route = null;
     this.closed = false;
     this.lastStats = null;
+    /** Whether a video format is shared with this peer, from the last completed exchange. */
+    this.videoFormats = { shared: null, peerCodecs: [] };
     this.counts = { offersSent: 0, offersReceived: 0, offersIgnored: 0, collisions: 0, iceRestarts: 0 };
 
     const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: relayOnly ? 'relay' : 'all' });
@@ -149,6 +217,8 @@ export class Peer {
         this.onChat(this, msg);
       } else if (msg.type === 'media') {
         this.remoteMedia = { mic: msg.mic !== false, camera: msg.camera !== false };
+        const codecs = announcedCodecs(msg.videoCodecs);
+        if (codecs.length) this.videoFormats = { ...this.videoFormats, peerCodecs: codecs };
         this.onChange();
       }
     };
@@ -165,7 +235,7 @@ export class Peer {
 
   sendMediaState() {
     const s = this.local.state();
-    this.send({ type: 'media', mic: s.mic, camera: s.camera });
+    this.send({ type: 'media', mic: s.mic, camera: s.camera, videoCodecs: ourVideoCodecs() });
   }
 
   restartIce() {
@@ -203,6 +273,10 @@ export class Peer {
         this.#attachLocal();
         await pc.setLocalDescription();
         this.signal({ sdp: pc.localDescription.toJSON() });
+      }
+      if (pc.signalingState === 'stable') {
+        this.videoFormats = videoFormats(this.videoFormats, pc.localDescription?.sdp, pc.remoteDescription?.sdp);
+        this.onChange();
       }
       for (const c of this.pendingCandidates.splice(0)) await this.#addCandidate(c);
     } else if ('candidate' in data) {
@@ -255,7 +329,15 @@ export class Peer {
     const byId = new Map();
     report.forEach((s) => byId.set(s.id, s));
     const codec = (s) => byId.get(s.codecId)?.mimeType ?? null;
-    const out = { video: null, audio: null, outVideo: null, outAudio: null, route: null, candidatePair: null };
+    const out = {
+      video: null,
+      audio: null,
+      outVideo: null,
+      outAudio: null,
+      route: null,
+      candidatePair: null,
+      videoFormats: this.videoFormats,
+    };
     let pairId = null;
     for (const s of byId.values()) {
       if (s.type === 'inbound-rtp' && s.kind === 'video') {

@@ -61,7 +61,9 @@ export class Tile {
     label.append(this.micOff, this.nameEl);
     this.conn = el('span', 'conn');
     this.conn.hidden = true;
-    this.root.append(this.video, this.avatar, label, this.conn);
+    this.note = el('div', 'tile-note');
+    this.note.hidden = true;
+    this.root.append(this.video, this.avatar, label, this.conn, this.note);
     this.setName(name);
   }
 
@@ -76,8 +78,11 @@ export class Tile {
     return p && p.catch ? p : Promise.resolve();
   }
 
-  update({ cameraOn, micOn, conn, connClass }) {
+  /** `note`: a sentence across the tile (why there is no picture), or empty. */
+  update({ cameraOn, micOn, conn, connClass, note = '' }) {
     this.root.classList.toggle('no-video', !cameraOn);
+    this.note.textContent = note;
+    this.note.hidden = !note;
     this.micOff.hidden = micOn;
     if (conn !== undefined) {
       this.conn.textContent = conn;

@@ -88,6 +88,23 @@ impl PeerView {
         self.texture.has_frame()
     }
 
+    /// Whether the engine found no video format both sides have (audio and chat work regardless).
+    pub fn no_common_video(&self) -> bool {
+        self.stats.as_ref().is_some_and(|s| s.video_formats.unavailable())
+    }
+
+    /// The line across the tile, if any: the connection's state, or why there is no picture.
+    pub fn overlay(&self) -> Option<&'static str> {
+        match self.state {
+            PeerState::Connected if self.no_common_video() => Some(NO_COMMON_VIDEO),
+            PeerState::Connecting => Some("Connecting…"),
+            PeerState::Reconnecting => Some("Reconnecting…"),
+            PeerState::Closed => Some("Disconnected"),
+            PeerState::Connected if !self.has_video() && self.camera_on => Some("Waiting for video…"),
+            PeerState::Connected => None,
+        }
+    }
+
     /// Whether the tile shows them speaking (as of the last frame drawn).
     #[cfg(test)]
     pub fn is_speaking(&self) -> bool {
@@ -214,6 +231,9 @@ impl CallState {
     }
 }
 
+/// On the tile of a peer with whom no video codec is shared.
+pub const NO_COMMON_VIDEO: &str = "Video can't be shown: no common video format";
+
 /// Good / fair / poor from round-trip time, loss and freezes.
 fn quality(p: &PeerView) -> (Color32, &'static str) {
     let Some(s) = &p.stats else { return (theme::MUTED_TEXT, "measuring") };
@@ -231,7 +251,7 @@ fn quality(p: &PeerView) -> (Color32, &'static str) {
     }
 }
 
-fn stats_text(p: &PeerView) -> String {
+pub fn stats_text(p: &PeerView) -> String {
     let Some(s) = &p.stats else { return "No figures yet".into() };
     let lost = s.video_in.packets_lost.max(0) as f64;
     let loss = 100.0 * lost / (s.video_in.packets as f64 + lost).max(1.0);
@@ -251,7 +271,18 @@ fn stats_text(p: &PeerView) -> String {
         p.fps,
         codecs_text(s.video_in.codec.as_deref(), s.out.video_codec.as_deref()),
         s.video_in.freezes,
-    )
+    ) + &their_formats(s)
+}
+
+/// With no common video format: the formats the peer offered, so someone can tell what it lacks.
+fn their_formats(s: &PeerStats) -> String {
+    if !s.video_formats.unavailable() {
+        return String::new();
+    }
+    match s.video_formats.peer_codecs.as_slice() {
+        [] => "\nTheir video formats  unknown (none in common)".to_owned(),
+        theirs => format!("\nTheir video formats  {} (none in common)", theirs.join(", ")),
+    }
 }
 
 /// "VP8", or "H.264 in, VP8 out" when the two directions differ.
@@ -445,16 +476,7 @@ impl KaiwaApp {
                             );
                         }
                     }
-                    let overlay = match peer.state {
-                        PeerState::Connecting => Some("Connecting…"),
-                        PeerState::Reconnecting => Some("Reconnecting…"),
-                        PeerState::Closed => Some("Disconnected"),
-                        PeerState::Connected if !peer.has_video() && peer.camera_on => {
-                            Some("Waiting for video…")
-                        }
-                        PeerState::Connected => None,
-                    };
-                    if let Some(text) = overlay {
+                    if let Some(text) = peer.overlay() {
                         badge(
                             &painter,
                             rect.center_bottom() - egui::vec2(0.0, 50.0),

@@ -68,6 +68,9 @@ pub struct Options {
     /// Close the window after this many seconds (benchmarks, scripts)
     #[arg(long, value_name = "SECONDS")]
     pub exit_after: Option<f64>,
+    /// Offer only this video codec, h264 or vp8 (default: both, H.264 first); for tests
+    #[arg(long, value_name = "CODEC")]
+    pub video_codec: Option<kaiwa_media::video::VideoCodec>,
     /// Window size, e.g. 1280x800
     #[arg(long, value_name = "WxH", default_value = "1280x800")]
     pub window: String,
@@ -132,6 +135,9 @@ impl KaiwaApp {
         }
         if let Some(listen) = options.listen.clone() {
             settings.host_listen = listen;
+        }
+        if let Some(codec) = options.video_codec {
+            settings.video_codecs = vec![codec];
         }
         let mut start = start::StartState::default();
         if let Some(room) = options.room.clone() {

@@ -151,6 +151,7 @@ impl Session {
         let name = settings.name.clone();
         let audio_processing = settings.audio_processing;
         let media_bind = settings.media_bind.clone();
+        let video_codecs = settings.video_codecs.clone();
         let engine_sinks: Arc<dyn MediaSinks> = sinks.clone();
         let waker = ctx.clone();
         rt.spawn(async move {
@@ -188,6 +189,7 @@ impl Session {
                 network: NetworkConfig {
                     tcp_addrs: if target.hosted { vec![media_bind.clone()] } else { Vec::new() },
                     udp_addrs: vec![media_bind],
+                    video_codecs,
                     ..Default::default()
                 },
                 extra_ice_servers,

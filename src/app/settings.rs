@@ -48,6 +48,9 @@ pub struct Settings {
     pub fps: u32,
     /// Echo cancellation, noise suppression and gain control of the microphone.
     pub audio_processing: bool,
+    /// The video codecs calls offer, in order (`--video-codec` narrows it for one run; not saved).
+    #[serde(skip)]
+    pub video_codecs: Vec<kaiwa_media::video::VideoCodec>,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             height: 480,
             fps: 30,
             audio_processing: true,
+            video_codecs: kaiwa_media::video::VideoCodec::ALL.to_vec(),
         }
     }
 }

@@ -116,13 +116,25 @@ fn spawn_bob_hearing(
     hz: f64,
     heard: std::sync::Arc<std::sync::Mutex<Vec<i16>>>,
 ) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
+    let network = NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() };
+    spawn_bob_with(rt, ws, room, hz, heard, network)
+}
+
+fn spawn_bob_with(
+    rt: &tokio::runtime::Runtime,
+    ws: &str,
+    room: &str,
+    hz: f64,
+    heard: std::sync::Arc<std::sync::Mutex<Vec<i16>>>,
+    network: NetworkConfig,
+) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
     let (tx, rx) = mpsc::channel();
     let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel();
     let signaling = SignalingConfig::new(ServerUrl::parse(ws).unwrap(), room.to_string(), "Bob");
     rt.spawn(async move {
         let mut engine = Engine::start(EngineConfig {
             signaling,
-            network: NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() },
+            network,
             extra_ice_servers: Vec::new(),
             video: Some(Box::new(TestPatternSource::new(320, 240, 15).unwrap())),
             audio: Some(Box::new(ToneSource::new(hz))),
@@ -291,6 +303,52 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
     wait_until(&mut h, "the start screen", Duration::from_secs(5), |h| h.state().screen == Screen::Start);
     wait_for(&bob, &mut h, "left:Alice");
+    let _ = stop_bob.send(());
+}
+
+/// The app offers only H.264 (`--video-codec h264`), Bob only VP8: the call still connects, Bob's tone
+/// and chat come through, and his tile and stats popover say why there is no picture.
+#[test]
+fn a_peer_without_a_common_video_codec_is_heard_and_its_tile_says_why() {
+    use kaiwa_media::video::VideoCodec;
+    let rt = runtime();
+    let server = rt.block_on(SignalingServer::start(kaiwa_signaling::Config::default()));
+    let ws = server.ws_url();
+    let network = NetworkConfig {
+        udp_addrs: vec!["127.0.0.1:0".into()],
+        video_codecs: vec![VideoCodec::Vp8],
+        ..Default::default()
+    };
+    let (bob, stop_bob) = spawn_bob_with(&rt, &ws, "kittest-codecs", 440.0, Default::default(), network);
+    assert_eq!(bob.recv_timeout(Duration::from_secs(20)).as_deref(), Ok("in-room"), "Bob could not join");
+    let mut app = app_for(&rt, &ws, "kittest-codecs");
+    app.settings.video_codecs = vec![VideoCodec::H264];
+    app.auto_join = true;
+    let mut h = harness(app);
+    wait_for(&bob, &mut h, "joined:Alice");
+    let bob_view = |h: &Harness<'_, KaiwaApp>, f: &dyn Fn(&super::call_view::PeerView) -> bool| {
+        h.state().call.as_ref().is_some_and(|c| c.peers.iter().any(|p| p.info.name == "Bob" && f(p)))
+    };
+    wait_until(&mut h, "the no-common-video note", Duration::from_secs(20), |h| {
+        bob_view(h, &|p| p.overlay() == Some(super::call_view::NO_COMMON_VIDEO))
+    });
+    assert!(
+        bob_view(&h, &|p| super::call_view::stats_text(p)
+            .contains("Their video formats  VP8 (none in common)")),
+        "the stats popover names Bob's formats"
+    );
+    // Audio: Bob's tone lights his tile up. Chat: both ways.
+    wait_until(&mut h, "Bob speaking", Duration::from_secs(10), |h| bob_view(h, &|p| p.is_speaking()));
+    h.get_by_role(egui::accesskit::Role::TextInput).focus();
+    h.step();
+    h.get_by_role(egui::accesskit::Role::TextInput).type_text("can you see me");
+    h.step();
+    h.get_by_label("Send").click();
+    wait_for(&bob, &mut h, "chat:can you see me");
+    wait_until(&mut h, "Bob's answer", Duration::from_secs(10), |h| {
+        h.query_all_by_label("hi from bob").next().is_some()
+    });
+    assert!(bob_view(&h, &|p| !p.has_video()), "no picture from Bob");
     let _ = stop_bob.send(());
 }
 

@@ -99,6 +99,11 @@ struct Native {
 
 impl Native {
     fn start(server: &TestServer, room: &str, name: &str) -> Result<Native> {
+        let network = NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() };
+        Native::start_with(server, room, name, network)
+    }
+
+    fn start_with(server: &TestServer, room: &str, name: &str, network: NetworkConfig) -> Result<Native> {
         let scheme = if server.tls { "wss" } else { "ws" };
         let url = ServerUrl::parse(&format!("{scheme}://{}/ws", server.addr))?;
         let mut signaling = SignalingConfig::new(url, room, name);
@@ -108,7 +113,7 @@ impl Native {
         let recorder = Arc::new(Recorder::default());
         let engine = Engine::start(EngineConfig {
             signaling,
-            network: NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() },
+            network,
             extra_ice_servers: Vec::new(),
             video: Some(Box::new(TestPatternSource::new(640, 480, 30)?)),
             audio: Some(Box::new(ToneSource::new(NATIVE_TONE))),
@@ -869,6 +874,154 @@ async fn native_firefox_and_chromium_in_one_room() -> Result<()> {
     ensure!(codec("Chromium") == (h264.clone(), h264), "native <-> Chromium: {:?}", codec("Chromium"));
     ensure!(codec("Firefox") == (vp8.clone(), vp8), "native <-> Firefox: {:?}", codec("Firefox"));
     ensure!(native.engine.video_encoders() == 2, "native runs {} encoders", native.engine.video_encoders());
+    native.engine.leave().await;
+    Ok(())
+}
+
+/// Runs in the page before its own scripts: the browser's video capabilities without H.264, so the client's
+/// `setCodecPreferences` leaves it out of every offer and answer (a browser that has no H.264).
+const WITHOUT_H264: &str = "(() => { const caps = RTCRtpReceiver.getCapabilities; \
+    RTCRtpReceiver.getCapabilities = function (kind) { const c = caps.call(this, kind); \
+    if (c && kind === 'video') c.codecs = c.codecs.filter((x) => x.mimeType.toLowerCase() !== 'video/h264'); \
+    return c; }; })()";
+
+/// Joins `room` as `name` in a page whose client has no H.264 ([`WITHOUT_H264`]).
+async fn join_without_h264(browser: &Browser, server: &TestServer, room: &str, name: &str) -> Result<Page> {
+    let page = browser.new_page(name, "about:blank").await?;
+    page.call("Page.addScriptToEvaluateOnNewDocument", json!({ "source": WITHOUT_H264 })).await?;
+    page.goto(&server.url(&format!("/r/{room}?name={name}&autojoin=1"))).await?;
+    page.wait_for("window.kaiwa && kaiwa.state().myId", UI_WAIT).await.context("joining the room")?;
+    Ok(page)
+}
+
+/// The note on the page's tile of `name` (empty when none is shown).
+async fn tile_note(page: &Page, name: &str) -> Result<String> {
+    let v = page
+        .eval(&format!(
+            "(() => {{ const t = [...document.querySelectorAll('#grid .tile')].find(t => \
+             t.querySelector('.tile-name')?.textContent === {}); const n = t?.querySelector('.tile-note'); \
+             return n && !n.hidden ? n.textContent : ''; }})()",
+            json!(name)
+        ))
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
+}
+
+/// A native client with only H.264 and two Chromiums without it: one there before the native side (the
+/// native side offers, Chromium answers without video) and one after (Chromium offers VP8 and more, the
+/// native side answers without video). Each pair gets audio and chat both ways, both ends say why there is
+/// no video on the tile and in their stats, and the two Chromiums see each other in VP8.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_and_chromium_without_a_common_video_codec_keep_audio_and_chat() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let room = "no-common-video";
+    let (browser, _wav) = launch(false, BROWSER_TONE).await?;
+    let (other_browser, _other_wav) = launch(false, OTHER_BROWSER_TONE).await?;
+    let before = join_without_h264(&browser, &server, room, "Cleo").await?;
+    let network = NetworkConfig {
+        udp_addrs: vec!["127.0.0.1:0".into()],
+        video_codecs: vec![kaiwa_media::video::VideoCodec::H264],
+        ..Default::default()
+    };
+    let mut native = Native::start_with(&server, room, "Nat", network)?;
+    native.wait_connected(&["Cleo"]).await?;
+    let after = join_without_h264(&other_browser, &server, room, "Dan").await?;
+    native.wait_connected(&["Cleo", "Dan"]).await?;
+    for page in [&before, &after] {
+        let others: &[&str] = if std::ptr::eq(page, &before) { &["Nat", "Dan"] } else { &["Nat", "Cleo"] };
+        wait_page_connected(page, others).await?;
+    }
+
+    // Audio both ways on both pairs.
+    native
+        .wait_stats("audio from both", MEDIA_WAIT, |s| {
+            s.len() == 2 && s.iter().all(|p| p.audio_in.packets > 50)
+        })
+        .await?;
+    for page in [&before, &after] {
+        page.wait_for(
+            "kaiwa.stats().then(s => { const p = s.peers.find(p => p.name === 'Nat'); \
+             return p && p.audio && p.audio.packetsReceived > 50 && p.audio.codec === 'audio/opus'; })",
+            MEDIA_WAIT,
+        )
+        .await
+        .context("audio from the native side")?;
+    }
+    // The two Chromiums share VP8.
+    wait_page_media_from(&before, &["Dan"], 30, "video/VP8").await?;
+    wait_page_media_from(&after, &["Cleo"], 30, "video/VP8").await?;
+
+    // Both ends say why there is no video.
+    let stats = native.engine.stats().await;
+    for s in &stats {
+        ensure!(s.video_formats.unavailable(), "native with {}: {:?}", s.name, s.video_formats);
+        ensure!(
+            s.video_in.frames_decoded == 0 && s.out.video_codec.is_none(),
+            "native video with {}",
+            s.name
+        );
+    }
+    // Each side knows what the other has (from its offer, or the `media` message when it answered with
+    // the video rejected): VP8 and whatever else Chromium has but H.264, and H.264 alone.
+    for s in &stats {
+        let theirs = &s.video_formats.peer_codecs;
+        ensure!(
+            theirs.iter().any(|c| c == "VP8") && !theirs.iter().any(|c| c.eq_ignore_ascii_case("H264")),
+            "{}'s codecs as the native side saw them: {theirs:?}",
+            s.name
+        );
+    }
+    for page in [&before, &after] {
+        let got = page_peer_stats(page, "Nat").await?;
+        ensure!(got["videoFormats"]["shared"] == json!(false), "page sees {}", got["videoFormats"]);
+        let note = tile_note(page, "Nat").await?;
+        ensure!(note == "Video can't be shown: no common video format", "tile note for Nat: {note:?}");
+        let other = if std::ptr::eq(page, &before) { "Dan" } else { "Cleo" };
+        ensure!(tile_note(page, other).await?.is_empty(), "a note on {other}'s tile");
+        ensure!(page_peer_stats(page, other).await?["videoFormats"]["shared"] == json!(true), "{other}");
+    }
+    for page in [&before, &after] {
+        let got = page_peer_stats(page, "Nat").await?;
+        ensure!(
+            got["videoFormats"]["peerCodecs"] == json!(["H264"]),
+            "the page sees {}",
+            got["videoFormats"]
+        );
+    }
+
+    chat_both_ways(&before, "Cleo", &mut native, "Nat").await?;
+    chat_both_ways(&after, "Dan", &mut native, "Nat").await?;
+
+    // A renegotiation (the native side offers to both again) changes none of it.
+    let offers = |s: &PeerStats| s.negotiation.offers;
+    let offered = (native.stat("Cleo", offers).await?, native.stat("Dan", offers).await?);
+    native.engine.renegotiate().await;
+    native_grows(&mut native, "Cleo", "offers", offers, offered.0, 0).await?;
+    native_grows(&mut native, "Dan", "offers", offers, offered.1, 0).await?;
+    for name in ["Cleo", "Dan"] {
+        let heard = native.stat(name, audio_packets_in).await?;
+        native_grows(&mut native, name, "audio", audio_packets_in, heard, 50).await?;
+    }
+    let stats = native.wait_connected(&["Cleo", "Dan"]).await?;
+    ensure!(stats.iter().all(|s| s.video_formats.unavailable()), "after renegotiating: {stats:?}");
+    // One offer each at the start (to Cleo) or none (Dan offered), one for the renegotiation: no storm.
+    let offers: Vec<u64> = stats.iter().map(|s| s.negotiation.offers).collect();
+    ensure!(offers.iter().all(|&n| n <= 2), "offers made: {offers:?}");
+    for page in [&before, &after] {
+        let heard = page_peer_stats(page, "Nat").await?["audio"]["packetsReceived"].as_u64().unwrap_or(0);
+        page.wait_for(
+            &format!(
+                "kaiwa.stats().then(s => {{ const p = s.peers.find(p => p.name === 'Nat'); \
+                 return p && p.label.startsWith('connected') && p.videoFormats.shared === false && \
+                 p.audio.packetsReceived > {heard} + 50; }})"
+            ),
+            MEDIA_WAIT,
+        )
+        .await
+        .context("the page after the renegotiation")?;
+        ensure!(tile_note(page, "Nat").await? == "Video can't be shown: no common video format", "note gone");
+    }
     native.engine.leave().await;
     Ok(())
 }

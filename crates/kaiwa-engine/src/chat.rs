@@ -46,12 +46,36 @@ pub enum ChannelMessage {
     /// everyone rejoins with new ids; announcing them over the peer-to-peer channel lets each side keep
     /// its existing connection instead of building a second one.
     Id(String),
-    /// `{"type":"media","mic":BOOL,"camera":BOOL}`: the sender's microphone and camera are on or off (sent
-    /// when the channel opens and on every change; the browser client sends the same).
+    /// `{"type":"media","mic":BOOL,"camera":BOOL,"videoCodecs":[NAME,…]}`: the sender's microphone and
+    /// camera are on or off (sent when the channel opens and on every change; the browser client sends the
+    /// same), and the video codecs it can decode (encoding names; empty when not said).
     Media {
         mic: bool,
         camera: bool,
+        video_codecs: Vec<String>,
     },
+}
+
+/// At most this many announced video codecs are kept, each a short token (an encoding name like `H264`).
+const MAX_ANNOUNCED_CODECS: usize = 16;
+const MAX_CODEC_NAME: usize = 32;
+
+/// Announced codec names as a peer sent them, cut down to the plausible ones.
+fn codec_names(names: Option<serde_json::Value>) -> Vec<String> {
+    let Some(serde_json::Value::Array(names)) = names else { return Vec::new() };
+    names
+        .into_iter()
+        .filter_map(|n| match n {
+            serde_json::Value::String(n) => Some(n),
+            _ => None,
+        })
+        .filter(|n| {
+            !n.is_empty()
+                && n.len() <= MAX_CODEC_NAME
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+        })
+        .take(MAX_ANNOUNCED_CODECS)
+        .collect()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -71,6 +95,9 @@ struct MediaState {
     mic: Option<bool>,
     #[serde(default)]
     camera: Option<bool>,
+    /// Read leniently: anything but an array of strings counts as not said, and the rest still holds.
+    #[serde(default, rename = "videoCodecs", skip_serializing_if = "Option::is_none")]
+    video_codecs: Option<serde_json::Value>,
 }
 
 impl ChannelMessage {
@@ -78,18 +105,27 @@ impl ChannelMessage {
         if let Some(chat) = ChatMessage::parse(text) {
             return Some(ChannelMessage::Chat(chat));
         }
-        if let Ok(MediaState { kind, mic, camera }) = serde_json::from_str(text)
+        if let Ok(MediaState { kind, mic, camera, video_codecs }) = serde_json::from_str(text)
             && kind == "media"
         {
-            return Some(ChannelMessage::Media { mic: mic.unwrap_or(true), camera: camera.unwrap_or(true) });
+            return Some(ChannelMessage::Media {
+                mic: mic.unwrap_or(true),
+                camera: camera.unwrap_or(true),
+                video_codecs: codec_names(video_codecs),
+            });
         }
         let id: IdAnnouncement = serde_json::from_str(text).ok()?;
         (id.kind == "id" && !id.id.is_empty() && id.id.len() <= 64).then_some(ChannelMessage::Id(id.id))
     }
 
-    /// `{"type":"media","mic":…,"camera":…}`
-    pub fn media_state(mic: bool, camera: bool) -> String {
-        let state = MediaState { kind: "media".into(), mic: Some(mic), camera: Some(camera) };
+    /// `{"type":"media","mic":…,"camera":…,"videoCodecs":[…]}`
+    pub fn media_state(mic: bool, camera: bool, video_codecs: &[String]) -> String {
+        let state = MediaState {
+            kind: "media".into(),
+            mic: Some(mic),
+            camera: Some(camera),
+            video_codecs: (!video_codecs.is_empty()).then(|| serde_json::json!(video_codecs)),
+        };
         serde_json::to_string(&state).unwrap_or_default()
     }
 
@@ -114,17 +150,34 @@ mod tests {
         assert_eq!(ChannelMessage::parse(&id), Some(ChannelMessage::Id("abc".into())));
         assert!(matches!(ChannelMessage::parse(&m.to_json()), Some(ChannelMessage::Chat(_))));
         // The browser client's shape (assets/web/app.js), byte for byte.
-        let media = ChannelMessage::media_state(false, true);
-        assert_eq!(media, r#"{"type":"media","mic":false,"camera":true}"#);
-        assert_eq!(ChannelMessage::parse(&media), Some(ChannelMessage::Media { mic: false, camera: true }));
+        let media = |mic, camera, codecs: &[&str]| ChannelMessage::Media {
+            mic,
+            camera,
+            video_codecs: codecs.iter().map(|c| c.to_string()).collect(),
+        };
+        let state = ChannelMessage::media_state(false, true, &[]);
+        assert_eq!(state, r#"{"type":"media","mic":false,"camera":true}"#);
+        assert_eq!(ChannelMessage::parse(&state), Some(media(false, true, &[])));
+        let state = ChannelMessage::media_state(true, true, &["H264".into(), "VP8".into()]);
+        assert_eq!(state, r#"{"type":"media","mic":true,"camera":true,"videoCodecs":["H264","VP8"]}"#);
+        assert_eq!(ChannelMessage::parse(&state), Some(media(true, true, &["H264", "VP8"])));
         assert_eq!(
             ChannelMessage::parse(r#"{"camera":false,"type":"media","mic":true,"extra":1}"#),
-            Some(ChannelMessage::Media { mic: true, camera: false })
+            Some(media(true, false, &[]))
+        );
+        assert_eq!(ChannelMessage::parse(r#"{"type":"media","mic":false}"#), Some(media(false, true, &[])));
+        // A hostile or broken codec list is cut down or ignored; the rest of the message still counts.
+        assert_eq!(
+            ChannelMessage::parse(r#"{"type":"media","videoCodecs":"AV1"}"#),
+            Some(media(true, true, &[]))
         );
         assert_eq!(
-            ChannelMessage::parse(r#"{"type":"media","mic":false}"#),
-            Some(ChannelMessage::Media { mic: false, camera: true })
+            ChannelMessage::parse(r#"{"type":"media","videoCodecs":["AV1",3,"<b>x</b>","","VP9"]}"#),
+            Some(media(true, true, &["AV1", "VP9"]))
         );
+        let many = format!(r#"{{"type":"media","videoCodecs":[{}]}}"#, vec![r#""X""#; 1000].join(","));
+        let Some(ChannelMessage::Media { video_codecs, .. }) = ChannelMessage::parse(&many) else { panic!() };
+        assert_eq!(video_codecs.len(), MAX_ANNOUNCED_CODECS);
         assert_eq!(ChannelMessage::parse(r#"{"type":"media","mic":"yes","camera":true}"#), None);
         assert_eq!(ChannelMessage::parse(r#"{"type":"other","mic":false}"#), None);
     }

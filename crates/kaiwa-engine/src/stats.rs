@@ -82,6 +82,8 @@ pub struct PeerStats {
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub codecs: Vec<String>,
+    /// Whether we and the peer have a video format in common, and the video codecs the peer offered.
+    pub video_formats: crate::peer::VideoFormats,
     pub video_in: VideoInStats,
     pub audio_in: AudioInStats,
     pub out: OutStats,
@@ -114,6 +116,7 @@ pub struct OwnFigures<'a> {
     pub relays: &'a crate::net::RelayTransports,
     /// The codec our video goes out in.
     pub video_out: Option<kaiwa_media::video::VideoCodec>,
+    pub video_formats: &'a crate::peer::VideoFormats,
 }
 
 pub async fn collect(
@@ -123,7 +126,7 @@ pub async fn collect(
     setup: Option<Duration>,
     own: OwnFigures<'_>,
 ) -> PeerStats {
-    let OwnFigures { sent, video, audio, negotiation, relays, video_out } = own;
+    let OwnFigures { sent, video, audio, negotiation, relays, video_out, video_formats } = own;
     let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
     let mut stats = PeerStats {
         id: remote.id.clone(),
@@ -138,6 +141,7 @@ pub async fn collect(
         bytes_sent: 0,
         bytes_received: 0,
         codecs: Vec::new(),
+        video_formats: video_formats.clone(),
         video_in: VideoInStats::default(),
         audio_in: AudioInStats::default(),
         out: OutStats {

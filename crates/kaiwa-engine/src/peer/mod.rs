@@ -7,9 +7,12 @@ mod loss_based;
 mod pacer;
 mod pacing;
 mod queue_delay;
+mod rejected_sections;
 pub mod rtcp_forward;
 mod session;
 mod tracks;
+mod video_formats;
 
 pub use session::{NegotiationCounters, PeerContext, PeerHandle, PeerInput, PeerSession};
 pub use tracks::SendStats;
+pub use video_formats::VideoFormats;

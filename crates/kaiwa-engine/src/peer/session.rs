@@ -25,6 +25,7 @@ use webrtc::rtp_transceiver::RtpSender;
 use super::factory::{NetworkConfig, build_peer_connection};
 use super::handler::{Forwarder, PcEvent};
 use super::tracks::{self, NO_PT, SendStats};
+use super::video_formats::VideoFormats;
 use crate::chat::{CHANNEL_LABEL, ChannelMessage, ChatMessage};
 use crate::events::{EngineEvent, PeerState};
 use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
@@ -69,6 +70,8 @@ pub enum PeerInput {
     RemoteMedia {
         mic: bool,
         camera: bool,
+        /// The video codecs it can decode, when it said.
+        video_codecs: Vec<String>,
     },
     /// The peer says its signaling id is now this.
     RemoteId(PeerId),
@@ -127,6 +130,8 @@ pub struct PeerSession {
     send_stats: Arc<SendStats>,
     video_stats: Option<Arc<VideoRecvStats>>,
     audio_stats: Option<Arc<AudioRecvStats>>,
+    /// Whether video can flow with this peer at all (a common format), as the last exchange said.
+    video_formats: VideoFormats,
     inputs_tx: mpsc::UnboundedSender<PeerInput>,
 }
 
@@ -200,17 +205,66 @@ impl PeerSession {
 
     /// Camera off removes our video track, camera on adds a new one; webrtc-rs then asks for negotiation
     /// and the usual offer/answer (perfect negotiation) follows.
+    /// With no video format in common with the peer, the camera stays off for it (a track would only make
+    /// every later offer fail: webrtc-rs refuses to describe a sender without codecs).
     async fn set_video(&mut self, on: bool) {
-        if on && self.video.is_none() {
+        if on && self.video.is_none() && !self.video_formats.unavailable() {
             if let Err(e) = self.add_video_track().await {
                 warn!(error = %e, "cannot add the video track");
             }
-        } else if !on && let Some(track) = self.video.take() {
+        } else if !on {
+            self.remove_video_track().await;
+        }
+    }
+
+    async fn remove_video_track(&mut self) {
+        if let Some(track) = self.video.take() {
             track.stop.cancel();
             if let Err(e) = self.pc.remove_track(&track.sender).await {
                 warn!(error = %e, "cannot remove the video track");
             }
         }
+    }
+
+    /// Answers the current remote offer. An offer whose video we share no format with (say AV1 only) makes
+    /// webrtc-rs refuse to answer while our camera track is attached; without it the video section is
+    /// answered rejected and audio and chat connect as usual.
+    async fn create_answer(&mut self) -> Result<RTCSessionDescription, webrtc::error::Error> {
+        match self.pc.create_answer(None).await {
+            Err(webrtc::error::Error::ErrSenderWithNoCodecs) if self.video.is_some() => {
+                info!(peer = %self.remote.name, "no video format in common: answering without video");
+                self.remove_video_track().await;
+                self.pc.create_answer(None).await
+            }
+            result => result,
+        }
+    }
+
+    /// After every completed exchange: is there video with this peer, and if that changed, act on it.
+    async fn update_video_formats(&mut self) {
+        let (Some(local), Some(remote)) =
+            (self.pc.local_description().await, self.pc.remote_description().await)
+        else {
+            return;
+        };
+        let now = self.video_formats.after_exchange(&local.sdp, &remote.sdp);
+        if now.shared != self.video_formats.shared {
+            match now.shared {
+                Some(false) => {
+                    warn!(peer = %self.remote.name, theirs = ?now.peer_codecs, "no video format in common");
+                    // Our offer was answered without video: later offers must not carry the track either.
+                    self.remove_video_track().await;
+                }
+                Some(true) if self.video_formats.unavailable() && ctx_video_enabled(&self.ctx) => {
+                    info!(peer = %self.remote.name, "a video format in common again: camera back on");
+                    self.video_formats = now;
+                    self.set_video(true).await;
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.video_formats = now;
     }
 
     /// Builds the connection with our tracks and starts its task. The initiator also opens the chat
@@ -247,12 +301,16 @@ impl PeerSession {
             send_stats,
             video_stats: None,
             audio_stats: None,
+            video_formats: VideoFormats::default(),
             inputs_tx: tx.clone(),
         };
+        // Audio first: the first m-section tags the BUNDLE group and names the candidates we trickle
+        // (`sdpMid`), and every endpoint accepts Opus. A browser that rejects our video (no codec in common)
+        // would drop candidates named after a rejected section, and the call would never connect.
+        session.add_audio_track().await?;
         if ctx_video_enabled(&session.ctx) {
             session.add_video_track().await?;
         }
-        session.add_audio_track().await?;
         if initiator {
             let channel = session.pc.create_data_channel(CHANNEL_LABEL, None).await?;
             session.watch_chat(channel);
@@ -301,7 +359,10 @@ impl PeerSession {
                         let _ = channel.send_text(&media_announcement(&self.ctx)).await;
                     }
                 }
-                PeerInput::RemoteMedia { mic, camera } => {
+                PeerInput::RemoteMedia { mic, camera, video_codecs } => {
+                    if !video_codecs.is_empty() {
+                        self.video_formats.peer_codecs = video_codecs;
+                    }
                     let id = self.remote.id.clone();
                     let _ = self.ctx.events.send(EngineEvent::PeerMedia { id, mic, camera }).await;
                 }
@@ -374,10 +435,11 @@ impl PeerSession {
 
     async fn on_remote_description(&mut self, desc: SessionDescription) {
         let is_offer = desc.kind == SdpType::Offer;
+        let sdp = super::rejected_sections::without_rejected_credentials(&desc.sdp).into_owned();
         let rtc_desc = match desc.kind {
-            SdpType::Offer => RTCSessionDescription::offer(desc.sdp),
-            SdpType::Answer => RTCSessionDescription::answer(desc.sdp),
-            SdpType::Pranswer => RTCSessionDescription::pranswer(desc.sdp),
+            SdpType::Offer => RTCSessionDescription::offer(sdp),
+            SdpType::Answer => RTCSessionDescription::answer(sdp),
+            SdpType::Pranswer => RTCSessionDescription::pranswer(sdp),
             SdpType::Rollback => return,
         };
         let rtc_desc = match rtc_desc {
@@ -408,7 +470,7 @@ impl PeerSession {
                 }
             }
             if is_offer {
-                let answer = self.pc.create_answer(None).await?;
+                let answer = self.create_answer().await?;
                 let sdp = answer.sdp.clone();
                 self.pc.set_local_description(answer).await?;
                 self.signal(SignalData::Sdp { sdp: SessionDescription { kind: SdpType::Answer, sdp } });
@@ -422,6 +484,7 @@ impl PeerSession {
         }
         self.negotiated = true;
         self.negotiated_flag.store(true, Relaxed);
+        self.update_video_formats().await;
         for track in self.video.iter_mut().chain(self.audio.iter_mut()) {
             track
                 .payload_type
@@ -460,8 +523,12 @@ impl PeerSession {
 
     async fn on_pc_event(&mut self, event: PcEvent) {
         match event {
+            // Without a video format in common, webrtc-rs asks for negotiation after every exchange: its
+            // check compares the rejected video section with the transceiver's direction, which no
+            // exchange can settle (measured: 90 offers a minute). Our own reasons to offer then (camera
+            // toggles change nothing, ICE restarts and `Renegotiate` offer directly) do not come this way.
             PcEvent::NegotiationNeeded => {
-                if self.negotiated {
+                if self.negotiated && !self.video_formats.unavailable() {
                     self.make_offer().await;
                 }
             }
@@ -583,8 +650,8 @@ impl PeerSession {
                             Some(ChannelMessage::Id(id)) => {
                                 let _ = inputs.send(PeerInput::RemoteId(id));
                             }
-                            Some(ChannelMessage::Media { mic, camera }) => {
-                                let _ = inputs.send(PeerInput::RemoteMedia { mic, camera });
+                            Some(ChannelMessage::Media { mic, camera, video_codecs }) => {
+                                let _ = inputs.send(PeerInput::RemoteMedia { mic, camera, video_codecs });
                             }
                             None => debug!("unreadable data channel message"),
                         }
@@ -614,6 +681,7 @@ impl PeerSession {
                     .and_then(|t| t.video.as_ref())
                     .and_then(|(n, _)| n.get())
                     .map(|(_, c)| c),
+                video_formats: &self.video_formats,
             },
         )
         .await
@@ -622,5 +690,10 @@ impl PeerSession {
 
 /// `{"type":"media",…}` with our current microphone and camera state.
 fn media_announcement(ctx: &PeerContext) -> String {
-    ChannelMessage::media_state(ctx.audio.is_some() && ctx.mic_enabled.load(Relaxed), ctx_video_enabled(ctx))
+    let codecs: Vec<String> = ctx.network.video_codecs.iter().map(|c| c.encoding_name().to_owned()).collect();
+    ChannelMessage::media_state(
+        ctx.audio.is_some() && ctx.mic_enabled.load(Relaxed),
+        ctx_video_enabled(ctx),
+        &codecs,
+    )
 }

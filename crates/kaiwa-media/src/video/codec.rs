@@ -31,6 +31,11 @@ impl VideoCodec {
         }
     }
 
+    /// The encoding name, as in SDP's `a=rtpmap` (`H264`, `VP8`).
+    pub fn encoding_name(self) -> &'static str {
+        self.mime_type().trim_start_matches("video/")
+    }
+
     /// The codec of a MIME type (case-insensitive, as SDP compares them).
     pub fn from_mime_type(mime: &str) -> Option<VideoCodec> {
         VideoCodec::ALL.into_iter().find(|c| c.mime_type().eq_ignore_ascii_case(mime))
@@ -53,6 +58,19 @@ impl std::fmt::Display for VideoCodec {
             VideoCodec::H264 => "H.264",
             VideoCodec::Vp8 => "VP8",
         })
+    }
+}
+
+impl std::str::FromStr for VideoCodec {
+    type Err = String;
+
+    /// `h264` (or `h.264`) and `vp8`, in any case, as command lines take them.
+    fn from_str(text: &str) -> Result<VideoCodec, String> {
+        match text.to_ascii_lowercase().as_str() {
+            "h264" | "h.264" => Ok(VideoCodec::H264),
+            "vp8" => Ok(VideoCodec::Vp8),
+            _ => Err(format!("unknown video codec {text:?} (h264 or vp8)")),
+        }
     }
 }
 
