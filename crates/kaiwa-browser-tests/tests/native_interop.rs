@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use kaiwa_browser_tests::{Browser, Firefox, FirefoxPage, LaunchOptions, Page, SERIAL, TestServer};
+use kaiwa_browser_tests::{
+    Browser, Firefox, FirefoxPage, LaunchOptions, Page, SERIAL, TestServer, screenshot_dir,
+};
 use kaiwa_devices::{TestPatternSource, ToneSource};
 use kaiwa_engine::chat::ChatMessage;
 use kaiwa_engine::peer::factory::NetworkConfig;
@@ -952,6 +954,7 @@ async fn native_and_chromium_without_a_common_video_codec_keep_audio_and_chat() 
     wait_page_media_from(&before, &["Dan"], 30, "video/VP8").await?;
     wait_page_media_from(&after, &["Cleo"], 30, "video/VP8").await?;
 
+    after.screenshot(&screenshot_dir().join("no-common-video.png")).await?;
     // Both ends say why there is no video.
     let stats = native.engine.stats().await;
     for s in &stats {
