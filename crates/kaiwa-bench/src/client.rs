@@ -177,7 +177,10 @@ impl Client {
             Client::Native(n) => n.finish().await,
             Client::Chromium(c) => c.finish().await,
             Client::Firefox(f) => {
-                let v = f.page.eval("window.kaiwa.bench()").await?;
+                // As one string: BiDi serializes a result value by value (every number an object of its
+                // own), which took Firefox more than 30 s for a call's samples.
+                let text = f.page.eval("JSON.stringify(window.kaiwa.bench())").await?;
+                let v: serde_json::Value = serde_json::from_str(text.as_str().unwrap_or("null"))?;
                 dump(Path::new(&format!("{}.json", f.tag)), &serde_json::to_string_pretty(&v)?)?;
                 Ok(browser_remotes(&v))
             }
