@@ -13,7 +13,8 @@ async fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: watch_room ws://HOST:PORT/ws ROOM");
     };
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
-    let join = ClientMessage::Join { room, name: "watcher".into(), version: PROTOCOL_VERSION };
+    let join =
+        ClientMessage::Join { room, name: "watcher".into(), version: PROTOCOL_VERSION, fingerprint: None };
     ws.send(Message::text(join.to_json())).await?;
     while let Some(frame) = ws.next().await {
         let Message::Text(text) = frame? else { continue };

@@ -301,10 +301,13 @@ impl CliSinks {
 const CLICK_LEVEL: i16 = 4000;
 const CLICK_QUIET_SAMPLES: usize = 48 * 100;
 
+/// `NAME-ID` for a peer's recordings: both come from the network, so only letters and digits are kept
+/// (anything else becomes `_`) and they are cut by characters, never inside one.
 fn file_stem(peer: &PeerInfo) -> String {
-    let name: String =
-        peer.name.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).take(32).collect();
-    format!("{name}-{}", &peer.id[..peer.id.len().min(8)])
+    let plain = |text: &str, most: usize| -> String {
+        text.chars().map(|c| if c.is_alphanumeric() { c } else { '_' }).take(most).collect()
+    };
+    format!("{}-{}", plain(&peer.name, 32), plain(&peer.id, 8))
 }
 
 impl MediaSinks for CliSinks {
@@ -551,6 +554,15 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
                     names.insert(p.id.clone(), p.name.clone());
                 }
                 Some(EngineEvent::PeerLeft(p)) => eprintln!("{} left", p.name),
+                Some(EngineEvent::PeerRenamed { old, new }) => {
+                    // The same person under a new id: one line in the summary, not two.
+                    if let Some(name) = names.remove(&old) {
+                        names.insert(new.clone(), name);
+                    }
+                    if let Some(s) = seen.remove(&old) {
+                        seen.insert(new, s);
+                    }
+                }
                 Some(EngineEvent::Chat { message, .. }) => eprintln!("[chat] {}: {}", message.from, message.text),
                 Some(EngineEvent::SignalingLost { reason, retry_in }) => {
                     eprintln!("signaling server lost ({reason}); calls go on; retrying in {:.1}s", retry_in.as_secs_f64())
@@ -665,4 +677,26 @@ fn on_off(on: bool) -> &'static str {
 /// A codec's MIME type as a person reads it (`video/VP8` → `VP8`).
 fn codec_name(mime: Option<&str>) -> String {
     mime.and_then(VideoCodec::from_mime_type).map_or_else(|| "-".to_owned(), |c| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (issue 14): ids come from other participants (an `id` claim over the data channel),
+    /// and slicing one at byte 8 panicked when a multi-byte character straddled it.
+    #[test]
+    fn file_stems_take_any_id_and_name_and_stay_plain_file_names() {
+        for (id, name) in [
+            ("aaaaaaaé", "Ann"),
+            ("ééééé", "Bo"),
+            ("", ""),
+            ("../../etc", "a/b\\c"),
+            ("0123456789abcdef", "名前"),
+        ] {
+            let stem = file_stem(&PeerInfo::new(id, name));
+            assert!(!stem.contains(['/', '\\']) && !stem.contains(".."), "{id:?} {name:?} -> {stem:?}");
+        }
+        assert_eq!(file_stem(&PeerInfo::new("0123456789abcdef", "Ann Lee")), "Ann_Lee-01234567");
+    }
 }

@@ -202,7 +202,9 @@ impl Reader<'_> {
                 self.reply_error(ErrorCode::BadMessage, &e.to_string());
                 self.count_bad();
             }
-            Ok(ClientMessage::Join { room, name, version }) => self.join(&room, &name, version),
+            Ok(ClientMessage::Join { room, name, version, fingerprint }) => {
+                self.join(&room, &name, version, fingerprint.as_deref())
+            }
             Ok(ClientMessage::Signal { to, data }) => self.signal(&to, &data),
             Ok(ClientMessage::Leave) => match self.joined.take() {
                 Some(joined) => self.leave(joined),
@@ -212,7 +214,7 @@ impl Reader<'_> {
         }
     }
 
-    fn join(&mut self, room: &str, name: &str, version: u32) {
+    fn join(&mut self, room: &str, name: &str, version: u32, fingerprint: Option<&str>) {
         if self.joined.is_some() {
             return self.reply_error(ErrorCode::AlreadyJoined, "already in a room: leave first");
         }
@@ -235,7 +237,10 @@ impl Reader<'_> {
             );
         }
         let id: PeerId = format!("{:016x}", rand::random::<u64>());
-        let me = PeerInfo { id: id.clone(), name: name.to_owned() };
+        // Passed on to the others as said, in canonical form; anything that is not a SHA-256 fingerprint is
+        // dropped (the participant then cannot take an id back after a reconnect, nothing more).
+        let fingerprint = fingerprint.and_then(kaiwa_protocol::Fingerprint::normalize);
+        let me = PeerInfo { id: id.clone(), name: name.to_owned(), fingerprint };
         let config = &self.state.config;
         let max_peers = self.state.rooms.max_room_size();
         let welcome = |room: &RoomCode, peers| {

@@ -20,6 +20,8 @@ use super::{KaiwaApp, theme};
 
 pub struct PeerView {
     pub info: PeerInfo,
+    /// The id the engine's sinks know them by (their first; `info.id` follows renames).
+    sink_id: String,
     pub state: PeerState,
     texture: VideoTexture,
     pub stats: Option<PeerStats>,
@@ -158,6 +160,7 @@ impl CallState {
                 if !self.peers.iter().any(|p| p.info.id == info.id) {
                     let texture = VideoTexture::new(format!("peer-{}", info.id));
                     self.peers.push(PeerView {
+                        sink_id: info.id.clone(),
                         info,
                         state: PeerState::Connecting,
                         texture,
@@ -173,6 +176,16 @@ impl CallState {
                 }
             }
             EngineEvent::PeerLeft(info) => self.peers.retain(|p| p.info.id != info.id),
+            // The same person under a new id (after a server restart): the tile stays, its video keeps
+            // arriving under the id the engine first gave its sinks.
+            EngineEvent::PeerRenamed { old, new } => {
+                if let Some(name) = self.names.remove(&old) {
+                    self.names.insert(new.clone(), name);
+                }
+                if let Some(p) = self.peers.iter_mut().find(|p| p.info.id == old) {
+                    p.info.id = new;
+                }
+            }
             EngineEvent::PeerState { id, state } => {
                 if let Some(p) = self.peers.iter_mut().find(|p| p.info.id == id) {
                     p.state = state;
@@ -460,7 +473,7 @@ impl KaiwaApp {
                 };
                 for (i, peer) in call.peers.iter_mut().enumerate() {
                     let rect = tile_rect(i);
-                    let slot = call.session.sinks.slot(&peer.info.id);
+                    let slot = call.session.sinks.slot(&peer.sink_id);
                     let texture = slot.and_then(|s| peer.texture.update(&ctx, &s).cloned());
                     let painter = ui.painter_at(rect);
                     painter.rect_filled(rect, 12.0, theme::TILE);

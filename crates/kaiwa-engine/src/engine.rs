@@ -22,13 +22,16 @@ use crate::media::audio_send::{AudioSendControl, AudioSender};
 use crate::media::far_end::far_end_channel;
 use crate::media::video_send::{VideoSendConfig, VideoSendControl, VideoSender};
 use crate::peer::factory::NetworkConfig;
-use crate::peer::{PeerContext, PeerHandle, PeerInput, PeerSession};
+use crate::peer::id_claims::{self, Verdict};
+use crate::peer::{IdClaim, PeerContext, PeerHandle, PeerInput, PeerSession};
 use crate::signaling::{SignalingClient, SignalingConfig, SignalingEvent};
 use crate::sinks::MediaSinks;
 use crate::stats::PeerStats;
 
 /// How long a rejoined engine waits for id announcements before connecting to a "new" participant.
 const REKEY_GRACE: Duration = Duration::from_millis(1500);
+/// How long an id claim waits for the server to announce the claimed id before it is dropped.
+const CLAIM_WAIT: Duration = Duration::from_secs(10);
 
 /// Everything a call needs.
 pub struct EngineConfig {
@@ -83,7 +86,9 @@ pub struct Engine {
 
 impl Engine {
     /// Starts joining the room. Must be called within a tokio runtime.
-    pub fn start(config: EngineConfig) -> std::io::Result<Engine> {
+    pub fn start(mut config: EngineConfig) -> std::io::Result<Engine> {
+        let identity = crate::peer::identity::Identity::generate().map_err(std::io::Error::other)?;
+        config.signaling.fingerprint = Some(identity.fingerprint().to_owned());
         let (events_tx, events) = mpsc::channel(1024);
         let (commands, commands_rx) = mpsc::channel(64);
         let name = config.signaling.name.clone();
@@ -130,6 +135,7 @@ impl Engine {
             events: events_tx.clone(),
             my_id,
             rekeys,
+            identity,
             video_enabled: std::sync::atomic::AtomicBool::new(true),
             mic_enabled: std::sync::atomic::AtomicBool::new(true),
             relays: turn_streams.transports(),
@@ -144,6 +150,8 @@ impl Engine {
             pending: Vec::new(),
             ice_servers: Vec::new(),
             peers: HashMap::new(),
+            announced: HashMap::new(),
+            claims: Vec::new(),
             events: events_tx,
             _media: (video.map(|(_, s)| s), audio.map(|(_, s)| s), playout),
         };
@@ -259,6 +267,10 @@ struct Actor {
     pending: Vec<(PeerInfo, bool, tokio::time::Instant)>,
     ice_servers: Vec<IceServer>,
     peers: HashMap<PeerId, PeerHandle>,
+    /// Who the server says is in the room now (since our last join), with their certificates.
+    announced: HashMap<PeerId, PeerInfo>,
+    /// Id claims waiting for the server to announce their id, each until its deadline.
+    claims: Vec<(IdClaim, tokio::time::Instant)>,
     events: mpsc::Sender<EngineEvent>,
     /// Kept alive for the call; dropping them stops the media threads.
     _media: (Option<VideoSender>, Option<AudioSender>, AudioPlayout),
@@ -269,7 +281,7 @@ impl Actor {
         mut self,
         mut signaling: mpsc::Receiver<SignalingEvent>,
         mut commands: mpsc::Receiver<Command>,
-        mut rekeys: mpsc::UnboundedReceiver<(PeerId, PeerId)>,
+        mut rekeys: mpsc::UnboundedReceiver<IdClaim>,
     ) {
         let mut bitrate_tick = tokio::time::interval(BITRATE_INTERVAL);
         let mut pending_tick = tokio::time::interval(Duration::from_millis(100));
@@ -290,8 +302,12 @@ impl Actor {
                     None => break,
                 },
                 _ = bitrate_tick.tick() => self.follow_congestion_control().await,
-                Some((old, new)) = rekeys.recv() => self.rekey(old, new).await,
-                _ = pending_tick.tick(), if !self.pending.is_empty() => self.start_due_peers().await,
+                Some(claim) = rekeys.recv() => self.on_claim(claim, tokio::time::Instant::now()).await,
+                _ = pending_tick.tick(), if !self.pending.is_empty() || !self.claims.is_empty() => {
+                    self.start_due_peers().await;
+                    let now = tokio::time::Instant::now();
+                    self.claims.retain(|(_, due)| *due > now);
+                }
             }
         }
         self.close_all().await;
@@ -310,6 +326,7 @@ impl Actor {
                 self.my_id_tx.send_replace(id.clone());
                 self.generation += 1;
                 self.pending.clear();
+                self.announced = peers.iter().map(|p| (p.id.clone(), p.clone())).collect();
                 let mut servers = ice_servers;
                 servers.extend(self.extra_ice_servers.iter().cloned());
                 self.ice_servers = self.turn_streams.rewrite(&servers);
@@ -328,11 +345,15 @@ impl Actor {
                         None => self.add_peer_soon(peer, true).await,
                     }
                 }
+                self.retry_claims().await;
             }
             SignalingEvent::PeerJoined(peer) => {
+                self.announced.insert(peer.id.clone(), peer.clone());
                 self.add_peer_soon(peer, false).await;
+                self.retry_claims().await;
             }
             SignalingEvent::PeerLeft(id) => {
+                self.announced.remove(&id);
                 self.pending.retain(|(p, _, _)| p.id != id);
                 if let Some(handle) = self.peers.remove(&id) {
                     let _ = handle.inputs.send(PeerInput::Close);
@@ -387,18 +408,47 @@ impl Actor {
         }
     }
 
-    /// A peer we are connected to announced its new signaling id (both of us rejoined after a server
-    /// restart): keep the connection, file it under the new id.
-    async fn rekey(&mut self, old: PeerId, new: PeerId) {
+    /// A peer we are connected to says its signaling id is now another (both of us rejoined after a
+    /// server restart); [`id_claims::judge`] decides whether to believe it.
+    async fn on_claim(&mut self, claim: IdClaim, now: tokio::time::Instant) {
+        let known = self.peers.contains_key(&claim.old);
+        match id_claims::judge(&claim, known, self.announced.get(&claim.new)) {
+            Verdict::Accept => self.rekey(claim).await,
+            Verdict::Wait => {
+                self.claims.retain(|(c, _)| c.old != claim.old);
+                self.claims.push((claim, now + CLAIM_WAIT));
+            }
+            Verdict::Refuse(why) => warn!(old = %claim.old, new = %claim.new, why, "id claim refused"),
+        }
+    }
+
+    /// Claims that waited for the server's announcement of their id, judged again.
+    async fn retry_claims(&mut self) {
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.claims)
+            .into_iter()
+            .partition(|(c, _)| self.announced.contains_key(&c.new));
+        self.claims = waiting;
+        for (claim, due) in ready {
+            self.on_claim(claim, due - CLAIM_WAIT).await;
+        }
+    }
+
+    /// Keeps the connection of a believed claim, filed under the new id; the owner is told.
+    async fn rekey(&mut self, claim: IdClaim) {
+        let IdClaim { old, new, .. } = claim;
         let Some(mut handle) = self.peers.remove(&old) else { return };
         if let Some(duplicate) = self.peers.remove(&new) {
-            // A session made for the "newcomer" before we knew it was an old friend.
+            // A session made for the "newcomer" before we knew it was an old friend (the same certificate).
             let _ = duplicate.inputs.send(PeerInput::Close);
         }
         self.pending.retain(|(p, _, _)| p.id != new);
-        handle.info.id = new.clone();
+        if let Some(info) = self.announced.get(&new) {
+            handle.info = info.clone();
+        }
         handle.generation = self.generation;
-        self.peers.insert(new, handle);
+        let _ = handle.inputs.send(PeerInput::Renamed(new.clone()));
+        self.peers.insert(new.clone(), handle);
+        self.emit(EngineEvent::PeerRenamed { old, new }).await;
     }
 
     fn deliver_signal(&self, from: PeerId, data: kaiwa_protocol::SignalData) {

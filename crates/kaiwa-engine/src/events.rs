@@ -27,6 +27,12 @@ pub enum EngineEvent {
     },
     PeerJoined(PeerInfo),
     PeerLeft(PeerInfo),
+    /// A participant we stay connected to rejoined the server under a new id (after a server restart),
+    /// and proved it over our connection (its certificate); from now on it is known by `new`.
+    PeerRenamed {
+        old: PeerId,
+        new: PeerId,
+    },
     PeerState {
         id: PeerId,
         state: PeerState,

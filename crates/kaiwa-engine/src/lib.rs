@@ -16,6 +16,7 @@ pub mod peer;
 pub mod signaling;
 pub mod sinks;
 pub mod stats;
+pub mod testing;
 
 pub use engine::{AudioProcessingReport, Engine, EngineConfig};
 pub use events::{EngineEvent, PeerState};

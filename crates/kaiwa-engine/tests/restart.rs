@@ -35,15 +35,22 @@ async fn call_survives_a_signaling_server_restart() {
     );
 
     let server = Server::start_on(&addr, Default::default()).await;
+    let mut renamed = Vec::new();
     for p in [&mut a, &mut b] {
         wait_for(&mut p.engine, "rejoined", |e| matches!(e, EngineEvent::Joined { rejoined: true, .. }))
             .await;
+        // The other side proved its new id over the connection (its certificate): the owner is told.
+        match wait_for(&mut p.engine, "renamed", |e| matches!(e, EngineEvent::PeerRenamed { .. })).await {
+            EngineEvent::PeerRenamed { new, .. } => renamed.push(new),
+            _ => unreachable!(),
+        }
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    for p in [&a, &b] {
+    for (p, new) in [&a, &b].into_iter().zip(&renamed) {
         let stats = p.engine.stats().await;
         assert_eq!(stats.len(), 1, "{} has {} connections after the restart: {stats:?}", p.name, stats.len());
         assert_eq!(stats[0].state, PeerState::Connected);
+        assert_eq!(&stats[0].id, new, "{} files the connection under the new id", p.name);
     }
     let after = (decoded(&a, "Bo"), decoded(&b, "Ann"));
     assert!(

@@ -9,7 +9,7 @@ mod room_code;
 mod signal;
 
 pub use error_code::ErrorCode;
-pub use message::{ClientMessage, IceServer, ParseError, PeerId, PeerInfo, ServerMessage};
+pub use message::{ClientMessage, Fingerprint, IceServer, ParseError, PeerId, PeerInfo, ServerMessage};
 pub use room_code::{RoomCode, RoomCodeError};
 pub use signal::{IceCandidateInit, SdpType, SessionDescription, SignalData};
 

@@ -18,6 +18,45 @@ pub type PeerId = String;
 pub struct PeerInfo {
     pub id: PeerId,
     pub name: String,
+    /// The DTLS certificate fingerprint the participant said it uses for all its connections
+    /// ([`Fingerprint`]), if it said one; a claim to this id over a peer connection counts only when that
+    /// connection's certificate has it (docs/PROTOCOL.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+}
+
+impl PeerInfo {
+    pub fn new(id: impl Into<PeerId>, name: impl Into<String>) -> PeerInfo {
+        PeerInfo { id: id.into(), name: name.into(), fingerprint: None }
+    }
+}
+
+/// A certificate fingerprint as SDP writes it (`sha-256 AB:CD:…`, RFC 8122 §5): the algorithm, a space,
+/// and upper-case hex byte pairs joined by colons. Only SHA-256 is accepted.
+pub struct Fingerprint;
+
+impl Fingerprint {
+    /// Longest accepted text: "sha-256 " and 32 byte pairs with colons.
+    pub const MAX_LEN: usize = 8 + 32 * 3 - 1;
+
+    /// `text` in the one canonical form (algorithm lower-case, hex upper-case), or `None` when it is not
+    /// a SHA-256 fingerprint.
+    pub fn normalize(text: &str) -> Option<String> {
+        let (algorithm, hex) = text.trim().split_once(' ')?;
+        if !algorithm.eq_ignore_ascii_case("sha-256") {
+            return None;
+        }
+        let pairs: Vec<&str> = hex.trim().split(':').collect();
+        let ok = pairs.len() == 32
+            && pairs.iter().all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()));
+        ok.then(|| format!("sha-256 {}", hex.trim().to_ascii_uppercase()))
+    }
+
+    /// The SDP form of a SHA-256 digest.
+    pub fn of_digest(digest: &[u8]) -> String {
+        let hex: Vec<String> = digest.iter().map(|b| format!("{b:02X}")).collect();
+        format!("sha-256 {}", hex.join(":"))
+    }
 }
 
 /// One ICE server in the `RTCIceServer` shape browsers take as is.
@@ -34,8 +73,18 @@ pub struct IceServer {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMessage {
-    Join { room: String, name: String, version: u32 },
-    Signal { to: PeerId, data: Box<RawValue> },
+    Join {
+        room: String,
+        name: String,
+        version: u32,
+        /// The sender's DTLS certificate fingerprint (optional).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fingerprint: Option<String>,
+    },
+    Signal {
+        to: PeerId,
+        data: Box<RawValue>,
+    },
     Leave,
     Ping,
 }
@@ -85,6 +134,7 @@ struct ClientEnvelope<'a> {
     room: Option<String>,
     name: Option<String>,
     version: Option<u32>,
+    fingerprint: Option<String>,
     to: Option<PeerId>,
     #[serde(borrow)]
     data: Option<&'a RawValue>,
@@ -99,6 +149,7 @@ impl ClientMessage {
                 room: need(env.room, "join", "room")?,
                 name: need(env.name, "join", "name")?,
                 version: need(env.version, "join", "version")?,
+                fingerprint: env.fingerprint,
             },
             "signal" => ClientMessage::Signal {
                 to: need(env.to, "signal", "to")?,
@@ -188,10 +239,26 @@ mod tests {
     #[test]
     fn client_messages_parse_as_documented() {
         match ClientMessage::parse(r#"{"type":"join","room":"abc-defg-hij","name":"Ann","version":1}"#) {
-            Ok(ClientMessage::Join { room, name, version }) => {
+            Ok(ClientMessage::Join { room, name, version, fingerprint: None }) => {
                 assert_eq!((room.as_str(), name.as_str(), version), ("abc-defg-hij", "Ann", 1));
             }
             other => panic!("{other:?}"),
+        }
+        let fp = format!("sha-256 {}", ["AB"; 32].join(":"));
+        let text = format!(r#"{{"type":"join","room":"r","name":"Ann","version":1,"fingerprint":"{fp}"}}"#);
+        match ClientMessage::parse(&text) {
+            Ok(ClientMessage::Join { fingerprint, .. }) => assert_eq!(fingerprint, Some(fp.clone())),
+            other => panic!("{other:?}"),
+        }
+        // Fingerprints in one canonical form; anything else is none.
+        assert_eq!(
+            Fingerprint::normalize(&fp.replace("sha-256", "SHA-256").to_lowercase()),
+            Some(fp.clone())
+        );
+        assert_eq!(Fingerprint::of_digest(&[0xab; 32]), fp);
+        for bad in ["", "sha-256", "sha-1 AB:CD", "sha-256 AB:CD", "sha-256 ZZ:AB", "é", &fp.replace(':', "")]
+        {
+            assert_eq!(Fingerprint::normalize(bad), None, "{bad:?}");
         }
         let text = r#"{"type":"signal","to":"p1","data":{"sdp":{"type":"offer","sdp":"v=0\r\n"}}}"#;
         match ClientMessage::parse(text) {
@@ -230,7 +297,7 @@ mod tests {
             ServerMessage::Joined {
                 id: "a".into(),
                 room: "abc-defg-hij".into(),
-                peers: vec![PeerInfo { id: "b".into(), name: "Bo".into() }],
+                peers: vec![PeerInfo::new("b", "Bo")],
                 ice_servers: vec![IceServer {
                     urls: vec!["turn:127.0.0.1:3478".into()],
                     username: Some("1:a".into()),
@@ -238,7 +305,7 @@ mod tests {
                 }],
                 max_peers: 6,
             },
-            ServerMessage::PeerJoined { peer: PeerInfo { id: "b".into(), name: "Bo".into() } },
+            ServerMessage::PeerJoined { peer: PeerInfo::new("b", "Bo") },
             ServerMessage::PeerLeft { id: "b".into() },
             ServerMessage::Signal { from: "b".into(), data: raw(r#"{"candidate":null}"#) },
             ServerMessage::error(ErrorCode::RoomFull, "room is full"),

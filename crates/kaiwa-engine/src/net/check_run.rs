@@ -202,7 +202,7 @@ async fn relay_address(servers: &[IceServer], bind: String) -> Result<SocketAddr
         congestion_control: false,
         ..Default::default()
     };
-    let pc = build_peer_connection(&network, servers, Arc::new(Candidates(tx)))
+    let pc = build_peer_connection(&network, servers, None, Arc::new(Candidates(tx)))
         .await
         .map_err(|e| format!("cannot start a connection: {e}"))?;
     let gathered = async {

@@ -180,9 +180,11 @@ pub const ICE_DISCONNECTED: Duration = Duration::from_secs(3);
 pub const ICE_FAILED: Duration = Duration::from_secs(15);
 pub const ICE_KEEPALIVE: Duration = Duration::from_secs(1);
 
+/// `identity`: the certificate to use (a fresh one per connection when none).
 pub async fn build_peer_connection(
     network: &NetworkConfig,
     ice_servers: &[IceServer],
+    identity: Option<&super::identity::Identity>,
     handler: Arc<dyn PeerConnectionEventHandler>,
 ) -> Result<Arc<dyn PeerConnection>, webrtc::error::Error> {
     let mut media = MediaEngine::default();
@@ -232,6 +234,9 @@ pub async fn build_peer_connection(
     let mut config = RTCConfigurationBuilder::new().with_ice_servers(to_rtc_ice_servers(ice_servers));
     if network.relay_only {
         config = config.with_ice_transport_policy(RTCIceTransportPolicy::Relay);
+    }
+    if let Some(identity) = identity {
+        config = config.with_certificates(vec![identity.certificate().clone()]);
     }
     let mut builder = PeerConnectionBuilder::new();
     if let Some(runtime) = &network.runtime {

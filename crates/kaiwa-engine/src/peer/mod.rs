@@ -3,6 +3,8 @@
 mod estimator;
 pub mod factory;
 mod handler;
+pub mod id_claims;
+pub mod identity;
 mod loss_based;
 mod pacer;
 mod pacing;
@@ -13,6 +15,6 @@ mod session;
 mod tracks;
 mod video_formats;
 
-pub use session::{NegotiationCounters, PeerContext, PeerHandle, PeerInput, PeerSession};
+pub use session::{IdClaim, NegotiationCounters, PeerContext, PeerHandle, PeerInput, PeerSession};
 pub use tracks::SendStats;
 pub use video_formats::VideoFormats;

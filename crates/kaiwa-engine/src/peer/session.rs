@@ -47,8 +47,11 @@ pub struct PeerContext {
     pub events: mpsc::Sender<EngineEvent>,
     /// Our current signaling id (it changes when we rejoin after losing the server).
     pub my_id: tokio::sync::watch::Receiver<PeerId>,
-    /// (old id, new id) when a peer announces a new signaling id over the data channel.
-    pub rekeys: mpsc::UnboundedSender<(PeerId, PeerId)>,
+    /// A peer's claim, over our connection to it, that its signaling id is now another; the engine
+    /// decides (`engine.rs` `rekey`).
+    pub rekeys: mpsc::UnboundedSender<IdClaim>,
+    /// Our DTLS certificate, the same on every connection.
+    pub identity: super::identity::Identity,
     /// Whether our camera is on (new connections add a video track only then).
     pub video_enabled: std::sync::atomic::AtomicBool,
     /// Whether our microphone is on (not muted); announced to peers with the camera state.
@@ -75,6 +78,8 @@ pub enum PeerInput {
     },
     /// The peer says its signaling id is now this.
     RemoteId(PeerId),
+    /// The engine accepted the peer's claim: this session's peer is now known by this id.
+    Renamed(PeerId),
     /// A chat line from the peer.
     RemoteChat(ChatMessage),
     /// Camera on (add our video track) or off (remove it); either renegotiates.
@@ -84,6 +89,15 @@ pub enum PeerInput {
     RestartIfStillDown,
     Stats(oneshot::Sender<PeerStats>),
     Close,
+}
+
+/// A peer's claim that its signaling id changed from `old` to `new`, made over the connection whose peer
+/// presented the certificate with `fingerprint` (none when the handshake is not done).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdClaim {
+    pub old: PeerId,
+    pub new: PeerId,
+    pub fingerprint: Option<String>,
 }
 
 /// How long a connection may stay disconnected before ICE is restarted (ICE itself calls it disconnected
@@ -277,7 +291,13 @@ impl PeerSession {
         initiator: bool,
     ) -> Result<PeerHandle, webrtc::error::Error> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let pc = build_peer_connection(&ctx.network, &ice_servers, Arc::new(Forwarder(tx.clone()))).await?;
+        let pc = build_peer_connection(
+            &ctx.network,
+            &ice_servers,
+            Some(&ctx.identity),
+            Arc::new(Forwarder(tx.clone())),
+        )
+        .await?;
         let stop = CancellationToken::new();
         let send_stats = Arc::new(SendStats::default());
         let mut session = PeerSession {
@@ -368,10 +388,15 @@ impl PeerSession {
                 }
                 PeerInput::RemoteId(id) => {
                     if id != self.remote.id {
-                        let old = std::mem::replace(&mut self.remote.id, id.clone());
-                        info!(%old, new = %id, "peer has a new signaling id");
-                        let _ = self.ctx.rekeys.send((old, id));
+                        // Bound to this connection: the certificate the peer presented in its handshake.
+                        let fingerprint = super::identity::remote_fingerprint(&self.pc).await;
+                        let claim = IdClaim { old: self.remote.id.clone(), new: id, fingerprint };
+                        let _ = self.ctx.rekeys.send(claim);
                     }
+                }
+                PeerInput::Renamed(id) => {
+                    info!(old = %self.remote.id, new = %id, "peer has a new signaling id");
+                    self.remote.id = id;
                 }
                 PeerInput::RemoteChat(message) => {
                     let _ = self

@@ -19,6 +19,8 @@ pub struct SignalingConfig {
     pub trust: Trust,
     pub room: String,
     pub name: String,
+    /// Our DTLS certificate's fingerprint, announced in `join` (the engine sets it).
+    pub fingerprint: Option<String>,
     pub connect_timeout: Duration,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
@@ -31,6 +33,7 @@ impl SignalingConfig {
             trust: Trust::default(),
             room: room.into(),
             name: name.into(),
+            fingerprint: None,
             connect_timeout: Duration::from_secs(10),
             backoff_min: Duration::from_millis(250),
             backoff_max: Duration::from_secs(5),
@@ -183,6 +186,7 @@ async fn session(
         room: config.room.clone(),
         name: config.name.clone(),
         version: PROTOCOL_VERSION,
+        fingerprint: config.fingerprint.clone(),
     };
     if let Err(e) = ws.send(Message::text(join.to_json())).await {
         return SessionEnd::Lost(e.to_string());
