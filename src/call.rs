@@ -642,6 +642,12 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
             s.out.audio_frames,
             s.setup_ms.map(|ms| format!(", connected in {ms} ms")).unwrap_or_default(),
         );
+        if let Some(code) = &s.verification_code {
+            println!(
+                "  {}: verification code {code} (they see the same unless someone is in between)",
+                s.name
+            );
+        }
         if s.video_formats.unavailable() {
             let ours = args.video_codec.map_or_else(|| VideoCodec::ALL.to_vec(), |c| vec![c]);
             println!("  {}: {}", s.name, no_common_video(&s.video_formats.peer_codecs, &ours));

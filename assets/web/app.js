@@ -522,6 +522,7 @@ function renderPeer(peer) {
     conn: label,
     connClass: label.startsWith('connected') ? 'good' : label === 'failed' ? 'bad' : 'warn',
     note: peer.videoFormats.shared === false ? "Video can't be shown: no common video format" : '',
+    code: peer.verificationCode,
   });
   tile.root.dataset.state = label;
 }

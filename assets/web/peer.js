@@ -88,6 +88,23 @@ function announcedCodecs(list) {
   return list.filter((n) => typeof n === 'string' && /^[A-Za-z0-9._-]{1,32}$/.test(n)).slice(0, 16);
 }
 
+/** A certificate fingerprint in SDP form (`sha-256 AB:CD:…`), or null. */
+function canonicalFingerprint(algorithm, value) {
+  if (String(algorithm).toLowerCase() !== 'sha-256' || !/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/.test(value)) return null;
+  return `sha-256 ${value.toUpperCase()}`;
+}
+
+/** The verification code of a connection between the certificates with fingerprints `a` and `b` (SDP form),
+ * `123 456`: the same derivation as the native engine's `peer/identity.rs` (docs/PROTOCOL.md). Null
+ * without WebCrypto (an insecure page). */
+export async function verificationCode(a, b) {
+  if (!globalThis.crypto?.subtle || !a || !b) return null;
+  const [lower, higher] = [a, b].sort();
+  const text = new TextEncoder().encode(`kaiwa-verify-1\n${lower}\n${higher}`);
+  const n = new DataView(await crypto.subtle.digest('SHA-256', text)).getUint32(0) % 1000000;
+  return `${String(Math.floor(n / 1000)).padStart(3, '0')} ${String(n % 1000).padStart(3, '0')}`;
+}
+
 function setVideoPreferences(transceiver) {
   if (typeof transceiver.setCodecPreferences !== 'function' || !window.RTCRtpReceiver?.getCapabilities) return;
   const caps = RTCRtpReceiver.getCapabilities('video');
@@ -134,6 +151,8 @@ export class Peer {
     this.route = null;
     this.closed = false;
     this.lastStats = null;
+    /** This connection's verification code once known (`collect`), shown on the tile. */
+    this.verificationCode = null;
     /** Whether a video format is shared with this peer, from the last completed exchange. */
     this.videoFormats = { shared: null, peerCodecs: [] };
     this.counts = { offersSent: 0, offersReceived: 0, offersIgnored: 0, collisions: 0, iceRestarts: 0 };
@@ -337,6 +356,7 @@ export class Peer {
       route: null,
       candidatePair: null,
       videoFormats: this.videoFormats,
+      verificationCode: null,
     };
     let pairId = null;
     for (const s of byId.values()) {
@@ -366,6 +386,11 @@ export class Peer {
         out.outAudio = { packetsSent: s.packetsSent ?? 0, bytesSent: s.bytesSent ?? 0, codec: codec(s) };
       } else if (s.type === 'transport' && s.selectedCandidatePairId) {
         pairId = s.selectedCandidatePairId;
+        const cert = (id) => {
+          const c = byId.get(id);
+          return c ? canonicalFingerprint(c.fingerprintAlgorithm, c.fingerprint) : null;
+        };
+        out.verificationCode = await verificationCode(cert(s.localCertificateId), cert(s.remoteCertificateId));
       }
     }
     if (!pairId) {
@@ -392,6 +417,7 @@ export class Peer {
       }
     }
     if (out.route) this.route = out.route;
+    if (out.verificationCode) this.verificationCode = out.verificationCode;
     this.lastStats = out;
     return out;
   }

@@ -63,7 +63,10 @@ export class Tile {
     this.conn.hidden = true;
     this.note = el('div', 'tile-note');
     this.note.hidden = true;
-    this.root.append(this.video, this.avatar, label, this.conn, this.note);
+    this.code = el('span', 'tile-code');
+    this.code.hidden = true;
+    this.code.title = 'Verification code: read it to them. If theirs differs, someone is in between.';
+    this.root.append(this.video, this.avatar, label, this.conn, this.note, this.code);
     this.setName(name);
   }
 
@@ -79,7 +82,9 @@ export class Tile {
   }
 
   /** `note`: a sentence across the tile (why there is no picture), or empty. */
-  update({ cameraOn, micOn, conn, connClass, note = '' }) {
+  update({ cameraOn, micOn, conn, connClass, note = '', code = null }) {
+    this.code.textContent = code ? `🔒 ${code}` : '';
+    this.code.hidden = !code;
     this.root.classList.toggle('no-video', !cameraOn);
     this.note.textContent = note;
     this.note.hidden = !note;

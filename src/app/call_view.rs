@@ -285,6 +285,12 @@ pub fn stats_text(p: &PeerView) -> String {
         codecs_text(s.video_in.codec.as_deref(), s.out.video_codec.as_deref()),
         s.video_in.freezes,
     ) + &their_formats(s)
+        + &s.verification_code
+            .as_ref()
+            .map(|code| {
+                format!("\nVerification code  {code}\n(the same on their screen: no one is in between)")
+            })
+            .unwrap_or_default()
 }
 
 /// With no common video format: the formats the peer offered, so someone can tell what it lacks.

@@ -24,6 +24,7 @@ use kaiwa_engine::peer::factory::NetworkConfig;
 use kaiwa_engine::signaling::{ServerUrl, SignalingConfig, Trust};
 use kaiwa_engine::sinks::{AudioSink, DecodedVideo, MediaSinks, VideoSink};
 use kaiwa_engine::stats::PeerStats;
+use kaiwa_engine::testing::Mitm;
 use kaiwa_engine::{Engine, EngineConfig, EngineEvent, PeerState};
 use kaiwa_media::audio::analysis::{dominant_frequency, rms};
 use kaiwa_protocol::PeerInfo;
@@ -107,9 +108,20 @@ impl Native {
 
     fn start_with(server: &TestServer, room: &str, name: &str, network: NetworkConfig) -> Result<Native> {
         let scheme = if server.tls { "wss" } else { "ws" };
-        let url = ServerUrl::parse(&format!("{scheme}://{}/ws", server.addr))?;
+        Native::start_at(&format!("{scheme}://{}/ws", server.addr), server.fingerprint, room, name, network)
+    }
+
+    /// With its signaling at `ws_url` (a relay in front of the server, say).
+    fn start_at(
+        ws_url: &str,
+        pinned: Option<kaiwa_tls::Fingerprint>,
+        room: &str,
+        name: &str,
+        network: NetworkConfig,
+    ) -> Result<Native> {
+        let url = ServerUrl::parse(ws_url)?;
         let mut signaling = SignalingConfig::new(url, room, name);
-        if let Some(fingerprint) = server.fingerprint {
+        if let Some(fingerprint) = pinned {
             signaling.trust = Trust::Pinned(fingerprint);
         }
         let recorder = Arc::new(Recorder::default());
@@ -183,6 +195,16 @@ impl Native {
                 && names.iter().all(|n| stats.iter().any(|s| s.name == *n && s.state == PeerState::Connected))
         })
         .await
+    }
+
+    /// One text from the stats for the peer called `name`.
+    async fn stat_text(
+        &mut self,
+        name: &str,
+        f: impl Fn(&PeerStats) -> Option<String>,
+    ) -> Result<Option<String>> {
+        self.drain()?;
+        Ok(self.engine.stats().await.iter().find(|s| s.name == name).and_then(f))
     }
 
     /// One number from the stats for the peer called `name` (0 while there is none).
@@ -598,6 +620,20 @@ async fn native_and_chromium_call_with_h264_audio_and_chat() -> Result<()> {
     native.check_received("Chromium", BROWSER_TONE).await?;
 
     chat_both_ways(&page, "Chromium", &mut native, "Native").await?;
+
+    // The same verification code on both ends (the page computes it from its getStats certificates), and
+    // on the tile.
+    let native_code = native.stat_text("Chromium", |s| s.verification_code.clone()).await?;
+    let page_code = page_peer_stats(&page, "Native").await?["verificationCode"].clone();
+    ensure!(
+        native_code.is_some() && page_code == json!(native_code),
+        "codes: native {native_code:?}, page {page_code}"
+    );
+    let shown = page.wait_for(
+        "(() => { const c = [...document.querySelectorAll('#grid .tile .tile-code')].find(e => !e.hidden); return c ? c.textContent : null; })()",
+        UI_WAIT,
+    ).await?;
+    ensure!(shown == json!(format!("🔒 {}", native_code.unwrap_or_default())), "tile shows {shown}");
 
     // The native side leaves: the page drops it.
     native.engine.leave().await;
@@ -1025,6 +1061,36 @@ async fn native_and_chromium_without_a_common_video_codec_keep_audio_and_chat() 
         .context("the page after the renegotiation")?;
         ensure!(tile_note(page, "Nat").await? == "Video can't be shown: no common video format", "note gone");
     }
+    native.engine.leave().await;
+    Ok(())
+}
+
+/// A man in the middle ([`Mitm`], a signaling relay in front of the server that answers each side with a
+/// connection of its own) between the native client and Chromium: both connect, to it, and the codes they
+/// show differ. (Without it they match: `native_and_chromium_call_with_h264_audio_and_chat`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_man_in_the_middle_between_native_and_chromium_shows_as_different_codes() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let mitm = Mitm::start(server.addr).await?;
+    let (browser, _wav) = launch(false, BROWSER_TONE).await?;
+    let page = join(&browser, &server, "mitm", "Chromium").await?;
+    let network = NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() };
+    let mut native = Native::start_at(&mitm.ws_url(), None, "mitm", "Native", network)?;
+    native.wait_connected(&["Chromium"]).await?;
+    wait_page_connected(&page, &["Native"]).await?;
+    let native_code = native.stat_text("Chromium", |s| s.verification_code.clone()).await?;
+    let page_code = page
+        .wait_for(
+            "kaiwa.stats().then(s => s.peers.find(p => p.name === 'Native')?.verificationCode ?? null)",
+            UI_WAIT,
+        )
+        .await?;
+    ensure!(
+        native_code.is_some() && page_code.is_string(),
+        "codes: native {native_code:?}, page {page_code}"
+    );
+    ensure!(page_code != json!(native_code), "the same code ({page_code}) through a man in the middle");
     native.engine.leave().await;
     Ok(())
 }

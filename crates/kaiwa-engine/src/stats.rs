@@ -82,6 +82,9 @@ pub struct PeerStats {
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub codecs: Vec<String>,
+    /// The code both people see for this connection when no one sits between them (`123 456`), from our
+    /// certificate and the one the peer presented in the handshake; none before the handshake.
+    pub verification_code: Option<String>,
     /// Whether we and the peer have a video format in common, and the video codecs the peer offered.
     pub video_formats: crate::peer::VideoFormats,
     pub video_in: VideoInStats,
@@ -117,6 +120,7 @@ pub struct OwnFigures<'a> {
     /// The codec our video goes out in.
     pub video_out: Option<kaiwa_media::video::VideoCodec>,
     pub video_formats: &'a crate::peer::VideoFormats,
+    pub verification_code: Option<String>,
 }
 
 pub async fn collect(
@@ -126,7 +130,8 @@ pub async fn collect(
     setup: Option<Duration>,
     own: OwnFigures<'_>,
 ) -> PeerStats {
-    let OwnFigures { sent, video, audio, negotiation, relays, video_out, video_formats } = own;
+    let OwnFigures { sent, video, audio, negotiation, relays, video_out, video_formats, verification_code } =
+        own;
     let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
     let mut stats = PeerStats {
         id: remote.id.clone(),
@@ -141,6 +146,7 @@ pub async fn collect(
         bytes_sent: 0,
         bytes_received: 0,
         codecs: Vec::new(),
+        verification_code,
         video_formats: video_formats.clone(),
         video_in: VideoInStats::default(),
         audio_in: AudioInStats::default(),

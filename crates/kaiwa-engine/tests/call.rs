@@ -79,6 +79,10 @@ async fn two_party_call_carries_video_audio_and_chat() {
     assert_eq!(a_stats.len(), 1);
     assert_eq!(b_stats.len(), 1);
     assert_eq!(a_stats[0].local_candidate.as_deref(), Some("host"));
+    // Both ends show the same verification code (no one in between).
+    let code = a_stats[0].verification_code.clone();
+    assert!(code.as_ref().is_some_and(|c| c.len() == 7), "Ann's code {code:?}");
+    assert_eq!(b_stats[0].verification_code, code, "Bo's code differs from Ann's");
     assert!(
         a_stats[0].codecs.iter().any(|c| c.eq_ignore_ascii_case("video/H264")),
         "{:?}",

@@ -707,6 +707,9 @@ impl PeerSession {
                     .and_then(|(n, _)| n.get())
                     .map(|(_, c)| c),
                 video_formats: &self.video_formats,
+                verification_code: super::identity::remote_fingerprint(&self.pc).await.and_then(|theirs| {
+                    super::identity::verification_code(self.ctx.identity.fingerprint(), &theirs)
+                }),
             },
         )
         .await

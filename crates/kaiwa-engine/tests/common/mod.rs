@@ -102,7 +102,19 @@ pub fn party_with(
     size: (u32, u32),
     network: NetworkConfig,
 ) -> Party {
-    let url = ServerUrl::parse(&server.ws_url()).unwrap();
+    party_at(&server.ws_url(), room, name, tone_hz, size, network)
+}
+
+/// A party whose signaling goes to `ws_url` (a relay in front of the server, say).
+pub fn party_at(
+    ws_url: &str,
+    room: &str,
+    name: &str,
+    tone_hz: f64,
+    size: (u32, u32),
+    network: NetworkConfig,
+) -> Party {
+    let url = ServerUrl::parse(ws_url).unwrap();
     let recorder = Arc::new(Recorder { size, by_peer: Mutex::new(Vec::new()) });
     let config = EngineConfig {
         signaling: SignalingConfig::new(url, room, name),
