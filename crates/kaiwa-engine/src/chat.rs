@@ -7,6 +7,46 @@ use serde::{Deserialize, Serialize};
 pub const CHANNEL_LABEL: &str = "chat";
 /// Longest chat text accepted, in characters.
 pub const MAX_CHAT_CHARS: usize = 4000;
+/// Longest sender name in a chat message (the signaling server's limit for names).
+const MAX_NAME_CHARS: usize = 64;
+
+/// How many chat lines one peer may send at once, and how many a second after that; the rest are dropped,
+/// so a peer flooding the channel cannot bury the chat or grow the owner's history without end.
+const CHAT_BURST: f64 = 20.0;
+const CHAT_PER_SECOND: f64 = 5.0;
+
+/// A token bucket over one peer's chat lines (time passed in).
+#[derive(Debug, Clone)]
+pub struct ChatLimit {
+    tokens: f64,
+    last: Option<std::time::Instant>,
+    /// Lines dropped so far.
+    pub dropped: u64,
+}
+
+impl Default for ChatLimit {
+    fn default() -> Self {
+        ChatLimit { tokens: CHAT_BURST, last: None, dropped: 0 }
+    }
+}
+
+impl ChatLimit {
+    /// Whether a line arriving at `now` may pass.
+    pub fn allow(&mut self, now: std::time::Instant) -> bool {
+        if let Some(last) = self.last {
+            let refill = now.saturating_duration_since(last).as_secs_f64() * CHAT_PER_SECOND;
+            self.tokens = (self.tokens + refill).min(CHAT_BURST);
+        }
+        self.last = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            self.dropped += 1;
+            false
+        }
+    }
+}
 
 /// `{"type":"chat","from":NAME,"text":TEXT,"ts":UNIX_MS}`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,8 +69,12 @@ impl ChatMessage {
     }
 
     pub fn parse(text: &str) -> Option<ChatMessage> {
+        if text.len() > MAX_CHAT_CHARS * 4 + 1024 {
+            return None;
+        }
         let msg: ChatMessage = serde_json::from_str(text).ok()?;
-        (msg.text.chars().count() <= MAX_CHAT_CHARS).then_some(msg)
+        (msg.text.chars().count() <= MAX_CHAT_CHARS && msg.from.chars().count() <= MAX_NAME_CHARS)
+            .then_some(msg)
     }
 
     pub fn to_json(&self) -> String {
@@ -137,6 +181,22 @@ impl ChannelMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chat_flood_is_cut_to_a_burst_then_a_steady_rate() {
+        let start = std::time::Instant::now();
+        let mut limit = ChatLimit::default();
+        let passed = (0..1000).filter(|_| limit.allow(start)).count();
+        assert_eq!(passed, 20);
+        assert_eq!(limit.dropped, 980);
+        // Ten seconds later: 5 a second, capped at the burst.
+        let later = start + std::time::Duration::from_secs(10);
+        assert_eq!((0..1000).filter(|_| limit.allow(later)).count(), 20);
+        let mut steady = ChatLimit::default();
+        let passed =
+            (0..100).filter(|i| steady.allow(start + std::time::Duration::from_millis(i * 200))).count();
+        assert_eq!(passed, 100, "a person typing fast is never cut");
+    }
 
     #[test]
     fn wire_shape() {

@@ -181,6 +181,24 @@ impl Hostile {
         Ok(())
     }
 
+    /// Sends `bytes` as a binary message on the `chat` channel to `to`.
+    pub async fn send_bytes(&self, to: &PeerId, bytes: &[u8]) -> Result<(), HostileError> {
+        let conn = self.conns.get(to).ok_or(HostileError::NoSuchPeer(to.clone()))?;
+        conn.channel.send(bytes::BytesMut::from(bytes)).await?;
+        Ok(())
+    }
+
+    /// A valid offer from a connection of its own that is never used (to replay).
+    pub async fn throwaway_offer(&self) -> Result<String, HostileError> {
+        let network = NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() };
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let pc = build_peer_connection(&network, &[], None, Arc::new(Handler(tx))).await?;
+        pc.create_data_channel(CHANNEL_LABEL, None).await?;
+        let offer = pc.create_offer(None).await?;
+        let _ = pc.close().await;
+        Ok(offer.sdp)
+    }
+
     /// Leaves the room and closes every connection.
     pub async fn leave(self) {
         for conn in self.conns.values() {

@@ -9,7 +9,7 @@ mod loss_based;
 mod pacer;
 mod pacing;
 mod queue_delay;
-mod rejected_sections;
+pub mod rejected_sections;
 pub mod rtcp_forward;
 mod session;
 mod tracks;

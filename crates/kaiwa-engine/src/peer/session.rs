@@ -146,6 +146,7 @@ pub struct PeerSession {
     audio_stats: Option<Arc<AudioRecvStats>>,
     /// Whether video can flow with this peer at all (a common format), as the last exchange said.
     video_formats: VideoFormats,
+    chat_limit: crate::chat::ChatLimit,
     inputs_tx: mpsc::UnboundedSender<PeerInput>,
 }
 
@@ -322,6 +323,7 @@ impl PeerSession {
             video_stats: None,
             audio_stats: None,
             video_formats: VideoFormats::default(),
+            chat_limit: Default::default(),
             inputs_tx: tx.clone(),
         };
         // Audio first: the first m-section tags the BUNDLE group and names the candidates we trickle
@@ -399,6 +401,12 @@ impl PeerSession {
                     self.remote.id = id;
                 }
                 PeerInput::RemoteChat(message) => {
+                    if !self.chat_limit.allow(Instant::now()) {
+                        if self.chat_limit.dropped == 1 {
+                            warn!(peer = %self.remote.name, "chat flood: dropping lines over the limit");
+                        }
+                        continue;
+                    }
                     let _ = self
                         .ctx
                         .events
