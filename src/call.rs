@@ -151,16 +151,16 @@ fn audio_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn AudioSource>>>
         "none" => None,
         "tone" => Some(Box::new(ToneSource::new(440.0))),
         "clicks" => Some(Box::new(ClickSource::new(CLICK_PERIOD_MS))),
-        t if t.starts_with("tone:") => {
-            let hz: f64 = t["tone:".len()..].parse().context("--audio tone:HZ needs a number")?;
+        t if let Some(hz) = t.strip_prefix("tone:") => {
+            let hz: f64 = hz.parse().context("--audio tone:HZ needs a number")?;
             if !(20.0..=20_000.0).contains(&hz) {
                 bail!("--audio tone:HZ must be between 20 and 20000 Hz");
             }
             Some(Box::new(ToneSource::new(hz)))
         }
         "mic" => Some(Box::new(kaiwa_devices::MicSource::open(None)?)),
-        m if m.starts_with("mic:") => {
-            Some(Box::new(kaiwa_devices::MicSource::open(Some(&m["mic:".len()..]))?))
+        m if let Some(device) = m.strip_prefix("mic:") => {
+            Some(Box::new(kaiwa_devices::MicSource::open(Some(device))?))
         }
         path => Some(Box::new(WavFileSource::open(Path::new(path))?)),
     })

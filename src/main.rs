@@ -1,6 +1,10 @@
 //! `kaiwa`: the Kaiwa desktop app. Without a subcommand it opens the window (see `app`); `kaiwa call` holds
 //! a headless call (tests, benchmarks), `kaiwa doctor` checks the network before a call and `kaiwa serve`
 //! hosts the signaling server alone.
+// What other participants send reaches this code: no slicing a string at a byte index (a multi-byte
+// character there panics), and no `unwrap` outside tests (CODE_STYLE.md, "Remote input").
+#![warn(clippy::string_slice)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod app;
 mod call;

@@ -35,7 +35,7 @@ pub fn route(req: Request<Incoming>, state: &Arc<State>) -> Response<Body> {
         }
         (&Method::POST, "/api/rooms") => create_room(state),
         (&Method::GET, "/api/ice") => ice_servers(state),
-        (&Method::GET, p) if p.starts_with("/api/rooms/") => room_status(&p["/api/rooms/".len()..], state),
+        (&Method::GET, p) if let Some(code) = p.strip_prefix("/api/rooms/") => room_status(code, state),
         (_, "/api/rooms") => method_not_allowed("POST"),
         (_, p) if p.starts_with("/api/") => api_error(StatusCode::NOT_FOUND, "not_found", "no such API"),
         (&Method::GET | &Method::HEAD, p) => crate::assets::serve(p),

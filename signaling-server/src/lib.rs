@@ -9,6 +9,10 @@
 //! kaiwa_signaling::serve(listener, kaiwa_signaling::Config::default(), None, shutdown).await
 //! # }
 //! ```
+// What other participants send reaches this code: no slicing a string at a byte index (a multi-byte
+// character there panics), and no `unwrap` outside tests (CODE_STYLE.md, "Remote input").
+#![warn(clippy::string_slice)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod assets;
 pub mod cli;

@@ -11,6 +11,10 @@
 //!
 //! Sources are pull-based and paced: `next_frame` blocks the calling (capture) thread until the next frame
 //! is due, like a camera would. Call them from a dedicated thread, never from async code.
+// What other participants send reaches this code: no slicing a string at a byte index (a multi-byte
+// character there panics), and no `unwrap` outside tests (CODE_STYLE.md, "Remote input").
+#![warn(clippy::string_slice)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod audio_device;
 mod camera;

@@ -1,5 +1,7 @@
 //! Chat over the `chat` data channel: ordered, reliable, one JSON text message per chat line, the same
 //! shape the browser client uses.
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use serde::{Deserialize, Serialize};
 

@@ -6,6 +6,10 @@
 //! encode (`kaiwa-video-send`, `kaiwa-audio-send`, which also runs echo cancellation / noise suppression /
 //! gain control), per remote video decode (`kaiwa-video-recv-*`) and audio playout (`kaiwa-audio-playout`,
 //! which hands each speaker frame to the echo canceller). They meet at bounded channels; media paths never block on the network.
+// What other participants send reaches this code: no slicing a string at a byte index (a multi-byte
+// character there panics), and no `unwrap` outside tests (CODE_STYLE.md, "Remote input").
+#![warn(clippy::string_slice)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod chat;
 mod engine;

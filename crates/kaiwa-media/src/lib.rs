@@ -8,6 +8,10 @@
 //!
 //! Nothing in here may panic on any input from the network, a device or a file: errors are `thiserror`
 //! enums, and a panic is a bug.
+// What other participants send reaches this code: no slicing a string at a byte index (a multi-byte
+// character there panics), and no `unwrap` outside tests (CODE_STYLE.md, "Remote input").
+#![warn(clippy::string_slice)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod audio;
 pub mod video;

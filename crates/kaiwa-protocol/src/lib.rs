@@ -2,6 +2,10 @@
 //! and room codes. Shared by the signaling server and every client; no I/O happens here.
 //!
 //! The wire format is specified in `docs/PROTOCOL.md`; the examples there are tested in this crate.
+// What other participants send reaches this code: no slicing a string at a byte index (a multi-byte
+// character there panics), and no `unwrap` outside tests (CODE_STYLE.md, "Remote input").
+#![warn(clippy::string_slice)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 mod error_code;
 mod message;

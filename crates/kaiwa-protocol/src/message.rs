@@ -3,6 +3,8 @@
 //! `signal.data` is carried as raw JSON ([`RawValue`]) so the server relays it byte for byte without
 //! re-encoding it. serde's internally tagged enums cannot hold a `RawValue`, so parsing goes through a
 //! flat envelope that borrows from the frame; serialization is derived.
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;

@@ -59,10 +59,14 @@ impl RoomCode {
 impl fmt::Display for RoomCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let k = &self.key;
-        if k.len() == GENERATED_LEN && k.bytes().all(|b| b.is_ascii_lowercase()) {
-            write!(f, "{}-{}-{}", &k[..3], &k[3..7], &k[7..])
-        } else {
-            f.write_str(k)
+        match (
+            k.len() == GENERATED_LEN && k.bytes().all(|b| b.is_ascii_lowercase()),
+            k.get(..3),
+            k.get(3..7),
+            k.get(7..),
+        ) {
+            (true, Some(a), Some(b), Some(c)) => write!(f, "{a}-{b}-{c}"),
+            _ => f.write_str(k),
         }
     }
 }
@@ -100,8 +104,8 @@ mod tests {
             let code = RoomCode::generate(&mut rng);
             let shown = code.to_string();
             assert_eq!(shown.len(), 12);
-            assert_eq!(&shown[3..4], "-");
-            assert_eq!(&shown[8..9], "-");
+            assert_eq!(shown.get(3..4), Some("-"));
+            assert_eq!(shown.get(8..9), Some("-"));
             assert_eq!(RoomCode::parse(&shown).unwrap(), code);
         }
     }

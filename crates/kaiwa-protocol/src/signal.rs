@@ -1,6 +1,8 @@
 //! The payload of `signal` messages. The server relays it untouched; clients read and write it typed.
 //! Shapes follow the browser's `RTCSessionDescriptionInit` and `RTCIceCandidate.toJSON()`
 //! (<https://www.w3.org/TR/webrtc/#rtcicecandidateinit-dictionary>).
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;

@@ -5,6 +5,8 @@
 //!
 //! Packets arrive from the track pump tasks through a bounded channel together with their arrival time, so
 //! the jitter buffer measures real network jitter, not this thread's scheduling.
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use std::collections::HashMap;
 use std::sync::Arc;

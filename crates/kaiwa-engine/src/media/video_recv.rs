@@ -3,6 +3,8 @@
 //! length, unlike rtc-rtp's), decoded with openh264 or libvpx, held by a [`VideoPlayout`] until due (no delay on a clean link; enough to absorb NACK
 //! repairs on a lossy one), frames out to a sink. Loss, a decoder error or a missing keyframe asks for a
 //! PLI.
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

@@ -6,6 +6,8 @@
 //! owner, as the server announced it, uses the very certificate that the claiming connection's peer
 //! presented in its DTLS handshake: only the holder of that certificate's private key can make it
 //! (docs/PROTOCOL.md, "Who is who").
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use kaiwa_protocol::PeerInfo;
 

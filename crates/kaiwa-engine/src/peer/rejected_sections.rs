@@ -6,6 +6,8 @@
 //! refuses the whole description as conflicting (`extract_ice_details` skips only `a=inactive` sections).
 //! Dropping those two lines from rejected sections leaves what the peer meant. Drop this module when
 //! webrtc-rs ignores rejected sections there.
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use std::borrow::Cow;
 

@@ -24,6 +24,8 @@
 //!   (sender restart) resynchronises.
 //!
 //! Memory is bounded by [`JitterConfig::max_packets`] packets of at most [`JitterConfig::max_payload`] bytes.
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};

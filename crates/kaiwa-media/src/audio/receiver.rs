@@ -1,4 +1,6 @@
 //! [`AudioReceiver`]: jitter buffer + Opus decoder for one remote participant, producing 20 ms PCM frames.
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use std::time::Instant;
 

@@ -11,6 +11,8 @@
 //! Memory is bounded: at most [`DepacketizerConfig::reorder_window`] packets wait for reordering, a frame
 //! may grow to [`DepacketizerConfig::max_frame_bytes`], and at most
 //! [`DepacketizerConfig::max_pending_events`] events wait to be polled (older frames are dropped, as loss).
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use std::collections::{BTreeMap, VecDeque};
 

@@ -7,6 +7,8 @@
 //! and are rejected, as are the reserved types 0, 30 and 31. Every length field is validated: a truncated
 //! STAP-A is an error, never a panic.
 //!
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use super::depacketizer::{Depacketizer, DepacketizerError, FrameBroken, FrameData, PayloadFormat};
 use super::nal::{NAL_IDR, START_CODE, nal_type};
@@ -54,7 +56,7 @@ impl PayloadFormat for H264Payload {
             1..=23 => Ok(H264Unit::Nals(vec![payload.to_vec()])),
             STAP_A => {
                 let mut nals = Vec::new();
-                let mut rest = &payload[1..];
+                let mut rest = payload.get(1..).unwrap_or_default();
                 while !rest.is_empty() {
                     let [hi, lo, tail @ ..] = rest else {
                         return Err(DepacketizerError::TruncatedStapA("dangling length byte"));
@@ -67,7 +69,7 @@ impl PayloadFormat for H264Payload {
                         return Err(DepacketizerError::TruncatedStapA("NAL unit size exceeds packet"));
                     };
                     nals.push(nal.to_vec());
-                    rest = &tail[size..];
+                    rest = tail.get(size..).unwrap_or_default();
                 }
                 if nals.is_empty() {
                     return Err(DepacketizerError::TruncatedStapA("no NAL units"));

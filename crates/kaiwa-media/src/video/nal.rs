@@ -2,6 +2,8 @@
 //!
 //! Annex-B is the start-code-delimited byte stream of ITU-T H.264 Annex B; RTP carries NAL units without
 //! start codes ([RFC 6184 §1.3](https://www.rfc-editor.org/rfc/rfc6184#section-1.3)).
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 /// The 4-byte start code we write in front of every NAL unit.
 pub const START_CODE: [u8; 4] = [0, 0, 0, 1];
@@ -30,9 +32,9 @@ pub fn split_annex_b(stream: &[u8]) -> Vec<&[u8]> {
     let mut nals = Vec::new();
     let mut starts = Vec::new(); // (payload start, start-code start)
     let mut i = 0;
-    while i + 3 <= stream.len() {
-        if stream[i] == 0 && stream[i + 1] == 0 && stream[i + 2] == 1 {
-            let code_start = if i > 0 && stream[i - 1] == 0 { i - 1 } else { i };
+    while let Some(window) = stream.get(i..i + 3) {
+        if window == [0, 0, 1] {
+            let code_start = if i > 0 && stream.get(i - 1) == Some(&0) { i - 1 } else { i };
             starts.push((i + 3, code_start));
             i += 3;
         } else {
@@ -57,7 +59,7 @@ pub fn split_annex_b(stream: &[u8]) -> Vec<&[u8]> {
 
 /// Whether an Annex-B access unit contains an IDR slice.
 pub fn contains_idr(stream: &[u8]) -> bool {
-    split_annex_b(stream).iter().any(|nal| nal_type(nal[0]) == NAL_IDR)
+    split_annex_b(stream).iter().any(|nal| nal.first().is_some_and(|&h| nal_type(h) == NAL_IDR))
 }
 
 #[cfg(test)]

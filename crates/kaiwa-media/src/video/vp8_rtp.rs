@@ -15,6 +15,8 @@
 //! is a keyframe (§4.3, RFC 6386 §9.1: bit 0 clear). The frame ends at the marker bit. Every length is
 //! checked: a descriptor that runs past its packet, or a packet with nothing after it, is malformed, never
 //! a panic.
+// Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
+#![warn(clippy::indexing_slicing)]
 
 use super::depacketizer::{Depacketizer, DepacketizerError, FrameBroken, FrameData, PayloadFormat};
 use super::h264_packetizer::RtpPayload;
@@ -107,7 +109,8 @@ impl PayloadFormat for Vp8Payload {
 
     fn parse(payload: &[u8]) -> Result<Vp8Unit, DepacketizerError> {
         let descriptor = Vp8Descriptor::parse(payload)?;
-        Ok(Vp8Unit { starts_frame: descriptor.starts_frame(), data: payload[descriptor.len..].to_vec() })
+        let data = payload.get(descriptor.len..).ok_or(DepacketizerError::Empty)?.to_vec();
+        Ok(Vp8Unit { starts_frame: descriptor.starts_frame(), data })
     }
 
     fn starts_frame(unit: &Vp8Unit) -> bool {
