@@ -658,6 +658,7 @@ window.kaiwa = {
         iceConnectionState: p.pc.iceConnectionState,
         label: p.label,
         chatOpen: p.channel?.readyState === 'open',
+        chatDropped: p.chatDropped,
         remoteMic: p.remoteMedia.mic,
         remoteCamera: p.remoteMedia.camera,
         videoFlowing: !!app.videoProgress.get(p.id)?.flowing,

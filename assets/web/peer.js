@@ -116,6 +116,11 @@ function setVideoPreferences(transceiver) {
   }
 }
 
+/** How many chat lines one peer may send at once, and how many a second after; the rest are dropped (the
+ * native engine's `ChatLimit`, same numbers), so a flood neither buries the chat nor grows it forever. */
+const CHAT_BURST = 20;
+const CHAT_PER_SECOND = 5;
+
 export class Peer {
   /**
    * @param {object} o
@@ -156,6 +161,9 @@ export class Peer {
     /** Whether a video format is shared with this peer, from the last completed exchange. */
     this.videoFormats = { shared: null, peerCodecs: [] };
     this.counts = { offersSent: 0, offersReceived: 0, offersIgnored: 0, collisions: 0, iceRestarts: 0 };
+    this.chatTokens = CHAT_BURST;
+    this.chatAt = performance.now();
+    this.chatDropped = 0;
 
     const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: relayOnly ? 'relay' : 'all' });
     this.pc = pc;
@@ -233,6 +241,14 @@ export class Peer {
       }
       if (!msg || typeof msg !== 'object') return;
       if (msg.type === 'chat' && typeof msg.text === 'string') {
+        const now = performance.now();
+        this.chatTokens = Math.min(CHAT_BURST, this.chatTokens + ((now - this.chatAt) / 1000) * CHAT_PER_SECOND);
+        this.chatAt = now;
+        if (this.chatTokens < 1) {
+          this.chatDropped++;
+          return;
+        }
+        this.chatTokens -= 1;
         this.onChat(this, msg);
       } else if (msg.type === 'media') {
         this.remoteMedia = { mic: msg.mic !== false, camera: msg.camera !== false };

@@ -24,7 +24,7 @@ use kaiwa_engine::peer::factory::NetworkConfig;
 use kaiwa_engine::signaling::{ServerUrl, SignalingConfig, Trust};
 use kaiwa_engine::sinks::{AudioSink, DecodedVideo, MediaSinks, VideoSink};
 use kaiwa_engine::stats::PeerStats;
-use kaiwa_engine::testing::Mitm;
+use kaiwa_engine::testing::{Hostile, Mitm, hostile_cases};
 use kaiwa_engine::{Engine, EngineConfig, EngineEvent, PeerState};
 use kaiwa_media::audio::analysis::{dominant_frequency, rms};
 use kaiwa_protocol::PeerInfo;
@@ -1091,6 +1091,69 @@ async fn a_man_in_the_middle_between_native_and_chromium_shows_as_different_code
         "codes: native {native_code:?}, page {page_code}"
     );
     ensure!(page_code != json!(native_code), "the same code ({page_code}) through a man in the middle");
+    native.engine.leave().await;
+    Ok(())
+}
+
+/// The engine's hostile cases ([`hostile_cases`]) against the browser client: Mallory connects to Cleo's
+/// page while Cleo and the native client are in a call. After each case the page still answers, Cleo is
+/// still connected to Nat, and video kept coming both ways; chat from Mallory shows only at the limit's pace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_participant_breaks_nothing_in_the_browser() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let room = "hostile-page";
+    let (browser, _wav) = launch(false, BROWSER_TONE).await?;
+    let page = join(&browser, &server, room, "Cleo").await?;
+    let mut native = Native::start(&server, room, "Nat")?;
+    native.wait_connected(&["Cleo"]).await?;
+    wait_page_media(&page, 30).await?;
+    native.wait_media_from("Cleo", 30).await?;
+    let mut mallory = Hostile::join(&format!("ws://{}/ws", server.addr), room, "Mallory").await?;
+    let (cleo, nat) = (mallory.id_of("Cleo")?, mallory.id_of("Nat")?);
+    mallory.connect(&cleo).await?;
+    let offer = mallory.throwaway_offer().await?;
+    let started = Instant::now();
+    let page_frames = async |page: &Page| -> Result<u64> {
+        let s = page_peer_stats(page, "Nat").await?;
+        ensure!(
+            s["label"].as_str().is_some_and(|l| l.starts_with("connected")),
+            "Cleo's link to Nat: {}",
+            s["label"]
+        );
+        Ok(s["video"]["framesDecoded"].as_u64().unwrap_or(0))
+    };
+    for (case, actions) in hostile_cases(&cleo, &nat, &offer) {
+        let before = (page_frames(&page).await?, native.stat("Cleo", frames_in).await?);
+        for action in actions {
+            mallory.act(&cleo, action).await;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let after = (
+            tokio::time::timeout(UI_WAIT, page_frames(&page)).await.context(case)?.context(case)?,
+            native.stat("Cleo", frames_in).await?,
+        );
+        ensure!(
+            after.0 >= before.0 + 30 && after.1 >= before.1 + 30,
+            "{case}: video stalled: {before:?} -> {after:?}"
+        );
+    }
+    let state = page.eval("kaiwa.state()").await?;
+    let from_mallory =
+        state["chat"].as_array().map_or(0, |c| c.iter().filter(|m| m["from"] == "Mallory").count());
+    let allowed = 20 + (started.elapsed().as_secs_f64() * 5.0) as usize + 1;
+    ensure!(
+        (20..=allowed).contains(&from_mallory),
+        "{from_mallory} chat lines from Mallory shown (limit {allowed})"
+    );
+    ensure!(
+        state["peers"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["name"] == "Nat" && p["id"] == json!(nat))),
+        "Nat's entry on the page: {}",
+        state["peers"]
+    );
+    mallory.leave().await;
     native.engine.leave().await;
     Ok(())
 }

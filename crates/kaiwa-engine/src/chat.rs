@@ -17,27 +17,34 @@ const MAX_NAME_CHARS: usize = 64;
 const CHAT_BURST: f64 = 20.0;
 const CHAT_PER_SECOND: f64 = 5.0;
 
-/// A token bucket over one peer's chat lines (time passed in).
+/// A token bucket over what one peer sends (time passed in): `burst` at once, `per_second` after that.
 #[derive(Debug, Clone)]
 pub struct ChatLimit {
+    burst: f64,
+    per_second: f64,
     tokens: f64,
     last: Option<std::time::Instant>,
-    /// Lines dropped so far.
+    /// Items dropped so far.
     pub dropped: u64,
 }
 
 impl Default for ChatLimit {
+    /// For chat lines.
     fn default() -> Self {
-        ChatLimit { tokens: CHAT_BURST, last: None, dropped: 0 }
+        ChatLimit::new(CHAT_BURST, CHAT_PER_SECOND)
     }
 }
 
 impl ChatLimit {
-    /// Whether a line arriving at `now` may pass.
+    pub fn new(burst: f64, per_second: f64) -> ChatLimit {
+        ChatLimit { burst, per_second, tokens: burst, last: None, dropped: 0 }
+    }
+
+    /// Whether an item arriving at `now` may pass.
     pub fn allow(&mut self, now: std::time::Instant) -> bool {
         if let Some(last) = self.last {
-            let refill = now.saturating_duration_since(last).as_secs_f64() * CHAT_PER_SECOND;
-            self.tokens = (self.tokens + refill).min(CHAT_BURST);
+            let refill = now.saturating_duration_since(last).as_secs_f64() * self.per_second;
+            self.tokens = (self.tokens + refill).min(self.burst);
         }
         self.last = Some(now);
         if self.tokens >= 1.0 {

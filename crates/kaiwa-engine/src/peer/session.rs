@@ -100,6 +100,11 @@ pub struct IdClaim {
     pub fingerprint: Option<String>,
 }
 
+/// How many offers a peer may send at once, and how many a second after that (a person toggling a camera
+/// as fast as they can stays well within).
+const OFFER_BURST: f64 = 10.0;
+const OFFERS_PER_SECOND: f64 = 1.0;
+
 /// How long a connection may stay disconnected before ICE is restarted (ICE itself calls it disconnected
 /// after `peer/factory.rs`'s [`super::factory::ICE_DISCONNECTED`] without answers).
 const RESTART_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
@@ -147,6 +152,9 @@ pub struct PeerSession {
     /// Whether video can flow with this peer at all (a common format), as the last exchange said.
     video_formats: VideoFormats,
     chat_limit: crate::chat::ChatLimit,
+    /// Remote offers: a peer renegotiating without pause (each offer may restart ICE and bind sockets)
+    /// would starve the whole engine; past the limit its offers are ignored.
+    offer_limit: crate::chat::ChatLimit,
     inputs_tx: mpsc::UnboundedSender<PeerInput>,
 }
 
@@ -324,6 +332,7 @@ impl PeerSession {
             audio_stats: None,
             video_formats: VideoFormats::default(),
             chat_limit: Default::default(),
+            offer_limit: crate::chat::ChatLimit::new(OFFER_BURST, OFFERS_PER_SECOND),
             inputs_tx: tx.clone(),
         };
         // Audio first: the first m-section tags the BUNDLE group and names the candidates we trickle
@@ -468,6 +477,12 @@ impl PeerSession {
 
     async fn on_remote_description(&mut self, desc: SessionDescription) {
         let is_offer = desc.kind == SdpType::Offer;
+        if is_offer && !self.offer_limit.allow(Instant::now()) {
+            if self.offer_limit.dropped == 1 {
+                warn!(peer = %self.remote.name, "renegotiation storm: ignoring offers over the limit");
+            }
+            return;
+        }
         let sdp = super::rejected_sections::without_rejected_credentials(&desc.sdp).into_owned();
         let rtc_desc = match desc.kind {
             SdpType::Offer => RTCSessionDescription::offer(sdp),
