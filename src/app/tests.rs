@@ -332,11 +332,12 @@ fn a_peer_without_a_common_video_codec_is_heard_and_its_tile_says_why() {
     wait_until(&mut h, "the no-common-video note", Duration::from_secs(20), |h| {
         bob_view(h, &|p| p.overlay() == Some(super::call_view::NO_COMMON_VIDEO))
     });
-    assert!(
-        bob_view(&h, &|p| super::call_view::stats_text(p)
-            .contains("Their video formats  VP8 (none in common)")),
-        "the stats popover names Bob's formats"
-    );
+    // Bob's formats: from his media message, which may come a moment after the verdict.
+    wait_until(&mut h, "the stats popover naming Bob's formats", Duration::from_secs(10), |h| {
+        bob_view(h, &|p| {
+            super::call_view::stats_text(p).contains("Their video formats  VP8 (none in common)")
+        })
+    });
     // Audio: Bob's tone lights his tile up. Chat: both ways.
     wait_until(&mut h, "Bob speaking", Duration::from_secs(10), |h| bob_view(h, &|p| p.is_speaking()));
     h.get_by_role(egui::accesskit::Role::TextInput).focus();
