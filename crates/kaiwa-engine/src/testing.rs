@@ -154,14 +154,7 @@ impl Hostile {
                             conn.pc.set_remote_description(RTCSessionDescription::answer(sdp.sdp)?).await?;
                         }
                         SignalData::Candidate { candidate: Some(c) } => {
-                            let init = RTCIceCandidateInit {
-                                candidate: c.candidate,
-                                sdp_mid: c.sdp_mid,
-                                sdp_mline_index: c.sdp_m_line_index,
-                                username_fragment: c.username_fragment,
-                                ..Default::default()
-                            };
-                            let _ = conn.pc.add_ice_candidate(init).await;
+                            let _ = conn.pc.add_ice_candidate(to_init(c)).await;
                         }
                         _ => {}
                     },
