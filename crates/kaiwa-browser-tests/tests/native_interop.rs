@@ -24,7 +24,7 @@ use kaiwa_engine::peer::factory::NetworkConfig;
 use kaiwa_engine::signaling::{ServerUrl, SignalingConfig, Trust};
 use kaiwa_engine::sinks::{AudioSink, DecodedVideo, MediaSinks, VideoSink};
 use kaiwa_engine::stats::PeerStats;
-use kaiwa_engine::testing::{Hostile, Mitm, hostile_cases};
+use kaiwa_engine::testing::{Action, Hostile, Mitm, hostile_cases, media_cases};
 use kaiwa_engine::{Engine, EngineConfig, EngineEvent, PeerState};
 use kaiwa_media::audio::analysis::{dominant_frequency, rms};
 use kaiwa_protocol::PeerInfo;
@@ -1123,12 +1123,26 @@ async fn a_hostile_participant_breaks_nothing_in_the_browser() -> Result<()> {
         );
         Ok(s["video"]["framesDecoded"].as_u64().unwrap_or(0))
     };
-    for (case, actions) in hostile_cases(&cleo, &nat, &offer) {
+    // Mallory's RTP packets as the page counts them (video and audio).
+    let page_packets_from_mallory = async |page: &Page| -> Result<u64> {
+        let s = page_peer_stats(page, "Mallory").await?;
+        Ok(s["video"]["packetsReceived"].as_u64().unwrap_or(0)
+            + s["audio"]["packetsReceived"].as_u64().unwrap_or(0))
+    };
+    // The media cases first, while Mallory's own connection is as it was made.
+    let media: Vec<&str> = media_cases().iter().map(|(name, _)| *name).collect();
+    for (case, actions) in media_cases().into_iter().chain(hostile_cases(&cleo, &nat, &offer)) {
         let before = (page_frames(&page).await?, native.stat("Cleo", frames_in).await?);
+        let packets_before = if media.contains(&case) { page_packets_from_mallory(&page).await? } else { 0 };
+        let rtp = actions.iter().any(|a| matches!(a, Action::Rtp { .. }));
         for action in actions {
             mallory.act(&cleo, action).await;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
+        if rtp {
+            let packets_after = page_packets_from_mallory(&page).await?;
+            ensure!(packets_after > packets_before, "{case}: none of Mallory's packets reached the page");
+        }
         let after = (
             tokio::time::timeout(UI_WAIT, page_frames(&page)).await.context(case)?.context(case)?,
             native.stat("Cleo", frames_in).await?,

@@ -1,12 +1,13 @@
 //! The signaling server restarts mid-call: media keeps flowing peer to peer, both clients reconnect with
 //! backoff and rejoin (keeping their connection, re-keyed to their new ids), and a later joiner still
-//! connects to both.
+//! connects to both. And one participant's signaling connection drops while the server stays: the server
+//! tells the other that they left, yet the connection between them stays up and is re-keyed on rejoin.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{Server, decoded, party_sized, wait_connected, wait_for};
+use common::{Server, decoded, party_at, party_sized, wait_connected, wait_for};
 use kaiwa_engine::{EngineEvent, PeerState};
 
 const SIZE: (u32, u32) = (320, 240);
@@ -71,4 +72,48 @@ async fn call_survives_a_signaling_server_restart() {
     for p in [a, b, c] {
         p.engine.leave().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_signaling_connection_keeps_the_call() {
+    // Before the fix: Bo closed the connection when the server said Ann left, while Ann, rejoined under a
+    // new id, kept hers; Bo's new session waited for an offer Ann never sent, and the call stayed dead.
+    let server = Server::start(Default::default()).await;
+    let relay = kaiwa_testkit::TcpRelay::start(server.addr).await;
+    let mut a = party_at(&relay.ws_url(), "dropped", "Ann", 440.0, SIZE, Default::default());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut b = party_sized(&server, "dropped", "Bo", 660.0, SIZE);
+    wait_connected(&mut a.engine, 1).await;
+    wait_connected(&mut b.engine, 1).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = (decoded(&a, "Bo"), decoded(&b, "Ann"));
+
+    relay.cut();
+    wait_for(&mut a.engine, "signaling lost", |e| matches!(e, EngineEvent::SignalingLost { .. })).await;
+    wait_for(&mut a.engine, "rejoined", |e| matches!(e, EngineEvent::Joined { rejoined: true, .. })).await;
+    let renamed = wait_for(&mut b.engine, "Ann's new id", |e| {
+        assert!(!matches!(e, EngineEvent::PeerLeft(_)), "Bo dropped Ann: {e:?}");
+        matches!(e, EngineEvent::PeerRenamed { .. })
+    })
+    .await;
+    let EngineEvent::PeerRenamed { new, .. } = renamed else { unreachable!() };
+
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let stats = b.engine.stats().await;
+    assert_eq!(stats.len(), 1, "Bo has {} connections: {stats:?}", stats.len());
+    assert_eq!(stats[0].state, PeerState::Connected);
+    assert_eq!(stats[0].id, new, "Bo files the connection under Ann's new id");
+    let stats = a.engine.stats().await;
+    assert_eq!(stats.len(), 1, "Ann has {} connections: {stats:?}", stats.len());
+    let after = (decoded(&a, "Bo"), decoded(&b, "Ann"));
+    assert!(
+        after.0 >= before.0 + 60 && after.1 >= before.1 + 60,
+        "media stalled after the cut: {before:?} -> {after:?}"
+    );
+    // Leaving for real is seen at once (the data channel closes), not after the grace for a rejoin.
+    let left_at = std::time::Instant::now();
+    a.engine.leave().await;
+    wait_for(&mut b.engine, "Ann left", |e| matches!(e, EngineEvent::PeerLeft(_))).await;
+    assert!(left_at.elapsed() < Duration::from_secs(5), "Ann's leave took {:?}", left_at.elapsed());
+    b.engine.leave().await;
 }

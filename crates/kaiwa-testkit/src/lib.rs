@@ -178,3 +178,60 @@ impl Drop for SignalingServer {
         self.stop.cancel();
     }
 }
+
+/// A TCP relay on 127.0.0.1 in front of `upstream` whose open connections can be cut, as a congested
+/// link or a NAT that forgets a mapping cuts them; new connections are relayed as before. Stopped on drop.
+pub struct TcpRelay {
+    pub addr: std::net::SocketAddr,
+    /// Bumped by [`TcpRelay::cut`]; each connection ends when it changes.
+    cuts: tokio::sync::watch::Sender<u64>,
+    stop: CancellationToken,
+}
+
+impl TcpRelay {
+    pub async fn start(upstream: std::net::SocketAddr) -> TcpRelay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the relay");
+        let addr = listener.local_addr().expect("local address");
+        let (cuts, _) = tokio::sync::watch::channel(0u64);
+        let stop = CancellationToken::new();
+        let (watch, stopped) = (cuts.clone(), stop.clone());
+        tokio::spawn(async move {
+            loop {
+                let (mut client, _) = tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok(c) => c,
+                        Err(_) => return,
+                    },
+                    _ = stopped.cancelled() => return,
+                };
+                let mut cut = watch.subscribe();
+                let stopped = stopped.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.changed() => {}
+                        _ = stopped.cancelled() => {}
+                    }
+                });
+            }
+        });
+        TcpRelay { addr, cuts, stop }
+    }
+
+    /// The signaling WebSocket URL through this relay.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// Drops every connection open now, both ways.
+    pub fn cut(&self) {
+        self.cuts.send_modify(|n| *n += 1);
+    }
+}
+
+impl Drop for TcpRelay {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}

@@ -10,11 +10,11 @@
 //! on that target, and the burst that followed overflowed the link. With the cap the target can run
 //! only so far ahead of what was delivered, so the sender grows step by step, each step proven first.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use rtc::interceptor::{BandwidthEstimator, EstimatorStats, PacketReport};
 
+use super::feedback_rate::FeedbackRate;
 use super::loss_based::{self, LossBased};
 use super::queue_delay::{OVERUSE, QueueDelayController};
 
@@ -32,14 +32,13 @@ pub struct Estimator {
     loss: LossBased,
     min: f64,
     max: f64,
-    /// Departure time and size of packets the far end reported as arrived, oldest first.
-    delivered: VecDeque<(Instant, usize)>,
-    delivered_bytes: usize,
+    /// Departures of the packets the far end reported as arrived, per feedback batch.
+    delivered: FeedbackRate,
     /// When the estimate was last logged (at debug level, once a second).
     logged_at: Option<Instant>,
     /// The estimate: the lower half, grown at most to the delivered cap.
     target: f64,
-    /// When the delay half last saw a queue over [`OVERUSE`].
+    /// The newest departure reported when the delay half last saw a queue over [`OVERUSE`].
     queue_seen_at: Option<Instant>,
 }
 
@@ -51,20 +50,17 @@ impl Estimator {
             loss: LossBased::new(min, max),
             min,
             max,
-            delivered: VecDeque::new(),
-            delivered_bytes: 0,
+            delivered: FeedbackRate::new(WINDOW),
             logged_at: None,
             target: initial.clamp(min, max),
             queue_seen_at: None,
         }
     }
 
-    /// The delivered rate in bits per second over the departures seen (at least half a window of them).
+    /// The delivered rate in bits per second over the departures seen (once feedback covering a quarter
+    /// of the window has arrived; lost feedback does not lower it, see `feedback_rate.rs`).
     pub fn delivered_bps(&self) -> Option<f64> {
-        let (first, _) = self.delivered.front()?;
-        let (last, _) = self.delivered.back()?;
-        let span = last.saturating_duration_since(*first);
-        (span >= WINDOW / 2).then(|| self.delivered_bytes as f64 * 8.0 / span.as_secs_f64())
+        self.delivered.over_window(WINDOW / 4)
     }
 }
 
@@ -80,38 +76,35 @@ impl BandwidthEstimator for Estimator {
         if reports.is_empty() {
             return;
         }
-        for report in reports.iter().filter(|r| r.arrived) {
-            // Feedback may report packets out of departure order: keep the deque sorted enough by only
-            // ever evicting from the front by the newest departure seen.
-            self.delivered.push_back((report.departure, report.size));
-            self.delivered_bytes += report.size;
-        }
-        let newest = self.delivered.iter().map(|(t, _)| *t).max();
-        if let Some(newest) = newest {
-            while let Some(&(t, size)) = self.delivered.front() {
-                if newest.saturating_duration_since(t) <= WINDOW {
-                    break;
-                }
-                self.delivered.pop_front();
-                self.delivered_bytes -= size;
-            }
+        let arrived = || reports.iter().filter(|r| r.arrived);
+        if let Some(newest) = arrived().map(|r| r.departure).max() {
+            let packets = arrived().map(|r| (r.departure, r.size));
+            self.delivered.add(newest, packets, |a: Instant, b| b.saturating_duration_since(a));
         }
         self.delay.update(now, reports, self.delivered_bps());
         // Loss while a queue stands is the queue overflowing: the delay half has already acted on it, and
         // the loss half backing off on top took a 4 Mbit/s → 400 kbit/s drop down to the floor and kept
         // the call at 160×120 for seconds after the link came back. The loss half is for loss without
-        // queueing (radio links, shallow buffers). Nor does loss reported within a loss window after the
-        // queue count: the overflow's losses are still being reported as it drains, and the loss half
-        // backed off from the drop's low estimate and held the call at 320×240 for 10 s after the link
-        // came back.
+        // queueing (radio links, shallow buffers). Nor do the losses of packets sent up to a loss window
+        // after the queue was last seen count, however late they are reported: the overflow's losses keep
+        // coming in as it drains, and on a return path as congested as the way out (the lab's drop on one
+        // caller's link, both ways) they came in more than a second late; the loss half backed off from
+        // the drop's low estimate to 90 kbit/s and held the call at 160×120 for 10 s after the link came
+        // back. (Judged by departure, not by when the feedback arrived.)
         if self.delay.queue_delay().is_some_and(|q| q >= OVERUSE) {
-            self.queue_seen_at = Some(now);
-        }
-        if self.queue_seen_at.is_none_or(|t| now.saturating_duration_since(t) > loss_based::WINDOW) {
-            let lost = reports.iter().filter(|r| !r.arrived).count();
-            self.loss.update(now, lost, reports.len(), self.target);
-        } else {
+            let newest = reports.iter().map(|r| r.departure).max();
+            self.queue_seen_at = newest.max(self.queue_seen_at);
             self.loss.forget_window();
+        } else {
+            let after_queue = |r: &&PacketReport| {
+                self.queue_seen_at
+                    .is_none_or(|q| r.departure.saturating_duration_since(q) > loss_based::WINDOW)
+            };
+            let counted: Vec<&PacketReport> = reports.iter().filter(after_queue).collect();
+            if !counted.is_empty() {
+                let lost = counted.iter().filter(|r| !r.arrived).count();
+                self.loss.update(now, lost, counted.len(), self.target);
+            }
         }
         // In slow start the delay half grows no further than what the path has shown it carries: it
         // reached 1.5 Mbit/s while loss held the sender at 500 kbit/s, and its first decrease (at most a
@@ -239,6 +232,36 @@ mod tests {
                 _ => (Duration::ZERO, false),
             };
             e.on_reports(start + Duration::from_millis(100), &queued(t, start, queue, lossy));
+            assert_eq!(e.stats().loss_based_bitrate, None, "at {i}");
+        }
+    }
+
+    #[test]
+    fn the_overflows_losses_do_not_bind_however_late_they_are_reported() {
+        // As above, but the feedback of the lossy second comes in 1.5 s late (a congested return path):
+        // its losses arrive long after the queue was last seen, while clean feedback of later packets
+        // says the queue is gone. They are the overflow's, by when they were sent.
+        let t = Instant::now();
+        let mut e = Estimator::new(1_000_000.0, 50_000.0, 2_500_000.0);
+        let step = Duration::from_millis(100);
+        for i in 0..30u32 {
+            let start = t + step * i;
+            e.on_reports(start + step, &queued(t, start, Duration::ZERO, false));
+        }
+        for i in 30..40u32 {
+            let start = t + step * i;
+            e.on_reports(start + step, &queued(t, start, Duration::from_millis(200), false));
+        }
+        for i in 40..80u32 {
+            let start = t + step * i;
+            let now = start + step;
+            let mut reports = queued(t, start, Duration::ZERO, false);
+            if (55..65).contains(&i) {
+                // Late feedback of what was sent during the queue's last second.
+                let sent = t + step * (i - 25);
+                reports.extend(queued(t, sent, Duration::from_millis(200), true));
+            }
+            e.on_reports(now, &reports);
             assert_eq!(e.stats().loss_based_bitrate, None, "at {i}");
         }
     }

@@ -2,6 +2,7 @@
 
 mod estimator;
 pub mod factory;
+mod feedback_rate;
 mod handler;
 pub mod id_claims;
 pub mod identity;
@@ -12,7 +13,7 @@ mod queue_delay;
 pub mod rejected_sections;
 pub mod rtcp_forward;
 mod session;
-mod tracks;
+pub(crate) mod tracks;
 mod video_formats;
 
 pub use session::{IdClaim, NegotiationCounters, PeerContext, PeerHandle, PeerInput, PeerSession};

@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 
 use rtc::interceptor::PacketReport;
 
+use super::feedback_rate::FeedbackRate;
+
 /// Queueing delay above which the path is overused (if it is still growing).
 pub const OVERUSE: Duration = Duration::from_millis(25);
 /// Queueing delay that must shrink: above it, a queue that is not draining is overuse too.
@@ -61,9 +63,6 @@ struct Sample {
     departure: Instant,
     /// One-way delay in seconds, from an unknown offset.
     delay: f64,
-    /// On the far end's clock.
-    arrival: Duration,
-    size: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +82,8 @@ pub struct QueueDelayController {
     last_decrease: Option<Instant>,
     /// The delivered rate when the last decrease happened: the link's capacity, roughly.
     ceiling: Option<f64>,
+    /// Arrivals per feedback batch, on the far end's clock, over [`TREND`].
+    arrivals: FeedbackRate,
 }
 
 impl QueueDelayController {
@@ -98,6 +99,7 @@ impl QueueDelayController {
             last_decision: None,
             last_decrease: None,
             ceiling: None,
+            arrivals: FeedbackRate::new(TREND),
         }
     }
 
@@ -131,17 +133,10 @@ impl QueueDelayController {
         Some(Duration::from_secs_f64((now - base).max(0.0)))
     }
 
-    /// The rate packets arrived at over the recent window, in bits per second (by their arrival times).
+    /// The rate packets arrive at now, in bits per second (by their arrival times), over the newest
+    /// feedback that covers half of [`RECENT`]; lost feedback does not lower it (see `feedback_rate.rs`).
     pub fn arrival_rate(&self) -> Option<f64> {
-        let first = self.recent().map(|s| s.arrival).min()?;
-        let last = self.recent().map(|s| s.arrival).max()?;
-        let span = last.saturating_sub(first);
-        if span < RECENT / 2 {
-            return None;
-        }
-        // The first arrival opens the span: its bytes arrived before it.
-        let bytes: usize = self.recent().filter(|s| s.arrival > first).map(|s| s.size).sum();
-        Some(bytes as f64 * 8.0 / span.as_secs_f64())
+        self.arrivals.latest(RECENT / 2)
     }
 
     /// The one-way delay's least-squares slope over [`TREND`], in seconds per second (once half of it has
@@ -165,7 +160,7 @@ impl QueueDelayController {
         (var > 0.0).then(|| cov / var)
     }
 
-    fn add_sample(&mut self, departure: Instant, arrival: Duration, size: usize) {
+    fn add_sample(&mut self, departure: Instant, arrival: Duration) {
         let epoch = *self.epoch.get_or_insert(departure);
         let sent = if departure >= epoch {
             departure.duration_since(epoch).as_secs_f64()
@@ -173,7 +168,7 @@ impl QueueDelayController {
             -epoch.duration_since(departure).as_secs_f64()
         };
         let owd = arrival.as_secs_f64() - sent;
-        self.samples.push_back(Sample { departure, delay: owd, arrival, size });
+        self.samples.push_back(Sample { departure, delay: owd });
         self.newest = Some(self.newest.map_or(departure, |n| n.max(departure)));
         match self.baseline.back_mut() {
             Some((start, min)) if departure.saturating_duration_since(*start) < RECENT => *min = min.min(owd),
@@ -193,10 +188,14 @@ impl QueueDelayController {
 
     /// Folds in one feedback batch; `delivered_bps` is what the path delivered lately, if known.
     pub fn update(&mut self, now: Instant, reports: &[PacketReport], delivered_bps: Option<f64>) -> f64 {
-        for r in reports.iter().filter(|r| r.arrived) {
-            if let Some(arrival) = r.arrival {
-                self.add_sample(r.departure, arrival, r.size);
-            }
+        let arrived =
+            || reports.iter().filter(|r| r.arrived).filter_map(|r| Some((r.departure, r.arrival?, r.size)));
+        for (departure, arrival, _) in arrived() {
+            self.add_sample(departure, arrival);
+        }
+        if let Some(newest) = arrived().map(|(departure, _, _)| departure).max() {
+            let packets = arrived().map(|(_, arrival, size)| (arrival, size));
+            self.arrivals.add(newest, packets, |a: Duration, b| b.saturating_sub(a));
         }
         self.forget_old();
         if self.last_decision.is_some_and(|t| now.saturating_duration_since(t) < INTERVAL) {
@@ -274,18 +273,23 @@ mod tests {
         link_bps: f64,
         /// When the link is free again, in seconds since `epoch`.
         free_at: f64,
+        /// The share of a packet the last step was due to send but did not.
+        carry: f64,
         epoch: Instant,
     }
 
     impl Link {
         fn new(link_bps: f64, epoch: Instant) -> Self {
-            Link { link_bps, free_at: 0.0, epoch }
+            Link { link_bps, free_at: 0.0, carry: 0.0, epoch }
         }
 
         fn send(&mut self, start: Instant, span: Duration, send_bps: f64) -> Vec<PacketReport> {
             let size = 1200usize;
             let gap = size as f64 * 8.0 / send_bps;
-            let n = (span.as_secs_f64() / gap) as u32;
+            // (Whole packets: what a step cannot send, the next one does.)
+            let due = span.as_secs_f64() / gap + self.carry;
+            let n = due as u32;
+            self.carry = due - f64::from(n);
             (0..n)
                 .map(|i| {
                     let departure = start + Duration::from_secs_f64(gap * f64::from(i));
@@ -357,6 +361,32 @@ mod tests {
         // 640x480 at full rate needs ~630 kbit/s of estimate: reached within 8 s.
         let reached = after.iter().position(|&b| b >= 630_000.0).expect("never recovered");
         assert!(reached <= 80, "recovered after {} ms: {after:?}", reached * 100);
+    }
+
+    #[test]
+    fn lost_feedback_does_not_deepen_a_back_off() {
+        // The lab's drop, with the return path (as congested as the forward one) losing two of every three
+        // feedback batches (one every 50 ms) while the link is thin: the target settles under the link's
+        // rate, not far under. (Reading the rate as bytes reported over the window's length, it halved
+        // at every decrease, down to 1/8 of the link.)
+        let t = Instant::now();
+        let mut link = Link::new(4_000_000.0, t);
+        let mut c = QueueDelayController::new(1_500_000.0, 50_000.0, 2_500_000.0);
+        run(&mut c, &mut link, t, 10);
+        link.link_bps = 400_000.0;
+        let step = Duration::from_millis(50);
+        let from = t + Duration::from_secs(10);
+        let during: Vec<f64> = (0..160)
+            .map(|i| {
+                let start = from + step * i;
+                // An encoder overshooting its target by 30 % (keyframes after the drop's losses) keeps the
+                // queue standing through more than one decrease.
+                let reports = link.send(start, step, c.target() * 1.3);
+                let delivered = None;
+                if i % 3 == 0 { c.update(start + step, &reports, delivered) } else { c.target() }
+            })
+            .collect();
+        assert!(during[60..].iter().all(|&b| (230_000.0..520_000.0).contains(&b)), "{during:?}");
     }
 
     #[test]

@@ -125,6 +125,8 @@ pub struct PeerHandle {
     pub negotiated: Arc<std::sync::atomic::AtomicBool>,
     /// The engine's signaling generation when this session was made or last re-keyed.
     pub generation: u64,
+    /// Whether the connection is up: connected, its data channel not closed by the other end.
+    pub connected: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub struct PeerSession {
@@ -135,6 +137,8 @@ pub struct PeerSession {
     /// Set once the first offer/answer exchange is done; before that, negotiation-needed is covered by it.
     negotiated: bool,
     negotiated_flag: Arc<std::sync::atomic::AtomicBool>,
+    /// Shared with the engine's handle: see [`PeerHandle::connected`].
+    connected_flag: Arc<std::sync::atomic::AtomicBool>,
     ignore_offer: bool,
     negotiation: NegotiationCounters,
     pending_candidates: Vec<RTCIceCandidateInit>,
@@ -316,6 +320,7 @@ impl PeerSession {
             pc,
             negotiated: false,
             negotiated_flag: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            connected_flag: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             ignore_offer: false,
             negotiation: NegotiationCounters::default(),
             pending_candidates: Vec::new(),
@@ -348,9 +353,10 @@ impl PeerSession {
             session.make_offer().await;
         }
         let negotiated = session.negotiated_flag.clone();
+        let connected = session.connected_flag.clone();
         let span = tracing::info_span!("peer", name = %remote.name);
         tokio::spawn(tracing::Instrument::instrument(session.run(rx), span));
-        Ok(PeerHandle { info: remote, inputs: tx, negotiated, generation: 0 })
+        Ok(PeerHandle { info: remote, inputs: tx, negotiated, generation: 0, connected })
     }
 
     async fn run(mut self, mut inputs: mpsc::UnboundedReceiver<PeerInput>) {
@@ -641,6 +647,7 @@ impl PeerSession {
     }
 
     async fn set_state(&mut self, state: PeerState) {
+        self.connected_flag.store(state == PeerState::Connected, Relaxed);
         if self.state != state {
             self.state = state;
             let _ = self.ctx.events.send(EngineEvent::PeerState { id: self.remote.id.clone(), state }).await;
@@ -683,6 +690,7 @@ impl PeerSession {
 
     fn watch_chat(&mut self, channel: Arc<dyn DataChannel>) {
         let inputs = self.inputs_tx.clone();
+        let connected = self.connected_flag.clone();
         tokio::spawn(async move {
             while let Some(event) = channel.poll().await {
                 match event {
@@ -704,7 +712,11 @@ impl PeerSession {
                             None => debug!("unreadable data channel message"),
                         }
                     }
-                    DataChannelEvent::OnClose => break,
+                    DataChannelEvent::OnClose => {
+                        // The other end closed the channel: it is hanging up.
+                        connected.store(false, Relaxed);
+                        break;
+                    }
                     _ => {}
                 }
             }

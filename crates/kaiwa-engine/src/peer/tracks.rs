@@ -34,7 +34,7 @@ pub type StopSignal = CancellationToken;
 
 /// Track ids must be unique across both ends of the connection: webrtc-rs delivers inbound RTCP to the
 /// track with the matching id, and a remote track named like ours would swallow our PLIs.
-fn media_track(
+pub(crate) fn media_track(
     kind: RtpCodecKind,
     label: &str,
     ssrc: u32,

@@ -1,0 +1,28 @@
+//! Test tools, not used by the app: [`Hostile`], a participant that joins a room on the real signaling
+//! server like anyone else and then misbehaves on purpose (false claims and garbage on the data channel,
+//! raw signals, forged RTP and RTCP), so tests can show that the honest participants' call goes on; the
+//! hostile cases themselves ([`hostile_cases`]); and [`Mitm`], a signaling relay that swaps fingerprints.
+
+mod cases;
+mod forge;
+mod hostile;
+mod mitm;
+
+pub use cases::{Action, hostile_cases, media_cases};
+pub use hostile::{Hostile, HostileError};
+pub use mitm::Mitm;
+pub use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+
+use kaiwa_protocol::IceCandidateInit;
+use webrtc::peer_connection::RTCIceCandidateInit;
+
+/// A candidate as it travels in our signaling, as webrtc-rs takes it.
+fn to_init(c: IceCandidateInit) -> RTCIceCandidateInit {
+    RTCIceCandidateInit {
+        candidate: c.candidate,
+        sdp_mid: c.sdp_mid,
+        sdp_mline_index: c.sdp_m_line_index,
+        username_fragment: c.username_fragment,
+        ..Default::default()
+    }
+}
