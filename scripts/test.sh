@@ -15,6 +15,15 @@ set -e
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
 if [ "$status" -eq 0 ]; then
+  # Every parser of remote input under libFuzzer, 10 s a target (fuzz/, built on stable Rust).
+  if scripts/fuzz.sh 10; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    status=1
+  fi
+fi
+if [ "$status" -eq 0 ]; then
   # The desktop app under Xvfb: screenshots of the start screen and of a call (target/screenshots).
   if scripts/gui-screenshot.sh; then
     passed=$((passed + 1))

@@ -117,3 +117,39 @@ proptest! {
         prop_assert!(serde_json::from_str::<SignalData>(&sdp).is_ok());
     }
 }
+
+/// Keyframes announcing impossible pictures (8192×8192 macroblocks, a million macroblocks wide, cropping
+/// past the picture) go through the whole receive path, depacketizer then decoder, and come out as
+/// errors or nothing: no panic, and no picture larger than any real one.
+#[test]
+fn keyframes_of_impossible_sizes_are_refused() {
+    use kaiwa_engine::testing::forge::{Garbage, impossible_sizes};
+    use kaiwa_media::video::{DepacketizerConfig, DepacketizerEvent, H264Decoder, H264Depacketizer};
+
+    let mut g = Garbage::new(3);
+    let mut decoder = H264Decoder::new().unwrap();
+    let mut depacketizer = H264Depacketizer::new(DepacketizerConfig::default());
+    let mut units = 0;
+    let mut sequence = 0u16;
+    for (n, unit) in impossible_sizes(&mut g).into_iter().enumerate() {
+        let last = unit.len() - 1;
+        for (i, payload) in unit.iter().enumerate() {
+            let _ = depacketizer.push(sequence, 3000 * n as u32, i == last, payload);
+            sequence = sequence.wrapping_add(1);
+        }
+        while let Some(event) = depacketizer.poll_event() {
+            if let DepacketizerEvent::Frame(frame) = event {
+                units += 1;
+                if let Ok(Some(picture)) = decoder.decode(&frame.data) {
+                    assert!(
+                        picture.width() <= 8192 && picture.height() <= 8192,
+                        "{}x{}",
+                        picture.width(),
+                        picture.height()
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(units, 4, "every forged keyframe reached the decoder");
+}

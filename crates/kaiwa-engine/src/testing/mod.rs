@@ -4,7 +4,7 @@
 //! hostile cases themselves ([`hostile_cases`]); and [`Mitm`], a signaling relay that swaps fingerprints.
 
 mod cases;
-mod forge;
+pub mod forge;
 mod hostile;
 mod mitm;
 
