@@ -110,6 +110,22 @@ fn candidate_type(report: &rtc::statistics::report::RTCStatsReport, id: &str, lo
     candidate(report, id, local).map(|c| c.candidate_type.to_string())
 }
 
+/// The type the peer signaled for the remote end of the selected pair, when it was first learned from the
+/// peer's checks. webrtc-rs keeps such a candidate peer-reflexive even once the same address is trickled:
+/// in the NAT lab a call through the other side's TURN relay, whose checks came before its trickled relay
+/// candidate, was reported as direct.
+async fn signaled_remote_type(pc: &Arc<dyn PeerConnection>) -> Option<String> {
+    let ice = pc.sctp().await?.transport().ice_transport();
+    let pair = ice.get_selected_candidate_pair().await.ok()??;
+    let remote = pair.remote();
+    ice.get_remote_candidates()
+        .await
+        .ok()?
+        .into_iter()
+        .find(|c| c.address == remote.address && c.port == remote.port && c.typ != remote.typ)
+        .map(|c| c.typ.to_string())
+}
+
 /// The figures our own pipelines keep for one peer (webrtc-rs knows nothing of them).
 pub struct OwnFigures<'a> {
     pub sent: &'a SendStats,
@@ -181,6 +197,11 @@ pub async fn collect(
             stats.remote_candidate = candidate_type(&report, &pair.remote_candidate_id, false)
                 .or_else(|| (!pair.remote_candidate_id.is_empty()).then(|| "prflx".to_owned()));
         }
+    }
+    if stats.remote_candidate.as_deref() == Some("prflx")
+        && let Some(signaled) = signaled_remote_type(pc).await
+    {
+        stats.remote_candidate = Some(signaled);
     }
     for entry in report.iter() {
         if let RTCStatsReportEntry::Codec(c) = entry

@@ -11,6 +11,7 @@ mod pacer;
 mod pacing;
 mod queue_delay;
 pub mod rejected_sections;
+mod remote_tracks;
 pub mod rtcp_forward;
 mod session;
 pub(crate) mod tracks;

@@ -24,6 +24,7 @@ use webrtc::rtp_transceiver::RtpSender;
 
 use super::factory::{NetworkConfig, build_peer_connection};
 use super::handler::{Forwarder, PcEvent};
+use super::remote_tracks::Playing;
 use super::tracks::{self, NO_PT, SendStats};
 use super::video_formats::VideoFormats;
 use crate::chat::{CHANNEL_LABEL, ChannelMessage, ChatMessage};
@@ -152,6 +153,9 @@ pub struct PeerSession {
     created_at: Instant,
     send_stats: Arc<SendStats>,
     video_stats: Option<Arc<VideoRecvStats>>,
+    /// The incoming video and audio tracks being played: the newest of each kind.
+    playing_video: Option<Playing>,
+    playing_audio: Option<Playing>,
     audio_stats: Option<Arc<AudioRecvStats>>,
     /// Whether video can flow with this peer at all (a common format), as the last exchange said.
     video_formats: VideoFormats,
@@ -334,6 +338,8 @@ impl PeerSession {
             created_at: Instant::now(),
             send_stats,
             video_stats: None,
+            playing_video: None,
+            playing_audio: None,
             audio_stats: None,
             video_formats: VideoFormats::default(),
             chat_limit: Default::default(),
@@ -655,7 +661,18 @@ impl PeerSession {
     }
 
     async fn on_track(&mut self, track: Arc<dyn TrackRemote>) {
-        match track.kind().await {
+        let kind = track.kind().await;
+        // The newest track of a kind is played; the one before stops (see `remote_tracks.rs`).
+        let previous = match kind {
+            RtpCodecKind::Video => self.playing_video.take(),
+            RtpCodecKind::Audio => self.playing_audio.take(),
+            _ => None,
+        };
+        if let Some(previous) = previous {
+            debug!(peer = %self.remote.name, ?kind, "a new incoming track replaces the one before");
+            previous.stop().await;
+        }
+        match kind {
             RtpCodecKind::Video => {
                 let Some(sink) = self.ctx.sinks.video(&self.remote) else { return };
                 let label: String =
@@ -664,7 +681,9 @@ impl PeerSession {
                 match VideoReceiver::start(&label, sink, pli_tx) {
                     Ok(receiver) => {
                         self.video_stats = Some(receiver.stats.clone());
-                        tokio::spawn(tracks::pump_video(track, receiver, pli_rx));
+                        self.playing_video = Some(Playing::start(&self.stop, |stop| {
+                            tracks::pump_video(track, receiver, pli_rx, stop)
+                        }));
                     }
                     Err(e) => warn!(error = %e, "cannot start a video decode thread"),
                 }
@@ -681,7 +700,10 @@ impl PeerSession {
                     self.audio_stats = Some(stats.clone());
                     let level = EngineEvent::PeerAudioLevel { id: key.clone(), level: stats.level.clone() };
                     let _ = self.ctx.events.send(level).await;
-                    tokio::spawn(tracks::pump_audio(track, key, self.ctx.playout.clone(), stats));
+                    let playout = self.ctx.playout.clone();
+                    self.playing_audio = Some(Playing::start(&self.stop, |stop| {
+                        tracks::pump_audio(track, key, playout, stats, stop)
+                    }));
                 }
             }
             _ => {}

@@ -261,10 +261,12 @@ pub async fn read_local_rtcp(
 }
 
 /// Hands a remote video track's RTP to its decode thread and sends the PLIs the decoder asks for.
+/// Returns when the track ends or `stop` is cancelled.
 pub async fn pump_video(
     track: Arc<dyn TrackRemote>,
     receiver: VideoReceiver,
     mut pli_rx: mpsc::Receiver<()>,
+    stop: StopSignal,
 ) {
     let mut media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
     // The codec of the payload type in use, looked up again when the payload type changes.
@@ -301,6 +303,7 @@ pub async fn pump_video(
                 Some(TrackRemoteEvent::OnEnded) | None => return,
                 Some(_) => {}
             },
+            _ = stop.cancelled() => return,
             Some(()) = pli_rx.recv() => {
                 let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc };
                 if let Err(e) = track.write_rtcp(vec![Box::new(pli)]).await {
@@ -311,14 +314,21 @@ pub async fn pump_video(
     }
 }
 
-/// Hands a remote audio track's RTP to the playout thread, stamped with its arrival time.
+/// Hands a remote audio track's RTP to the playout thread, stamped with its arrival time, until the track
+/// ends or `stop` is cancelled; then removes the stream from playout.
 pub async fn pump_audio(
     track: Arc<dyn TrackRemote>,
     key: String,
     playout: std::sync::mpsc::SyncSender<PlayoutInput>,
     stats: Arc<AudioRecvStats>,
+    stop: StopSignal,
 ) {
-    while let Some(event) = track.poll().await {
+    loop {
+        let event = tokio::select! {
+            event = track.poll() => event,
+            _ = stop.cancelled() => break,
+        };
+        let Some(event) = event else { break };
         match event {
             TrackRemoteEvent::OnRtpPacket(p) => {
                 let input = PlayoutInput::Packet {

@@ -35,9 +35,14 @@ pub fn hostile_cases(victim: &str, other: &str, offer: &str) -> Vec<(&'static st
     ]
 }
 
+/// How many video tracks the track flood adds. (Many more do not fit in one offer under the signaling
+/// server's 64 KB message limit: webrtc-rs writes ~4 KB per video section.)
+pub const TRACK_FLOOD: usize = 8;
+
 /// The media cases: RTP with garbage payloads (video and audio), broken H.264 packetization (truncated
 /// and overrunning NAL units), an oversized access unit, keyframes announcing impossible picture sizes,
-/// and RTCP garbage. They need a connection with media (as [`Hostile::connect`] makes).
+/// RTCP garbage, and a flood of video tracks (each its own SSRC) with garbage on them. They need a
+/// connection with media (as [`Hostile::connect`] makes).
 pub fn media_cases() -> Vec<(&'static str, Vec<Action>)> {
     let mut g = forge::Garbage::new(14);
     let video = |payload: Vec<u8>, marker: bool| Action::Rtp { kind: RtpCodecKind::Video, payload, marker };
@@ -57,12 +62,15 @@ pub fn media_cases() -> Vec<(&'static str, Vec<Action>)> {
     let impossible =
         forge::impossible_sizes(&mut g).into_iter().flat_map(last_marked).map(|(p, m)| video(p, m)).collect();
     let rtcp = forge::rtcp_garbage(&mut g, 500).into_iter().map(Action::Rtcp).collect();
+    let mut flood = vec![Action::AddVideoTracks(TRACK_FLOOD)];
+    flood.extend((0..20).map(|_| Action::RtpOnAddedTracks(g.bytes(300))));
     vec![
         ("RTP with garbage payloads", garbage),
         ("truncated and overrunning H.264 units", broken),
         ("an oversized access unit (3.3 MB)", oversized),
         ("keyframes of impossible picture sizes", impossible),
         ("RTCP garbage", rtcp),
+        ("a flood of video tracks (SSRCs)", flood),
     ]
 }
 
@@ -73,26 +81,29 @@ fn last_marked(packets: Vec<Vec<u8>>) -> impl Iterator<Item = (Vec<u8>, bool)> {
 }
 
 impl Hostile {
-    /// Carries out one step against `to` (errors are the point, and ignored).
-    pub async fn act(&self, to: &PeerId, action: Action) {
-        match action {
-            Action::Text(t) => {
-                let _ = self.send_text(to, &t).await;
-            }
-            Action::Bytes(b) => {
-                let _ = self.send_bytes(to, &b).await;
-            }
+    /// Carries out one step against `to`; whether it went out (or, for added tracks, was answered).
+    /// Refusals are the point of most steps: callers look only at the ones that must get through.
+    pub async fn act(&mut self, to: &PeerId, action: Action) -> bool {
+        let sent = match action {
+            Action::Text(t) => self.send_text(to, &t).await,
+            Action::Bytes(b) => self.send_bytes(to, &b).await,
             Action::Sdp(kind, sdp) => {
-                self.signal(to, SignalData::Sdp { sdp: SessionDescription { kind, sdp } })
+                self.signal(to, SignalData::Sdp { sdp: SessionDescription { kind, sdp } });
+                Ok(())
             }
-            Action::Candidate(c) => self.signal(to, SignalData::Candidate { candidate: Some(c) }),
-            Action::Rtp { kind, payload, marker } => {
-                let _ = self.send_rtp(to, kind, payload, marker).await;
+            Action::Candidate(c) => {
+                self.signal(to, SignalData::Candidate { candidate: Some(c) });
+                Ok(())
             }
-            Action::Rtcp(bytes) => {
-                let _ = self.send_rtcp(to, bytes).await;
-            }
+            Action::Rtp { kind, payload, marker } => self.send_rtp(to, kind, payload, marker).await,
+            Action::Rtcp(bytes) => self.send_rtcp(to, bytes).await,
+            Action::AddVideoTracks(n) => self.add_video_tracks(to, n).await,
+            Action::RtpOnAddedTracks(payload) => self.send_rtp_on_added(to, &payload).await,
+        };
+        if let Err(e) = &sent {
+            tracing::debug!(error = %e, "hostile step not carried out");
         }
+        sent.is_ok()
     }
 }
 
@@ -110,6 +121,10 @@ pub enum Action {
     },
     /// One RTCP packet, bytes as they are.
     Rtcp(Vec<u8>),
+    /// This many more video tracks, negotiated.
+    AddVideoTracks(usize),
+    /// One RTP packet on each added video track.
+    RtpOnAddedTracks(Vec<u8>),
 }
 
 fn malformed_messages() -> Vec<Action> {

@@ -59,6 +59,8 @@ struct Conn {
     local: mpsc::UnboundedReceiver<Local>,
     audio: SentTrack,
     video: SentTrack,
+    /// Video tracks added later ([`Hostile::add_video_tracks`]).
+    extra: Vec<SentTrack>,
 }
 
 /// One of the hostile's own tracks: its packets are written as they are, with the negotiated payload type.
@@ -99,6 +101,13 @@ impl SentTrack {
         self.track.write_rtp(packet).await?;
         Ok(())
     }
+}
+
+/// What [`Hostile::pump_until`] waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Until {
+    ChannelOpen,
+    Answered,
 }
 
 enum Local {
@@ -177,14 +186,14 @@ impl Hostile {
         let sdp = offer.sdp.clone();
         pc.set_local_description(offer).await?;
         self.signal(to, SignalData::Sdp { sdp: SessionDescription { kind: SdpType::Offer, sdp } });
-        self.conns.insert(to.clone(), Conn { pc, channel, local, audio, video });
-        tokio::time::timeout(WAIT, self.pump_until_open(to))
+        self.conns.insert(to.clone(), Conn { pc, channel, local, audio, video, extra: Vec::new() });
+        tokio::time::timeout(WAIT, self.pump_until(to, Until::ChannelOpen))
             .await
             .map_err(|_| HostileError::Timeout("the channel"))?
     }
 
-    /// Relays signals between the server and the connection to `to` until its channel opens.
-    async fn pump_until_open(&mut self, to: &PeerId) -> Result<(), HostileError> {
+    /// Relays signals between the server and the connection to `to` until `until`.
+    async fn pump_until(&mut self, to: &PeerId, until: Until) -> Result<(), HostileError> {
         loop {
             let conn = self.conns.get_mut(to).ok_or(HostileError::NoSuchPeer(to.clone()))?;
             tokio::select! {
@@ -198,13 +207,40 @@ impl Hostile {
                         };
                         self.signaling.signal(to, SignalData::Candidate { candidate: Some(candidate) });
                     }
-                    Some(Local::ChannelOpen) => return Ok(()),
+                    Some(Local::ChannelOpen) if until == Until::ChannelOpen => return Ok(()),
+                    Some(Local::ChannelOpen) => {}
                     None => return Err(HostileError::Signaling("connection gone".into())),
                 },
                 event = self.events.recv() => match event {
                     Some(SignalingEvent::Signal { from, data }) if &from == to => match data {
                         SignalData::Sdp { sdp } if sdp.kind == SdpType::Answer => {
-                            conn.pc.set_remote_description(RTCSessionDescription::answer(sdp.sdp)?).await?;
+                            // (An answer to an offer we rolled back no longer applies.)
+                            let applied =
+                                conn.pc.set_remote_description(RTCSessionDescription::answer(sdp.sdp)?).await;
+                            if applied.is_ok() && until == Until::Answered {
+                                return Ok(());
+                            }
+                        }
+                        SignalData::Sdp { sdp } if sdp.kind == SdpType::Offer => {
+                            // The victim renegotiates (its own tracks, after our first offer): answer
+                            // politely, rolling back an offer of ours, which goes out again after.
+                            let ours_pending = conn.pc.pending_local_description().await.is_some();
+                            if ours_pending {
+                                conn.pc.set_local_description(RTCSessionDescription::rollback(None)?).await?;
+                            }
+                            conn.pc.set_remote_description(RTCSessionDescription::offer(sdp.sdp)?).await?;
+                            let answer = conn.pc.create_answer(None).await?;
+                            let sdp = answer.sdp.clone();
+                            conn.pc.set_local_description(answer).await?;
+                            let answer = SessionDescription { kind: SdpType::Answer, sdp };
+                            self.signaling.signal(to, SignalData::Sdp { sdp: answer });
+                            if ours_pending {
+                                let offer = conn.pc.create_offer(None).await?;
+                                let sdp = offer.sdp.clone();
+                                conn.pc.set_local_description(offer).await?;
+                                let offer = SessionDescription { kind: SdpType::Offer, sdp };
+                                self.signaling.signal(to, SignalData::Sdp { sdp: offer });
+                            }
                         }
                         SignalData::Candidate { candidate: Some(c) } => {
                             let _ = conn.pc.add_ice_candidate(to_init(c)).await;
@@ -245,6 +281,30 @@ impl Hostile {
         let conn = self.conns.get(to).ok_or(HostileError::NoSuchPeer(to.clone()))?;
         let track = if kind == RtpCodecKind::Video { &conn.video } else { &conn.audio };
         track.write(payload, marker).await
+    }
+
+    /// Adds `n` more video tracks on the connection to `to` and renegotiates (offer, answer).
+    pub async fn add_video_tracks(&mut self, to: &PeerId, n: usize) -> Result<(), HostileError> {
+        let conn = self.conns.get_mut(to).ok_or(HostileError::NoSuchPeer(to.clone()))?;
+        for _ in 0..n {
+            conn.extra.push(SentTrack::add(&conn.pc, RtpCodecKind::Video).await?);
+        }
+        let offer = conn.pc.create_offer(None).await?;
+        let sdp = offer.sdp.clone();
+        conn.pc.set_local_description(offer).await?;
+        self.signal(to, SignalData::Sdp { sdp: SessionDescription { kind: SdpType::Offer, sdp } });
+        tokio::time::timeout(WAIT, self.pump_until(to, Until::Answered))
+            .await
+            .map_err(|_| HostileError::Timeout("the answer"))?
+    }
+
+    /// Sends `payload` as one RTP packet on each of the added video tracks to `to`.
+    pub async fn send_rtp_on_added(&self, to: &PeerId, payload: &[u8]) -> Result<(), HostileError> {
+        let conn = self.conns.get(to).ok_or(HostileError::NoSuchPeer(to.clone()))?;
+        for track in &conn.extra {
+            track.write(payload.to_vec(), true).await?;
+        }
+        Ok(())
     }
 
     /// Sends `bytes` to `to` as they are, as an RTCP packet of its video track.

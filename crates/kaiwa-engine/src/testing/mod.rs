@@ -8,7 +8,7 @@ pub mod forge;
 mod hostile;
 mod mitm;
 
-pub use cases::{Action, hostile_cases, media_cases};
+pub use cases::{Action, TRACK_FLOOD, hostile_cases, media_cases};
 pub use hostile::{Hostile, HostileError};
 pub use mitm::Mitm;
 pub use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
