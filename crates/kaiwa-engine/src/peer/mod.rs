@@ -7,6 +7,7 @@ mod handler;
 pub mod id_claims;
 pub mod identity;
 mod loss_based;
+pub mod negotiation;
 mod pacer;
 mod pacing;
 mod queue_delay;

@@ -1,7 +1,7 @@
 //! The session with one remote participant: owns its peer connection and runs every signaling operation
 //! on it, in order, in one task. Negotiation follows the protocol: the newcomer offers first, and later
-//! renegotiation uses perfect negotiation (<https://www.w3.org/TR/webrtc/#perfect-negotiation-example>)
-//! with the lower id polite. webrtc-rs has no implicit rollback, so the polite side rolls back explicitly.
+//! renegotiation uses perfect negotiation, whose decisions are pure functions in `negotiation.rs`; this
+//! task reads the peer connection's state, asks there, and carries the decision out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
@@ -24,6 +24,7 @@ use webrtc::rtp_transceiver::RtpSender;
 
 use super::factory::{NetworkConfig, build_peer_connection};
 use super::handler::{Forwarder, PcEvent};
+use super::negotiation::{self, Exchange, Ignored, OfferReason, OnOfferWanted, OnRemote};
 use super::remote_tracks::Playing;
 use super::tracks::{self, NO_PT, SendStats};
 use super::video_formats::VideoFormats;
@@ -356,7 +357,7 @@ impl PeerSession {
         if initiator {
             let channel = session.pc.create_data_channel(CHANNEL_LABEL, None).await?;
             session.watch_chat(channel);
-            session.make_offer().await;
+            session.make_offer(OfferReason::Requested).await;
         }
         let negotiated = session.negotiated_flag.clone();
         let connected = session.connected_flag.clone();
@@ -434,7 +435,7 @@ impl PeerSession {
                         .send(EngineEvent::Chat { from: self.remote.id.clone(), message })
                         .await;
                 }
-                PeerInput::Renegotiate => self.make_offer().await,
+                PeerInput::Renegotiate => self.make_offer(OfferReason::Requested).await,
                 PeerInput::RestartIfStillDown => {
                     if self.state == PeerState::Reconnecting {
                         self.restart_ice("connection lost").await;
@@ -461,15 +462,22 @@ impl PeerSession {
         }
     }
 
-    async fn is_stable(&self) -> bool {
-        self.pc.pending_local_description().await.is_none()
-            && self.pc.pending_remote_description().await.is_none()
+    /// Where the offer/answer exchange stands, from the peer connection.
+    async fn exchange(&self) -> Exchange {
+        Exchange::of(
+            self.pc.pending_local_description().await.is_some(),
+            self.pc.pending_remote_description().await.is_some(),
+        )
     }
 
-    async fn make_offer(&mut self) {
-        if !self.is_stable().await {
-            debug!("not stable: offer postponed to the end of the current exchange");
-            return;
+    async fn make_offer(&mut self, reason: OfferReason) {
+        let at = self.exchange().await;
+        match negotiation::on_offer_wanted(reason, at, self.negotiated, self.video_formats.unavailable()) {
+            OnOfferWanted::Offer => {}
+            OnOfferWanted::Postpone => {
+                return debug!("not stable: offer postponed to the end of the exchange");
+            }
+            OnOfferWanted::Skip => return,
         }
         let result = async {
             let offer = self.pc.create_offer(None).await?;
@@ -506,19 +514,19 @@ impl PeerSession {
             Ok(d) => d,
             Err(e) => return warn!(error = %e, "unusable session description"),
         };
-        let collision = is_offer && !self.is_stable().await;
-        self.ignore_offer = !self.polite && collision;
-        if self.ignore_offer {
-            debug!("impolite: ignoring a colliding offer");
-            self.negotiation.ignored_offers += 1;
-            return;
-        }
-        if !is_offer && self.pc.pending_local_description().await.is_none() {
-            debug!("answer without an offer of ours: ignored");
-            return;
-        }
+        let (rollback, answer) = match negotiation::on_remote(self.polite, desc.kind, self.exchange().await) {
+            OnRemote::Apply { rollback, answer } => (rollback, answer),
+            OnRemote::Ignore(why) => {
+                self.ignore_offer = why == Ignored::CollidingOffer;
+                if self.ignore_offer {
+                    self.negotiation.ignored_offers += 1;
+                }
+                return debug!(?why, "remote description ignored");
+            }
+        };
+        self.ignore_offer = false;
         let result = async {
-            if collision {
+            if rollback {
                 debug!("polite: rolling back our offer for theirs");
                 self.negotiation.rollbacks += 1;
                 self.pc.set_local_description(RTCSessionDescription::rollback(None)?).await?;
@@ -529,7 +537,7 @@ impl PeerSession {
                     debug!(error = %e, "queued candidate refused");
                 }
             }
-            if is_offer {
+            if answer {
                 let answer = self.create_answer().await?;
                 let sdp = answer.sdp.clone();
                 self.pc.set_local_description(answer).await?;
@@ -572,7 +580,7 @@ impl PeerSession {
             username_fragment: c.username_fragment,
             ..Default::default()
         };
-        if self.pc.remote_description().await.is_none() {
+        if negotiation::queue_candidate(self.pc.remote_description().await.is_some()) {
             self.pending_candidates.push(init);
         } else if let Err(e) = self.pc.add_ice_candidate(init).await
             && !self.ignore_offer
@@ -583,15 +591,8 @@ impl PeerSession {
 
     async fn on_pc_event(&mut self, event: PcEvent) {
         match event {
-            // Without a video format in common, webrtc-rs asks for negotiation after every exchange: its
-            // check compares the rejected video section with the transceiver's direction, which no
-            // exchange can settle (measured: 90 offers a minute). Our own reasons to offer then (camera
-            // toggles change nothing, ICE restarts and `Renegotiate` offer directly) do not come this way.
-            PcEvent::NegotiationNeeded => {
-                if self.negotiated && !self.video_formats.unavailable() {
-                    self.make_offer().await;
-                }
-            }
+            // (Skipped while nothing an offer could settle: see `negotiation::on_offer_wanted`.)
+            PcEvent::NegotiationNeeded => self.make_offer(OfferReason::NegotiationNeeded).await,
             PcEvent::LocalCandidate(c) => self.signal(SignalData::Candidate {
                 candidate: Some(IceCandidateInit {
                     candidate: c.candidate,
@@ -642,14 +643,14 @@ impl PeerSession {
 
     /// ICE restart: the impolite side leads, so both ends do not restart at once.
     async fn restart_ice(&mut self, why: &str) {
-        if self.polite {
+        if !negotiation::leads_ice_restart(self.polite) {
             return;
         }
         info!(peer = %self.remote.name, "{why}: restarting ICE");
         if let Err(e) = self.pc.restart_ice().await {
             warn!(error = %e, "ICE restart failed");
         }
-        self.make_offer().await;
+        self.make_offer(OfferReason::Requested).await;
     }
 
     async fn set_state(&mut self, state: PeerState) {
