@@ -3,15 +3,12 @@
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
 use webrtc::data_channel::DataChannel;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{
     PeerConnectionEventHandler, RTCIceCandidateInit, RTCIceGatheringState, RTCPeerConnectionIceEvent,
     RTCPeerConnectionState,
 };
-
-use super::session::PeerInput;
 
 pub enum PcEvent {
     NegotiationNeeded,
@@ -22,11 +19,18 @@ pub enum PcEvent {
     DataChannel(Arc<dyn DataChannel>),
 }
 
-pub struct Forwarder(pub mpsc::UnboundedSender<PeerInput>);
+/// Hands each event to `deliver` (which must not block: it queues the event for the session's task).
+pub struct Forwarder {
+    deliver: Box<dyn Fn(PcEvent) + Send + Sync>,
+}
 
 impl Forwarder {
+    pub fn new(deliver: impl Fn(PcEvent) + Send + Sync + 'static) -> Self {
+        Forwarder { deliver: Box::new(deliver) }
+    }
+
     fn send(&self, e: PcEvent) {
-        let _ = self.0.send(PeerInput::Pc(e));
+        (self.deliver)(e);
     }
 }
 
