@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use kaiwa_protocol::{ErrorCode, PeerId, PeerInfo, RoomCode, ServerMessage};
 use tokio::sync::mpsc;
 
+use crate::kicker::Kicker;
 use crate::metrics::Metrics;
-use crate::session::Kicker;
 
 /// A text frame waiting in a connection's queue. `Arc<str>` rather than a `Bytes`-backed string keeps
 /// each queue slot at 16 bytes (tokio allocates queue slots 32 at a time per connection) and a broadcast

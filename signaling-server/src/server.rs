@@ -11,43 +11,16 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{debug, info};
 
 use crate::config::Config;
-use crate::metrics::Metrics;
-use crate::rooms::Rooms;
+use crate::state::State;
 
 /// Connections beyond the WebSocket limit still accepted so HTTP requests and a `server_full` answer get
 /// through; past this the socket is closed at once.
 const ACCEPT_SLACK: usize = 256;
 /// How long shutdown waits for connections to say goodbye.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// Everything a connection needs, shared.
-pub struct State {
-    pub config: Config,
-    pub rooms: Rooms,
-    pub metrics: Arc<Metrics>,
-    pub shutdown: CancellationToken,
-    /// Every connection task and WebSocket session, so shutdown can wait for their goodbyes.
-    pub tasks: TaskTracker,
-    tcp_connections: std::sync::atomic::AtomicUsize,
-}
-
-impl State {
-    pub fn new(config: Config, shutdown: CancellationToken) -> Arc<Self> {
-        let metrics = Arc::new(Metrics::default());
-        Arc::new(State {
-            rooms: Rooms::new(config.max_room_size, metrics.clone()),
-            config,
-            metrics,
-            shutdown,
-            tasks: TaskTracker::new(),
-            tcp_connections: Default::default(),
-        })
-    }
-}
 
 /// Serves until `shutdown` is cancelled, then closes every connection (WebSocket clients get a close frame
 /// with code 1001) and returns once they are gone or after a short grace period.

@@ -1,8 +1,8 @@
 //! One client's WebSocket connection: a reader task that parses and acts on client messages, and a
 //! writer task that drains the client's bounded outgoing queue and pings it.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::{SinkExt, StreamExt};
@@ -16,12 +16,12 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
-use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, trace};
 
+use crate::kicker::Kicker;
 use crate::rate_limit::{RateLimiter, Verdict};
 use crate::rooms::{OutFrame, Outbox, Room};
-use crate::server::State;
+use crate::state::State;
 
 /// Bad messages tolerated from one connection before it is closed as abusive.
 const MAX_BAD_MESSAGES: u32 = 32;
@@ -29,40 +29,6 @@ const MAX_BAD_MESSAGES: u32 = 32;
 const WRITE_BATCH: usize = 64;
 /// How long the closing frames may take to leave.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
-
-/// Ends a session from anywhere: the reason is kept (first one wins) and both tasks stop.
-#[derive(Clone)]
-pub struct Kicker(Arc<KickState>);
-
-struct KickState {
-    token: CancellationToken,
-    reason: OnceLock<(ErrorCode, &'static str)>,
-}
-
-impl Kicker {
-    fn new(parent: &CancellationToken) -> Self {
-        Kicker(Arc::new(KickState { token: parent.child_token(), reason: OnceLock::new() }))
-    }
-
-    pub fn kick(&self, code: ErrorCode, why: &'static str) {
-        if self.0.reason.set((code, why)).is_ok() {
-            debug!(%code, why, "closing connection");
-        }
-        self.0.token.cancel();
-    }
-
-    fn stop(&self) {
-        self.0.token.cancel();
-    }
-
-    fn token(&self) -> &CancellationToken {
-        &self.0.token
-    }
-
-    fn reason(&self) -> Option<(ErrorCode, &'static str)> {
-        self.0.reason.get().copied()
-    }
-}
 
 fn close_code(code: ErrorCode) -> CloseCode {
     match code {

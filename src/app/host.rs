@@ -56,7 +56,7 @@ impl Hosting {
         };
         let addr = listener.local_addr()?;
         let names = kaiwa_signaling::tls::machine_names();
-        let dir = super::settings::config_dir().map(|d| d.join("tls"));
+        let dir = super::paths::config_dir().map(|d| d.join("tls"));
         let tls =
             tokio::task::spawn_blocking(move || kaiwa_signaling::tls::self_signed(dir.as_deref(), names))
                 .await?

@@ -9,6 +9,7 @@ mod host;
 pub mod link;
 mod media_sources;
 mod netcheck;
+mod paths;
 mod prejoin;
 mod preview;
 pub mod room_api;

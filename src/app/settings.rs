@@ -1,7 +1,6 @@
 //! Settings kept between runs, as TOML in the XDG config directory (`~/.config/kaiwa/settings.toml`;
 //! `KAIWA_CONFIG_DIR` overrides the directory, which tests use).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use kaiwa_signaling::TurnAuth;
@@ -97,16 +96,11 @@ impl Settings {
     }
 }
 
-pub fn config_dir() -> Option<PathBuf> {
-    match std::env::var_os("KAIWA_CONFIG_DIR") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => dirs::config_dir().map(|d| d.join("kaiwa")),
-    }
-}
-
 impl Settings {
     pub fn load() -> Settings {
-        let Some(path) = config_dir().map(|d| d.join("settings.toml")) else { return Settings::default() };
+        let Some(path) = super::paths::config_dir().map(|d| d.join("settings.toml")) else {
+            return Settings::default();
+        };
         match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).unwrap_or_else(|e| {
                 tracing::warn!("ignoring {}: {e}", path.display());
@@ -118,7 +112,7 @@ impl Settings {
 
     /// Best effort: a read-only config directory must not stop a call.
     pub fn save(&self) {
-        let Some(dir) = config_dir() else { return };
+        let Some(dir) = super::paths::config_dir() else { return };
         let result = std::fs::create_dir_all(&dir).and_then(|()| {
             let text = toml::to_string_pretty(self).map_err(std::io::Error::other)?;
             std::fs::write(dir.join("settings.toml"), text)

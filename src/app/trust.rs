@@ -68,7 +68,7 @@ impl TrustState {
     }
 
     pub fn default_path() -> Option<PathBuf> {
-        super::settings::config_dir().map(|d| d.join("known_hosts"))
+        super::paths::config_dir().map(|d| d.join("known_hosts"))
     }
 
     /// Points at another file (tests), dropping what was loaded.

@@ -1,0 +1,40 @@
+//! `kaiwa call`'s figures per peer, as the summary and `--report` give them.
+
+use super::*;
+
+#[derive(serde::Serialize)]
+pub(super) struct Percentiles {
+    pub(super) p50_ms: f64,
+    pub(super) p95_ms: f64,
+    pub(super) samples: usize,
+}
+
+pub(super) fn percentiles(values: &[u64]) -> Option<Percentiles> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    let at = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0;
+    Some(Percentiles { p50_ms: at(0.5), p95_ms: at(0.95), samples: v.len() })
+}
+
+/// A peer's final figures: the engine's stats plus what the CLI measured.
+#[derive(serde::Serialize)]
+pub(super) struct PeerReport {
+    #[serde(flatten)]
+    pub(super) stats: PeerStats,
+    pub(super) first_frame_ms: Option<u64>,
+    pub(super) video_latency: Option<Percentiles>,
+    pub(super) audio_latency: Option<Percentiles>,
+    /// Luma PSNR of the sampled received frames against what was sent (`--psnr-reference`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) psnr_db: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) psnr_unreadable: Option<u64>,
+    /// Every sample, with `--latency-samples` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) video_latency_samples_ms: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) audio_latency_samples_ms: Option<Vec<f64>>,
+}
