@@ -74,11 +74,7 @@ struct Run {
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+    kaiwa_media::stats::median(&v).unwrap_or(f64::NAN)
 }
 
 fn one_run(

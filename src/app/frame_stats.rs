@@ -20,8 +20,8 @@ impl Samples {
         let fps = if secs > 0.0 { frames as f32 / secs } else { 0.0 };
         format!(
             "frame stats ({what}, {tiles} tiles): {frames} frames, {fps:.1} fps; between frames {}; CPU per frame {}; {videos}",
-            percentiles(&mut self.interval_ms),
-            percentiles(&mut self.cpu_ms)
+            percentiles(&self.interval_ms),
+            percentiles(&self.cpu_ms)
         )
     }
 }
@@ -44,14 +44,13 @@ fn videos_shown(since: &HashMap<String, (Instant, u64)>, now: &[(String, u64)], 
     format!("remote video shown (fps per tile): min {:.1}, all [{}]", rates[0], list.join(", "))
 }
 
-/// `p50 … p95 … max … ms` of `v` (sorted in place).
-fn percentiles(v: &mut [f32]) -> String {
-    if v.is_empty() {
-        return "—".into();
+/// `p50 … p95 … max … ms` of `v`.
+fn percentiles(v: &[f32]) -> String {
+    let v: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
+    match kaiwa_media::stats::quantiles(&v, [0.5, 0.95, 1.0]) {
+        Some([p50, p95, max]) => format!("p50 {p50:.1} p95 {p95:.1} max {max:.1} ms"),
+        None => "—".into(),
     }
-    v.sort_by(f32::total_cmp);
-    let at = |q: f32| v[((v.len() - 1) as f32 * q).round() as usize];
-    format!("p50 {:.1} p95 {:.1} max {:.1} ms", at(0.5), at(0.95), v[v.len() - 1])
 }
 
 pub struct FrameStats {
@@ -129,8 +128,8 @@ mod tests {
     fn percentiles_of_a_known_series() {
         let mut v: Vec<f32> = (1..=100).map(|i| i as f32).collect();
         v.reverse();
-        assert_eq!(percentiles(&mut v), "p50 51.0 p95 95.0 max 100.0 ms");
-        assert_eq!(percentiles(&mut []), "—");
+        assert_eq!(percentiles(&v), "p50 51.0 p95 95.0 max 100.0 ms");
+        assert_eq!(percentiles(&[]), "—");
         let mut s = FrameStats::new();
         let t0 = Instant::now();
         for i in 0..5 {

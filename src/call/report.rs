@@ -9,14 +9,10 @@ pub(super) struct Percentiles {
     pub(super) samples: usize,
 }
 
-pub(super) fn percentiles(values: &[u64]) -> Option<Percentiles> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_unstable();
-    let at = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize] as f64 / 1000.0;
-    Some(Percentiles { p50_ms: at(0.5), p95_ms: at(0.95), samples: v.len() })
+pub(super) fn percentiles(values_us: &[u64]) -> Option<Percentiles> {
+    let ms: Vec<f64> = values_us.iter().map(|&us| us as f64 / 1000.0).collect();
+    let [p50_ms, p95_ms] = kaiwa_media::stats::quantiles(&ms, [0.5, 0.95])?;
+    Some(Percentiles { p50_ms, p95_ms, samples: ms.len() })
 }
 
 /// A peer's final figures: the engine's stats plus what the CLI measured.

@@ -1,18 +1,7 @@
-//! Percentiles and medians over samples (NaN-free by construction: callers filter non-finite values).
+//! Percentiles and medians over samples (NaN-free by construction: callers filter non-finite values):
+//! kaiwa-media's, plus what only the benchmarks need.
 
-/// The `p` quantile (0..=1) by nearest rank, or `None` without samples.
-pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    Some(v[((v.len() - 1) as f64 * p.clamp(0.0, 1.0)).round() as usize])
-}
-
-pub fn median(values: &[f64]) -> Option<f64> {
-    percentile(values, 0.5)
-}
+pub use kaiwa_media::stats::{median, percentile};
 
 /// Median of the `Some` values.
 pub fn median_of(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {

@@ -14,6 +14,7 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
 pub mod audio;
+pub mod stats;
 pub mod video;
 
 #[cfg(test)]
