@@ -23,7 +23,6 @@ TO_SPLIT = {
     "crates/kaiwa-bench/src/networks.rs",
     "crates/kaiwa-bench/src/main.rs",
     "crates/kaiwa-bench/src/report.rs",
-    "crates/kaiwa-engine/src/engine.rs",
     "crates/kaiwa-engine/src/peer/queue_delay.rs",
     "crates/kaiwa-media/src/video/vp8.rs",
     "crates/kaiwa-media/src/video/depacketizer.rs",

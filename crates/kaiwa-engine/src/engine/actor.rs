@@ -1,0 +1,229 @@
+//! The engine's actor: one task that owns the peer sessions and turns signaling events and the owner's
+//! commands into what each session does.
+
+use super::roster::DEPARTURE_GRACE;
+use super::*;
+
+impl Actor {
+    pub(super) async fn run(
+        mut self,
+        mut signaling: mpsc::Receiver<SignalingEvent>,
+        mut commands: mpsc::Receiver<Command>,
+        mut rekeys: mpsc::UnboundedReceiver<IdClaim>,
+    ) {
+        let mut bitrate_tick = tokio::time::interval(BITRATE_INTERVAL);
+        let mut pending_tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tokio::select! {
+                event = signaling.recv() => match event {
+                    Some(e) => if !self.on_signaling(e).await { break },
+                    None => break,
+                },
+                command = commands.recv() => match command {
+                    Some(Command::Leave(done)) => {
+                        self.close_all().await;
+                        self.ctx.signaling.leave().await;
+                        let _ = done.send(());
+                        return;
+                    }
+                    Some(c) => self.on_command(c).await,
+                    None => break,
+                },
+                _ = bitrate_tick.tick() => self.follow_congestion_control().await,
+                Some(claim) = rekeys.recv() => self.on_claim(claim, tokio::time::Instant::now()).await,
+                _ = pending_tick.tick(), if !self.pending.is_empty() || !self.claims.is_empty() || !self.departing.is_empty() => {
+                    self.start_due_peers().await;
+                    let now = tokio::time::Instant::now();
+                    self.claims.retain(|(_, due)| *due > now);
+                    self.end_departed(now).await;
+                }
+            }
+        }
+        self.close_all().await;
+    }
+
+    pub(super) async fn emit(&self, event: EngineEvent) {
+        let _ = self.events.send(event).await;
+    }
+
+    /// False when the call cannot go on.
+    pub(super) async fn on_signaling(&mut self, event: SignalingEvent) -> bool {
+        match event {
+            SignalingEvent::Joined { id, room, peers, ice_servers, max_peers, rejoined } => {
+                info!(%room, %id, others = peers.len(), rejoined, "in the room");
+                self.my_id = Some(id.clone());
+                self.my_id_tx.send_replace(id.clone());
+                self.generation += 1;
+                self.pending.clear();
+                self.announced = peers.iter().map(|p| (p.id.clone(), p.clone())).collect();
+                let mut servers = ice_servers;
+                servers.extend(self.extra_ice_servers.iter().cloned());
+                self.ice_servers = self.turn_streams.rewrite(&servers);
+                self.emit(EngineEvent::Joined { id, room, max_peers, rejoined }).await;
+                if rejoined {
+                    // Tell everyone we are still connected to who we are now.
+                    for handle in self.peers.values() {
+                        let _ = handle.inputs.send(PeerInput::AnnounceId);
+                    }
+                }
+                // The newcomer offers to everyone already there, except those we are still connected to
+                // (they announced their new id over our connection before we got back).
+                for peer in peers {
+                    match self.peers.get_mut(&peer.id) {
+                        Some(handle) => handle.generation = self.generation,
+                        None => self.add_peer_soon(peer, true).await,
+                    }
+                }
+                self.retry_claims().await;
+            }
+            SignalingEvent::PeerJoined(peer) => {
+                self.announced.insert(peer.id.clone(), peer.clone());
+                self.add_peer_soon(peer, false).await;
+                self.retry_claims().await;
+            }
+            SignalingEvent::PeerLeft(id) => {
+                self.announced.remove(&id);
+                self.pending.retain(|(p, _, _)| p.id != id);
+                match self.peers.get(&id) {
+                    Some(handle) if handle.connected.load(Relaxed) => {
+                        info!(peer = %handle.info.name, "left the server, still connected: waiting for a rejoin");
+                        self.departing.insert(id, tokio::time::Instant::now() + DEPARTURE_GRACE);
+                    }
+                    _ => self.end_session(&id).await,
+                }
+            }
+            SignalingEvent::Signal { from, data } => {
+                // A participant we meant to connect to a moment later is already talking to us.
+                if let Some(pos) = self.pending.iter().position(|(p, _, _)| p.id == from) {
+                    let (peer, _, _) = self.pending.swap_remove(pos);
+                    self.add_peer(peer, false).await;
+                }
+                self.deliver_signal(from, data);
+            }
+
+            SignalingEvent::ServerError { code, message } => {
+                warn!(%code, %message, "the server refused a message")
+            }
+            SignalingEvent::Reconnecting { reason, retry_in, .. } => {
+                self.emit(EngineEvent::SignalingLost { reason, retry_in }).await;
+            }
+            SignalingEvent::Failed(failure) => {
+                self.emit(EngineEvent::Failed(failure.to_string())).await;
+                return false;
+            }
+        }
+        true
+    }
+
+    pub(super) fn deliver_signal(&self, from: PeerId, data: kaiwa_protocol::SignalData) {
+        match self.peers.get(&from) {
+            Some(handle) => {
+                let _ = handle.inputs.send(PeerInput::Remote(data));
+            }
+            None => debug!(%from, "signal from an unknown participant"),
+        }
+    }
+
+    pub(super) async fn add_peer(&mut self, peer: PeerInfo, initiator: bool) {
+        let Some(my_id) = self.my_id.clone() else { return };
+        if self.peers.contains_key(&peer.id) {
+            return;
+        }
+        match PeerSession::start(self.ctx.clone(), my_id, peer.clone(), self.ice_servers.clone(), initiator)
+            .await
+        {
+            Ok(mut handle) => {
+                handle.generation = self.generation;
+                self.peers.insert(peer.id.clone(), handle);
+                self.emit(EngineEvent::PeerJoined(peer)).await;
+            }
+            Err(e) => {
+                warn!(error = %e, peer = %peer.name, "cannot create a peer connection");
+                self.emit(EngineEvent::Failed(format!("cannot set up a connection to {}: {e}", peer.name)))
+                    .await;
+            }
+        }
+    }
+
+    pub(super) async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Chat(text) => {
+                let msg = ChatMessage::now(&self.ctx.my_name, &text);
+                for handle in self.peers.values() {
+                    let _ = handle.inputs.send(PeerInput::SendChat(msg.clone()));
+                }
+            }
+            Command::Stats(reply) => {
+                let _ = reply.send(self.collect_stats().await);
+            }
+            Command::Renegotiate => {
+                for handle in self.peers.values() {
+                    let _ = handle.inputs.send(PeerInput::Renegotiate);
+                }
+            }
+            Command::SetVideo(on) => {
+                self.ctx.video_enabled.store(on, std::sync::atomic::Ordering::Relaxed);
+                for handle in self.peers.values() {
+                    let _ = handle.inputs.send(PeerInput::SetVideo(on));
+                    let _ = handle.inputs.send(PeerInput::AnnounceMedia);
+                }
+            }
+            Command::SetMuted(muted) => {
+                self.ctx.mic_enabled.store(!muted, std::sync::atomic::Ordering::Relaxed);
+                for handle in self.peers.values() {
+                    let _ = handle.inputs.send(PeerInput::AnnounceMedia);
+                }
+            }
+            Command::Leave(_) => {}
+        }
+    }
+
+    pub(super) async fn collect_stats(&self) -> Vec<PeerStats> {
+        let mut pending = Vec::new();
+        for handle in self.peers.values() {
+            let (tx, rx) = oneshot::channel();
+            if handle.inputs.send(PeerInput::Stats(tx)).is_ok() {
+                pending.push(rx);
+            }
+        }
+        let mut all = Vec::new();
+        for rx in pending {
+            if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(2), rx).await {
+                all.push(s);
+            }
+        }
+        all.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        all
+    }
+
+    /// One encoder serves every peer, so it follows the most constrained path's estimate.
+    pub(super) async fn follow_congestion_control(&self) {
+        let Some((_, control)) = &self.ctx.video else { return };
+        if self.peers.is_empty() || !self.ctx.network.congestion_control {
+            return;
+        }
+        let stats = self.collect_stats().await;
+        let target =
+            stats.iter().map(|s| s.out.target_bitrate_bps).filter(|b| *b > 0.0).fold(f64::INFINITY, f64::min);
+        if target.is_finite() {
+            control.set_target_bitrate(video_share(target));
+        }
+    }
+
+    pub(super) async fn close_all(&mut self) {
+        for (_, handle) in self.peers.drain() {
+            let _ = handle.inputs.send(PeerInput::Close);
+        }
+        // Give the sessions a moment to close their connections cleanly (DTLS close_notify, TURN refresh 0).
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// How often the encoder is told the congestion controller's estimate.
+const BITRATE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// The part of a connection's estimate the video encoder may use: room is left for audio (Opus at 32 kbit/s
+/// is ~55 kbit/s with RTP, SRTP, UDP and IP headers at 50 packets a second) and for video's own headers.
+pub(super) fn video_share(estimate_bps: f64) -> u32 {
+    (estimate_bps * 0.9 - 60_000.0).max(30_000.0) as u32
+}
