@@ -6,5 +6,6 @@ pub mod audio_playout;
 pub mod audio_send;
 pub mod far_end;
 pub mod repair_wait;
+pub mod video_reception;
 pub mod video_recv;
 pub mod video_send;
