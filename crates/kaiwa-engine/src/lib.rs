@@ -17,6 +17,7 @@ pub mod events;
 pub mod media;
 pub mod net;
 pub mod peer;
+pub mod rate_limit;
 pub mod signaling;
 pub mod sinks;
 pub mod stats;

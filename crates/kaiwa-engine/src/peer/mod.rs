@@ -1,5 +1,6 @@
 //! One WebRTC peer connection per remote participant.
 
+pub mod candidates;
 mod estimator;
 pub mod factory;
 mod feedback_rate;

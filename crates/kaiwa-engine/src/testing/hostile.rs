@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kaiwa_protocol::{IceCandidateInit, PeerId, PeerInfo, SdpType, SessionDescription, SignalData};
+use kaiwa_protocol::{PeerId, PeerInfo, SdpType, SessionDescription, SignalData};
 use tokio::sync::mpsc;
 use webrtc::data_channel::{DataChannel, DataChannelEvent};
 use webrtc::peer_connection::{
@@ -12,7 +12,7 @@ use webrtc::peer_connection::{
     RTCSessionDescription,
 };
 
-use super::to_init;
+use super::{from_webrtc, to_webrtc};
 use crate::chat::CHANNEL_LABEL;
 use crate::peer::factory::{NetworkConfig, build_peer_connection, opus_codec, video_codec_parameters};
 use crate::peer::tracks::{media_track, negotiated_payload_type};
@@ -199,12 +199,7 @@ impl Hostile {
             tokio::select! {
                 local = conn.local.recv() => match local {
                     Some(Local::Candidate(c)) => {
-                        let candidate = IceCandidateInit {
-                            candidate: c.candidate,
-                            sdp_mid: c.sdp_mid,
-                            sdp_m_line_index: c.sdp_mline_index,
-                            username_fragment: c.username_fragment,
-                        };
+                        let candidate = from_webrtc(c);
                         self.signaling.signal(to, SignalData::Candidate { candidate: Some(candidate) });
                     }
                     Some(Local::ChannelOpen) if until == Until::ChannelOpen => return Ok(()),
@@ -243,7 +238,7 @@ impl Hostile {
                             }
                         }
                         SignalData::Candidate { candidate: Some(c) } => {
-                            let _ = conn.pc.add_ice_candidate(to_init(c)).await;
+                            let _ = conn.pc.add_ice_candidate(to_webrtc(c)).await;
                         }
                         _ => {}
                     },

@@ -3,14 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use kaiwa_protocol::{IceCandidateInit, PeerId, SdpType, SessionDescription, SignalData};
+use kaiwa_protocol::{PeerId, SdpType, SessionDescription, SignalData};
 use tokio::sync::mpsc;
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionEventHandler, RTCIceCandidateInit, RTCPeerConnectionIceEvent,
     RTCSessionDescription,
 };
 
-use super::to_init;
+use super::{from_webrtc, to_webrtc};
 use crate::chat::CHANNEL_LABEL;
 use crate::peer::factory::{NetworkConfig, build_peer_connection};
 /// A man in the middle for one client: a WebSocket proxy in front of the real signaling server that passes
@@ -138,7 +138,7 @@ async fn mitm_relay(stream: tokio::net::TcpStream, upstream: std::net::SocketAdd
                             pair.client_side.set_remote_description(RTCSessionDescription::answer(sdp.sdp)?).await?;
                         }
                         SignalData::Candidate { candidate: Some(c) } => {
-                            let _ = pair.client_side.add_ice_candidate(to_init(c)).await;
+                            let _ = pair.client_side.add_ice_candidate(to_webrtc(c)).await;
                         }
                         _ => {}
                     }
@@ -173,7 +173,7 @@ async fn mitm_relay(stream: tokio::net::TcpStream, upstream: std::net::SocketAdd
                             pair.peer_side.set_remote_description(RTCSessionDescription::answer(sdp.sdp)?).await?;
                         }
                         SignalData::Candidate { candidate: Some(c) } => {
-                            let _ = pair.peer_side.add_ice_candidate(to_init(c)).await;
+                            let _ = pair.peer_side.add_ice_candidate(to_webrtc(c)).await;
                         }
                         _ => {}
                     }
@@ -183,12 +183,7 @@ async fn mitm_relay(stream: tokio::net::TcpStream, upstream: std::net::SocketAdd
             }
             Some((key, c)) = cand_rx.recv() => {
                 let candidate = SignalData::Candidate {
-                    candidate: Some(IceCandidateInit {
-                        candidate: c.candidate,
-                        sdp_mid: c.sdp_mid,
-                        sdp_m_line_index: c.sdp_mline_index,
-                        username_fragment: c.username_fragment,
-                    }),
+                    candidate: Some(from_webrtc(c)),
                 };
                 let (side, peer) = key.split_at(1);
                 let peer = peer.to_owned();

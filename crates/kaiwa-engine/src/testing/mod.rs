@@ -13,16 +13,4 @@ pub use hostile::{Hostile, HostileError};
 pub use mitm::Mitm;
 pub use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 
-use kaiwa_protocol::IceCandidateInit;
-use webrtc::peer_connection::RTCIceCandidateInit;
-
-/// A candidate as it travels in our signaling, as webrtc-rs takes it.
-fn to_init(c: IceCandidateInit) -> RTCIceCandidateInit {
-    RTCIceCandidateInit {
-        candidate: c.candidate,
-        sdp_mid: c.sdp_mid,
-        sdp_mline_index: c.sdp_m_line_index,
-        username_fragment: c.username_fragment,
-        ..Default::default()
-    }
-}
+use crate::peer::candidates::{from_webrtc, to_webrtc};

@@ -8,14 +8,8 @@ impl PeerSession {
         match event {
             // (Skipped while nothing an offer could settle: see `negotiation::on_offer_wanted`.)
             PcEvent::NegotiationNeeded => self.make_offer(OfferReason::NegotiationNeeded).await,
-            PcEvent::LocalCandidate(c) => self.signal(SignalData::Candidate {
-                candidate: Some(IceCandidateInit {
-                    candidate: c.candidate,
-                    sdp_mid: c.sdp_mid,
-                    sdp_m_line_index: c.sdp_mline_index,
-                    username_fragment: c.username_fragment,
-                }),
-            }),
+            PcEvent::LocalCandidate(c) => self
+                .signal(SignalData::Candidate { candidate: Some(crate::peer::candidates::from_webrtc(c)) }),
             PcEvent::GatheringComplete => self.signal(SignalData::Candidate { candidate: None }),
             PcEvent::State(state) => self.on_connection_state(state).await,
             PcEvent::Track(track) => self.on_track(track).await,

@@ -164,10 +164,10 @@ pub struct PeerSession {
     audio_stats: Option<Arc<AudioRecvStats>>,
     /// Whether video can flow with this peer at all (a common format), as the last exchange said.
     video_formats: VideoFormats,
-    chat_limit: crate::chat::ChatLimit,
+    chat_limit: crate::rate_limit::RateLimit,
     /// Remote offers: a peer renegotiating without pause (each offer may restart ICE and bind sockets)
     /// would starve the whole engine; past the limit its offers are ignored.
-    offer_limit: crate::chat::ChatLimit,
+    offer_limit: crate::rate_limit::RateLimit,
     inputs_tx: mpsc::UnboundedSender<PeerInput>,
 }
 
@@ -236,8 +236,11 @@ impl PeerSession {
             playing_audio: None,
             audio_stats: None,
             video_formats: VideoFormats::default(),
-            chat_limit: Default::default(),
-            offer_limit: crate::chat::ChatLimit::new(OFFER_BURST, OFFERS_PER_SECOND),
+            chat_limit: crate::rate_limit::RateLimit::new(
+                crate::chat::CHAT_BURST,
+                crate::chat::CHAT_PER_SECOND,
+            ),
+            offer_limit: crate::rate_limit::RateLimit::new(OFFER_BURST, OFFERS_PER_SECOND),
             inputs_tx: tx.clone(),
         };
         // Audio first: the first m-section tags the BUNDLE group and names the candidates we trickle

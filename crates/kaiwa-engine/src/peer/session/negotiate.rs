@@ -162,13 +162,7 @@ impl PeerSession {
     }
 
     pub(super) async fn on_remote_candidate(&mut self, c: IceCandidateInit) {
-        let init = RTCIceCandidateInit {
-            candidate: c.candidate,
-            sdp_mid: c.sdp_mid,
-            sdp_mline_index: c.sdp_m_line_index,
-            username_fragment: c.username_fragment,
-            ..Default::default()
-        };
+        let init = crate::peer::candidates::to_webrtc(c);
         if negotiation::queue_candidate(self.pc.remote_description().await.is_some()) {
             self.pending_candidates.push(init);
         } else if let Err(e) = self.pc.add_ice_candidate(init).await
