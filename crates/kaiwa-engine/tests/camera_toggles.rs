@@ -6,14 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{decoded, party_sized, start_server, wait_connected};
+use common::{decoded, party_sized, start_server, threads, wait_connected};
 
 const SIZE: (u32, u32) = (320, 240);
-
-fn threads() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("Threads:")?.trim().parse::<usize>().ok()).unwrap_or(0)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_camera_on_plays_the_new_track_and_leaves_no_thread_behind() {

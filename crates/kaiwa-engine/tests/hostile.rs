@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{decoded, party, start_server, wait_connected, wait_for};
+use common::{decoded, party, resident_bytes, start_server, threads, wait_connected, wait_for};
 use kaiwa_engine::testing::{Action, Hostile, hostile_cases, media_cases};
 use kaiwa_engine::{EngineEvent, PeerState};
 
@@ -45,19 +45,6 @@ async fn a_participant_claiming_another_ones_id_takes_nothing_over() {
 /// What Ann got from Bo and Bo from Ann so far.
 fn between(ann: &common::Party, bo: &common::Party) -> (usize, usize) {
     (decoded(ann, "Bo"), decoded(bo, "Ann"))
-}
-
-/// This process's resident memory in bytes (Linux).
-fn resident_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
-    pages * 4096
-}
-
-/// This process's threads (Linux).
-fn threads() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("Threads:")).and_then(|n| n.trim().parse().ok()).unwrap_or(0)
 }
 
 /// Mallory, connected to Ann, tries one hostile case after another while Ann and Bo are in a call: on the

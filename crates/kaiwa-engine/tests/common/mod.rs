@@ -163,3 +163,16 @@ pub async fn wait_connected(engine: &mut Engine, n: usize) {
 pub fn decoded(p: &Party, from: &str) -> usize {
     p.recorder.peer(from).lock().unwrap().counters.len()
 }
+
+/// This process's threads (Linux). Tests that count them run alone in their process.
+pub fn threads() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("Threads:")?.trim().parse().ok()).unwrap_or(0)
+}
+
+/// This process's resident memory in bytes (Linux).
+pub fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
