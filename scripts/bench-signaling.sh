@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Signaling server benchmark: builds the release server and load tool, then runs the load tool, which
-# starts the server itself on 127.0.0.1.
+# Signaling server benchmark: builds the release server and the load tool (kaiwa-signaling-load, in
+# crates/kaiwa-bench), then runs the load tool, which starts the server itself on 127.0.0.1.
 #
 #   scripts/bench-signaling.sh [LOAD ARGS...]
 #       kaiwa-signaling alone; arguments go to the load tool (see --help)
@@ -43,9 +43,9 @@ else
   scripts/setup.sh run
 fi
 
-cargo build --release --locked -p kaiwa-signaling --bins --examples
+cargo build --release --locked -p kaiwa-signaling -p kaiwa-bench --bin kaiwa-signaling --bin kaiwa-signaling-load
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-load="$target_dir/release/examples/load"
+load="$target_dir/release/kaiwa-signaling-load"
 
 if [ "$compare" = true ]; then
   extra=(--server both)

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use futures_util::{SinkExt, StreamExt};
 use kaiwa_protocol::{
@@ -12,6 +12,7 @@ use kaiwa_protocol::{
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -39,7 +40,8 @@ fn close_code(code: ErrorCode) -> CloseCode {
     }
 }
 
-/// Milliseconds since the session started, shared by reader and writer to spot silent peers.
+/// Milliseconds since the session started, shared by reader and writer to spot silent peers. On tokio's
+/// clock, so the timeouts can be tested in paused time (`session_tests.rs`).
 struct Clock {
     start: Instant,
     last_heard_ms: AtomicU64,
@@ -105,8 +107,8 @@ impl Reader<'_> {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let limits = &self.state.config.limits;
-        let mut limiter = RateLimiter::new(limits.rate_per_sec, limits.rate_burst, clock.start);
-        let join_deadline = tokio::time::Instant::from_std(clock.start + limits.join_timeout);
+        let mut limiter = RateLimiter::new(limits.rate_per_sec, limits.rate_burst, clock.start.into_std());
+        let join_deadline = clock.start + limits.join_timeout;
         let token = self.outbox.kicker.token().clone();
         loop {
             let frame = tokio::select! {
@@ -139,7 +141,7 @@ impl Reader<'_> {
                 return;
             }
             self.state.metrics.messages_received_total.fetch_add(1, Relaxed);
-            match limiter.check(now) {
+            match limiter.check(now.into_std()) {
                 Verdict::Allow => {}
                 Verdict::Refuse => {
                     self.reply_error(ErrorCode::RateLimited, "slow down: message dropped");
@@ -372,3 +374,7 @@ async fn write_loop<S>(
     };
     let _ = tokio::time::timeout(CLOSE_GRACE, goodbye).await;
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

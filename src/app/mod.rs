@@ -2,13 +2,13 @@
 //! devices) → call (video grid, chat, stats). The engine and the hosted server run on the tokio runtime;
 //! this thread only draws and polls channels.
 
-mod call_view;
-mod chat;
+mod call;
 mod frame_stats;
 mod host;
 pub mod link;
 mod media_sources;
 mod netcheck;
+mod options;
 mod paths;
 mod prejoin;
 mod preview;
@@ -28,54 +28,10 @@ use eframe::egui;
 use kaiwa_engine::signaling::{ServerUrl, Trust};
 
 pub use host::Hosting;
+pub use options::Options;
 use preview::Preview;
 use session::Target;
 use settings::{ServerMode, Settings};
-
-/// What the command line asked for.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct Options {
-    /// Signaling server to use instead of hosting one, e.g. wss://host:8443/ws
-    #[arg(long, value_name = "URL")]
-    pub server: Option<String>,
-    /// Room code, or a join link https://HOST:PORT/r/CODE
-    #[arg(long, value_name = "CODE|LINK")]
-    pub room: Option<String>,
-    /// Your name as the others see it
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Go straight into the call (needs --room)
-    #[arg(long)]
-    pub join: bool,
-    /// Open the pre-join screen (preview and devices) at once (needs --room)
-    #[arg(long, conflicts_with = "join")]
-    pub prejoin: bool,
-    /// Host the signaling server in this app (the default unless --server is given)
-    #[arg(long)]
-    pub host: bool,
-    /// Address the hosted server listens on (default 0.0.0.0:8443)
-    #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: Option<String>,
-    /// Trust a self-signed server with this SHA-256 certificate fingerprint
-    #[arg(long, value_name = "HEX")]
-    pub trust_fingerprint: Option<String>,
-    /// Local address for media sockets, e.g. 127.0.0.1:0 (default: every interface)
-    #[arg(long, value_name = "ADDR:PORT")]
-    pub bind: Option<String>,
-    /// Measure UI smoothness: time between frames and CPU time per frame, summarised on stderr every 10 s
-    /// and at exit
-    #[arg(long)]
-    pub frame_stats: bool,
-    /// Close the window after this many seconds (benchmarks, scripts)
-    #[arg(long, value_name = "SECONDS")]
-    pub exit_after: Option<f64>,
-    /// Offer only this video codec, h264 or vp8 (default: both, H.264 first); for tests
-    #[arg(long, value_name = "CODEC")]
-    pub video_codec: Option<kaiwa_media::video::VideoCodec>,
-    /// Window size, e.g. 1280x800
-    #[arg(long, value_name = "WxH", default_value = "1280x800")]
-    pub window: String,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -101,7 +57,9 @@ pub struct KaiwaApp {
     /// The network check of the pre-join screen.
     net_check: Option<netcheck::NetCheck>,
     preview_texture: video::VideoTexture,
-    call: Option<call_view::CallState>,
+    call: Option<call::Call>,
+    /// Per-person volumes set in this run of the app, by name (kept from call to call).
+    volumes: std::collections::HashMap<String, f32>,
     /// `--join`: enter the call as soon as the server is known.
     auto_join: bool,
     /// `--prejoin`: open the pre-join screen as soon as the server is known.
@@ -157,6 +115,7 @@ impl KaiwaApp {
             net_check: None,
             preview_texture: video::VideoTexture::new("preview"),
             call: None,
+            volumes: Default::default(),
             auto_join: options.join && options.room.is_some(),
             auto_prejoin: options.prejoin && options.room.is_some(),
             styled: false,
@@ -289,7 +248,7 @@ impl KaiwaApp {
         let link = self.hosting().map(|h| h.join_link(&target.room));
         let room = target.room.clone();
         let session = session::Session::start(&self.rt, ctx, target, &self.settings, self.preview.take());
-        self.call = Some(call_view::CallState::new(session, room, link));
+        self.call = Some(call::Call::new(session, room, link, self.volumes.clone()));
         self.screen = Screen::Call;
     }
 
@@ -297,6 +256,7 @@ impl KaiwaApp {
     pub fn leave(&mut self) {
         if let Some(call) = self.call.take() {
             call.session.send(session::Command::Leave);
+            self.volumes = call.state.volumes;
         }
         // Switches changed during the call (echo cancellation) are kept.
         self.save_settings();
@@ -343,7 +303,7 @@ impl KaiwaApp {
             self.go_prejoin(ctx);
         }
         if let Some(call) = &mut self.call {
-            call.poll(ctx);
+            call.poll(std::time::Instant::now());
         }
     }
 }
@@ -353,8 +313,9 @@ impl eframe::App for KaiwaApp {
         let now = std::time::Instant::now();
         if let Some(stats) = &mut self.frame_stats {
             let (tiles, shown) = self.call.as_ref().map_or((0, Vec::new()), |c| {
-                let shown = c.peers.iter().map(|p| (p.info.id.clone(), p.frames_shown())).collect();
-                (c.peers.len() + 1, shown)
+                let shown =
+                    c.state.peers.iter().map(|p| (p.info.id.clone(), c.view.frames_shown(p))).collect();
+                (c.state.here(), shown)
             });
             stats.set_call(now, tiles, shown);
             stats.on_frame(now, frame.info().cpu_usage);
@@ -376,11 +337,11 @@ impl eframe::App for KaiwaApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         match self.screen {
-            Screen::Start => self.start_screen(ui),
-            Screen::Prejoin => self.prejoin_screen(ui),
-            Screen::Call => self.call_screen(ui),
+            Screen::Start => self.start_ui(ui),
+            Screen::Prejoin => self.prejoin_ui(ui),
+            Screen::Call => self.call_screen_ui(ui),
         }
-        self.trust_dialog(ui);
+        self.trust_dialog_ui(ui);
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {

@@ -48,7 +48,7 @@ impl NetCheck {
     }
 
     /// The check's card; true when "Check again" was clicked.
-    pub fn show(&mut self, ui: &mut egui::Ui) -> bool {
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> bool {
         let mut again = false;
         ui.label(RichText::new("Network").strong());
         match self.report() {

@@ -8,7 +8,7 @@ use super::video::paint_fitted;
 use super::{KaiwaApp, Screen, theme};
 
 impl KaiwaApp {
-    pub(super) fn prejoin_screen(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn prejoin_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         let Some(preview) = &self.preview else {
             self.screen = Screen::Start;
@@ -97,10 +97,10 @@ impl KaiwaApp {
                     for n in &notices {
                         ui.label(RichText::new(n).color(theme::WARN));
                     }
-                    audio_processing_checkbox(ui, &mut self.settings.audio_processing);
+                    audio_processing_ui(ui, &mut self.settings.audio_processing);
                     if let Some(check) = &mut self.net_check {
                         ui.add_space(8.0);
-                        check_again = check.show(ui);
+                        check_again = check.ui(ui);
                     }
                     ui.add_space(8.0);
                     ui.horizontal(|ui| {
@@ -128,7 +128,7 @@ impl KaiwaApp {
 
 /// The switch for echo cancellation, noise suppression and gain control (here and in the call's controls).
 /// Returns whether it was clicked.
-pub(super) fn audio_processing_checkbox(ui: &mut egui::Ui, on: &mut bool) -> bool {
+pub(super) fn audio_processing_ui(ui: &mut egui::Ui, on: &mut bool) -> bool {
     ui.checkbox(on, "Echo cancellation & noise suppression")
         .on_hover_text("Removes the others' voices from your microphone when you use speakers, and steady background noise. Turn off for music or when you use headphones and want your sound untouched.")
         .changed()

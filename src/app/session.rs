@@ -20,6 +20,7 @@ use super::preview::Preview;
 use super::settings::Settings;
 use super::video::FrameSlot;
 
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Chat(String),
     Mute(bool),
@@ -213,11 +214,6 @@ impl Session {
             send(Update::Ended);
         });
         Session { commands: cmd_tx, updates: up_rx, sinks, self_view, camera_on, mic_level, audio_processing }
-    }
-
-    pub fn set_audio_processing(&mut self, on: bool) {
-        self.audio_processing = on;
-        self.send(Command::AudioProcessing(on));
     }
 
     pub fn send(&self, cmd: Command) {

@@ -95,7 +95,7 @@ impl KaiwaApp {
         self.start.pending_create = Some(rx);
     }
 
-    pub(super) fn start_screen(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn start_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
@@ -110,7 +110,7 @@ impl KaiwaApp {
                         theme::card().show(ui, |ui| {
                             ui.set_width(470.0);
                             ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
-                                self.start_form(ui, &ctx)
+                                self.start_form_ui(ui, &ctx)
                             });
                         });
                     });
@@ -119,7 +119,7 @@ impl KaiwaApp {
         });
     }
 
-    fn start_form(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
+    fn start_form_ui(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
         let label = ui.label("Your name");
         ui.add(egui::TextEdit::singleline(&mut self.settings.name).desired_width(f32::INFINITY))
             .labelled_by(label.id);
@@ -229,13 +229,13 @@ impl KaiwaApp {
                         )
                         .desired_width(f32::INFINITY),
                 );
-                self.remembered_server(ui);
+                self.remembered_server_ui(ui);
             }
         }
         if restart {
             self.start_hosting(Some(ctx));
         }
-        egui::CollapsingHeader::new("Network and video settings").show(ui, |ui| self.settings_form(ui));
+        egui::CollapsingHeader::new("Network and video settings").show(ui, |ui| self.settings_form_ui(ui));
         if let Some(e) = &self.start.error {
             ui.label(RichText::new(e).color(theme::DANGER));
         }
@@ -256,7 +256,7 @@ impl KaiwaApp {
     }
 
     /// The certificate remembered for the remote server (trust on first use), with a way to forget it.
-    fn remembered_server(&mut self, ui: &mut egui::Ui) {
+    fn remembered_server_ui(&mut self, ui: &mut egui::Ui) {
         if self.manual_pin() {
             return;
         }
@@ -277,7 +277,7 @@ impl KaiwaApp {
         });
     }
 
-    fn settings_form(&mut self, ui: &mut egui::Ui) {
+    fn settings_form_ui(&mut self, ui: &mut egui::Ui) {
         let s = &mut self.settings;
         let stun = self.start.stun_text.get_or_insert_with(|| s.stun.join(" "));
         ui.label("Extra STUN servers (space separated)");

@@ -10,6 +10,10 @@ pub const DANGER: Color32 = Color32::from_rgb(0xe5, 0x48, 0x4d);
 pub const GOOD: Color32 = Color32::from_rgb(0x3f, 0xc1, 0x7a);
 pub const WARN: Color32 = Color32::from_rgb(0xf2, 0xb1, 0x3b);
 pub const MUTED_TEXT: Color32 = Color32::from_rgb(0x9a, 0xa3, 0xb2);
+/// Text on video (names on tiles).
+pub const ON_VIDEO: Color32 = Color32::WHITE;
+/// Behind labels drawn over video, so they read on any picture.
+pub const SCRIM: Color32 = Color32::from_black_alpha(160);
 
 pub fn apply(ctx: &egui::Context) {
     ctx.set_theme(egui::Theme::Dark);

@@ -193,7 +193,7 @@ impl KaiwaApp {
     }
 
     /// The trust dialog, over whatever screen is showing.
-    pub(super) fn trust_dialog(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn trust_dialog_ui(&mut self, ui: &mut egui::Ui) {
         let Some(prompt) = self.trust.prompt.clone() else { return };
         let ctx = ui.ctx().clone();
         let mut decision: Option<bool> = None;

@@ -7,13 +7,14 @@
 //!
 //! Run with: `scripts/bench.sh` (builds release binaries, then runs this; `--quick` checks the harness).
 
+mod cdf_plot;
 mod client;
 mod content;
+mod loopback;
 mod netreport;
+mod netrun;
 mod networks;
-mod procstat;
 mod report;
-mod stats;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -21,8 +22,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use client::{Client, Kind, Mode, Remote, Setup};
+use client::{Kind, Mode, Remote};
+use kaiwa_bench::stats;
 use kaiwa_browser_tests::TestServer;
+use loopback::{Bench, one_line, tempdir};
 
 #[derive(Parser, Clone)]
 #[command(about = "Native vs Chromium call benchmarks (see docs/BENCHMARKS.md)")]
@@ -132,145 +135,6 @@ fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
     Ok((w.parse()?, h.parse()?))
 }
 
-struct Bench {
-    args: Args,
-    kaiwa: PathBuf,
-    server: TestServer,
-    work: tempdir::Dir,
-    cache: PathBuf,
-    calls: usize,
-    browser_env: Vec<(String, String)>,
-}
-
-mod tempdir {
-    /// A scratch directory removed on drop.
-    pub struct Dir(pub std::path::PathBuf);
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-impl Bench {
-    /// Runs one call and measures it.
-    async fn call(
-        &mut self,
-        scenario: Scenario,
-        size: (u32, u32),
-        mode: Mode,
-    ) -> anyhow::Result<CallFigures> {
-        self.calls += 1;
-        let room = format!("bench-{}-{}", self.calls, scenario.name);
-        let video_file = content::video(&self.cache, size, self.args.fps)?;
-        let audio_file = content::audio(&self.cache)?;
-        let setup = Setup {
-            kaiwa: &self.kaiwa,
-            server: &self.server,
-            room: &room,
-            mode,
-            size,
-            fps: self.args.fps,
-            max_kbps: self.args.max_kbps,
-            video_file: &video_file,
-            audio_file: &audio_file,
-            work: &self.work.0,
-            browser_env: &self.browser_env,
-        };
-        let mut clients = Vec::new();
-        for (i, &kind) in scenario.kinds.iter().enumerate() {
-            let mut c = Client::start(kind, &format!("{}{}", kind.letter(), i + 1), &setup).await?;
-            c.wait_joined().await?;
-            clients.push(c);
-        }
-        tokio::time::sleep(Duration::from_secs(self.args.warmup)).await;
-        let roots: Vec<u32> = clients.iter().map(Client::pid).collect();
-        let cpu0: Vec<f64> = roots.iter().map(|&p| procstat::cpu_seconds(p)).collect();
-        let t0 = Instant::now();
-        let window = Duration::from_secs(self.args.seconds);
-        let mut peak = vec![procstat::Memory::default(); roots.len()];
-        while t0.elapsed() < window {
-            tokio::time::sleep((window - t0.elapsed()).min(Duration::from_secs(2))).await;
-            for (m, &p) in peak.iter_mut().zip(&roots) {
-                let now = procstat::memory(p);
-                m.rss_kib = m.rss_kib.max(now.rss_kib);
-                m.pss_kib = m.pss_kib.max(now.pss_kib);
-            }
-        }
-        let elapsed = t0.elapsed().as_secs_f64();
-        let cpu: Vec<f64> = roots
-            .iter()
-            .zip(&cpu0)
-            .map(|(&p, c0)| (procstat::cpu_seconds(p) - c0) / elapsed * 100.0)
-            .collect();
-        let mut out = Vec::new();
-        for (i, c) in clients.into_iter().enumerate() {
-            let mut remotes = c.finish().await?;
-            if mode == Mode::File {
-                // The files' stamps and bursts say nothing about latency.
-                for r in &mut remotes {
-                    r.video_ms.clear();
-                    r.audio_ms.clear();
-                }
-            }
-            out.push(ClientFigures {
-                kind: scenario.kinds[i],
-                cpu_pct: cpu[i],
-                rss_mib: peak[i].rss_kib as f64 / 1024.0,
-                pss_mib: peak[i].pss_kib as f64 / 1024.0,
-                remotes,
-            });
-        }
-        Ok(CallFigures { clients: out })
-    }
-}
-
-fn one_line(scenario: Scenario, size: (u32, u32), mode: Mode, f: &CallFigures) -> String {
-    let joiner = f.clients.last();
-    let first = joiner
-        .and_then(|c| c.remotes.iter().filter_map(|r| r.first_frame_ms).reduce(f64::min))
-        .map_or("-".into(), |v| format!("{v:.0} ms"));
-    let all = |audio: bool| -> Vec<f64> {
-        f.clients
-            .iter()
-            .flat_map(|c| &c.remotes)
-            .flat_map(|r| if audio { r.audio_ms.clone() } else { r.video_ms.clone() })
-            .collect()
-    };
-    let p = |v: &[f64], q: f64| stats::percentile(v, q).map_or("-".into(), |x| format!("{x:.1}"));
-    let (video, audio) = (all(false), all(true));
-    let cpu: Vec<String> = f.clients.iter().map(|c| format!("{:.1}", c.cpu_pct)).collect();
-    let pss: Vec<String> = f.clients.iter().map(|c| format!("{:.0}", c.pss_mib)).collect();
-    let recv: Vec<String> = f
-        .clients
-        .iter()
-        .flat_map(|c| &c.remotes)
-        .map(|r| format!("{}x{}@{:.0}", r.size.0, r.size.1, r.fps))
-        .collect();
-    let concealed: Vec<String> = f
-        .clients
-        .iter()
-        .flat_map(|c| &c.remotes)
-        .map(|r| r.audio_concealed_pct.map_or("-".into(), |v| format!("{v:.1}")))
-        .collect();
-    format!(
-        "{:<15} {}x{} {:<7} first frame {first}, video p50/p95 {}/{} ms (n={}), audio p50 {} ms (n={}), CPU % [{}], PSS MiB [{}], received [{}], audio concealed % [{}]",
-        scenario.name,
-        size.0,
-        size.1,
-        mode.label(),
-        p(&video, 0.5),
-        p(&video, 0.95),
-        video.len(),
-        p(&audio, 0.5),
-        audio.len(),
-        cpu.join(" "),
-        pss.join(" "),
-        recv.join(" "),
-        concealed.join(" ")
-    )
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = Args::parse();
@@ -286,7 +150,7 @@ async fn main() -> anyhow::Result<()> {
         bail!("{} not found: build it first (scripts/bench.sh does)", kaiwa.display());
     }
     if args.networks {
-        return run_networks(&args, kaiwa).await;
+        return netrun::run_networks(&args, kaiwa).await;
     }
     let sizes: Vec<(u32, u32)> = args.sizes.iter().map(|s| parse_size(s)).collect::<Result<_, _>>()?;
     let mesh = if args.mesh_size == "none" { None } else { Some(parse_size(&args.mesh_size)?) };
@@ -380,146 +244,9 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--networks`: every profile × pair × run through the lab, then `NETWORKS.md`.
-async fn run_networks(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
-    use kaiwa_testkit::lab::Profile;
-    // Mesh profiles get a 4-party call of each contender (`networks::pairs_for`).
-    let mut profiles = Vec::new();
-    for name in &args.profiles {
-        match Profile::by_name(name) {
-            Some(p) => profiles.push(p),
-            None => bail!("unknown profile {name}; known: {}", Profile::NAMES.join(", ")),
-        }
-    }
-    let pairs: Vec<networks::Pair> =
-        networks::PAIRS.into_iter().filter(|p| args.pairs.iter().any(|x| x == p.name)).collect();
-    let contents: Vec<networks::Content> = [networks::Content::File, networks::Content::Live]
-        .into_iter()
-        .filter(|c| args.net_content.iter().any(|x| x == c.label()))
-        .collect();
-    let plan_for = |profile: &Profile| {
-        let mut plan: Vec<(networks::Pair, networks::Content)> = Vec::new();
-        for &content in &contents {
-            for pair in networks::pairs_for(profile, &pairs) {
-                plan.push((pair, content));
-            }
-        }
-        plan
-    };
-    let calls: usize = profiles.iter().map(|p| plan_for(p).len()).sum::<usize>() * args.runs;
-    let total_s: u64 = profiles
-        .iter()
-        .map(|p| (networks::call_length(p, args.net_seconds).as_secs() + 15) * plan_for(p).len() as u64)
-        .sum::<u64>()
-        * args.runs as u64;
-    println!(
-        "{calls} calls through the lab ({} profiles, {} contents, {} runs), about {} min",
-        profiles.len(),
-        contents.len(),
-        args.runs,
-        total_s / 60 + 1
-    );
-    let pulse = if args.no_pulse || !pairs.iter().any(|p| p.name != "nn") {
-        None
-    } else {
-        match kaiwa_devices::testing::PulseDaemon::start() {
-            Ok(p) => Some(p),
-            Err(e) => {
-                println!("no PulseAudio for Chromium ({e}); going on without");
-                None
-            }
-        }
-    };
-    let work = std::env::temp_dir().join(format!("kaiwa-netbench-{}", std::process::id()));
-    std::fs::create_dir_all(&work)?;
-    let _work = tempdir::Dir(work.clone());
-    let cache = args.cache_dir.clone().unwrap_or_else(|| {
-        std::env::var_os("HOME").map_or_else(std::env::temp_dir, PathBuf::from).join(".cache/kaiwa/bench")
-    });
-    let mut bench = networks::NetBench {
-        video_file: content::video(&cache, networks::SIZE, networks::FPS)?,
-        audio_file: content::audio(&cache)?,
-        kaiwa,
-        work,
-        browser_env: pulse.as_ref().map(|p| p.env()).unwrap_or_default(),
-        seconds: args.net_seconds,
-        calls: 0,
-    };
-    let mut results = netreport::NetResults::default();
-    let started = Instant::now();
-    let all = async {
-        for profile in &profiles {
-            for run in 0..args.runs {
-                // The same seed for every pair of a run: the same loss and jitter decisions.
-                let seed = 11_000 + run as u64;
-                let plan = plan_for(profile);
-                let order: Vec<_> =
-                    if run % 2 == 0 { plan.clone() } else { plan.iter().rev().copied().collect() };
-                for (pair, content) in order {
-                    let what = format!(
-                        "{} run {}/{} {} {}",
-                        profile.name,
-                        run + 1,
-                        args.runs,
-                        pair.name,
-                        content.label()
-                    );
-                    let limit = networks::call_length(profile, args.net_seconds) + Duration::from_secs(120);
-                    if let Some(call) =
-                        bounded(&what, limit, bench.call(profile, pair, content, seed), &mut results.failures)
-                            .await
-                    {
-                        println!("{what}: {}", net_line(&call));
-                        results.calls.push(call);
-                    }
-                }
-            }
-        }
-    };
-    until_done_or_stopped(all).await?;
-    let total = started.elapsed();
-    let names: Vec<String> = profiles.iter().map(|p| p.name.clone()).collect();
-    netreport::write(&results, &names, args.runs, args.net_seconds, total, &args.out_dir)?;
-    println!("wrote {} ({:.1} min)", args.out_dir.join("NETWORKS.md").display(), total.as_secs_f64() / 60.0);
-    Ok(())
-}
-
-fn net_line(call: &networks::NetCall) -> String {
-    let parts: Vec<String> = call
-        .receivers
-        .iter()
-        .map(|r| {
-            let f = networks::figures(call, r);
-            format!(
-                "{} {}←{}: first frame {}, {} freezes {:.1} s, {:.1} fps, {}x{} ({:.0} % full), {:.0} kbit/s, video p50 {}, audio p50 {}, concealed {}{}",
-                r.host,
-                r.kind.letter(),
-                r.from.letter(),
-                f.first_frame_s.map_or("-".into(), |t| format!("{t:.1} s")),
-                f.freezes,
-                f.freeze_s,
-                f.fps.unwrap_or(0.0),
-                f.size.0,
-                f.size.1,
-                f.full_pct.unwrap_or(0.0),
-                f.kbps.unwrap_or(0.0),
-                f.video_p50.map_or("-".into(), |v| format!("{v:.0} ms")),
-                f.audio_p50.map_or("-".into(), |v| format!("{v:.0} ms")),
-                f.concealed_pct.map_or("-".into(), |v| format!("{v:.1} %")),
-                if call.restored_at.is_some() {
-                    format!(", back to full size {}", f.recovery_s.map_or("never".into(), |s| format!("after {s:.0} s")))
-                } else {
-                    String::new()
-                }
-            )
-        })
-        .collect();
-    parts.join(" | ")
-}
-
 /// One call, bounded by `limit`: its figures, or `None` with the failure printed and listed under `what`
 /// (a failed call is reported instead of stopping the run).
-async fn bounded<T>(
+pub(crate) async fn bounded<T>(
     what: &str,
     limit: Duration,
     call: impl std::future::Future<Output = anyhow::Result<T>>,
@@ -538,7 +265,7 @@ async fn bounded<T>(
 /// Runs `all` to its end, or until Ctrl-C / SIGTERM: dropping the running call kills its clients (Chromium
 /// runs in its own process group, out of reach of the terminal's SIGINT); the figures so far are still
 /// written by the caller.
-async fn until_done_or_stopped(all: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+pub(crate) async fn until_done_or_stopped(all: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         () = all => {}

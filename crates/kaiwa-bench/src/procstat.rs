@@ -45,15 +45,27 @@ fn ticks_per_second() -> f64 {
     if t > 0 { t as f64 } else { 100.0 }
 }
 
+/// CPU clock ticks (user + system, plus those of reaped children) used so far by one process.
+fn cpu_ticks(pid: u32) -> u64 {
+    // utime, stime, cutime, cstime are fields 14–17, i.e. 11..=14 here.
+    stat_fields(pid)
+        .and_then(|f| Some(f.get(11..15)?.iter().filter_map(|v| v.parse::<u64>().ok()).sum()))
+        .unwrap_or(0)
+}
+
 /// CPU seconds (user + system, plus those of reaped children) used so far by `root`'s tree.
 pub fn cpu_seconds(root: u32) -> f64 {
-    let ticks: u64 = tree(root)
-        .into_iter()
-        .filter_map(stat_fields)
-        // utime, stime, cutime, cstime are fields 14–17, i.e. 11..=14 here.
-        .map(|f| f.get(11..15).map_or(0, |t| t.iter().filter_map(|v| v.parse::<u64>().ok()).sum::<u64>()))
-        .sum();
-    ticks as f64 / ticks_per_second()
+    tree(root).into_iter().map(cpu_ticks).sum::<u64>() as f64 / ticks_per_second()
+}
+
+/// CPU seconds used so far by one process alone (not the children it still has running).
+pub fn process_cpu_seconds(pid: u32) -> f64 {
+    cpu_ticks(pid) as f64 / ticks_per_second()
+}
+
+/// One process's resident set, KiB (0 if it is gone).
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).map_or(0, |s| kib_field(&s, "VmRSS:"))
 }
 
 /// Memory of a process tree, KiB.

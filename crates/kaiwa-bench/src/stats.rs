@@ -1,7 +1,7 @@
 //! Percentiles and medians over samples (NaN-free by construction: callers filter non-finite values):
 //! kaiwa-media's, plus what only the benchmarks need.
 
-pub use kaiwa_media::stats::{median, percentile};
+pub use kaiwa_media::stats::{median, percentile, quantiles};
 
 /// Median of the `Some` values.
 pub fn median_of(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {

@@ -1,4 +1,4 @@
-//! The browser client's bench mode (`assets/web/bench.js`) ports the native test pattern's stamp to
+//! The browser client's bench mode (`assets/web/bench.js`, its stamp in `stamp.js`) ports the native test pattern's stamp to
 //! JavaScript. Both must agree, through the colour conversions a real call applies: Chromium reads the
 //! stamps the native side renders (as RGB, the way a decoded frame reaches its canvas), and the native
 //! `read_stamp` reads the stamps Chromium draws on a canvas (converted to I420 as an encoder would).
@@ -20,7 +20,7 @@ async fn js_and_rust_stamps_agree() -> Result<()> {
     let server = TestServer::start().await?;
     let browser = Browser::launch(LaunchOptions::default()).await?;
     let page = browser.new_page("stamp", &server.url("/")).await?;
-    page.wait_for("import('/bench.js').then(() => true)", Duration::from_secs(20)).await?;
+    page.wait_for("import('/stamp.js').then(() => true)", Duration::from_secs(20)).await?;
     let b64 = base64::engine::general_purpose::STANDARD;
 
     for (w, h) in SIZES {
@@ -30,7 +30,7 @@ async fn js_and_rust_stamps_agree() -> Result<()> {
             let rgba = pattern.frame(counter, capture_us).to_rgba()?;
             let read = page
                 .eval(&format!(
-                    "import('/bench.js').then((b) => {{
+                    "import('/stamp.js').then((b) => {{
                        const px = Uint8Array.from(atob({data}), (c) => c.charCodeAt(0));
                        const s = b.readStamp(px, {w}, b.stampGeometry({w}, {h}));
                        return s && [s.counter, String(s.captureUs)];
@@ -46,7 +46,7 @@ async fn js_and_rust_stamps_agree() -> Result<()> {
             // JS → Rust: the canvas stamp over a mid-grey picture, converted to I420.
             let drawn = page
                 .eval(&format!(
-                    "import('/bench.js').then((b) => {{
+                    "import('/stamp.js').then((b) => {{
                        const c = document.createElement('canvas');
                        c.width = {w}; c.height = {h};
                        const ctx = c.getContext('2d');
@@ -71,7 +71,7 @@ async fn js_and_rust_stamps_agree() -> Result<()> {
     // A corrupted picture is rejected, not misread.
     let none = page
         .eval(
-            "import('/bench.js').then((b) => b.readStamp(new Uint8Array(640 * 48 * 4).fill(128), 640, \
+            "import('/stamp.js').then((b) => b.readStamp(new Uint8Array(640 * 48 * 4).fill(128), 640, \
              b.stampGeometry(640, 480)))",
         )
         .await?;

@@ -162,7 +162,7 @@ mod tests {
         assert_eq!(id, r#"{"type":"id","id":"abc"}"#);
         assert_eq!(ChannelMessage::parse(&id), Some(ChannelMessage::Id("abc".into())));
         assert!(matches!(ChannelMessage::parse(&m.to_json()), Some(ChannelMessage::Chat(_))));
-        // The browser client's shape (assets/web/app.js), byte for byte.
+        // The browser client's shape (assets/web/chat.js), byte for byte.
         let media = |mic, camera, codecs: &[&str]| ChannelMessage::Media {
             mic,
             camera,

@@ -4,7 +4,7 @@ use kaiwa_protocol::{PeerId, PeerInfo};
 use serde::Serialize;
 
 use crate::chat::ChatMessage;
-use crate::media::audio_playout::AudioLevel;
+use crate::media::audio_playout::{AudioLevel, AudioVolume};
 
 /// A remote participant's connection, in words a person understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,10 +48,12 @@ pub enum EngineEvent {
         mic: bool,
         camera: bool,
     },
-    /// A participant's audio started playing; `level` follows how loud they are (for a speaking indicator).
+    /// A participant's audio started playing; `level` follows how loud they are (for a speaking indicator),
+    /// and `volume` sets how loud they play here (a per-person volume; 1.0 until set).
     PeerAudioLevel {
         id: PeerId,
         level: AudioLevel,
+        volume: AudioVolume,
     },
     /// The signaling server is out of reach; calls in progress go on peer to peer meanwhile.
     SignalingLost {

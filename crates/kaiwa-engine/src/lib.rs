@@ -26,4 +26,4 @@ pub mod testing;
 pub use engine::{AudioProcessingReport, Engine, EngineConfig};
 pub use events::{EngineEvent, PeerState};
 pub use kaiwa_media::audio::ProcessingConfig;
-pub use media::audio_playout::AudioLevel;
+pub use media::audio_playout::{AudioLevel, AudioVolume};

@@ -1,7 +1,6 @@
 //! The engine's actor: one task that owns the peer sessions and turns signaling events and the owner's
 //! commands into what each session does.
 
-use super::roster::DEPARTURE_GRACE;
 use super::*;
 
 impl Actor {
@@ -12,7 +11,7 @@ impl Actor {
         mut rekeys: mpsc::UnboundedReceiver<IdClaim>,
     ) {
         let mut bitrate_tick = tokio::time::interval(BITRATE_INTERVAL);
-        let mut pending_tick = tokio::time::interval(Duration::from_millis(100));
+        let mut waits_tick = tokio::time::interval(Duration::from_millis(100));
         loop {
             tokio::select! {
                 event = signaling.recv() => match event {
@@ -30,13 +29,8 @@ impl Actor {
                     None => break,
                 },
                 _ = bitrate_tick.tick() => self.follow_congestion_control().await,
-                Some(claim) = rekeys.recv() => self.on_claim(claim, tokio::time::Instant::now()).await,
-                _ = pending_tick.tick(), if !self.pending.is_empty() || !self.claims.is_empty() || !self.departing.is_empty() => {
-                    self.start_due_peers().await;
-                    let now = tokio::time::Instant::now();
-                    self.claims.retain(|(_, due)| *due > now);
-                    self.end_departed(now).await;
-                }
+                Some(claim) = rekeys.recv() => self.on_claim(claim, now()).await,
+                _ = waits_tick.tick(), if !self.waits.is_empty() => self.on_waits_tick(now()).await,
             }
         }
         self.close_all().await;
@@ -54,7 +48,7 @@ impl Actor {
                 self.my_id = Some(id.clone());
                 self.my_id_tx.send_replace(id.clone());
                 self.generation += 1;
-                self.pending.clear();
+                self.waits.clear_put_off();
                 self.announced = peers.iter().map(|p| (p.id.clone(), p.clone())).collect();
                 let mut servers = ice_servers;
                 servers.extend(self.extra_ice_servers.iter().cloned());
@@ -83,20 +77,19 @@ impl Actor {
             }
             SignalingEvent::PeerLeft(id) => {
                 self.announced.remove(&id);
-                self.pending.retain(|(p, _, _)| p.id != id);
+                self.waits.settled(&id);
                 match self.peers.get(&id) {
                     Some(handle) if handle.connected.load(Relaxed) => {
                         info!(peer = %handle.info.name, "left the server, still connected: waiting for a rejoin");
-                        self.departing.insert(id, tokio::time::Instant::now() + DEPARTURE_GRACE);
+                        self.waits.departed(id, now());
                     }
                     _ => self.end_session(&id).await,
                 }
             }
             SignalingEvent::Signal { from, data } => {
                 // A participant we meant to connect to a moment later is already talking to us.
-                if let Some(pos) = self.pending.iter().position(|(p, _, _)| p.id == from) {
-                    let (peer, _, _) = self.pending.swap_remove(pos);
-                    self.add_peer(peer, false).await;
+                if let Some(put_off) = self.waits.take_put_off(&from) {
+                    self.add_peer(put_off.peer, false).await;
                 }
                 self.deliver_signal(from, data);
             }

@@ -4,6 +4,8 @@
 mod actor;
 use actor::video_share;
 mod roster;
+mod waits;
+use waits::Waits;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -146,12 +148,10 @@ impl Engine {
             my_id: None,
             my_id_tx,
             generation: 0,
-            pending: Vec::new(),
             ice_servers: Vec::new(),
             peers: HashMap::new(),
             announced: HashMap::new(),
-            claims: Vec::new(),
-            departing: HashMap::new(),
+            waits: Waits::default(),
             events: events_tx,
             _media: (video.map(|(_, s)| s), audio.map(|(_, s)| s), playout),
         };
@@ -253,6 +253,11 @@ impl Engine {
     }
 }
 
+/// The actor's clock (tokio's, so tests may pause it), as the [`Waits`] take it.
+fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 struct Actor {
     ctx: Arc<PeerContext>,
     extra_ice_servers: Vec<IceServer>,
@@ -262,18 +267,14 @@ struct Actor {
     my_id_tx: tokio::sync::watch::Sender<PeerId>,
     /// Incremented at every (re)join; sessions from an earlier generation may be re-keyed to new ids.
     generation: u64,
-    /// Participants to connect to a little later: after a rejoin, they may turn out (by their id
-    /// announcement over an existing data channel) to be someone we are still connected to.
-    pending: Vec<(PeerInfo, bool, tokio::time::Instant)>,
     ice_servers: Vec<IceServer>,
     peers: HashMap<PeerId, PeerHandle>,
     /// Who the server says is in the room now (since our last join), with their certificates.
     announced: HashMap<PeerId, PeerInfo>,
-    /// Id claims waiting for the server to announce their id, each until its deadline.
-    claims: Vec<(IdClaim, tokio::time::Instant)>,
-    /// Participants the server says left while our connection to them is up, each until its deadline
-    /// ([`DEPARTURE_GRACE`]).
-    departing: HashMap<PeerId, tokio::time::Instant>,
+    /// Connections put off after a rejoin (they may turn out, by their id announcement over an existing
+    /// data channel, to be someone we are still connected to), id claims waiting for the server's
+    /// announcement, and participants the server says left while our connection to them is up.
+    waits: Waits,
     events: mpsc::Sender<EngineEvent>,
     /// Kept alive for the call; dropping them stops the media threads.
     _media: (Option<VideoSender>, Option<AudioSender>, AudioPlayout),

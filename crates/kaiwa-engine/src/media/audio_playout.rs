@@ -61,6 +61,32 @@ impl AudioLevel {
     }
 }
 
+/// How loud to play a participant in the mix, 0 (silent) to 2 (twice as loud), set by the owner (a
+/// per-person volume slider) and read by the playout thread through an atomic, never a lock. Their own
+/// level and recordings are not affected: only what comes out of our speaker.
+#[derive(Debug, Clone)]
+pub struct AudioVolume(Arc<AtomicU32>);
+
+impl AudioVolume {
+    pub const MAX: f32 = 2.0;
+
+    pub fn get(&self) -> f32 {
+        f32::from_bits(self.0.load(Relaxed))
+    }
+
+    /// Sets the gain, clamped to 0..=[`Self::MAX`] (a non-number is silence).
+    pub fn set(&self, gain: f32) {
+        let gain = if gain.is_nan() { 0.0 } else { gain.clamp(0.0, Self::MAX) };
+        self.0.store(gain.to_bits(), Relaxed);
+    }
+}
+
+impl Default for AudioVolume {
+    fn default() -> Self {
+        AudioVolume(Arc::new(AtomicU32::new(1.0f32.to_bits())))
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct AudioRecvStats {
     pub packets: AtomicU64,
@@ -71,6 +97,7 @@ pub struct AudioRecvStats {
     pub jitter_delay_ms: AtomicU64,
     pub frames: AtomicU64,
     pub level: AudioLevel,
+    pub volume: AudioVolume,
 }
 
 impl AudioRecvStats {
@@ -135,6 +162,7 @@ fn run(
     let mut mixer = Mixer::new(FRAME_SAMPLES);
     let mut mixed = [0i16; FRAME_SAMPLES];
     let mut frames: Vec<[i16; FRAME_SAMPLES]> = Vec::new();
+    let mut gains: Vec<f32> = Vec::new();
     while !stop.load(Relaxed) {
         pacer.wait();
         loop {
@@ -165,6 +193,7 @@ fn run(
         }
         let now = Instant::now();
         frames.clear();
+        gains.clear();
         for s in streams.values_mut() {
             let pcm = s.receiver.pop(now);
             s.stats.update(&s.receiver.stats());
@@ -173,9 +202,10 @@ fn run(
                 sink(&pcm);
             }
             frames.push(pcm);
+            gains.push(s.stats.volume.get());
         }
         if let Some(speaker) = speaker.as_mut() {
-            let inputs: Vec<(&[i16], f32)> = frames.iter().map(|f| (&f[..], 1.0)).collect();
+            let inputs: Vec<(&[i16], f32)> = frames.iter().zip(&gains).map(|(f, &g)| (&f[..], g)).collect();
             mixer.mix(&inputs, &mut mixed);
             speaker(&mixed);
             if let Some(far_end) = &far_end {

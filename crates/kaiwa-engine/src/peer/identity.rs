@@ -79,7 +79,7 @@ mod tests {
 
     #[test]
     fn both_ends_get_the_same_code_and_the_browser_the_same_as_we() {
-        // The same vector as assets/web/peer.js `verificationCode` (checked in the browser tests).
+        // The same vector as assets/web/sdp.js `verificationCode` (checked in the browser tests).
         assert_eq!(verification_code(&fp("AB"), &fp("01")).as_deref(), Some("753 227"));
         assert_eq!(verification_code(&fp("01"), &fp("AB")).as_deref(), Some("753 227"));
         // Lower-case hex (as some browsers write it) is the same certificate.

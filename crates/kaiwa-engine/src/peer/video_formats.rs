@@ -4,7 +4,7 @@
 //! m-section is then answered rejected (port 0, [RFC 8829 §5.3.1](https://www.rfc-editor.org/rfc/rfc8829#section-5.3.1))
 //! while audio and the data channel go on; this module tells the session, and through it the person,
 //! that video is what failed and why. Pure functions on SDP text, so both ends of every case are tested
-//! here; `assets/web/peer.js` (`videoFormats`) applies the same rule in the browser.
+//! here; `assets/web/sdp.js` (`videoFormats`) applies the same rule in the browser.
 // Receive path: input from other participants is indexed only with checks (`get`), never `[i]`.
 #![warn(clippy::indexing_slicing)]
 

@@ -36,6 +36,8 @@ pub struct Received {
 pub struct Recorder {
     pub size: (u32, u32),
     pub by_peer: Mutex<Vec<(String, Arc<Mutex<Received>>)>>,
+    /// What the speaker played (the mix of everyone at their volumes), the last 10 s at most.
+    pub speaker: Arc<Mutex<Vec<i16>>>,
 }
 
 impl Recorder {
@@ -77,6 +79,16 @@ impl MediaSinks for Recorder {
         let received = self.peer(&peer.name);
         Some(Box::new(move |pcm: &[i16]| received.lock().unwrap().audio.extend_from_slice(pcm)))
     }
+
+    fn speaker(&self) -> Option<AudioSink> {
+        let played = self.speaker.clone();
+        Some(Box::new(move |pcm: &[i16]| {
+            let mut played = played.lock().unwrap();
+            played.extend_from_slice(pcm);
+            let excess = played.len().saturating_sub(480_000);
+            played.drain(..excess);
+        }))
+    }
 }
 
 pub struct Party {
@@ -115,7 +127,7 @@ pub fn party_at(
     network: NetworkConfig,
 ) -> Party {
     let url = ServerUrl::parse(ws_url).unwrap();
-    let recorder = Arc::new(Recorder { size, by_peer: Mutex::new(Vec::new()) });
+    let recorder = Arc::new(Recorder { size, by_peer: Mutex::new(Vec::new()), speaker: Default::default() });
     let config = EngineConfig {
         signaling: SignalingConfig::new(url, room, name),
         network,
@@ -156,6 +168,50 @@ pub async fn wait_connected(engine: &mut Engine, n: usize) {
         {
             connected.insert(id);
         }
+    }
+}
+
+/// Waits until the engine says it is in the room (so the next party joins after it).
+pub async fn wait_joined(engine: &mut Engine) {
+    wait_for(engine, "joined", |e| matches!(e, EngineEvent::Joined { .. })).await;
+}
+
+/// Waits (bounded: 30 s) until `cond` holds, looking every 50 ms. For what happens in real time — media
+/// arriving — instead of a fixed sleep that guesses how long it takes.
+pub async fn eventually<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !cond().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until `p` has decoded at least `n` frames from `from`.
+pub async fn wait_decoded(p: &Party, from: &str, n: usize) {
+    eventually(
+        &format!("{} to decode {n} frames from {from}", p.name),
+        || async move { decoded(p, from) >= n },
+    )
+    .await;
+}
+
+/// Waits until no frame from `from` has reached `p` for 300 ms (bounded: 30 s): the frames in flight when
+/// a camera went off have landed.
+pub async fn wait_quiet(p: &Party, from: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mut seen = decoded(p, from);
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = decoded(p, from);
+        if now == seen {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "frames from {from} kept coming to {}", p.name);
+        seen = now;
     }
 }
 

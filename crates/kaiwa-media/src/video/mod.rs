@@ -9,6 +9,7 @@ pub mod frame;
 pub mod h264_depacketizer;
 pub mod h264_packetizer;
 pub mod nal;
+mod payload_format;
 pub mod playout;
 pub mod quality;
 pub mod test_pattern;

@@ -117,7 +117,11 @@ impl PeerSession {
                 };
                 if self.ctx.playout.try_send(add).is_ok() {
                     self.audio_stats = Some(stats.clone());
-                    let level = EngineEvent::PeerAudioLevel { id: key.clone(), level: stats.level.clone() };
+                    let level = EngineEvent::PeerAudioLevel {
+                        id: key.clone(),
+                        level: stats.level.clone(),
+                        volume: stats.volume.clone(),
+                    };
                     let _ = self.ctx.events.send(level).await;
                     let playout = self.ctx.playout.clone();
                     self.playing_audio = Some(Playing::start(&self.stop, |stop| {

@@ -16,78 +16,10 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use thiserror::Error;
+mod assembly;
 
-/// No RTP payload can be larger than a UDP datagram; anything bigger is rejected.
-pub const MAX_RTP_PAYLOAD: usize = 65_535;
-
-/// A malformed RTP payload. The packet still takes its place in the sequence (its frame is dropped).
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum DepacketizerError {
-    /// Zero-length payload.
-    #[error("empty payload")]
-    Empty,
-    /// The NAL unit type cannot appear in packetization-mode 1.
-    #[error("unsupported NAL unit type {0} (packetization-mode 1 allows 1-24 and 28)")]
-    UnsupportedType(u8),
-    /// A STAP-A's length fields do not match its size.
-    #[error("truncated STAP-A: {0}")]
-    TruncatedStapA(&'static str),
-    /// An FU-A shorter than its two header bytes, or with both start and end bits set.
-    #[error("malformed FU-A: {0}")]
-    MalformedFuA(&'static str),
-    /// A VP8 payload descriptor that runs past the packet, or a packet with nothing after it.
-    #[error("malformed VP8 payload descriptor: {0}")]
-    MalformedVp8(&'static str),
-    /// The payload is larger than a UDP datagram or a frame may be.
-    #[error("payload of {0} bytes is too large")]
-    TooLarge(usize),
-}
-
-/// How one codec's RTP payloads make up a frame. Holds the state of the frame being assembled (e.g. an
-/// H.264 fragmented NAL unit in progress); [`Default`] is the state at the start of a frame.
-pub trait PayloadFormat: Default + std::fmt::Debug {
-    /// A parsed payload.
-    type Unit: std::fmt::Debug;
-
-    /// Parses one non-empty payload of at most the accepted size.
-    fn parse(payload: &[u8]) -> Result<Self::Unit, DepacketizerError>;
-
-    /// Whether a frame can begin with this payload (after a loss, a frame that does not is broken).
-    fn starts_frame(unit: &Self::Unit) -> bool;
-
-    /// Adds a payload's content to the frame; `Err` breaks the frame (its start or a middle was lost, or
-    /// it grew too large).
-    fn append(&mut self, unit: Self::Unit, frame: &mut FrameData) -> Result<(), FrameBroken>;
-
-    /// Whether the frame is still missing a piece when its last packet has been added.
-    fn unfinished(&self) -> bool;
-}
-
-/// The frame being assembled, as a [`PayloadFormat`] sees it.
-#[derive(Debug, Default)]
-pub struct FrameData {
-    /// The frame's bytes as the decoder takes them.
-    pub bytes: Vec<u8>,
-    /// A decoder can start at this frame.
-    pub keyframe: bool,
-    limit: usize,
-}
-
-/// The frame cannot be completed (see [`PayloadFormat::append`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameBroken;
-
-impl FrameData {
-    /// Appends to the frame, or breaks it when it would grow past the size limit.
-    pub fn extend(&mut self, bytes: &[u8]) -> Result<(), FrameBroken> {
-        if self.bytes.len() + bytes.len() > self.limit {
-            return Err(FrameBroken);
-        }
-        self.bytes.extend_from_slice(bytes);
-        Ok(())
-    }
-}
+pub use super::payload_format::{DepacketizerError, FrameBroken, FrameData, MAX_RTP_PAYLOAD, PayloadFormat};
+use assembly::{Assembly, empty_frame};
 
 /// Limits and policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,16 +124,6 @@ struct Packet<U> {
     bytes: usize,
 }
 
-#[derive(Debug, Default)]
-struct Assembly<F> {
-    active: bool,
-    timestamp: u32,
-    data: FrameData,
-    broken: bool,
-    loss_reported: bool,
-    format: F,
-}
-
 /// The depacketizer for one RTP video stream (one SSRC) of payload format `F`.
 #[derive(Debug)]
 pub struct Depacketizer<F: PayloadFormat> {
@@ -224,13 +146,6 @@ pub struct Depacketizer<F: PayloadFormat> {
 impl<F: PayloadFormat> Default for Depacketizer<F> {
     fn default() -> Self {
         Self::new(DepacketizerConfig::default())
-    }
-}
-
-fn empty_frame<F: PayloadFormat>(config: &DepacketizerConfig) -> Assembly<F> {
-    Assembly {
-        data: FrameData { limit: config.max_frame_bytes, ..FrameData::default() },
-        ..Assembly::default()
     }
 }
 
@@ -435,87 +350,5 @@ impl<F: PayloadFormat> Depacketizer<F> {
             }
         }
         self.events.push_back(event);
-    }
-
-    /// Marks the frame in progress as broken, reporting the loss once per frame.
-    fn break_frame(&mut self) {
-        self.frame.broken = true;
-        self.frame.data.bytes = Vec::new();
-        if !self.frame.loss_reported {
-            self.frame.loss_reported = true;
-            self.emit_loss(0);
-        }
-    }
-
-    /// Ends the frame in progress: emit it, or count it as dropped.
-    fn finish_frame(&mut self) {
-        if !self.frame.active {
-            return;
-        }
-        if self.frame.format.unfinished() && !self.frame.broken {
-            self.break_frame();
-        }
-        let frame = std::mem::replace(&mut self.frame, empty_frame(&self.config));
-        if frame.broken || frame.data.bytes.is_empty() {
-            self.stats.dropped_frames += 1;
-            return;
-        }
-        if self.waiting_for_keyframe {
-            if !frame.data.keyframe {
-                self.stats.dropped_frames += 1;
-                return;
-            }
-            self.waiting_for_keyframe = false;
-        }
-        self.stats.frames += 1;
-        self.push_event(DepacketizerEvent::Frame(AccessUnit {
-            timestamp: frame.timestamp,
-            data: frame.data.bytes,
-            keyframe: frame.data.keyframe,
-        }));
-    }
-
-    /// Feeds the next in-order packet to the frame assembler.
-    fn assemble(&mut self, pkt: Packet<F::Unit>) {
-        let clean_start = match &pkt.parsed {
-            // Padding neither starts, continues nor ends a frame (nor clears a pending gap).
-            Parsed::Padding => return,
-            Parsed::Unit(unit) => F::starts_frame(unit),
-            Parsed::Broken => false,
-        };
-        if self.frame.active && pkt.timestamp != self.frame.timestamp {
-            // The previous frame ended without its marker packet.
-            if self.gap_pending && !self.frame.broken {
-                // Its tail may be what was lost (already reported).
-                self.frame.broken = true;
-                self.frame.loss_reported = true;
-            }
-            self.finish_frame();
-        }
-        if !self.frame.active {
-            self.frame = Assembly { active: true, timestamp: pkt.timestamp, ..empty_frame(&self.config) };
-            if self.gap_pending && !clean_start {
-                self.frame.broken = true;
-                self.frame.loss_reported = true;
-            }
-        } else if self.gap_pending {
-            self.frame.broken = true;
-            self.frame.loss_reported = true;
-            self.frame.data.bytes = Vec::new();
-        }
-        self.gap_pending = false;
-
-        match pkt.parsed {
-            Parsed::Padding => {}
-            Parsed::Broken => self.break_frame(),
-            Parsed::Unit(unit) => {
-                if !self.frame.broken && self.frame.format.append(unit, &mut self.frame.data).is_err() {
-                    self.break_frame();
-                }
-            }
-        }
-        if pkt.marker {
-            self.finish_frame();
-        }
     }
 }
