@@ -230,14 +230,14 @@ fn remote_tone_reaches_the_speaker_and_the_microphone_reaches_the_peer() {
         // all (the last second of each step is measured).
         h.get_by_label("Bob: details and volume").click();
         settle(&mut h);
-        h.get_by_label("Volume").set_value_accesskit(50.0);
+        h.get_by_role_and_label(egui::accesskit::Role::Slider, "Volume").set_value_accesskit(50.0);
         run(&mut h, 2);
         let half_until = std::fs::metadata(&raw).unwrap().len() as usize / 2;
         assert!(
             h.state().call.as_ref().is_some_and(|c| c.state.volumes.get("Bob") == Some(&0.5)),
             "the slider set Bob's volume"
         );
-        h.get_by_label("Volume").set_value_accesskit(0.0);
+        h.get_by_role_and_label(egui::accesskit::Role::Slider, "Volume").set_value_accesskit(0.0);
         run(&mut h, 2);
         let off_until = std::fs::metadata(&raw).unwrap().len() as usize / 2;
         let _ = parec.kill();
