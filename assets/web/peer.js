@@ -1,7 +1,14 @@
 // One RTCPeerConnection to one other participant: perfect negotiation, trickle ICE, the `chat` data
 // channel, H.264-first codec preferences and stats for the UI and the test hook.
 
-import { setVideoPreferences, videoFormats, verificationCode } from '/sdp.js';
+import {
+  announcedCodecs,
+  canonicalFingerprint,
+  ourVideoCodecs,
+  setVideoPreferences,
+  videoFormats,
+  verificationCode,
+} from '/sdp.js';
 
 /** How many chat lines one peer may send at once, and how many a second after; the rest are dropped (the
  * native engine's `ChatLimit`, same numbers), so a flood neither buries the chat nor grows it forever. */

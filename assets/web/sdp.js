@@ -73,7 +73,7 @@ export function videoFormats(previous, localSdp, remoteSdp) {
 }
 
 /** The video codecs this browser decodes, as encoding names (`H264`, `VP8`, …), repair formats left out. */
-function ourVideoCodecs() {
+export function ourVideoCodecs() {
   const caps = window.RTCRtpReceiver?.getCapabilities?.('video');
   const names = [];
   for (const c of caps?.codecs ?? []) {
@@ -84,13 +84,13 @@ function ourVideoCodecs() {
 }
 
 /** A peer's announced codec list, cut down to plausible names (it comes from another participant). */
-function announcedCodecs(list) {
+export function announcedCodecs(list) {
   if (!Array.isArray(list)) return [];
   return list.filter((n) => typeof n === 'string' && /^[A-Za-z0-9._-]{1,32}$/.test(n)).slice(0, 16);
 }
 
 /** A certificate fingerprint in SDP form (`sha-256 AB:CD:…`), or null. */
-function canonicalFingerprint(algorithm, value) {
+export function canonicalFingerprint(algorithm, value) {
   if (String(algorithm).toLowerCase() !== 'sha-256' || !/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/.test(value)) return null;
   return `sha-256 ${value.toUpperCase()}`;
 }
