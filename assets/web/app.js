@@ -51,9 +51,13 @@ window.kaiwa = {
         remoteMic: p.remoteMedia.mic,
         remoteCamera: p.remoteMedia.camera,
         videoFlowing: !!app.videoProgress.get(p.id)?.flowing,
+        volume: app.volumes.get(p.id)?.value ?? 1,
+        outputLevel: app.volumes.get(p.id)?.outputLevel() ?? null,
         negotiation: { ...p.counts, signalingState: p.pc.signalingState },
         remoteTracks: p.stream.getTracks().map((t) => ({ kind: t.kind, muted: t.muted, readyState: t.readyState })),
       })),
+      layout: document.getElementById('grid').dataset.layout ?? null,
+      pinned: app.pinned,
       chat: app.chat.map((c) => ({ ...c })),
       errors: [...app.errors],
     };

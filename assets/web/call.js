@@ -7,6 +7,7 @@ import { app, bench, local, params } from '/state.js';
 import { openMedia, applyLocalMedia } from '/media.js';
 import { copyLink } from '/links.js';
 import { onChat, sendChat } from '/chat.js';
+import { PeerVolume } from '/volume.js';
 
 export function joinCall(name) {
   app.name = name.slice(0, 64);
@@ -23,6 +24,8 @@ export function joinCall(name) {
   app.tiles.clear();
   const self = new Tile(`${app.name} (you)`, { self: true });
   app.tiles.set('self', self);
+  app.pinned = null;
+  self.root.ondblclick = () => togglePin('self');
   grid.append(self.root);
   self.setStream(local.stream || new MediaStream());
   applyLocalMedia();
@@ -130,6 +133,17 @@ function addPeer(id, name, initiator) {
     $('grid').append(tile.root);
   }
   tile.setName(name);
+  tile.root.ondblclick = (e) => {
+    if (e.target !== tile.volume) togglePin(id);
+  };
+  app.volumes.get(id)?.close();
+  const volume = new PeerVolume(tile.video, name);
+  app.volumes.set(id, volume);
+  tile.showVolume(volume.value);
+  tile.volume.oninput = () => {
+    volume.set(Number(tile.volume.value) / 100, peer.stream);
+    tile.showVolume(volume.value);
+  };
   tile.setStream(peer.stream).catch(() => needSoundClick());
   bench?.watchPeer(peer, tile.video);
   renderPeer(peer);
@@ -149,6 +163,9 @@ function removePeer(id) {
     app.tiles.delete(id);
   }
   app.videoProgress.delete(id);
+  app.volumes.get(id)?.close();
+  app.volumes.delete(id);
+  if (app.pinned === id) app.pinned = null;
   relayout();
 }
 
@@ -166,6 +183,7 @@ function renderPeer(peer) {
   const tile = app.tiles.get(peer.id);
   if (!tile || peer.closed) return;
   if (tile.video.srcObject !== peer.stream || tile.video.paused) tile.setStream(peer.stream).catch(() => {});
+  app.volumes.get(peer.id)?.follow(peer.stream);
   const label = peer.label;
   const progress = app.videoProgress.get(peer.id);
   const hasVideo = peer.stream.getVideoTracks().some((t) => t.readyState === 'live' && !t.muted);
@@ -180,6 +198,22 @@ function renderPeer(peer) {
   });
   tile.root.dataset.state = label;
 }
+
+/** Pins the tile of `id` (a peer id or 'self') big, or unpins it if it is. */
+function togglePin(id) {
+  app.pinned = app.pinned === id ? null : id;
+  for (const [tileId, t] of app.tiles) t.root.classList.toggle('pinned', tileId === app.pinned);
+  relayout();
+}
+
+function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+  else document.documentElement.requestFullscreen?.().catch(() => {});
+}
+
+document.addEventListener('fullscreenchange', () => {
+  $('toggle-full').textContent = document.fullscreenElement ? 'Exit full screen' : 'Full screen';
+});
 
 function relayout() {
   layoutGrid($('grid'));
@@ -225,6 +259,7 @@ function wireCallControls() {
     $('toggle-chat').classList.remove('unread');
     relayout();
   };
+  $('toggle-full').onclick = toggleFullscreen;
   $('leave').onclick = () => leave({ title: 'You left the call', text: `Room ${app.room}`, retry: 'Rejoin' });
   $('chat-form').onsubmit = (e) => {
     e.preventDefault();

@@ -19,6 +19,8 @@ export const app = {
   chat: [],
   errors: [],
   videoProgress: new Map(), // peer id -> {frames, stalledSince}
+  volumes: new Map(), // peer id -> PeerVolume
+  pinned: null, // the tile pinned big: a peer id, 'self', or null
 };
 
 export const local = {

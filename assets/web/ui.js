@@ -43,7 +43,8 @@ export function initials(name) {
   return letters.toUpperCase();
 }
 
-/** A participant tile: video, avatar shown when there is no picture, name, mic state, connection label. */
+/** A participant tile: video, avatar shown when there is no picture, name, mic state, connection label, and
+ * for others a volume slider. */
 export class Tile {
   constructor(name, { self = false } = {}) {
     this.root = el('div', `tile${self ? ' self' : ''}`);
@@ -67,12 +68,32 @@ export class Tile {
     this.code.hidden = true;
     this.code.title = 'Verification code: read it to them. If theirs differs, someone is in between.';
     this.root.append(this.video, this.avatar, label, this.conn, this.note, this.code);
+    if (!self) {
+      // How loud they play here, 0–200 %; shown on hover (always on touch screens).
+      this.volume = el('input', 'tile-volume');
+      this.volume.type = 'range';
+      this.volume.min = '0';
+      this.volume.max = '200';
+      this.volume.step = '5';
+      this.volume.value = '100';
+      this.root.append(this.volume);
+    }
     this.setName(name);
   }
 
   setName(name) {
     this.nameEl.textContent = name;
     this.avatarText.textContent = initials(name);
+    this.volume?.setAttribute('aria-label', `Volume of ${name}`);
+  }
+
+  /** Shows `value` (1 = 100 %) on the volume slider and in the name badge when it is not 100 %. */
+  showVolume(value) {
+    if (!this.volume) return;
+    const percent = Math.round(value * 100);
+    this.volume.value = String(percent);
+    this.volume.title = `Volume ${percent} %`;
+    this.root.dataset.volume = String(percent);
   }
 
   setStream(stream) {
@@ -97,13 +118,36 @@ export class Tile {
   }
 }
 
-/** Sizes the tiles (4:3) so that all of them fit the grid area as large as possible. */
+/** Sizes the tiles (4:3) for one of three arrangements (`grid.dataset.layout`): a pinned tile big above a
+ * strip of the others (`spotlight`); with one other person, them filling the stage and our self-view a
+ * small picture-in-picture (`pip`); otherwise all of them as large as fits (`grid`). */
 export function layoutGrid(grid) {
-  const n = grid.children.length;
+  const tiles = [...grid.children];
+  const n = tiles.length;
   const gap = 12;
   const W = grid.clientWidth;
   const H = grid.clientHeight;
   if (!n || !W || !H) return;
+  const pinned = tiles.some((t) => t.classList.contains('pinned'));
+  const layout = pinned && n > 1 ? 'spotlight' : n === 2 ? 'pip' : 'grid';
+  grid.dataset.layout = layout;
+  grid.dataset.count = String(n);
+  if (layout === 'pip') {
+    // The other person centred as large as fits; us in their bottom-right corner.
+    const big = Math.floor(Math.min(W, H * (4 / 3)));
+    grid.style.setProperty('--big-w', `${big}px`);
+    grid.style.setProperty('--small-w', `${Math.floor(Math.max(120, big * 0.22))}px`);
+    grid.style.setProperty('--pip-right', `${Math.floor((W - big) / 2) + gap}px`);
+    grid.style.setProperty('--pip-bottom', `${Math.floor((H - (big * 3) / 4) / 2) + gap}px`);
+    return;
+  }
+  if (layout === 'spotlight') {
+    const strip = H * 0.2;
+    grid.style.setProperty('--big-w', `${Math.floor(Math.min(W, (H - strip - gap) * (4 / 3)))}px`);
+    const small = Math.min(strip * (4 / 3), (W - gap * (n - 2)) / (n - 1));
+    grid.style.setProperty('--small-w', `${Math.floor(small)}px`);
+    return;
+  }
   let best = { w: 0, cols: 1 };
   for (let cols = 1; cols <= n; cols++) {
     const rows = Math.ceil(n / cols);
@@ -111,7 +155,6 @@ export function layoutGrid(grid) {
     if (w > best.w) best = { w, cols };
   }
   grid.style.setProperty('--tile-w', `${Math.floor(best.w)}px`);
-  grid.dataset.count = String(n);
 }
 
 export function formatTime(ts) {

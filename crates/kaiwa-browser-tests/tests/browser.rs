@@ -199,7 +199,34 @@ async fn three_way_mesh() -> Result<()> {
             .await?;
     }
     ann.screenshot(&screenshot_dir().join("browser-call-3.png")).await?;
-    // Bo leaves: the other two keep their call.
+    assert_eq!(ann.eval("kaiwa.state().layout").await?, json!("grid"));
+
+    // A double-click pins Bo big above a strip of the others; a second one unpins.
+    let pin_bo = "(() => { const t = [...document.querySelectorAll('#grid .tile')].find(t => \
+                  t.querySelector('.tile-name').textContent === 'Bo'); \
+                  t.dispatchEvent(new MouseEvent('dblclick', { bubbles: true })); return true; })()";
+    ann.eval(pin_bo).await?;
+    ann.wait_for("kaiwa.state().layout === 'spotlight'", UI_WAIT).await?;
+    let rects = ann
+        .eval(
+            "[...document.querySelectorAll('#grid .tile')].map(t => { const r = t.getBoundingClientRect(); \
+             return { name: t.querySelector('.tile-name').textContent, pinned: t.classList.contains('pinned'), \
+             w: r.width, top: r.top, bottom: r.bottom }; })",
+        )
+        .await?;
+    let tiles = rects.as_array().context("tiles")?;
+    let big = tiles.iter().find(|t| t["pinned"] == json!(true)).context("a pinned tile")?;
+    ensure!(big["name"] == json!("Bo"), "pinned {big}");
+    for t in tiles.iter().filter(|t| t["pinned"] != json!(true)) {
+        let (bw, w) = (big["w"].as_f64().unwrap_or(0.0), t["w"].as_f64().unwrap_or(f64::MAX));
+        ensure!(bw > 2.5 * w, "the pinned tile ({bw}) is not much bigger than {t}");
+        ensure!(t["top"].as_f64() >= big["bottom"].as_f64(), "{t} is not below the pinned tile {big}");
+    }
+    ann.screenshot(&screenshot_dir().join("browser-spotlight.png")).await?;
+    ann.eval(pin_bo).await?;
+    ann.wait_for("kaiwa.state().layout === 'grid' && kaiwa.state().pinned === null", UI_WAIT).await?;
+
+    // Bo leaves: the other two keep their call, and each sees the other fill the stage, themselves in a corner.
     bo.click("#leave").await?;
     for page in [&ann, &cy] {
         page.wait_for(
@@ -207,7 +234,21 @@ async fn three_way_mesh() -> Result<()> {
             UI_WAIT,
         )
         .await?;
+        page.wait_for("kaiwa.state().layout === 'pip'", UI_WAIT).await?;
+        let inside = page
+            .eval(
+                "(() => { const o = document.querySelector('#grid .tile:not(.self)').getBoundingClientRect(); \
+                 const s = document.querySelector('#grid .tile.self').getBoundingClientRect(); \
+                 return s.width < o.width * 0.35 && s.right <= o.right + 1 && s.bottom <= o.bottom + 1 && \
+                 s.left > o.left + o.width / 2 && s.top > o.top + o.height / 2; })()",
+            )
+            .await?;
+        ensure!(
+            inside == json!(true),
+            "the self-view is not a small picture in the other's bottom-right corner"
+        );
     }
+    ann.screenshot(&screenshot_dir().join("browser-two-people.png")).await?;
     Ok(())
 }
 
@@ -597,5 +638,73 @@ async fn call_over_self_signed_tls() -> Result<()> {
     wait_connected(&bo, 1).await?;
     wait_media(&ann, 30).await?;
     wait_media(&bo, 30).await?;
+    Ok(())
+}
+
+/// Moves the volume slider on the one remote tile of `page` to `percent`, as a user's drag does.
+async fn set_volume(page: &Page, percent: u32) -> Result<()> {
+    page.eval(&format!(
+        "(() => {{ const i = document.querySelector('#grid .tile:not(.self) .tile-volume'); i.value = '{percent}'; \
+         i.dispatchEvent(new Event('input')); return true; }})()"
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Waits until the level Ann's speakers get from Bo (the loudest since the volume changed) passes `ok`.
+async fn wait_output(page: &Page, what: &str, ok: &str) -> Result<f64> {
+    let level = page
+        .wait_for(
+            // An array, since a level of 0 is falsy and the wait is for a truthy value.
+            &format!("(() => {{ const l = kaiwa.state().peers[0].outputLevel; return l !== null && ({ok}) ? [l] : null; }})()"),
+            UI_WAIT,
+        )
+        .await
+        .with_context(|| format!("waiting for {what}"))?;
+    level[0].as_f64().context("a number")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persons_volume_scales_what_the_speakers_get() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let server = TestServer::start().await?;
+    let browser = Browser::launch(LaunchOptions::default()).await?;
+    let ann = join(&browser, &server, "browser-volume", "Ann").await?;
+    let bo = join(&browser, &server, "browser-volume", "Bo").await?;
+    wait_connected(&ann, 1).await?;
+    wait_connected(&bo, 1).await?;
+    wait_media(&ann, 30).await?;
+    assert_eq!(
+        ann.eval("kaiwa.state().peers[0].outputLevel").await?,
+        Value::Null,
+        "plays as usual until changed"
+    );
+
+    // Half, then full: Bo's (fake microphone's) beeps reach the speakers at half the level, then at full.
+    // Each level is the loudest since the change: a beep has come through, and its peak is in.
+    let measure = |percent: u32| {
+        let ann = &ann;
+        async move {
+            set_volume(ann, percent).await?;
+            wait_output(ann, "a beep from Bo through the volume", "l > 0.01").await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let level = ann.eval("kaiwa.state().peers[0].outputLevel").await?;
+            level.as_f64().context("a level")
+        }
+    };
+    let half = measure(50).await?;
+    let full = measure(100).await?;
+    let ratio = half / full;
+    ensure!((0.4..=0.6).contains(&ratio), "Bo at 50 % played at {ratio:.2} of full ({half:.4} / {full:.4})");
+    // Off: nothing from Bo reaches the speakers.
+    set_volume(&ann, 0).await?;
+    wait_output(&ann, "silence from Bo", "l < 0.0005").await?;
+    assert_eq!(ann.eval("kaiwa.state().peers[0].volume").await?, json!(0));
+    // Kept by name for this tab's session; 200 % is the most.
+    let saved = ann.eval("JSON.parse(sessionStorage.getItem('kaiwa.volumes')).Bo").await?;
+    assert_eq!(saved, json!(0));
+    set_volume(&ann, 200).await?;
+    assert_eq!(ann.eval("kaiwa.state().peers[0].volume").await?, json!(2));
+    println!("Bo's level at Ann's speakers: {half:.4} at 50 %, {full:.4} at 100 %");
     Ok(())
 }

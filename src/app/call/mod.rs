@@ -16,7 +16,7 @@ use eframe::egui;
 
 pub use state::{Action, CallState};
 #[cfg(test)]
-pub use state::{NO_COMMON_VIDEO, PeerView};
+pub use state::{NO_COMMON_VIDEO, PeerView, Pin};
 pub use view::CallUi;
 #[cfg(test)]
 pub use words::stats_text;

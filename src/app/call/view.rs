@@ -194,6 +194,8 @@ fn tiles_ui(
     let tiles = arrange(state.peers.len(), state.pinned_tile(), area);
     for (peer, &rect) in state.peers.iter().zip(&tiles.peers) {
         let pin = ui.interact(rect, ui.scope_id().with(("tile", &peer.info.id)), egui::Sense::click());
+        let label = format!("{}'s picture", peer.info.name);
+        pin.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &label));
         if pin.double_clicked() {
             actions.push(Action::TogglePin(Pin::Peer(peer.info.id.clone())));
         }
@@ -210,7 +212,9 @@ fn tiles_ui(
     view.textures.retain(|id, _| state.peers.iter().any(|p| p.sink_id == *id));
     // Self-view last: on top when it is a picture-in-picture.
     let rect = tiles.own;
-    if ui.interact(rect, ui.scope_id().with("own-tile"), egui::Sense::click()).double_clicked() {
+    let pin = ui.interact(rect, ui.scope_id().with("own-tile"), egui::Sense::click());
+    pin.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Your picture"));
+    if pin.double_clicked() {
         actions.push(Action::TogglePin(Pin::Own));
     }
     let painter = ui.painter_at(rect);

@@ -78,6 +78,44 @@ fn start_prejoin_call_chat_leave_with_a_headless_peer() {
         h.query_all_by_label("hi from bob").next().is_some()
     });
 
+    // Two people: Bob fills the stage, we are a small picture in its bottom-right corner. A double-click on
+    // ours pins it big (Bob moves to the strip); another unpins.
+    let (bob_rect, own_rect) =
+        (h.get_by_label("Bob's picture").rect(), h.get_by_label("Your picture").rect());
+    assert!(own_rect.width() < bob_rect.width() / 3.0, "self-view {own_rect:?} vs Bob {bob_rect:?}");
+    assert!(
+        bob_rect.contains_rect(own_rect) && own_rect.center().x > bob_rect.center().x,
+        "{own_rect:?} in {bob_rect:?}"
+    );
+    let double_click = |h: &mut Harness<'_, KaiwaApp>, label: &str| {
+        // A second of frames first, so the clicks before do not make it a triple-click.
+        for _ in 0..60 {
+            h.step();
+        }
+        let node = h.get_by_label(label);
+        node.click();
+        node.click();
+        h.step();
+    };
+    double_click(&mut h, "Your picture");
+    settle(&mut h);
+    assert!(
+        h.state().call.as_ref().is_some_and(|c| c.state.pinned == Some(crate::app::call::Pin::Own)),
+        "double-click pinned our tile"
+    );
+    let (bob_rect, own_rect) =
+        (h.get_by_label("Bob's picture").rect(), h.get_by_label("Your picture").rect());
+    assert!(
+        own_rect.width() > bob_rect.width() * 3.0 && bob_rect.top() > own_rect.bottom(),
+        "{own_rect:?} over {bob_rect:?}"
+    );
+    double_click(&mut h, "Your picture");
+    settle(&mut h);
+    assert!(
+        h.state().call.as_ref().is_some_and(|c| c.state.pinned.is_none()),
+        "a second double-click unpinned"
+    );
+
     // Bob's tone lights up his tile's speaking border.
     let bob_view = |h: &Harness<'_, KaiwaApp>, f: &dyn Fn(&crate::app::call::PeerView) -> bool| {
         h.state().call.as_ref().is_some_and(|c| c.state.peers.iter().any(|p| p.info.name == "Bob" && f(p)))

@@ -45,8 +45,10 @@ fn app_for(rt: &tokio::runtime::Runtime, server: &str, room: &str) -> KaiwaApp {
     app
 }
 
+/// The app in a 1280×800 harness. Each event is its own frame, and frames are 1/60 s apart (kittest's
+/// default 1/4 s puts the two clicks of a double-click 0.5 s apart, too slow to count as one).
 fn harness<'a>(app: KaiwaApp) -> Harness<'a, KaiwaApp> {
-    Harness::builder().with_size(egui::vec2(1280.0, 800.0)).build_eframe(|_cc| app)
+    Harness::builder().with_size(egui::vec2(1280.0, 800.0)).with_step_dt(1.0 / 60.0).build_eframe(|_cc| app)
 }
 
 /// Steps the UI in real time until `done` holds.

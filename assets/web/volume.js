@@ -1,0 +1,108 @@
+// Per-person volume, 0–200 %, kept by name for this tab's session (sessionStorage). A media element's own
+// volume stops at 100 %, so a participant whose volume was changed plays through WebAudio instead: their
+// audio track → a gain → the speakers, the element muted (it keeps playing: Chromium delivers a remote
+// track to WebAudio only while an element plays it). An analyser after the gain gives the level that
+// actually goes out, for the test hook.
+
+const KEY = 'kaiwa.volumes';
+export const MAX_VOLUME = 2;
+let context = null;
+
+function saved() {
+  try {
+    const v = JSON.parse(sessionStorage.getItem(KEY) || '{}');
+    return v && typeof v === 'object' ? v : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The volume set for `name` in this session (1 = 100 %). */
+export function savedVolume(name) {
+  const v = Number(saved()[name]);
+  return Number.isFinite(v) ? Math.min(Math.max(v, 0), MAX_VOLUME) : 1;
+}
+
+function save(name, value) {
+  const all = saved();
+  all[name] = value;
+  try {
+    sessionStorage.setItem(KEY, JSON.stringify(all));
+  } catch {
+    // Storage full or off: the volume still applies to this call.
+  }
+}
+
+/** One remote participant's playback volume. */
+export class PeerVolume {
+  constructor(video, name) {
+    this.video = video;
+    this.name = name;
+    this.value = savedVolume(name);
+    this.graph = null;
+    this.peak = 0;
+    this.peakAt = 0;
+  }
+
+  /** Sets and remembers the volume; `stream` is what the tile plays. */
+  set(value, stream) {
+    this.value = Math.min(Math.max(Number(value) || 0, 0), MAX_VOLUME);
+    // The level from here on is at the new volume.
+    this.peak = 0;
+    this.peakAt = performance.now();
+    save(this.name, this.value);
+    this.follow(stream);
+  }
+
+  /** Keeps the WebAudio path on the stream's current audio track (a renegotiation may bring a new one). */
+  follow(stream) {
+    if (this.value === 1 && !this.graph) return; // the element plays it, as for everyone else
+    const track = stream?.getAudioTracks()[0];
+    if (!track) return;
+    if (!this.graph) {
+      context ??= new AudioContext();
+      const gain = context.createGain();
+      const analyser = context.createAnalyser();
+      analyser.fftSize = 1024;
+      gain.connect(analyser);
+      analyser.connect(context.destination);
+      this.graph = { gain, analyser, source: null, trackId: null, samples: new Float32Array(analyser.fftSize) };
+      this.timer = setInterval(() => this.sample(), 50);
+    }
+    if (this.graph.trackId !== track.id) {
+      this.graph.source?.disconnect();
+      this.graph.source = context.createMediaStreamSource(new MediaStream([track]));
+      this.graph.source.connect(this.graph.gain);
+      this.graph.trackId = track.id;
+    }
+    this.graph.gain.gain.value = this.value;
+    this.video.muted = true;
+    // Changing the volume is a click: the context may start now if autoplay held it back.
+    context.resume().catch(() => {});
+  }
+
+  sample() {
+    const g = this.graph;
+    g.analyser.getFloatTimeDomainData(g.samples);
+    let peak = 0;
+    for (const s of g.samples) peak = Math.max(peak, Math.abs(s));
+    const now = performance.now();
+    // The loudest since the volume changed, over at most the last four seconds, so a test need not catch a beep at its peak.
+    if (peak >= this.peak || now - this.peakAt > 4000) {
+      this.peak = peak;
+      this.peakAt = now;
+    }
+  }
+
+  /** The peak level going to the speakers since the volume last changed (at most the last four seconds; 0..1), or null while the element plays. */
+  outputLevel() {
+    return this.graph ? this.peak : null;
+  }
+
+  close() {
+    clearInterval(this.timer);
+    this.graph?.source?.disconnect();
+    this.graph?.analyser.disconnect();
+    this.graph = null;
+  }
+}
