@@ -190,6 +190,24 @@ where
     }
 }
 
+/// Whether `cond` comes to hold within `limit`, looking every 50 ms.
+pub async fn within<F, Fut>(limit: Duration, mut cond: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if cond().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits until `p` has decoded at least `n` frames from `from`.
 pub async fn wait_decoded(p: &Party, from: &str, n: usize) {
     eventually(
