@@ -194,19 +194,7 @@ async fn main() -> anyhow::Result<()> {
         (round.len() * args.runs) as u64 * per_call / 60 + 1
     );
 
-    // Headless Chromium without a sound card may not play out or run WebAudio on time: a private
-    // PulseAudio daemon with null sinks stands in (the native clients use no audio device).
-    let pulse = if args.no_pulse {
-        None
-    } else {
-        match kaiwa_devices::testing::PulseDaemon::start() {
-            Ok(p) => Some(p),
-            Err(e) => {
-                println!("no PulseAudio for Chromium ({e}); going on without");
-                None
-            }
-        }
-    };
+    let pulse = chromium_pulse(!args.no_pulse);
     let browser_env = pulse.as_ref().map(|p| p.env()).unwrap_or_default();
     let server = TestServer::start().await?;
     let mut bench =
@@ -242,6 +230,18 @@ async fn main() -> anyhow::Result<()> {
     report::write(&args, &sizes, mesh, &results, total, &args.out_dir)?;
     println!("wrote {} ({:.1} min)", args.out_dir.join("RESULTS.md").display(), total.as_secs_f64() / 60.0);
     Ok(())
+}
+
+/// Headless Chromium without a sound card may not play out or run WebAudio on time: a private PulseAudio
+/// daemon with null sinks stands in (the native clients use no audio device). None when not `wanted`, or
+/// when it cannot start (said, and the bench goes on).
+pub(crate) fn chromium_pulse(wanted: bool) -> Option<kaiwa_devices::testing::PulseDaemon> {
+    if !wanted {
+        return None;
+    }
+    kaiwa_devices::testing::PulseDaemon::start()
+        .inspect_err(|e| println!("no PulseAudio for Chromium ({e}); going on without"))
+        .ok()
 }
 
 /// One call, bounded by `limit`: its figures, or `None` with the failure printed and listed under `what`

@@ -46,17 +46,7 @@ pub(crate) async fn run_networks(args: &Args, kaiwa: PathBuf) -> anyhow::Result<
         args.runs,
         total_s / 60 + 1
     );
-    let pulse = if args.no_pulse || !pairs.iter().any(|p| p.name != "nn") {
-        None
-    } else {
-        match kaiwa_devices::testing::PulseDaemon::start() {
-            Ok(p) => Some(p),
-            Err(e) => {
-                println!("no PulseAudio for Chromium ({e}); going on without");
-                None
-            }
-        }
-    };
+    let pulse = chromium_pulse(!args.no_pulse && pairs.iter().any(|p| p.name != "nn"));
     let work = std::env::temp_dir().join(format!("kaiwa-netbench-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
     let _work = tempdir::Dir(work.clone());
