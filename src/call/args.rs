@@ -13,7 +13,7 @@ pub struct CallArgs {
     /// Your name as the others see it
     #[arg(long, default_value = "kaiwa-cli")]
     pub(super) name: String,
-    /// testpattern, a .y4m file, camera[:ID] or none
+    /// testpattern, a .y4m file, camera[:ID], screen[:MONITOR] (the DISPLAY's screen, X11) or none
     #[arg(long, default_value = "testpattern", value_name = "SOURCE")]
     pub(super) video: String,
     /// tone[:HZ], clicks (for latency measurements), a .wav file (48 kHz), mic[:DEVICE] or none

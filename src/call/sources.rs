@@ -15,8 +15,37 @@ pub(super) fn video_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn Vid
             let request = kaiwa_devices::CameraRequest { width: w, height: h, fps: args.fps };
             Some(Box::new(kaiwa_devices::CameraSource::open_with(id, request)?))
         }
+        v if v == "screen" || v.starts_with("screen:") => {
+            Some(Box::new(screen_source(v.strip_prefix("screen:"), args.fps)?))
+        }
         path => Some(Box::new(Y4mFileSource::open(Path::new(path))?)),
     })
+}
+
+/// The `DISPLAY`'s screen, or its monitor `monitor` (0 = the primary), at most 15 fps (text needs sharp
+/// frames more than many).
+fn screen_source(monitor: Option<&str>, fps: u32) -> anyhow::Result<kaiwa_devices::ScreenSource> {
+    if kaiwa_devices::wayland_session() {
+        anyhow::bail!(
+            "screen sharing under Wayland needs the desktop's screen-cast portal, which this build does not \
+             have; an X11 capture would only see a black XWayland picture. Log in to an X11 session to share."
+        );
+    }
+    let area = match monitor {
+        None => None,
+        Some(n) => {
+            let n: usize =
+                n.parse().map_err(|_| anyhow::anyhow!("screen:N takes a monitor number, not {n:?}"))?;
+            let monitors = kaiwa_devices::monitors(None)?;
+            let count = monitors.len();
+            Some(
+                *monitors
+                    .get(n)
+                    .ok_or_else(|| anyhow::anyhow!("no monitor {n}: this display has {count}"))?,
+            )
+        }
+    };
+    Ok(kaiwa_devices::ScreenSource::open(None, area, fps.min(15))?)
 }
 
 pub(super) fn audio_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn AudioSource>>> {

@@ -3,7 +3,7 @@
 //! and WAV file; speaker and WAV recorder).
 //!
 //! Hardware: microphones ([`MicSource`]) and speakers ([`SpeakerSink`]) through cpal, cameras
-//! ([`CameraSource`]) through nokhwa; `list_*` functions enumerate them for the settings dialog (empty lists
+//! ([`CameraSource`]) through nokhwa, the X11 screen ([`ScreenSource`], MIT-SHM) through x11rb; `list_*` functions enumerate them for the settings dialog (empty lists
 //! when there are none). cpal's real-time callbacks touch only a lock-free SPSC ring and atomics;
 //! downmixing, resampling and format conversion happen on the caller's thread. A failed audio device is
 //! reopened (falling back to the default one) by the next `next_frame`/`play`; see `audio_device.rs` for
@@ -22,10 +22,13 @@ mod file;
 mod mic;
 mod pacer;
 mod recorder;
+mod screen;
 mod source;
 mod speaker;
 mod synthetic;
 pub mod testing;
+
+pub use screen::{Area, ScreenSource, monitors, wayland_session};
 
 pub use audio_device::{
     AudioDeviceInfo, AudioStats, default_microphone, default_speaker, list_microphones, list_speakers,

@@ -1,5 +1,6 @@
 //! Test support: a private PulseAudio daemon with two null sinks, for real audio tests on machines without
-//! sound cards (CI, containers). Used by this crate's tests and by the GUI's.
+//! sound cards (CI, containers), used by this crate's tests and by the GUI's; and a virtual X display to
+//! share ([`Xvfb`], `testing/xvfb.rs`).
 //!
 //! - [`PulseDaemon::start`] runs `pulseaudio` in a fresh temporary directory (its own `HOME`,
 //!   `XDG_RUNTIME_DIR`, `PULSE_RUNTIME_PATH`, state and config, so it never touches or sees another
@@ -17,6 +18,9 @@
 //!   its streams to the new default); `pactl exit` stops the whole sound server.
 //! - Idle null sinks render in 2 s blocks, which stalls new streams for up to 2 s; the daemon therefore
 //!   keeps a silent 10 ms-latency `pacat` stream playing into each sink.
+
+mod xvfb;
+pub use xvfb::Xvfb;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -286,6 +286,30 @@ impl I420Frame {
         Ok(frame)
     }
 
+    /// Overwrites this frame with BGRA/BGRX pixels (an X11 32-bit screen image: `height` rows `stride` bytes
+    /// apart).
+    pub fn fill_from_bgra(&mut self, bgra: &[u8], stride: u32) -> Result<(), FrameError> {
+        let (width, height) = (self.width(), self.height());
+        if (stride as usize) < width as usize * 4 {
+            return Err(FrameError::BufferSize {
+                what: "BGRA row",
+                expected: width as usize * 4,
+                actual: stride as usize,
+            });
+        }
+        check_len("BGRA input", bgra, stride as usize * height as usize)?;
+        let mut planar = self.planar_mut();
+        yuvutils_rs::bgra_to_yuv420(
+            &mut planar,
+            bgra,
+            stride,
+            YuvRange::Limited,
+            YuvStandardMatrix::Bt601,
+            YuvConversionMode::Balanced,
+        )
+        .map_err(conv_err)
+    }
+
     /// Converts packed YUYV 4:2:2 (the usual webcam format, `width*height*2` bytes) to I420.
     pub fn from_yuyv(width: u32, height: u32, yuyv: &[u8]) -> Result<Self, FrameError> {
         if !width.is_multiple_of(2) {

@@ -92,3 +92,22 @@ fn halves_and_averages() {
     let odd = I420Frame::black(100, 70).unwrap().downscale_half().unwrap();
     assert_eq!((odd.width(), odd.height()), (50, 34));
 }
+
+#[test]
+fn bgra_rows_with_padding_convert_like_rgba() {
+    let (w, h, stride) = (64u32, 48u32, 64 * 4 + 16);
+    let mut bgra = vec![0u8; (stride * h) as usize];
+    let mut rgba = vec![0u8; (w * h * 4) as usize];
+    for y in 0..h as usize {
+        for x in 0..w as usize {
+            let (r, g, b) = ((x * 4) as u8, (y * 5) as u8, 200u8);
+            bgra[y * stride as usize + x * 4..][..4].copy_from_slice(&[b, g, r, 0]);
+            rgba[(y * w as usize + x) * 4..][..4].copy_from_slice(&[r, g, b, 255]);
+        }
+    }
+    let mut frame = I420Frame::black(w, h).unwrap();
+    frame.fill_from_bgra(&bgra, stride).unwrap();
+    assert_eq!(frame, I420Frame::from_rgba(w, h, &rgba).unwrap());
+    assert!(frame.fill_from_bgra(&bgra[1..], stride).is_err(), "short input");
+    assert!(frame.fill_from_bgra(&bgra, w * 4 - 4).is_err(), "stride under a row");
+}

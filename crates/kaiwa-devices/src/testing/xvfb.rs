@@ -1,0 +1,109 @@
+//! A virtual X display for tests: `Xvfb` on a free display number, and a client that covers the screen
+//! with a window and paints rectangles on it (kept open while the display lives: an X client's windows go
+//! when it disconnects). For the screen-sharing tests, of this crate and of the app.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{
+    ChangeGCAux, ConnectionExt as _, CreateGCAux, CreateWindowAux, Rectangle, WindowClass,
+};
+use x11rb::rust_connection::RustConnection;
+use x11rb::wrapper::ConnectionExt as _;
+
+/// `Xvfb` running on [`Xvfb::display`] with one `width`×`height` 24-bit screen; killed on drop.
+pub struct Xvfb {
+    child: Child,
+    pub display: String,
+    pub width: u16,
+    pub height: u16,
+    painter: Option<Painter>,
+}
+
+struct Painter {
+    conn: RustConnection,
+    window: u32,
+    gc: u32,
+}
+
+impl Xvfb {
+    /// Starts `Xvfb` (`scripts/setup.sh test` installs it); waits (bounded) for its socket.
+    pub fn start(width: u16, height: u16) -> std::io::Result<Xvfb> {
+        let n = (90..400)
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
+            .ok_or_else(|| std::io::Error::other("no free X display number"))?;
+        let display = format!(":{n}");
+        let mut child = Command::new("Xvfb")
+            .args([&display, "-screen", "0", &format!("{width}x{height}x24"), "-nolisten", "tcp", "-noreset"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| std::io::Error::other(format!("Xvfb (scripts/setup.sh test installs it): {e}")))?;
+        let socket = format!("/tmp/.X11-unix/X{n}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !Path::new(&socket).exists() {
+            if Instant::now() > deadline || child.try_wait()?.is_some() {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(std::io::Error::other(format!("Xvfb did not start on {display}")));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Xvfb { child, display, width, height, painter: None })
+    }
+
+    /// Paints `rect` (x, y, width, height) in `rgb` (0xRRGGBB) on a window covering the screen, and waits
+    /// until the server has done it.
+    pub fn fill(&mut self, (x, y, width, height): (i16, i16, u16, u16), rgb: u32) {
+        let painter =
+            self.painter.get_or_insert_with(|| Painter::open(&self.display, self.width, self.height));
+        painter.conn.change_gc(painter.gc, &ChangeGCAux::new().foreground(rgb)).expect("change the colour");
+        painter
+            .conn
+            .poly_fill_rectangle(painter.window, painter.gc, &[Rectangle { x, y, width, height }])
+            .expect("fill");
+        painter.conn.sync().expect("the X server drew");
+    }
+}
+
+impl Painter {
+    fn open(display: &str, width: u16, height: u16) -> Painter {
+        let (conn, screen_num) = x11rb::connect(Some(display)).expect("connect to Xvfb");
+        let screen = &conn.setup().roots[screen_num];
+        let (root, depth, visual) = (screen.root, screen.root_depth, screen.root_visual);
+        let window = conn.generate_id().expect("an id");
+        let aux = CreateWindowAux::new().override_redirect(1).background_pixel(0);
+        conn.create_window(
+            depth,
+            window,
+            root,
+            0,
+            0,
+            width,
+            height,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            visual,
+            &aux,
+        )
+        .expect("a window");
+        conn.map_window(window).expect("map it");
+        let gc = conn.generate_id().expect("an id");
+        conn.create_gc(gc, window, &CreateGCAux::new()).expect("a graphics context");
+        conn.sync().expect("the X server answered");
+        Painter { conn, window, gc }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        self.painter = None;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
