@@ -88,6 +88,7 @@ fn main() {
     };
     let (width, height) = source.size();
     let mut encoder = H264Encoder::new(EncoderConfig {
+        content: Default::default(),
         width,
         height,
         max_fps: 30.0,

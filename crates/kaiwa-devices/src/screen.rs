@@ -286,6 +286,10 @@ impl VideoSource for ScreenSource {
         Ok(Some(CapturedFrame { frame, captured_at }))
     }
 
+    fn content(&self) -> kaiwa_media::video::Content {
+        kaiwa_media::video::Content::Screen
+    }
+
     fn recycle(&mut self, frame: I420Frame) {
         self.spare = Some(frame);
     }

@@ -36,6 +36,10 @@ pub trait VideoSource: Send {
     fn fps(&self) -> u32;
     /// Blocks until the next frame is due and returns it; `None` at the end of a finite source.
     fn next_frame(&mut self) -> Result<Option<CapturedFrame>, SourceError>;
+    /// What the pictures are, for the encoder: a camera's (the default) or a screen's.
+    fn content(&self) -> kaiwa_media::video::Content {
+        kaiwa_media::video::Content::Camera
+    }
     /// Gives a frame from `next_frame` back once the caller is done with it, so the source can fill it
     /// again instead of allocating (and zeroing) a new picture every frame. Optional on both sides.
     fn recycle(&mut self, _frame: I420Frame) {}

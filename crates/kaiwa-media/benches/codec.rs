@@ -19,7 +19,14 @@ fn ms_per(total: Duration, n: usize) -> f64 {
 fn video(codec: VideoCodec, width: u32, height: u32, bitrate_bps: u32, frames: u32) {
     let pattern = TestPattern::new(width, height).expect("pattern");
     let sources: Vec<I420Frame> = (0..frames).map(|i| pattern.frame(i, 0)).collect();
-    let config = EncoderConfig { width, height, max_fps: 30.0, bitrate_bps, intra_period: 300 };
+    let config = EncoderConfig {
+        width,
+        height,
+        max_fps: 30.0,
+        bitrate_bps,
+        intra_period: 300,
+        content: Default::default(),
+    };
     let mut enc = VideoEncoder::new(codec, config).expect("encoder");
     // (index of the source picture, encoded frame): rate control may skip pictures.
     let mut encoded = Vec::new();

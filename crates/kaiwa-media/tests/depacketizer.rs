@@ -285,6 +285,7 @@ fn real_packets() -> &'static Vec<(u32, bool, Vec<u8>)> {
         use kaiwa_media::video::{EncoderConfig, H264Encoder, TestPattern};
         let pattern = TestPattern::new(160, 120).unwrap();
         let mut enc = H264Encoder::new(EncoderConfig {
+            content: Default::default(),
             width: 160,
             height: 120,
             max_fps: 30.0,

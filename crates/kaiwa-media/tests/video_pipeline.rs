@@ -19,6 +19,7 @@ type Encoded = Vec<(u32, Vec<u8>, bool)>;
 fn encode_all(frames: u32) -> (TestPattern, Vec<I420Frame>, Encoded) {
     let pattern = TestPattern::new(W, H).unwrap();
     let mut enc = H264Encoder::new(EncoderConfig {
+        content: Default::default(),
         width: W,
         height: H,
         max_fps: 30.0,
@@ -205,6 +206,7 @@ fn decoder_waits_for_keyframe_and_survives_garbage() {
 fn encoder_runtime_controls() {
     let pattern = TestPattern::new(320, 240).unwrap();
     let mut enc = H264Encoder::new(EncoderConfig {
+        content: Default::default(),
         width: 320,
         height: 240,
         max_fps: 30.0,
@@ -240,6 +242,7 @@ fn stamps_survive_low_bitrates() {
     for (w, h, bps) in [(320u32, 240u32, 100_000u32), (640, 480, 250_000)] {
         let pattern = TestPattern::new(w, h).unwrap();
         let mut enc = H264Encoder::new(EncoderConfig {
+            content: Default::default(),
             width: w,
             height: h,
             max_fps: 30.0,
@@ -272,6 +275,7 @@ fn random_loss_with_pli_loop_keeps_recovering() {
     let (w, h) = (320, 240);
     let pattern = TestPattern::new(w, h).unwrap();
     let mut enc = H264Encoder::new(EncoderConfig {
+        content: Default::default(),
         width: w,
         height: h,
         max_fps: 30.0,

@@ -12,8 +12,7 @@ fn real_packets() -> &'static Vec<(u32, bool, Vec<u8>)> {
     static PACKETS: std::sync::OnceLock<Vec<(u32, bool, Vec<u8>)>> = std::sync::OnceLock::new();
     PACKETS.get_or_init(|| {
         let pattern = TestPattern::new(160, 120).unwrap();
-        let config =
-            EncoderConfig { width: 160, height: 120, max_fps: 30.0, bitrate_bps: 300_000, intra_period: 4 };
+        let config = EncoderConfig { intra_period: 4, bitrate_bps: 300_000, ..EncoderConfig::call(160, 120) };
         let mut encoder = Vp8Encoder::new(config).unwrap();
         let mut packetizer = Vp8Packetizer::new(200);
         let mut out = Vec::new();

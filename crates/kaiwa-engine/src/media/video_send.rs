@@ -130,6 +130,7 @@ impl VideoSender {
         let thread = std::thread::Builder::new().name("kaiwa-video-send".into()).spawn(move || {
             let (w, h) = source.size();
             let fps = source.fps();
+            let content = source.content();
             let make_encoder = |codec: VideoCodec, width: u32, height: u32| {
                 VideoEncoder::new(
                     codec,
@@ -139,6 +140,7 @@ impl VideoSender {
                         max_fps: fps as f32,
                         bitrate_bps: config.max_bitrate_bps,
                         intra_period: fps * config.keyframe_interval_s,
+                        content,
                     },
                 )
             };

@@ -43,6 +43,15 @@ pub enum EncoderError {
     Codec(String),
 }
 
+/// What the pictures are, which the encoders tune for: a camera's natural scenes, or a screen's text and
+/// sharp edges (openh264's screen-content usage, libvpx's screen-content mode).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Content {
+    #[default]
+    Camera,
+    Screen,
+}
+
 /// Encoder configuration. `bitrate_bps` is the opening bitrate and the ceiling for [`H264Encoder::set_bitrate`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EncoderConfig {
@@ -57,12 +66,20 @@ pub struct EncoderConfig {
     /// A keyframe at least every this many frames (0 = only on request). A few seconds' worth is a good
     /// safety net in case a PLI is lost.
     pub intra_period: u32,
+    pub content: Content,
 }
 
 impl EncoderConfig {
     /// A sensible call config: the given size at 30 fps, 1 Mbps, a keyframe every 10 s.
     pub fn call(width: u32, height: u32) -> Self {
-        Self { width, height, max_fps: 30.0, bitrate_bps: 1_000_000, intra_period: 300 }
+        Self {
+            width,
+            height,
+            max_fps: 30.0,
+            bitrate_bps: 1_000_000,
+            intra_period: 300,
+            content: Content::Camera,
+        }
     }
 }
 
@@ -135,7 +152,7 @@ fn level_for(width: u32, height: u32, fps: f32) -> Level {
 impl H264Encoder {
     /// Opens an encoder. openh264 initialises lazily on the first frame, so the first `encode` is slower.
     pub fn new(config: EncoderConfig) -> Result<Self, EncoderError> {
-        let EncoderConfig { width, height, max_fps, bitrate_bps, intra_period } = config;
+        let EncoderConfig { width, height, max_fps, bitrate_bps, intra_period, content } = config;
         if width == 0 || height == 0 || !width.is_multiple_of(2) || !height.is_multiple_of(2) {
             return Err(EncoderError::InvalidConfig(format!(
                 "dimensions {width}x{height} must be even and non-zero"
@@ -151,7 +168,10 @@ impl H264Encoder {
             return Err(EncoderError::InvalidConfig(format!("bitrate {bitrate_bps} out of range")));
         }
         let raw = RawConfig::new()
-            .usage_type(UsageType::CameraVideoRealTime)
+            .usage_type(match content {
+                Content::Camera => UsageType::CameraVideoRealTime,
+                Content::Screen => UsageType::ScreenContentRealTime,
+            })
             // Low complexity: a 720p30 call must leave most of a core free (measured ~25 % less CPU
             // than Medium, at a quality loss the rate controller absorbs).
             .complexity(Complexity::Low)

@@ -23,7 +23,7 @@ pub use depacketizer::{
     AccessUnit, Depacketizer, DepacketizerConfig, DepacketizerError, DepacketizerEvent, DepacketizerStats,
     PayloadFormat,
 };
-pub use encoder::{EncodedFrame, EncoderConfig, EncoderError, H264Encoder};
+pub use encoder::{Content, EncodedFrame, EncoderConfig, EncoderError, H264Encoder};
 pub use frame::{FrameError, I420Frame};
 pub use h264_depacketizer::H264Depacketizer;
 pub use h264_packetizer::{H264Packetizer, RtpPayload};

@@ -7,7 +7,7 @@ use std::ptr;
 use vpx_sys::{vp8e_enc_control_id, vpx_codec_ctx_t, vpx_codec_enc_cfg_t, vpx_image_t, vpx_img_fmt};
 
 use super::check;
-use crate::video::encoder::{EncoderConfig, EncoderError};
+use crate::video::encoder::{Content, EncoderConfig, EncoderError};
 use crate::video::frame::I420Frame;
 
 /// libvpx's speed for a live call: negative values are "real time, at least this fast"; -6 is WebRTC's on
@@ -62,7 +62,7 @@ impl std::fmt::Debug for Vp8Encoder {
 impl Vp8Encoder {
     /// Opens an encoder (same limits as the H.264 one).
     pub fn new(config: EncoderConfig) -> Result<Self, EncoderError> {
-        let EncoderConfig { width, height, max_fps, bitrate_bps, intra_period } = config;
+        let EncoderConfig { width, height, max_fps, bitrate_bps, intra_period, content } = config;
         if width == 0 || height == 0 || !width.is_multiple_of(2) || !height.is_multiple_of(2) {
             return Err(EncoderError::InvalidConfig(format!(
                 "dimensions {width}x{height} must be even and non-zero"
@@ -132,6 +132,8 @@ impl Vp8Encoder {
             (vp8e_enc_control_id::VP8E_SET_STATIC_THRESHOLD, 1),
             (vp8e_enc_control_id::VP8E_SET_TOKEN_PARTITIONS, 0),
             (vp8e_enc_control_id::VP8E_SET_MAX_INTRA_BITRATE_PCT, MAX_INTRA_BITRATE_PCT as c_int),
+            // Text and sharp edges: libvpx's screen-content tools (1 = on, without its extra frame dropping).
+            (vp8e_enc_control_id::VP8E_SET_SCREEN_CONTENT_MODE, c_int::from(content == Content::Screen)),
         ] {
             encoder.control(id, value)?;
         }
