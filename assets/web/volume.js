@@ -63,11 +63,12 @@ export class PeerVolume {
       context ??= new AudioContext();
       const gain = context.createGain();
       const analyser = context.createAnalyser();
-      analyser.fftSize = 1024;
+      // 43 ms windows read every 15 ms overlap, so a short sound is always seen whole in one of them.
+      analyser.fftSize = 2048;
       gain.connect(analyser);
       analyser.connect(context.destination);
       this.graph = { gain, analyser, source: null, trackId: null, samples: new Float32Array(analyser.fftSize) };
-      this.timer = setInterval(() => this.sample(), 50);
+      this.timer = setInterval(() => this.sample(), 15);
     }
     if (this.graph.trackId !== track.id) {
       this.graph.source?.disconnect();
