@@ -4,7 +4,7 @@
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use kaiwa_devices::testing::Xvfb;
+use kaiwa_devices::testing::{Xvfb, luma};
 use kaiwa_media::video::{I420Frame, Y4mReader};
 use tokio_util::sync::CancellationToken;
 
@@ -39,12 +39,6 @@ fn kaiwa_call(addr: std::net::SocketAddr, extra: &[&str]) -> Command {
 
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-/// BT.601 limited-range luma of an RGB colour.
-fn luma(rgb: u32) -> f64 {
-    let (r, g, b) = (f64::from(rgb >> 16 & 0xff), f64::from(rgb >> 8 & 0xff), f64::from(rgb & 0xff));
-    16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0
 }
 
 /// Mean luma of a 16×16 block at (`x`, `y`).

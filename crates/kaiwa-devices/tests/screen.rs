@@ -4,18 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use kaiwa_devices::testing::Xvfb;
+use kaiwa_devices::testing::{Xvfb, luma};
 use kaiwa_devices::{Area, ScreenSource, VideoSource, monitors};
 use kaiwa_media::video::I420Frame;
 
 const W: u16 = 320;
 const H: u16 = 240;
-
-/// BT.601 limited-range luma of an RGB colour, as the source's conversion makes it.
-fn luma(rgb: u32) -> f64 {
-    let (r, g, b) = (f64::from(rgb >> 16 & 0xff), f64::from(rgb >> 8 & 0xff), f64::from(rgb & 0xff));
-    16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0
-}
 
 fn y_at(frame: &I420Frame, x: u32, y: u32) -> f64 {
     f64::from(frame.y()[(y * frame.width() + x) as usize])

@@ -100,6 +100,13 @@ impl Painter {
     }
 }
 
+/// BT.601 limited-range luma of an RGB colour (0xRRGGBB), as the conversion to I420 makes it: what a
+/// picture painted in that colour reads as after capture.
+pub fn luma(rgb: u32) -> f64 {
+    let (r, g, b) = (f64::from(rgb >> 16 & 0xff), f64::from(rgb >> 8 & 0xff), f64::from(rgb & 0xff));
+    16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0
+}
+
 impl Drop for Xvfb {
     fn drop(&mut self) {
         self.painter = None;

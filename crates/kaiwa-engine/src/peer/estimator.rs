@@ -50,6 +50,9 @@ pub struct Estimator {
     /// When feedback last came, and how many [`FEEDBACK_SILENCE`] halvings its silence has cost since.
     feedback_at: Option<Instant>,
     silent_halvings: u32,
+    /// Whether that feedback showed a standing queue (silence after it means congestion). Kept, not
+    /// recomputed: `poll_timeout` is asked on every wake-up of the interceptor chain.
+    queue_standing: bool,
 }
 
 impl Estimator {
@@ -66,6 +69,7 @@ impl Estimator {
             queue_seen_at: None,
             feedback_at: None,
             silent_halvings: 0,
+            queue_standing: false,
         }
     }
 
@@ -77,11 +81,6 @@ impl Estimator {
 }
 
 impl Estimator {
-    /// Whether the last feedback showed a standing queue: silence after it means congestion.
-    fn queue_standing(&self) -> bool {
-        self.delay.queue_delay().is_some_and(|q| q >= STANDING)
-    }
-
     /// How far the target may go: [`HEADROOM`] × the delivered rate + [`EXTRA_BPS`].
     fn delivered_cap(&self) -> Option<f64> {
         self.delivered_bps().map(|d| d * HEADROOM + EXTRA_BPS)
@@ -101,6 +100,7 @@ impl BandwidthEstimator for Estimator {
             self.delivered.add(newest, packets, |a: Instant, b| b.saturating_duration_since(a));
         }
         self.delay.update(now, reports, self.delivered_bps());
+        self.queue_standing = self.delay.queue_delay().is_some_and(|q| q >= STANDING);
         // Loss while a queue stands is the queue overflowing: the delay half has already acted on it, and
         // the loss half backing off on top took a 4 Mbit/s → 400 kbit/s drop down to the floor and kept
         // the call at 160×120 for seconds after the link came back. The loss half is for loss without
@@ -162,7 +162,7 @@ impl BandwidthEstimator for Estimator {
     /// feedback that comes back does not restore the old rate.
     fn handle_timeout(&mut self, now: Instant) {
         let Some(at) = self.feedback_at else { return };
-        if !self.queue_standing() {
+        if !self.queue_standing {
             return;
         }
         let spans = (now.saturating_duration_since(at).as_secs_f64() / FEEDBACK_SILENCE.as_secs_f64()) as u32;
@@ -180,7 +180,7 @@ impl BandwidthEstimator for Estimator {
 
     fn poll_timeout(&self) -> Option<Instant> {
         let at = self.feedback_at?;
-        (self.queue_standing() && self.target > self.min)
+        (self.queue_standing && self.target > self.min)
             .then(|| at + FEEDBACK_SILENCE * (self.silent_halvings + 1))
     }
 

@@ -178,16 +178,12 @@ pub async fn wait_joined(engine: &mut Engine) {
 
 /// Waits (bounded: 30 s) until `cond` holds, looking every 50 ms. For what happens in real time — media
 /// arriving — instead of a fixed sleep that guesses how long it takes.
-pub async fn eventually<F, Fut>(what: &str, mut cond: F)
+pub async fn eventually<F, Fut>(what: &str, cond: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !cond().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert!(within(Duration::from_secs(30), cond).await, "timed out waiting for {what}");
 }
 
 /// Whether `cond` comes to hold within `limit`, looking every 50 ms.
