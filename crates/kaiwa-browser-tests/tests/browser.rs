@@ -686,10 +686,17 @@ async fn a_persons_volume_scales_what_the_speakers_get() -> Result<()> {
         let ann = &ann;
         async move {
             set_volume(ann, percent).await?;
-            // The loudest of the three seconds after the change (more than a period of the fake
-            // microphone's beeps, less than the four seconds the level looks back over).
-            tokio::time::sleep(Duration::from_millis(3000)).await;
-            ann.eval("kaiwa.state().peers[0].outputLevel").await?.as_f64().context("a level")
+            // The loudest of three 3-second windows after the change (each more than a period of the fake
+            // microphone's beeps, less than the four seconds the level looks back over): on a busy
+            // machine the sampler may see one beep only in part.
+            let mut loudest: f64 = 0.0;
+            for _ in 0..3 {
+                tokio::time::sleep(Duration::from_millis(3000)).await;
+                let level =
+                    ann.eval("kaiwa.state().peers[0].outputLevel").await?.as_f64().context("a level")?;
+                loudest = loudest.max(level);
+            }
+            Ok::<f64, anyhow::Error>(loudest)
         }
     };
     let half = measure(50).await?;
