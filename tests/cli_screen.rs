@@ -1,15 +1,20 @@
-//! `kaiwa call --video screen` end to end: a CLI shares a virtual X display (Xvfb, painted here) and a second
-//! CLI, which records what it receives, gets that picture; the picture follows when the screen changes.
+//! `kaiwa call --share screen` end to end: a CLI shares a virtual X display (Xvfb, painted here with pages
+//! of text-like strokes) beside its camera, and a second CLI, which records what it receives, gets both:
+//! the camera in one recording, the screen in another, sharp enough to read (PSNR of the text), and
+//! following when the page changes.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use kaiwa_devices::testing::{Xvfb, luma};
+use kaiwa_devices::testing::{Xvfb, text_page};
 use kaiwa_media::video::{I420Frame, Y4mReader};
 use tokio_util::sync::CancellationToken;
 
-const W: u16 = 320;
-const H: u16 = 240;
+const W: u16 = 640;
+const H: u16 = 360;
+/// The text's rows compared: the top 40 % (the cursor sits in the middle of the screen).
+const TEXT_ROWS: u32 = H as u32 * 2 / 5;
 
 async fn server() -> (std::net::SocketAddr, CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -41,33 +46,79 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-/// Mean luma of a 16×16 block at (`x`, `y`).
-fn block(frame: &I420Frame, x: u32, y: u32) -> f64 {
-    let sum: u32 = (y..y + 16)
-        .flat_map(|r| (x..x + 16).map(move |c| (r, c)))
-        .map(|(r, c)| u32::from(frame.y()[(r * frame.width() + c) as usize]))
-        .sum();
-    f64::from(sum) / 256.0
+/// The page as the capture makes it: I420 from the X server's BGRX.
+fn as_i420(page: &[u32]) -> I420Frame {
+    let mut frame = I420Frame::black(u32::from(W), u32::from(H)).unwrap();
+    let bytes: Vec<u8> = page.iter().flat_map(|p| p.to_le_bytes()).collect();
+    frame.fill_from_bgra(&bytes, u32::from(W) * 4).unwrap();
+    frame
+}
+
+/// Luma PSNR of the text rows of `got` against `want`, dB.
+fn text_psnr(got: &I420Frame, want: &I420Frame) -> f64 {
+    let n = (TEXT_ROWS * got.width()) as usize;
+    let mse = got.y()[..n]
+        .iter()
+        .zip(&want.y()[..n])
+        .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
+        .sum::<f64>()
+        / n as f64;
+    if mse == 0.0 { 99.0 } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
+}
+
+fn frames(path: &Path) -> (u32, u32, Vec<I420Frame>) {
+    let mut reader = Y4mReader::new(std::io::BufReader::new(std::fs::File::open(path).unwrap())).unwrap();
+    let (w, h) = (reader.header().width, reader.header().height);
+    let mut all = Vec::new();
+    while let Some(f) = reader.read_frame().unwrap() {
+        all.push(f);
+    }
+    (w, h, all)
+}
+
+fn recording(dir: &Path, screen: bool) -> PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.extension().is_some_and(|e| e == "y4m")
+                && p.to_string_lossy().ends_with("-screen.y4m") == screen
+        })
+        .unwrap_or_else(|| panic!("no recording of Ann's {}", if screen { "screen" } else { "camera" }))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_shared_screen_reaches_the_other_side_and_follows_changes() {
+async fn a_shared_screen_reaches_the_other_side_readable_beside_the_camera_and_follows_changes() {
     let mut xvfb = Xvfb::start(W, H).expect("Xvfb");
-    xvfb.fill((0, 0, W / 2, H), 0xff0000);
-    xvfb.fill((W as i16 / 2, 0, W / 2, H), 0x0000ff);
+    let (first, second) = (text_page(W, H, 1), text_page(W, H, 2));
+    xvfb.put_rgb((0, 0), W, &first);
     let (addr, _stop) = server().await;
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("rec");
-    let mut ann =
-        kaiwa_call(addr, &["--name", "Ann", "--video", "screen", "--audio", "none", "--duration", "8"]);
+    let mut ann = kaiwa_call(
+        addr,
+        &[
+            "--name",
+            "Ann",
+            "--video",
+            "testpattern",
+            "--size",
+            "320x240",
+            "--share",
+            "screen",
+            "--audio",
+            "none",
+        ],
+    );
+    ann.args(["--duration", "10"]);
     ann.env("DISPLAY", &xvfb.display).env_remove("WAYLAND_DISPLAY").env_remove("XDG_SESSION_TYPE");
     let ann = ann.spawn().unwrap();
-    let mut bo = kaiwa_call(addr, &["--name", "Bo", "--video", "none", "--duration", "7", "--record"]);
+    let mut bo = kaiwa_call(addr, &["--name", "Bo", "--video", "none", "--duration", "9", "--record"]);
     bo.arg(&rec);
     let bo = bo.spawn().unwrap();
-    // Half way through, the screen turns green.
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    xvfb.fill((0, 0, W, H), 0x00ff00);
+    // Half way through, another page.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    xvfb.put_rgb((0, 0), W, &second);
     let (ann, bo) = tokio::join!(
         tokio::task::spawn_blocking(move || ann.wait_with_output().unwrap()),
         tokio::task::spawn_blocking(move || bo.wait_with_output().unwrap())
@@ -75,30 +126,25 @@ async fn a_shared_screen_reaches_the_other_side_and_follows_changes() {
     let (ann, bo) = (ann.unwrap(), bo.unwrap());
     assert!(ann.status.success(), "Ann: {}", text(&ann));
     assert!(bo.status.success(), "Bo: {}", text(&bo));
+    assert!(text(&bo).contains("sharing a screen"), "Bo was not told: {}", text(&bo));
 
-    let y4m = std::fs::read_dir(&rec)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "y4m"))
-        .expect("Bo recorded Ann's screen");
-    let mut reader = Y4mReader::new(std::io::BufReader::new(std::fs::File::open(&y4m).unwrap())).unwrap();
-    assert_eq!((reader.header().width, reader.header().height), (u32::from(W), u32::from(H)));
-    let mut frames = Vec::new();
-    while let Some(f) = reader.read_frame().unwrap() {
-        frames.push(f);
-    }
-    assert!(frames.len() > 20, "only {} frames of the screen", frames.len());
-    let near = |got: f64, want: u32| (got - luma(want)).abs() < 8.0;
-    // Red | blue first, then green all over (the cursor is in the middle; the blocks are clear of it).
-    let split =
-        frames.iter().position(|f| near(block(f, 24, 24), 0xff0000) && near(block(f, 280, 200), 0x0000ff));
-    let green =
-        frames.iter().rposition(|f| near(block(f, 24, 24), 0x00ff00) && near(block(f, 280, 200), 0x00ff00));
+    let (w, h, camera) = frames(&recording(&rec, false));
+    assert_eq!((w, h), (320, 240), "the camera kept its own track");
+    assert!(camera.len() > 60, "only {} camera frames", camera.len());
+    let (w, h, screen) = frames(&recording(&rec, true));
+    assert_eq!((w, h), (u32::from(W), u32::from(H)), "the screen at its full size");
+    assert!(screen.len() > 20, "only {} frames of the screen", screen.len());
+    let (first, second) = (as_i420(&first), as_i420(&second));
+    let scores: Vec<(f64, f64)> =
+        screen.iter().map(|f| (text_psnr(f, &first), text_psnr(f, &second))).collect();
+    let sharp_first = scores.iter().position(|(a, _)| *a > 30.0);
+    let sharp_second = scores.iter().rposition(|(_, b)| *b > 30.0);
+    let best = |i: usize| scores.iter().map(|s| if i == 0 { s.0 } else { s.1 }).fold(0.0, f64::max);
+    println!("text PSNR: first page best {:.1} dB, second page best {:.1} dB", best(0), best(1));
+    assert!(sharp_first.is_some(), "the first page never arrived readable (best {:.1} dB)", best(0));
     assert!(
-        split.is_some(),
-        "never red | blue: first frame {:.0} / {:.0}",
-        block(&frames[0], 24, 24),
-        block(&frames[0], 280, 200)
+        sharp_second.is_some_and(|s| Some(s) > sharp_first),
+        "the second page did not arrive readable after the first (best {:.1} dB)",
+        best(1)
     );
-    assert!(green.is_some_and(|g| Some(g) > split), "the change to green did not arrive after it");
 }

@@ -15,6 +15,7 @@ mod preview;
 pub mod room_api;
 mod session;
 pub mod settings;
+mod share;
 mod start;
 #[cfg(test)]
 mod tests;

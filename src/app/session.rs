@@ -18,6 +18,7 @@ use kaiwa_protocol::{IceServer, PeerId, PeerInfo};
 use super::media_sources::{LocalMedia, MeteredAudio, TeeVideo, open_local};
 use super::preview::Preview;
 use super::settings::Settings;
+use super::share::ShareChoice;
 use super::video::FrameSlot;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,8 @@ pub enum Command {
     Camera(bool),
     /// Echo cancellation, noise suppression and gain control on/off.
     AudioProcessing(bool),
+    /// Share this screen beside the camera, or stop sharing.
+    Share(Option<ShareChoice>),
     Leave,
 }
 
@@ -36,8 +39,15 @@ pub enum Update {
     Stats(Vec<PeerStats>),
     /// What stands in for a missing camera or microphone.
     Notices(Vec<String>),
+    /// What we share now (its label; none: nothing), or why sharing could not start.
+    Sharing(Result<Option<String>, String>),
     /// The engine has left; the session is over.
     Ended,
+}
+
+/// The frame slot of the screen the peer with sink id `id` shares.
+pub fn screen_slot_id(id: &str) -> String {
+    format!("{id}#screen")
 }
 
 /// Where remote media goes: a frame slot per peer for the UI, the mix to the chosen speaker.
@@ -59,6 +69,15 @@ impl MediaSinks for GuiSinks {
         let slot = FrameSlot::new(self.repaint.clone());
         if let Ok(mut v) = self.videos.lock() {
             v.insert(peer.id.clone(), slot.clone());
+        }
+        Some(Box::new(move |decoded| slot.put_i420(&decoded.frame)))
+    }
+
+    /// A shared screen's pictures go to a slot of their own, [`screen_slot_id`].
+    fn screen(&self, peer: &PeerInfo) -> Option<VideoSink> {
+        let slot = FrameSlot::new(self.repaint.clone());
+        if let Ok(mut v) = self.videos.lock() {
+            v.insert(screen_slot_id(&peer.id), slot.clone());
         }
         Some(Box::new(move |decoded| slot.put_i420(&decoded.frame)))
     }
@@ -227,6 +246,25 @@ impl Session {
     }
 }
 
+/// Starts sharing `choice` (the X display is opened off the async threads) or stops; what is shared
+/// after, or why not.
+async fn share(engine: &Engine, choice: Option<ShareChoice>) -> Result<Option<String>, String> {
+    let Some(choice) = choice else {
+        engine.share_screen(None).await;
+        return Ok(None);
+    };
+    let area = choice.area;
+    let opened = tokio::task::spawn_blocking(move || super::share::open_screen(area)).await;
+    match opened {
+        Ok(Ok(source)) => {
+            engine.share_screen(Some(Box::new(source))).await;
+            Ok(Some(choice.label))
+        }
+        Ok(Err(why)) => Err(why),
+        Err(_) => Err("the screen could not be opened".into()),
+    }
+}
+
 async fn run(
     engine: &mut Engine,
     mut commands: tokio::sync::mpsc::Receiver<Command>,
@@ -244,6 +282,7 @@ async fn run(
                 Some(Command::Mute(m)) => engine.set_muted(m),
                 Some(Command::Camera(on)) => engine.set_video_enabled(on).await,
                 Some(Command::AudioProcessing(on)) => engine.set_audio_processing(ProcessingConfig::all(on)),
+                Some(Command::Share(choice)) => send(Update::Sharing(share(engine, choice).await)),
                 Some(Command::Leave) | None => return,
             },
             _ = tick.tick() => send(Update::Stats(engine.stats().await)),

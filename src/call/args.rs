@@ -13,9 +13,14 @@ pub struct CallArgs {
     /// Your name as the others see it
     #[arg(long, default_value = "kaiwa-cli")]
     pub(super) name: String,
-    /// testpattern, a .y4m file, camera[:ID], screen[:MONITOR] (the DISPLAY's screen, X11) or none
+    /// testpattern, a .y4m file, camera[:ID], none, or screen[:MONITOR]: share the DISPLAY's screen (X11)
+    /// with no camera (as `--video none --share screen[:MONITOR]`)
     #[arg(long, default_value = "testpattern", value_name = "SOURCE")]
     pub(super) video: String,
+    /// Share a screen beside the video, as a second video track: screen[:MONITOR] (the DISPLAY's, X11),
+    /// or for tests a testpattern or .y4m file sent as a shared screen
+    #[arg(long, value_name = "SOURCE")]
+    pub(super) share: Option<String>,
     /// tone[:HZ], clicks (for latency measurements), a .wav file (48 kHz), mic[:DEVICE] or none
     #[arg(long, default_value = "tone:440", value_name = "SOURCE")]
     pub(super) audio: String,

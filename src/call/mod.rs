@@ -130,7 +130,11 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
             ..Default::default()
         },
     };
+    let share = share_source(&args)?;
     let mut engine = Engine::start(config)?;
+    if share.is_some() {
+        engine.share_screen(share).await;
+    }
     let started = Instant::now();
     let deadline = args.duration.map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -183,9 +187,10 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
                 Some(EngineEvent::SignalingLost { reason, retry_in }) => {
                     eprintln!("signaling server lost ({reason}); calls go on; retrying in {:.1}s", retry_in.as_secs_f64())
                 }
-                Some(EngineEvent::PeerMedia { id, mic, camera }) => {
+                Some(EngineEvent::PeerMedia { id, mic, camera, screen }) => {
                     let name = names.get(&id).map(String::as_str).unwrap_or("a participant");
-                    eprintln!("{name}: microphone {}, camera {}", on_off(mic), on_off(camera));
+                    let sharing = if screen { ", sharing a screen" } else { "" };
+                    eprintln!("{name}: microphone {}, camera {}{sharing}", on_off(mic), on_off(camera));
                 }
                 Some(EngineEvent::PeerState { .. } | EngineEvent::PeerAudioLevel { .. }) => {}
                 None => break,

@@ -110,17 +110,29 @@ pub(super) fn file_stem(peer: &PeerInfo) -> String {
     format!("{}-{}", plain(&peer.name, 32), plain(&peer.id, 8))
 }
 
+impl CliSinks {
+    /// With `--record`: a recorder for `file`, kept to be finished at the end.
+    fn video_recorder(&self, file: String) -> Option<Arc<Mutex<Option<Y4mRecorder>>>> {
+        let rec = Arc::new(Mutex::new(Some(Y4mRecorder::new(self.record.as_ref()?.join(file), self.fps))));
+        self.videos.lock().ok()?.push(rec.clone());
+        Some(rec)
+    }
+}
+
+/// Writes each frame until the recording fails once.
+fn record_frame(rec: &Mutex<Option<Y4mRecorder>>, frame: &kaiwa_media::video::I420Frame) {
+    if let Ok(mut guard) = rec.lock()
+        && let Some(r) = guard.as_mut()
+        && let Err(e) = r.write(frame)
+    {
+        tracing::warn!(error = %e, "recording stopped");
+        *guard = None;
+    }
+}
+
 impl MediaSinks for CliSinks {
     fn video(&self, peer: &PeerInfo) -> Option<VideoSink> {
-        let rec = self.record.as_ref().map(|dir| {
-            Arc::new(Mutex::new(Some(Y4mRecorder::new(
-                dir.join(format!("{}.y4m", file_stem(peer))),
-                self.fps,
-            ))))
-        });
-        if let Some(rec) = &rec {
-            self.videos.lock().ok()?.push(rec.clone());
-        }
+        let rec = self.video_recorder(format!("{}.y4m", file_stem(peer)));
         let measure = self.measure(peer);
         let started = self.started;
         let mut pattern: Option<TestPattern> = None;
@@ -145,13 +157,18 @@ impl MediaSinks for CliSinks {
                     m.video_latency_us.push(kaiwa_devices::wall_clock_us().saturating_sub(stamp.capture_us));
                 }
             }
-            if let Some(rec) = &rec
-                && let Ok(mut guard) = rec.lock()
-                && let Some(r) = guard.as_mut()
-                && let Err(e) = r.write(&v.frame)
-            {
-                tracing::warn!(error = %e, "recording stopped");
-                *guard = None;
+            if let Some(rec) = &rec {
+                record_frame(rec, &v.frame);
+            }
+        }))
+    }
+
+    /// A shared screen is recorded beside the camera (`NAME-ID-screen.y4m`); its figures are in the stats.
+    fn screen(&self, peer: &PeerInfo) -> Option<VideoSink> {
+        let rec = self.video_recorder(format!("{}-screen.y4m", file_stem(peer)));
+        Some(Box::new(move |v: &DecodedVideo| {
+            if let Some(rec) = &rec {
+                record_frame(rec, &v.frame);
             }
         }))
     }

@@ -5,9 +5,34 @@ use super::*;
 /// Period of `--audio clicks`; receivers measure click latency modulo it.
 pub(super) const CLICK_PERIOD_MS: u32 = 500;
 
+/// `--video screen[:N]` shares the screen instead of sending a camera.
+fn is_screen(source: &str) -> bool {
+    source == "screen" || source.starts_with("screen:")
+}
+
 pub(super) fn video_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn VideoSource>>> {
+    if is_screen(&args.video) {
+        return Ok(None);
+    }
+    named_video_source(&args.video, args)
+}
+
+/// What `--share` (or `--video screen[:N]`) shares, if anything.
+pub(super) fn share_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn VideoSource>>> {
+    match (&args.share, is_screen(&args.video)) {
+        (Some(_), true) => {
+            bail!("--video screen already shares the screen; use --share with another --video")
+        }
+        (Some(share), false) if share == "none" => Ok(None),
+        (Some(share), false) => named_video_source(share, args),
+        (None, true) => named_video_source(&args.video, args),
+        (None, false) => Ok(None),
+    }
+}
+
+fn named_video_source(name: &str, args: &CallArgs) -> anyhow::Result<Option<Box<dyn VideoSource>>> {
     let (w, h) = parse_size(&args.size)?;
-    Ok(match args.video.as_str() {
+    Ok(match name {
         "none" => None,
         "testpattern" => Some(Box::new(TestPatternSource::new(w, h, args.fps)?)),
         v if v == "camera" || v.starts_with("camera:") => {
@@ -15,9 +40,7 @@ pub(super) fn video_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn Vid
             let request = kaiwa_devices::CameraRequest { width: w, height: h, fps: args.fps };
             Some(Box::new(kaiwa_devices::CameraSource::open_with(id, request)?))
         }
-        v if v == "screen" || v.starts_with("screen:") => {
-            Some(Box::new(screen_source(v.strip_prefix("screen:"), args.fps)?))
-        }
+        v if is_screen(v) => Some(Box::new(screen_source(v.strip_prefix("screen:"), args.fps)?)),
         path => Some(Box::new(Y4mFileSource::open(Path::new(path))?)),
     })
 }
@@ -25,11 +48,8 @@ pub(super) fn video_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn Vid
 /// The `DISPLAY`'s screen, or its monitor `monitor` (0 = the primary), at most 15 fps (text needs sharp
 /// frames more than many).
 fn screen_source(monitor: Option<&str>, fps: u32) -> anyhow::Result<kaiwa_devices::ScreenSource> {
-    if kaiwa_devices::wayland_session() {
-        anyhow::bail!(
-            "screen sharing under Wayland needs the desktop's screen-cast portal, which this build does not \
-             have; an X11 capture would only see a black XWayland picture. Log in to an X11 session to share."
-        );
+    if let Some(why) = kaiwa_devices::share_unavailable() {
+        anyhow::bail!("{why}");
     }
     let area = match monitor {
         None => None,

@@ -21,6 +21,15 @@ use x11rb::rust_connection::RustConnection;
 use crate::pacer::Pacer;
 use crate::source::{CapturedFrame, SourceError, VideoSource};
 
+/// Why this session cannot share its screen, in words for the person trying: under Wayland an X11 capture
+/// would share a black XWayland picture, and this build has no screen-cast portal.
+pub fn share_unavailable() -> Option<&'static str> {
+    wayland_session().then_some(
+        "Screen sharing under Wayland needs the desktop's screen-cast portal, which this build does not \
+         have; an X11 capture would only see a black XWayland picture. Log in to an X11 session to share.",
+    )
+}
+
 /// Whether this is a Wayland session, where an X11 capture would see only XWayland's windows.
 pub fn wayland_session() -> bool {
     std::env::var_os("WAYLAND_DISPLAY").is_some()

@@ -59,14 +59,33 @@ pub enum ChannelMessage {
     /// everyone rejoins with new ids; announcing them over the peer-to-peer channel lets each side keep
     /// its existing connection instead of building a second one.
     Id(String),
-    /// `{"type":"media","mic":BOOL,"camera":BOOL,"videoCodecs":[NAME,…]}`: the sender's microphone and
-    /// camera are on or off (sent when the channel opens and on every change; the browser client sends the
-    /// same), and the video codecs it can decode (encoding names; empty when not said).
-    Media {
-        mic: bool,
-        camera: bool,
-        video_codecs: Vec<String>,
-    },
+    /// `{"type":"media","mic":BOOL,"camera":BOOL,"videoCodecs":[NAME,…],"screen":STREAM}`: see
+    /// [`MediaAnnouncement`].
+    Media(MediaAnnouncement),
+}
+
+/// What a participant says of its media (sent when the channel opens and on every change; the browser
+/// client sends the same).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MediaAnnouncement {
+    pub mic: bool,
+    pub camera: bool,
+    /// The video codecs it can decode (encoding names; empty when not said).
+    pub video_codecs: Vec<String>,
+    /// While it shares a screen: the media stream id (the SDP's `msid`) of the shared screen's track, so
+    /// the receiver tells it from the camera. Absent when not sharing.
+    pub screen: Option<String>,
+}
+
+/// A media stream id as announced: a short token (browsers make UUIDs, we make `kaiwa-…`).
+const MAX_STREAM_ID: usize = 64;
+
+fn stream_id(id: Option<serde_json::Value>) -> Option<String> {
+    let Some(serde_json::Value::String(id)) = id else { return None };
+    let plausible = !id.is_empty()
+        && id.len() <= MAX_STREAM_ID
+        && id.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+    plausible.then_some(id)
 }
 
 /// At most this many announced video codecs are kept, each a short token (an encoding name like `H264`).
@@ -111,6 +130,9 @@ struct MediaState {
     /// Read leniently: anything but an array of strings counts as not said, and the rest still holds.
     #[serde(default, rename = "videoCodecs", skip_serializing_if = "Option::is_none")]
     video_codecs: Option<serde_json::Value>,
+    /// Read leniently too: anything but a plausible stream id counts as not sharing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    screen: Option<serde_json::Value>,
 }
 
 impl ChannelMessage {
@@ -118,26 +140,28 @@ impl ChannelMessage {
         if let Some(chat) = ChatMessage::parse(text) {
             return Some(ChannelMessage::Chat(chat));
         }
-        if let Ok(MediaState { kind, mic, camera, video_codecs }) = serde_json::from_str(text)
+        if let Ok(MediaState { kind, mic, camera, video_codecs, screen }) = serde_json::from_str(text)
             && kind == "media"
         {
-            return Some(ChannelMessage::Media {
+            return Some(ChannelMessage::Media(MediaAnnouncement {
                 mic: mic.unwrap_or(true),
                 camera: camera.unwrap_or(true),
                 video_codecs: codec_names(video_codecs),
-            });
+                screen: stream_id(screen),
+            }));
         }
         let id: IdAnnouncement = serde_json::from_str(text).ok()?;
         (id.kind == "id" && !id.id.is_empty() && id.id.len() <= 64).then_some(ChannelMessage::Id(id.id))
     }
 
-    /// `{"type":"media","mic":…,"camera":…,"videoCodecs":[…]}`
-    pub fn media_state(mic: bool, camera: bool, video_codecs: &[String]) -> String {
+    /// `{"type":"media","mic":…,"camera":…,"videoCodecs":[…],"screen":…}`
+    pub fn media_state(media: &MediaAnnouncement) -> String {
         let state = MediaState {
             kind: "media".into(),
-            mic: Some(mic),
-            camera: Some(camera),
-            video_codecs: (!video_codecs.is_empty()).then(|| serde_json::json!(video_codecs)),
+            mic: Some(media.mic),
+            camera: Some(media.camera),
+            video_codecs: (!media.video_codecs.is_empty()).then(|| serde_json::json!(media.video_codecs)),
+            screen: media.screen.as_ref().map(|s| serde_json::json!(s)),
         };
         serde_json::to_string(&state).unwrap_or_default()
     }
@@ -163,17 +187,29 @@ mod tests {
         assert_eq!(ChannelMessage::parse(&id), Some(ChannelMessage::Id("abc".into())));
         assert!(matches!(ChannelMessage::parse(&m.to_json()), Some(ChannelMessage::Chat(_))));
         // The browser client's shape (assets/web/chat.js), byte for byte.
-        let media = |mic, camera, codecs: &[&str]| ChannelMessage::Media {
+        let announced = |mic, camera, codecs: &[&str]| MediaAnnouncement {
             mic,
             camera,
             video_codecs: codecs.iter().map(|c| c.to_string()).collect(),
+            screen: None,
         };
-        let state = ChannelMessage::media_state(false, true, &[]);
+        let media = |mic, camera, codecs: &[&str]| ChannelMessage::Media(announced(mic, camera, codecs));
+        let state = ChannelMessage::media_state(&announced(false, true, &[]));
         assert_eq!(state, r#"{"type":"media","mic":false,"camera":true}"#);
         assert_eq!(ChannelMessage::parse(&state), Some(media(false, true, &[])));
-        let state = ChannelMessage::media_state(true, true, &["H264".into(), "VP8".into()]);
+        let state = ChannelMessage::media_state(&announced(true, true, &["H264", "VP8"]));
         assert_eq!(state, r#"{"type":"media","mic":true,"camera":true,"videoCodecs":["H264","VP8"]}"#);
         assert_eq!(ChannelMessage::parse(&state), Some(media(true, true, &["H264", "VP8"])));
+        let sharing =
+            MediaAnnouncement { screen: Some("kaiwa-0a1b2c3d".into()), ..announced(true, false, &[]) };
+        let state = ChannelMessage::media_state(&sharing);
+        assert_eq!(state, r#"{"type":"media","mic":true,"camera":false,"screen":"kaiwa-0a1b2c3d"}"#);
+        assert_eq!(ChannelMessage::parse(&state), Some(ChannelMessage::Media(sharing)));
+        // A screen that is not a plausible stream id is no screen; the rest still counts.
+        for screen in [r#"3"#, r#""""#, r#""a b""#, r#"true"#, &format!(r#""{}""#, "x".repeat(65))] {
+            let text = format!(r#"{{"type":"media","camera":false,"screen":{screen}}}"#);
+            assert_eq!(ChannelMessage::parse(&text), Some(media(true, false, &[])), "{text}");
+        }
         assert_eq!(
             ChannelMessage::parse(r#"{"camera":false,"type":"media","mic":true,"extra":1}"#),
             Some(media(true, false, &[]))
@@ -189,8 +225,8 @@ mod tests {
             Some(media(true, true, &["AV1", "VP9"]))
         );
         let many = format!(r#"{{"type":"media","videoCodecs":[{}]}}"#, vec![r#""X""#; 1000].join(","));
-        let Some(ChannelMessage::Media { video_codecs, .. }) = ChannelMessage::parse(&many) else { panic!() };
-        assert_eq!(video_codecs.len(), MAX_ANNOUNCED_CODECS);
+        let Some(ChannelMessage::Media(m)) = ChannelMessage::parse(&many) else { panic!() };
+        assert_eq!(m.video_codecs.len(), MAX_ANNOUNCED_CODECS);
         assert_eq!(ChannelMessage::parse(r#"{"type":"media","mic":"yes","camera":true}"#), None);
         assert_eq!(ChannelMessage::parse(r#"{"type":"other","mic":false}"#), None);
     }

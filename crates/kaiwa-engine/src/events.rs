@@ -41,12 +41,15 @@ pub enum EngineEvent {
         from: PeerId,
         message: ChatMessage,
     },
-    /// A participant's microphone and camera are on or off, as they announce it on the data channel
-    /// (`{"type":"media"}`; browsers and this engine send it). Without an announcement both count as on.
+    /// A participant's microphone and camera are on or off, and whether it shares a screen, as it
+    /// announces it on the data channel (`{"type":"media"}`; browsers and this engine send it). Without an
+    /// announcement microphone and camera count as on. The shared screen's pictures go to
+    /// [`crate::sinks::MediaSinks::screen`].
     PeerMedia {
         id: PeerId,
         mic: bool,
         camera: bool,
+        screen: bool,
     },
     /// A participant's audio started playing; `level` follows how loud they are (for a speaking indicator),
     /// and `volume` sets how loud they play here (a per-person volume; 1.0 until set).

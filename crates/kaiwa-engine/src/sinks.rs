@@ -12,6 +12,12 @@ pub trait MediaSinks: Send + Sync {
         Some(Box::new(|_| {}))
     }
 
+    /// Decoded video of the screen `peer` shares (while it shares one). Decoded and counted even if this
+    /// returns a no-op.
+    fn screen(&self, _peer: &PeerInfo) -> Option<VideoSink> {
+        Some(Box::new(|_| {}))
+    }
+
     /// Decoded audio of `peer` alone, 20 ms at a time (e.g. a recorder).
     fn audio(&self, _peer: &PeerInfo) -> Option<AudioSink> {
         None

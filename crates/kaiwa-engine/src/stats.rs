@@ -62,6 +62,8 @@ pub struct OutStats {
     pub target_bitrate_bps: f64,
     /// The video codec negotiated for what we send (MIME type).
     pub video_codec: Option<String>,
+    /// Frames of our shared screen sent (`video_frames` counts the camera's).
+    pub screen_frames: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,6 +90,9 @@ pub struct PeerStats {
     /// Whether we and the peer have a video format in common, and the video codecs the peer offered.
     pub video_formats: crate::peer::VideoFormats,
     pub video_in: VideoInStats,
+    /// The screen the peer shares, while it shares one (`packets_lost` and `jitter_ms` are in `video_in`,
+    /// for both video streams).
+    pub screen_in: Option<VideoInStats>,
     pub audio_in: AudioInStats,
     pub out: OutStats,
     pub negotiation: NegotiationCounters,
@@ -129,7 +134,11 @@ async fn signaled_remote_type(pc: &Arc<dyn PeerConnection>) -> Option<String> {
 /// The figures our own pipelines keep for one peer (webrtc-rs knows nothing of them).
 pub struct OwnFigures<'a> {
     pub sent: &'a SendStats,
+    /// What our screen's track sent.
+    pub screen_sent: &'a SendStats,
     pub video: Option<&'a VideoRecvStats>,
+    /// The peer's shared screen, decoded.
+    pub screen: Option<&'a VideoRecvStats>,
     pub audio: Option<&'a AudioRecvStats>,
     pub negotiation: NegotiationCounters,
     pub relays: &'a crate::net::RelayTransports,
@@ -146,8 +155,18 @@ pub async fn collect(
     setup: Option<Duration>,
     own: OwnFigures<'_>,
 ) -> PeerStats {
-    let OwnFigures { sent, video, audio, negotiation, relays, video_out, video_formats, verification_code } =
-        own;
+    let OwnFigures {
+        sent,
+        screen_sent,
+        video,
+        screen,
+        audio,
+        negotiation,
+        relays,
+        video_out,
+        video_formats,
+        verification_code,
+    } = own;
     let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
     let mut stats = PeerStats {
         id: remote.id.clone(),
@@ -165,6 +184,7 @@ pub async fn collect(
         verification_code,
         video_formats: video_formats.clone(),
         video_in: VideoInStats::default(),
+        screen_in: screen.map(|s| decode_figures(s, VideoInStats::default())),
         audio_in: AudioInStats::default(),
         out: OutStats {
             video_frames: sent.video_frames.load(Relaxed),
@@ -173,6 +193,7 @@ pub async fn collect(
             keyframe_requests_received: sent.keyframe_requests_received.load(Relaxed),
             target_bitrate_bps: 0.0,
             video_codec: None,
+            screen_frames: screen_sent.video_frames.load(Relaxed),
         },
         negotiation,
     };
@@ -214,8 +235,9 @@ pub async fn collect(
         let r = &inbound.received_rtp_stream_stats;
         match r.rtp_stream_stats.kind {
             RtpCodecKind::Video => {
-                stats.video_in.packets_lost = r.packets_lost;
-                stats.video_in.jitter_ms = r.jitter / 90.0; // RTP timestamp units at 90 kHz
+                stats.video_in.packets_lost += r.packets_lost;
+                // RTP timestamp units at 90 kHz
+                stats.video_in.jitter_ms = stats.video_in.jitter_ms.max(r.jitter / 90.0);
             }
             RtpCodecKind::Audio => {
                 stats.audio_in.packets_lost = r.packets_lost;
@@ -228,20 +250,7 @@ pub async fn collect(
         stats.out.target_bitrate_bps = stats.out.target_bitrate_bps.max(outbound.target_bitrate);
     }
     if let Some(v) = video {
-        stats.video_in.packets = v.packets.load(Relaxed);
-        stats.video_in.packets_dropped_by_us = v.packets_dropped.load(Relaxed);
-        stats.video_in.frames_decoded = v.frames_decoded.load(Relaxed);
-        stats.video_in.frames_dropped = v.frames_dropped.load(Relaxed);
-        stats.video_in.decode_errors = v.decode_errors.load(Relaxed);
-        stats.video_in.keyframe_requests_sent = v.keyframe_requests.load(Relaxed);
-        stats.video_in.freezes = v.freezes.load(Relaxed);
-        stats.video_in.freeze_ms = v.freeze_ms.load(Relaxed);
-        stats.video_in.recoveries = v.recoveries.load(Relaxed);
-        stats.video_in.max_recovery_ms = v.max_recovery_ms.load(Relaxed);
-        stats.video_in.width = v.width.load(Relaxed);
-        stats.video_in.playout_delay_ms = v.playout_delay_ms.load(Relaxed);
-        stats.video_in.height = v.height.load(Relaxed);
-        stats.video_in.codec = v.codec().map(|c| c.mime_type().to_owned());
+        stats.video_in = decode_figures(v, std::mem::take(&mut stats.video_in));
     }
     stats.out.video_codec = video_out.map(|c| c.mime_type().to_owned());
     if let Some(a) = audio {
@@ -252,4 +261,25 @@ pub async fn collect(
         stats.audio_in.jitter_buffer_ms = a.jitter_delay_ms.load(Relaxed);
     }
     stats
+}
+
+/// Our decode thread's figures for one incoming video track, over `base` (webrtc-rs's loss and jitter).
+fn decode_figures(v: &VideoRecvStats, base: VideoInStats) -> VideoInStats {
+    VideoInStats {
+        packets: v.packets.load(Relaxed),
+        packets_dropped_by_us: v.packets_dropped.load(Relaxed),
+        frames_decoded: v.frames_decoded.load(Relaxed),
+        frames_dropped: v.frames_dropped.load(Relaxed),
+        decode_errors: v.decode_errors.load(Relaxed),
+        keyframe_requests_sent: v.keyframe_requests.load(Relaxed),
+        freezes: v.freezes.load(Relaxed),
+        freeze_ms: v.freeze_ms.load(Relaxed),
+        recoveries: v.recoveries.load(Relaxed),
+        max_recovery_ms: v.max_recovery_ms.load(Relaxed),
+        width: v.width.load(Relaxed),
+        height: v.height.load(Relaxed),
+        playout_delay_ms: v.playout_delay_ms.load(Relaxed),
+        codec: v.codec().map(|c| c.mime_type().to_owned()),
+        ..base
+    }
 }

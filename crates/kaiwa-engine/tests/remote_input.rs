@@ -45,6 +45,7 @@ fn channel_text() -> impl Strategy<Value = String> {
         Just("mic"),
         Just("camera"),
         Just("videoCodecs"),
+        Just("screen"),
         Just("text"),
         Just("from"),
         Just("ts"),
@@ -68,9 +69,10 @@ proptest! {
     fn data_channel_messages_never_panic_and_stay_bounded(text in channel_text()) {
         match ChannelMessage::parse(&text) {
             Some(ChannelMessage::Id(id)) => prop_assert!(!id.is_empty() && id.len() <= 64),
-            Some(ChannelMessage::Media { video_codecs, .. }) => {
-                prop_assert!(video_codecs.len() <= 16);
-                prop_assert!(video_codecs.iter().all(|c| !c.is_empty() && c.len() <= 32));
+            Some(ChannelMessage::Media(media)) => {
+                prop_assert!(media.video_codecs.len() <= 16);
+                prop_assert!(media.video_codecs.iter().all(|c| !c.is_empty() && c.len() <= 32));
+                prop_assert!(media.screen.is_none_or(|s| !s.is_empty() && s.len() <= 64));
             }
             _ => {}
         }

@@ -1,7 +1,10 @@
 //! Where the tiles go. Three arrangements, as in the video-call apps people know:
 //! - the **grid**, which makes 16:9 tiles as large as the area allows, the last row centred;
 //! - **two people**: the other fills the stage and our self-view is a small picture-in-picture;
-//! - **spotlight**: one pinned tile big, the others in a strip below it.
+//! - **spotlight**: one tile big, the others in a strip below it: the tile the user pinned, or else a
+//!   shared screen (the newest sharer's first).
+//!
+//! Tiles are the peers' cameras, then the screens they share, then our own.
 
 use eframe::egui::{Rect, pos2, vec2};
 
@@ -13,11 +16,12 @@ const PIP_MARGIN: f32 = 16.0;
 /// The spotlight's strip of the other tiles: its height as a share of the area.
 const STRIP_SHARE: f32 = 0.2;
 
-/// Rectangles for the peers' tiles (in order) and the self-view. The self-view is drawn last, so a
-/// picture-in-picture lies on top of the stage.
+/// Rectangles for the peers' camera tiles (in order), the shared screens' (in order) and the self-view.
+/// The self-view is drawn last, so a picture-in-picture lies on top of the stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tiles {
     pub peers: Vec<Rect>,
+    pub screens: Vec<Rect>,
     pub own: Rect,
 }
 
@@ -25,34 +29,43 @@ pub struct Tiles {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pinned {
     Peer(usize),
+    /// The `n`th shared screen.
+    Screen(usize),
     Own,
 }
 
-/// Where `peers` remote tiles and ours go in `area`, with `pinned` (if any) in the spotlight.
-pub fn arrange(peers: usize, pinned: Option<Pinned>, area: Rect) -> Tiles {
-    match (peers, pinned) {
-        (0, _) => Tiles { peers: Vec::new(), own: area },
-        (_, Some(Pinned::Peer(i))) if i < peers => spotlight(peers, Pinned::Peer(i), area),
-        (_, Some(Pinned::Own)) => spotlight(peers, Pinned::Own, area),
-        (1, _) => {
+/// Where `peers` camera tiles, `screens` shared screens and ours go in `area`, with `pinned` (if any,
+/// else the first screen) in the spotlight.
+pub fn arrange(peers: usize, screens: usize, pinned: Option<Pinned>, area: Rect) -> Tiles {
+    let n = peers + screens + 1;
+    let big = match pinned {
+        Some(Pinned::Peer(i)) if i < peers => Some(i),
+        Some(Pinned::Screen(j)) if j < screens => Some(peers + j),
+        Some(Pinned::Own) if peers + screens > 0 => Some(n - 1),
+        _ if screens > 0 => Some(peers),
+        _ => None,
+    };
+    let mut rects = match (big, peers) {
+        (Some(big), _) => spotlight(n, big, area),
+        (None, 0) => vec![area],
+        (None, 1) => {
             let w = (area.width() * PIP_SHARE).max(120.0).min(area.width() / 2.0);
             let size = vec2(w, w * 9.0 / 16.0);
             let own = Rect::from_min_size(area.right_bottom() - size - vec2(PIP_MARGIN, PIP_MARGIN), size);
-            Tiles { peers: vec![area], own }
+            vec![area, own]
         }
-        _ => {
-            let mut rects = tile_rects(peers + 1, area);
-            let own = rects.pop().unwrap_or(area);
-            Tiles { peers: rects, own }
-        }
-    }
+        (None, _) => tile_rects(n, area),
+    };
+    let own = rects.pop().unwrap_or(area);
+    let screens = rects.split_off(peers.min(rects.len()));
+    Tiles { peers: rects, screens, own }
 }
 
-/// The pinned tile big above a strip of the others (tiles of the strip as large as fit, centred).
-fn spotlight(peers: usize, pinned: Pinned, area: Rect) -> Tiles {
+/// `n` tiles: tile `big` fills the stage above a strip of the others (as large as fit, centred).
+fn spotlight(n: usize, big: usize, area: Rect) -> Vec<Rect> {
     let strip_h = area.height() * STRIP_SHARE;
-    let big = Rect::from_min_max(area.min, pos2(area.max.x, area.max.y - strip_h - GAP));
-    let others = peers; // everyone but the pinned one: peers + 1 - 1
+    let stage = Rect::from_min_max(area.min, pos2(area.max.x, area.max.y - strip_h - GAP));
+    let others = n - 1;
     let strip = Rect::from_min_max(pos2(area.min.x, area.max.y - strip_h), area.max);
     let tile_w =
         (strip_h * 16.0 / 9.0).min((strip.width() - GAP * (others as f32 - 1.0)) / others.max(1) as f32);
@@ -62,13 +75,7 @@ fn spotlight(peers: usize, pinned: Pinned, area: Rect) -> Tiles {
         let x = strip.center().x - row_w / 2.0 + k as f32 * (tile_w + GAP);
         Rect::from_min_size(pos2(x, strip.center().y - tile_h / 2.0), vec2(tile_w, tile_h))
     });
-    let mut peer_rects = Vec::with_capacity(peers);
-    for i in 0..peers {
-        let rect = if pinned == Pinned::Peer(i) { big } else { small.next().unwrap_or(big) };
-        peer_rects.push(rect);
-    }
-    let own = if pinned == Pinned::Own { big } else { small.next().unwrap_or(big) };
-    Tiles { peers: peer_rects, own }
+    (0..n).map(|i| if i == big { stage } else { small.next().unwrap_or(stage) }).collect()
 }
 
 /// Columns and rows for `n` tiles in a `w`×`h` area, choosing the layout that makes 16:9 tiles largest.
@@ -118,12 +125,12 @@ mod tests {
 
     #[test]
     fn alone_we_fill_the_stage() {
-        assert_eq!(arrange(0, None, area()), Tiles { peers: vec![], own: area() });
+        assert_eq!(arrange(0, 0, None, area()), Tiles { peers: vec![], screens: vec![], own: area() });
     }
 
     #[test]
     fn two_people_the_other_fills_the_stage_and_we_are_a_small_corner() {
-        let t = arrange(1, None, area());
+        let t = arrange(1, 0, None, area());
         assert_eq!(t.peers, vec![area()]);
         assert!(area().contains_rect(t.own));
         assert!(t.own.width() < area().width() / 4.0, "a small picture: {:?}", t.own);
@@ -132,18 +139,19 @@ mod tests {
 
     #[test]
     fn three_or_more_share_a_grid() {
-        let t = arrange(3, None, area());
+        let t = arrange(3, 0, None, area());
         assert_eq!(t.peers.len(), 3);
         assert_eq!(t.own.size(), t.peers[0].size(), "the same size for everyone");
     }
 
     #[test]
     fn a_pinned_tile_is_big_and_the_others_sit_in_a_strip_below() {
-        for pinned in [Pinned::Peer(1), Pinned::Own] {
-            let t = arrange(3, Some(pinned), area());
-            let all: Vec<Rect> = t.peers.iter().copied().chain([t.own]).collect();
+        for pinned in [Pinned::Peer(1), Pinned::Own, Pinned::Screen(0)] {
+            let t = arrange(3, 1, Some(pinned), area());
+            let all: Vec<Rect> = t.peers.iter().chain(&t.screens).copied().chain([t.own]).collect();
             let big = match pinned {
                 Pinned::Peer(i) => t.peers[i],
+                Pinned::Screen(j) => t.screens[j],
                 Pinned::Own => t.own,
             };
             assert!(big.height() > area().height() * 0.7, "{pinned:?}: big {big:?}");
@@ -161,7 +169,28 @@ mod tests {
 
     #[test]
     fn a_pin_on_someone_who_left_falls_back() {
-        assert_eq!(arrange(2, Some(Pinned::Peer(5)), area()), arrange(2, None, area()));
+        assert_eq!(arrange(2, 0, Some(Pinned::Peer(5)), area()), arrange(2, 0, None, area()));
+        assert_eq!(arrange(2, 0, Some(Pinned::Screen(0)), area()), arrange(2, 0, None, area()));
+    }
+
+    #[test]
+    fn a_shared_screen_takes_the_stage_with_the_cameras_in_a_strip() {
+        // Two people, one sharing: the screen is big, their camera and ours below it.
+        let t = arrange(1, 1, None, area());
+        assert_eq!(t.screens.len(), 1);
+        assert!(t.screens[0].height() > area().height() * 0.7, "{:?}", t.screens[0]);
+        for small in [t.peers[0], t.own] {
+            assert!(small.top() > t.screens[0].bottom(), "{small:?} not in the strip");
+            assert!(small.height() < area().height() * 0.25);
+        }
+        // A pin wins over the screen, and the screen goes to the strip.
+        let pinned = arrange(1, 1, Some(Pinned::Peer(0)), area());
+        assert!(pinned.peers[0].height() > area().height() * 0.7);
+        assert!(pinned.screens[0].top() > pinned.peers[0].bottom());
+        // Two screens: the first is big unless the second is pinned.
+        let two = arrange(2, 2, Some(Pinned::Screen(1)), area());
+        assert!(two.screens[1].height() > two.screens[0].height() * 3.0);
+        assert_eq!(two.peers.len() + two.screens.len(), 4);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod chat;
 mod layout;
 mod state;
+mod tile;
 mod view;
 mod words;
 

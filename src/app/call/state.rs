@@ -12,6 +12,7 @@ use kaiwa_protocol::PeerInfo;
 use super::chat::ChatLine;
 use super::layout::Pinned;
 use crate::app::session::{Command, Update};
+use crate::app::share::ShareChoice;
 
 /// Peak level above which someone counts as speaking (the meters' 0..1 scale; a quiet voice peaks ~0.1).
 const SPEAKING_LEVEL: f32 = 0.04;
@@ -37,15 +38,21 @@ pub enum Action {
     SetAudioProcessing(bool),
     /// Pin this tile big (the spotlight), or unpin it if it is.
     TogglePin(Pin),
+    /// Open the picker of screens to share (the view's own: it needs no call state).
+    OpenSharePicker,
+    /// Share this screen (instead of any shared now).
+    Share(ShareChoice),
+    StopSharing,
     /// The window to full screen and back.
     ToggleFullscreen,
     Leave,
 }
 
-/// A tile that can be pinned: a participant's (by id) or our own.
+/// A tile that can be pinned: a participant's camera or shared screen (by id), or our own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pin {
     Peer(String),
+    Screen(String),
     Own,
 }
 
@@ -85,6 +92,8 @@ pub struct PeerView {
     /// As the peer announced (`{"type":"media"}`); on until told otherwise.
     pub mic_on: bool,
     pub camera_on: bool,
+    /// Whether they share a screen (its tile is beside their camera's).
+    pub sharing: bool,
     /// How loud they are now (from the engine's playout), once their audio has started.
     level: Option<AudioLevel>,
     /// How loud they play here, once their audio has started.
@@ -104,6 +113,7 @@ impl PeerView {
             fps: 0.0,
             mic_on: true,
             camera_on: true,
+            sharing: false,
             level: None,
             volume: None,
             speaking: Speaking::default(),
@@ -158,6 +168,10 @@ pub struct CallState {
     pub volumes: HashMap<String, f32>,
     /// The tile in the spotlight, if the user pinned one.
     pub pinned: Option<Pin>,
+    /// What we share now (its label), once the call confirmed it.
+    pub sharing: Option<String>,
+    /// Why sharing did not start or stopped, until the next try.
+    pub share_error: Option<String>,
     pub self_speaking: Speaking,
 }
 
@@ -181,6 +195,8 @@ impl CallState {
             names: HashMap::new(),
             volumes,
             pinned: None,
+            sharing: None,
+            share_error: None,
             self_speaking: Speaking::default(),
         }
     }
@@ -190,12 +206,19 @@ impl CallState {
         self.volumes.get(&peer.info.name).copied().unwrap_or(1.0)
     }
 
-    /// The pinned tile as the layout takes it (none when the pinned participant has left).
+    /// The pinned tile as the layout takes it (none when the pinned participant has left, or stopped
+    /// sharing the pinned screen).
     pub fn pinned_tile(&self) -> Option<Pinned> {
         match self.pinned.as_ref()? {
             Pin::Own => Some(Pinned::Own),
             Pin::Peer(id) => self.peers.iter().position(|p| p.info.id == *id).map(Pinned::Peer),
+            Pin::Screen(id) => self.sharers().position(|p| p.info.id == *id).map(Pinned::Screen),
         }
+    }
+
+    /// The participants sharing a screen, in tile order (their screens' tiles follow the cameras').
+    pub fn sharers(&self) -> impl Iterator<Item = &PeerView> {
+        self.peers.iter().filter(|p| p.sharing)
     }
 
     /// Everyone here, us included.
@@ -208,6 +231,16 @@ impl CallState {
             Update::Engine(e) => self.on_event(e),
             Update::Stats(stats) => self.on_stats(stats),
             Update::Notices(n) => self.notices = n,
+            Update::Sharing(result) => match result {
+                Ok(label) => {
+                    self.sharing = label;
+                    self.share_error = None;
+                }
+                Err(why) => {
+                    self.sharing = None;
+                    self.share_error = Some(why);
+                }
+            },
             Update::Ended => self.ended = true,
         }
     }
@@ -248,10 +281,11 @@ impl CallState {
                     p.state = state;
                 }
             }
-            EngineEvent::PeerMedia { id, mic, camera } => {
+            EngineEvent::PeerMedia { id, mic, camera, screen } => {
                 if let Some(p) = self.peer_mut(&id) {
                     p.mic_on = mic;
                     p.camera_on = camera;
+                    p.sharing = screen;
                 }
             }
             EngineEvent::PeerAudioLevel { id, level, volume } => {
@@ -339,7 +373,12 @@ impl CallState {
                 self.pinned = if self.pinned.as_ref() == Some(&pin) { None } else { Some(pin) };
                 None
             }
-            Action::Leave | Action::ToggleFullscreen => None,
+            Action::Share(choice) => {
+                self.share_error = None;
+                Some(Command::Share(Some(choice)))
+            }
+            Action::StopSharing => Some(Command::Share(None)),
+            Action::Leave | Action::ToggleFullscreen | Action::OpenSharePicker => None,
         }
     }
 }

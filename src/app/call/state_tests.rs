@@ -35,6 +35,7 @@ fn stats(id: &str, bytes_received: u64, frames_decoded: u64) -> PeerStats {
         verification_code: None,
         video_formats: Default::default(),
         video_in: Default::default(),
+        screen_in: None,
         audio_in: Default::default(),
         out: Default::default(),
         negotiation: Default::default(),
@@ -134,7 +135,7 @@ fn the_overlay_says_why_there_is_no_picture() {
     let p = &c.peers[0];
     assert_eq!(p.overlay(false), Some("Waiting for video…"));
     assert_eq!(p.overlay(true), None);
-    c.on_event(EngineEvent::PeerMedia { id: "b".into(), mic: true, camera: false });
+    c.on_event(EngineEvent::PeerMedia { id: "b".into(), mic: true, camera: false, screen: false });
     assert_eq!(c.peers[0].overlay(false), None, "camera off is a badge, not a wait");
     c.on_event(EngineEvent::PeerState { id: "b".into(), state: PeerState::Reconnecting });
     assert_eq!(c.peers[0].overlay(true), Some("Reconnecting…"));
@@ -160,7 +161,7 @@ fn speaking_holds_between_words_and_a_muted_peer_is_not_speaking() {
     c.update_speaking(0.0, t0 + Duration::from_millis(400));
     assert!(!c.peers[0].is_speaking());
     level.set_from(&[8000; 960]);
-    c.on_event(EngineEvent::PeerMedia { id: "b".into(), mic: false, camera: true });
+    c.on_event(EngineEvent::PeerMedia { id: "b".into(), mic: false, camera: true, screen: false });
     c.update_speaking(0.0, t0 + Duration::from_secs(1));
     assert!(!c.peers[0].is_speaking(), "muted: their last level does not count");
     c.act(Action::ToggleMute);

@@ -5,24 +5,25 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use eframe::egui::{self, Color32, RichText};
+use eframe::egui::{self, RichText};
 
 use super::chat::chat_ui;
 use super::layout::arrange;
 use super::state::{Action, CallState, PeerView, Pin};
-use super::words::{quality, stats_text};
+use super::tile::{Anchor, PeerTile, ROUNDING, TileStatus, badge};
 use crate::app::media_sources::read_level;
-use crate::app::session::Session;
+use crate::app::session::{Session, screen_slot_id};
+use crate::app::share::SharePicker;
 use crate::app::theme;
 use crate::app::video::{VideoTexture, paint_fitted};
-
-const ROUNDING: f32 = 12.0;
 
 /// What the view keeps between frames: one texture per stream and the chat line being typed.
 pub struct CallUi {
     textures: HashMap<String, VideoTexture>,
     self_texture: VideoTexture,
     chat_input: String,
+    /// The picker of screens to share, while open.
+    picker: Option<SharePicker>,
 }
 
 impl CallUi {
@@ -31,6 +32,7 @@ impl CallUi {
             textures: HashMap::new(),
             self_texture: VideoTexture::new("self-view"),
             chat_input: String::new(),
+            picker: None,
         }
     }
 
@@ -43,6 +45,12 @@ impl CallUi {
     /// Pictures of `peer` shown so far (what `--frame-stats` calls "shown").
     pub fn frames_shown(&self, peer: &PeerView) -> u64 {
         self.textures.get(&peer.sink_id).map_or(0, VideoTexture::shown)
+    }
+
+    /// Pictures of the screen `peer` shares shown so far.
+    #[cfg(test)]
+    pub fn frames_shown_of_screen(&self, peer: &PeerView) -> u64 {
+        self.textures.get(&screen_slot_id(&peer.sink_id)).map_or(0, VideoTexture::shown)
     }
 
     fn texture(&mut self, sink_id: &str) -> &mut VideoTexture {
@@ -70,6 +78,15 @@ pub fn call_ui(ui: &mut egui::Ui, state: &CallState, session: &Session, view: &m
     egui::CentralPanel::default()
         .frame(egui::Frame::new().fill(theme::BG).inner_margin(12.0))
         .show(ui, |ui| tiles_ui(ui, state, session, view, &mut actions));
+    if actions.contains(&Action::OpenSharePicker) {
+        view.picker = Some(SharePicker::open(ui.ctx()));
+    }
+    if let Some(picker) = &mut view.picker
+        && let Some(chosen) = picker.ui(ui.ctx())
+    {
+        view.picker = None;
+        actions.extend(chosen.map(Action::Share));
+    }
     actions
 }
 
@@ -127,6 +144,14 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &CallState) {
             for n in &state.notices {
                 ui.label(RichText::new(n).small().color(theme::WARN));
             }
+            if let Some(why) = &state.share_error {
+                ui.label(RichText::new(why).color(theme::WARN));
+            }
+            if let Some(what) = &state.sharing {
+                ui.label(
+                    RichText::new(format!("You are sharing {what} with everyone here")).color(theme::ACCENT),
+                );
+            }
         });
 }
 
@@ -158,6 +183,13 @@ fn controls_ui(ui: &mut egui::Ui, state: &CallState, session: &Session, actions:
                     if state.camera_on { egui::Button::new(cam_label) } else { theme::danger(cam_label) };
                 if ui.add(cam).clicked() {
                     actions.push(Action::ToggleCamera);
+                }
+                if state.sharing.is_some() {
+                    if ui.add(theme::danger("Stop sharing")).clicked() {
+                        actions.push(Action::StopSharing);
+                    }
+                } else if ui.button("Share screen").clicked() {
+                    actions.push(Action::OpenSharePicker);
                 }
                 let chat_label = match state.unread {
                     0 => "Chat (C)".to_string(),
@@ -191,7 +223,7 @@ fn tiles_ui(
     let area = ui.available_rect_before_wrap();
     // Speaking highlights follow audio levels, which no frame arrival announces.
     ctx.request_repaint_after(Duration::from_millis(100));
-    let tiles = arrange(state.peers.len(), state.pinned_tile(), area);
+    let tiles = arrange(state.peers.len(), state.sharers().count(), state.pinned_tile(), area);
     for (peer, &rect) in state.peers.iter().zip(&tiles.peers) {
         let pin = ui.interact(rect, ui.scope_id().with(("tile", &peer.info.id)), egui::Sense::click());
         let label = format!("{}'s picture", peer.info.name);
@@ -209,7 +241,12 @@ fn tiles_ui(
         };
         tile.ui(ui, rect, actions);
     }
-    view.textures.retain(|id, _| state.peers.iter().any(|p| p.sink_id == *id));
+    for (peer, &rect) in state.sharers().zip(&tiles.screens) {
+        screen_tile_ui(ui, peer, rect, session, view, actions);
+    }
+    view.textures.retain(|id, _| {
+        state.peers.iter().any(|p| p.sink_id == *id || (p.sharing && screen_slot_id(&p.sink_id) == *id))
+    });
     // Self-view last: on top when it is a picture-in-picture.
     let rect = tiles.own;
     let pin = ui.interact(rect, ui.scope_id().with("own-tile"), egui::Sense::click());
@@ -249,128 +286,37 @@ fn tiles_ui(
     }
 }
 
-/// One remote participant's tile, as drawn this frame.
-struct PeerTile<'a> {
-    peer: &'a PeerView,
-    picture: Option<&'a egui::TextureHandle>,
-    /// Whether a picture of theirs has been shown.
-    has_video: bool,
-    /// How loud they play here (1.0 = 100 %).
-    volume: f32,
-}
-
-impl PeerTile<'_> {
-    /// Picture or initials, what is wrong, name and badges, and the quality dot whose popover has the
-    /// figures and their volume.
-    fn ui(&self, ui: &mut egui::Ui, rect: egui::Rect, actions: &mut Vec<Action>) {
-        let peer = self.peer;
-        let painter = ui.painter_at(rect);
-        painter.rect_filled(rect, ROUNDING, theme::TILE);
-        match self.picture {
-            Some(t) if peer.camera_on => paint_fitted(&painter, rect, t, ROUNDING),
-            _ => {
-                painter.text(
-                    rect.center(),
-                    egui::Align2::CENTER_CENTER,
-                    initials(&peer.info.name),
-                    egui::FontId::proportional(rect.height().min(rect.width()) * 0.25),
-                    theme::MUTED_TEXT,
-                );
-            }
-        }
-        if let Some(text) = peer.overlay(self.has_video) {
-            badge(&painter, rect.center_bottom() - egui::vec2(0.0, 50.0), text, theme::WARN, Anchor::Centre);
-        }
-        let status = TileStatus {
-            name: &peer.info.name,
-            mic_on: peer.mic_on,
-            camera_on: peer.camera_on,
-            speaking: peer.is_speaking(),
-            volume: self.volume,
-        };
-        status.paint(&painter, rect);
-        let (color, word) = quality(peer);
-        let dot =
-            egui::Rect::from_center_size(rect.right_top() + egui::vec2(-22.0, 22.0), egui::vec2(28.0, 28.0));
-        let response = ui.interact(dot, ui.scope_id().with(("quality", &peer.info.id)), egui::Sense::click());
-        let label = format!("{}: details and volume", peer.info.name);
-        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
-        painter.circle_filled(dot.center(), 13.0, theme::SCRIM);
-        painter.circle_filled(dot.center(), 7.0, color);
-        let popup_id = ui.scope_id().with(("stats", &peer.info.id));
-        response.clone().on_hover_text(format!("Connection {word} — click for details and volume"));
-        egui::Popup::from_response(&response)
-            .id(popup_id)
-            .open_memory(response.clicked().then_some(egui::SetOpenCommand::Toggle))
-            .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
-            .show(|ui| {
-                ui.label(RichText::new(format!("{} — {word}", peer.info.name)).strong());
-                let mut percent = self.volume * 100.0;
-                let slider =
-                    egui::Slider::new(&mut percent, 0.0..=200.0).suffix(" %").step_by(5.0).text("Volume");
-                if ui.add(slider).changed() {
-                    actions.push(Action::SetVolume { id: peer.info.id.clone(), volume: percent / 100.0 });
-                }
-                ui.label(RichText::new(stats_text(peer)).monospace());
-            });
+/// The screen a participant shares: the picture, whose it is; double-click pins it.
+fn screen_tile_ui(
+    ui: &mut egui::Ui,
+    peer: &PeerView,
+    rect: egui::Rect,
+    session: &Session,
+    view: &mut CallUi,
+    actions: &mut Vec<Action>,
+) {
+    let name = format!("{}'s screen", peer.info.name);
+    let response = ui.interact(rect, ui.scope_id().with(("screen", &peer.info.id)), egui::Sense::click());
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &name));
+    if response.double_clicked() {
+        actions.push(Action::TogglePin(Pin::Screen(peer.info.id.clone())));
     }
-}
-
-fn initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
-}
-
-/// What a tile's edge says about its participant.
-struct TileStatus<'a> {
-    name: &'a str,
-    mic_on: bool,
-    camera_on: bool,
-    speaking: bool,
-    /// How loud they play here; a badge says so when it is not 100 %.
-    volume: f32,
-}
-
-impl TileStatus<'_> {
-    /// The name, "muted" / "camera off" badges, and a highlighted border while speaking.
-    fn paint(&self, painter: &egui::Painter, rect: egui::Rect) {
-        if self.speaking {
-            painter.rect_stroke(
-                rect.shrink(1.5),
-                ROUNDING,
-                egui::Stroke::new(3.0, theme::GOOD),
-                egui::StrokeKind::Inside,
+    let id = screen_slot_id(&peer.sink_id);
+    let texture = view.texture(&id);
+    let picture = session.sinks.slot(&id).and_then(|slot| texture.update(ui.ctx(), &slot).cloned());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, ROUNDING, theme::TILE);
+    match &picture {
+        Some(t) => paint_fitted(&painter, rect, t, ROUNDING),
+        None => {
+            badge(
+                &painter,
+                rect.center(),
+                "Waiting for the shared screen…",
+                theme::MUTED_TEXT,
+                Anchor::Centre,
             );
         }
-        let mut at = rect.left_bottom() + egui::vec2(10.0, -10.0);
-        at.x = badge(painter, at, self.name, theme::ON_VIDEO, Anchor::LeftBottom).right() + 6.0;
-        if !self.mic_on {
-            at.x = badge(painter, at, "muted", theme::DANGER, Anchor::LeftBottom).right() + 6.0;
-        }
-        if !self.camera_on {
-            at.x = badge(painter, at, "camera off", theme::WARN, Anchor::LeftBottom).right() + 6.0;
-        }
-        if (self.volume - 1.0).abs() > 0.001 {
-            let text = format!("volume {:.0} %", self.volume * 100.0);
-            badge(painter, at, &text, theme::MUTED_TEXT, Anchor::LeftBottom);
-        }
     }
-}
-
-/// Which point of a badge its position names.
-enum Anchor {
-    LeftBottom,
-    Centre,
-}
-
-/// A label on a dark translucent pill.
-fn badge(painter: &egui::Painter, at: egui::Pos2, text: &str, color: Color32, anchor: Anchor) -> egui::Rect {
-    let galley = painter.layout_no_wrap(text.to_string(), egui::FontId::proportional(14.0), color);
-    let size = galley.size() + egui::vec2(16.0, 8.0);
-    let rect = match anchor {
-        Anchor::Centre => egui::Rect::from_center_size(at, size),
-        Anchor::LeftBottom => egui::Rect::from_min_size(at - egui::vec2(0.0, size.y), size),
-    };
-    painter.rect_filled(rect, 8.0, theme::SCRIM);
-    painter.galley(rect.min + egui::vec2(8.0, 4.0), galley, color);
-    rect
+    badge(&painter, rect.left_bottom() + egui::vec2(10.0, -10.0), &name, theme::ON_VIDEO, Anchor::LeftBottom);
 }

@@ -4,6 +4,7 @@
 
 mod call;
 mod hosting;
+mod sharing;
 mod trust;
 
 use std::sync::mpsc;
@@ -157,6 +158,13 @@ fn spawn_bob_with(
                     Some(EngineEvent::Chat { message, .. }) if message.text == "mute" => {
                         engine.set_muted(true);
                         engine.set_video_enabled(false).await;
+                    }
+                    Some(EngineEvent::Chat { message, .. }) if message.text == "share" => {
+                        let screen = TestPatternSource::new(640, 360, 15).unwrap();
+                        engine.share_screen(Some(Box::new(screen))).await;
+                    }
+                    Some(EngineEvent::Chat { message, .. }) if message.text == "unshare" => {
+                        engine.share_screen(None).await;
                     }
                     Some(EngineEvent::Chat { message, .. }) => {
                         let _ = tx.send(format!("chat:{}", message.text));

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
-    ChangeGCAux, ConnectionExt as _, CreateGCAux, CreateWindowAux, Rectangle, WindowClass,
+    ChangeGCAux, ConnectionExt as _, CreateGCAux, CreateWindowAux, ImageFormat, Rectangle, WindowClass,
 };
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
@@ -69,6 +69,60 @@ impl Xvfb {
             .expect("fill");
         painter.conn.sync().expect("the X server drew");
     }
+}
+
+impl Xvfb {
+    /// Paints `pixels` (0xRRGGBB, row by row, `width` a row) with its top-left corner at (`x`, `y`), and
+    /// waits until the server has done it.
+    pub fn put_rgb(&mut self, (x, y): (i16, i16), width: u16, pixels: &[u32]) {
+        let painter =
+            self.painter.get_or_insert_with(|| Painter::open(&self.display, self.width, self.height));
+        let depth = painter.conn.setup().roots[0].root_depth;
+        // A 24-bit screen stores BGRX; requests stay well under the core protocol's 256 KiB.
+        let rows_per_request = (150_000 / (usize::from(width) * 4)).max(1);
+        for (i, rows) in pixels.chunks(usize::from(width) * rows_per_request).enumerate() {
+            let data: Vec<u8> = rows.iter().flat_map(|p| p.to_le_bytes()).collect();
+            let top = y + (i * rows_per_request) as i16;
+            let height = (rows.len() / usize::from(width)) as u16;
+            painter
+                .conn
+                .put_image(
+                    ImageFormat::Z_PIXMAP,
+                    painter.window,
+                    painter.gc,
+                    width,
+                    height,
+                    x,
+                    top,
+                    0,
+                    depth,
+                    &data,
+                )
+                .expect("put the image");
+        }
+        painter.conn.sync().expect("the X server drew");
+    }
+}
+
+/// A white page with lines of black "glyphs" (strokes of a pseudo-random 5×7 pattern in 9×18 cells), as
+/// 0xRRGGBB pixels, different for each `seed`: what a shared document looks like to an encoder.
+pub fn text_page(width: u16, height: u16, seed: u32) -> Vec<u32> {
+    let (w, h) = (usize::from(width), usize::from(height));
+    let mut page = vec![0xffffffu32; w * h];
+    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(12345);
+    for row in (12..h.saturating_sub(30)).step_by(18) {
+        for col in (12..w.saturating_sub(20)).step_by(9) {
+            for gy in 0..7 {
+                for gx in 0..5 {
+                    state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    if state >> 29 < 3 {
+                        page[(row + gy * 2) * w + col + gx] = 0x000000;
+                    }
+                }
+            }
+        }
+    }
+    page
 }
 
 impl Painter {

@@ -161,6 +161,7 @@ impl Actor {
                     let _ = handle.inputs.send(PeerInput::AnnounceMedia);
                 }
             }
+            Command::ShareScreen(source) => self.share_screen(source),
             Command::SetMuted(muted) => {
                 self.ctx.mic_enabled.store(!muted, std::sync::atomic::Ordering::Relaxed);
                 for handle in self.peers.values() {
@@ -189,17 +190,69 @@ impl Actor {
         all
     }
 
-    /// One encoder serves every peer, so it follows the most constrained path's estimate.
+    /// Starts (or replaces, or ends) the screen's sender and tells every session; each adds or removes
+    /// its screen track, which renegotiates. The old sender stops once no session holds its feed.
+    pub(super) fn share_screen(&mut self, source: Option<Box<dyn VideoSource>>) {
+        let sharing = self.screen.is_some();
+        if sharing {
+            // A new source is a new track: the old one leaves first.
+            self.set_screen_feed(None);
+        }
+        self.screen = None;
+        let Some(source) = source else { return };
+        let (frames, _) = broadcast::channel(8);
+        let config = VideoSendConfig::screen();
+        let start = config.max_bitrate_bps.min(video_share(f64::from(self.ctx.network.initial_bitrate_bps)));
+        match VideoSender::start(source, config, frames.clone()) {
+            Ok(sender) => {
+                sender.control.set_target_bitrate(start);
+                let feed = VideoFeed { frames, control: sender.control.clone() };
+                self.screen = Some(sender);
+                self.set_screen_feed(Some(feed));
+            }
+            Err(e) => warn!(error = %e, "cannot start sending the screen"),
+        }
+    }
+
+    fn set_screen_feed(&self, feed: Option<VideoFeed>) {
+        let on = feed.is_some();
+        if let Ok(mut screen) = self.ctx.screen.lock() {
+            *screen = feed;
+        }
+        for handle in self.peers.values() {
+            let _ = handle.inputs.send(PeerInput::SetScreen(on));
+        }
+    }
+
+    /// One encoder serves every peer, so it follows the most constrained path's estimate. While a screen
+    /// is shared it gets most of that, the camera the rest ([`split_for_screen`]).
     pub(super) async fn follow_congestion_control(&self) {
-        let Some((_, control)) = &self.ctx.video else { return };
-        if self.peers.is_empty() || !self.ctx.network.congestion_control {
+        let camera = self.ctx.video.as_ref().map(|f| &f.control);
+        let screen = self.screen.as_ref().map(|s| &s.control);
+        if (camera.is_none() && screen.is_none())
+            || self.peers.is_empty()
+            || !self.ctx.network.congestion_control
+        {
             return;
         }
         let stats = self.collect_stats().await;
         let target =
             stats.iter().map(|s| s.out.target_bitrate_bps).filter(|b| *b > 0.0).fold(f64::INFINITY, f64::min);
-        if target.is_finite() {
-            control.set_target_bitrate(video_share(target));
+        if !target.is_finite() {
+            return;
+        }
+        let total = video_share(target);
+        let camera_on = camera.is_some() && self.ctx.video_enabled.load(Relaxed);
+        match (camera, screen) {
+            (Some(camera), Some(screen)) => {
+                let (for_camera, for_screen) = split_for_screen(total, camera_on);
+                if camera_on {
+                    camera.set_target_bitrate(for_camera);
+                }
+                screen.set_target_bitrate(for_screen);
+            }
+            (Some(only), None) | (None, Some(only)) => only.set_target_bitrate(total),
+            (None, None) => {}
         }
     }
 
@@ -212,6 +265,16 @@ impl Actor {
     }
 }
 
+/// How a video budget is split while a screen is shared: the screen takes three quarters (its text must
+/// stay sharp; the camera becomes a thumbnail beside it), all of it while the camera is off.
+pub(super) fn split_for_screen(total_bps: u32, camera_on: bool) -> (u32, u32) {
+    if !camera_on {
+        return (0, total_bps);
+    }
+    let camera = total_bps / 4;
+    (camera, total_bps - camera)
+}
+
 /// How often the encoder is told the congestion controller's estimate.
 const BITRATE_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -219,4 +282,16 @@ const BITRATE_INTERVAL: Duration = Duration::from_millis(250);
 /// is ~55 kbit/s with RTP, SRTP, UDP and IP headers at 50 packets a second) and for video's own headers.
 pub(super) fn video_share(estimate_bps: f64) -> u32 {
     (estimate_bps * 0.9 - 60_000.0).max(30_000.0) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_screen_takes_most_of_the_budget_and_all_of_it_without_a_camera() {
+        assert_eq!(split_for_screen(1_000_000, true), (250_000, 750_000));
+        assert_eq!(split_for_screen(1_000_000, false), (0, 1_000_000));
+        assert_eq!(split_for_screen(3, true), (0, 3));
+    }
 }

@@ -26,7 +26,7 @@ use crate::events::EngineEvent;
 use crate::media::audio_playout::AudioPlayout;
 use crate::media::audio_send::{AudioSendControl, AudioSender};
 use crate::media::far_end::far_end_channel;
-use crate::media::video_send::{VideoSendConfig, VideoSendControl, VideoSender};
+use crate::media::video_send::{VideoFeed, VideoSendConfig, VideoSendControl, VideoSender};
 use crate::peer::factory::NetworkConfig;
 use crate::peer::id_claims::{self, Verdict};
 use crate::peer::{IdClaim, PeerContext, PeerHandle, PeerInput, PeerSession};
@@ -72,6 +72,8 @@ enum Command {
     Stats(oneshot::Sender<Vec<PeerStats>>),
     Renegotiate,
     SetVideo(bool),
+    /// Share this screen (a new sender; any share before ends) or stop sharing.
+    ShareScreen(Option<Box<dyn VideoSource>>),
     SetMuted(bool),
     Leave(oneshot::Sender<()>),
 }
@@ -129,7 +131,10 @@ impl Engine {
             my_name: name,
             signaling: Arc::new(signaling),
             network: config.network,
-            video: video.as_ref().map(|(tx, s)| (tx.clone(), s.control.clone())),
+            video: video
+                .as_ref()
+                .map(|(frames, s)| VideoFeed { frames: frames.clone(), control: s.control.clone() }),
+            screen: std::sync::Mutex::new(None),
             audio: audio.as_ref().map(|(tx, _)| tx.clone()),
             playout: playout.input.clone(),
             sinks: config.sinks,
@@ -153,6 +158,7 @@ impl Engine {
             announced: HashMap::new(),
             waits: Waits::default(),
             events: events_tx,
+            screen: None,
             _media: (video.map(|(_, s)| s), audio.map(|(_, s)| s), playout),
         };
         tokio::spawn(actor.run(sig_rx, commands_rx, rekeys_rx));
@@ -195,6 +201,14 @@ impl Engine {
             v.set_paused(!on);
         }
         let _ = self.commands.send(Command::SetVideo(on)).await;
+    }
+
+    /// Shares `source` (a screen, see `kaiwa_devices::ScreenSource`) as a second video track beside the
+    /// camera, on every connection and on those made later; `None` stops sharing. Peers are told which
+    /// track it is before the offer that carries it (`{"type":"media","screen":…}`), and the call goes on
+    /// throughout. Sharing anew while sharing replaces the source.
+    pub async fn share_screen(&self, source: Option<Box<dyn VideoSource>>) {
+        let _ = self.commands.send(Command::ShareScreen(source)).await;
     }
 
     /// Microphone off (silence is sent) or on; peers are told either way (`{"type":"media"}`).
@@ -276,6 +290,8 @@ struct Actor {
     /// announcement, and participants the server says left while our connection to them is up.
     waits: Waits,
     events: mpsc::Sender<EngineEvent>,
+    /// The screen's sender while we share one (its feed is in `ctx.screen`).
+    screen: Option<VideoSender>,
     /// Kept alive for the call; dropping them stops the media threads.
     _media: (Option<VideoSender>, Option<AudioSender>, AudioPlayout),
 }

@@ -1,16 +1,22 @@
 //! How large and how often to send video for the bitrate congestion control allows: the sender's
-//! degradation policy (like Chromium's "balanced" for cameras: keep the frame rate, give up resolution).
-//! Pure: the target, the source and the time are passed in.
+//! degradation policy. Pure: the target, the source and the time are passed in.
 //!
-//! The measure is bits per pixel per frame at the full frame rate. Below [`DOWN_BITS_PER_PIXEL`] the
-//! picture is halved (at once: every frame sent too large for its bits is smeared or lost); it grows again
-//! only when the larger size would get [`UP_BITS_PER_PIXEL`] for [`UP_HOLD`], so a size change (a new
-//! encoder, a keyframe) does not flap. Only at the smallest size does the frame rate drop.
+//! - A camera keeps its frame rate and gives up resolution (Chromium's "balanced"): the measure is bits
+//!   per pixel per frame at the full frame rate. Below [`DOWN_BITS_PER_PIXEL`] the picture is halved (at
+//!   once: every frame sent too large for its bits is smeared or lost); it grows again only when the larger
+//!   size would get [`UP_BITS_PER_PIXEL`] for [`UP_HOLD`], so a size change (a new encoder, a keyframe)
+//!   does not flap. Only at the smallest size does the frame rate drop.
+//! - A shared screen keeps its resolution and gives up frame rate (Chromium's "maintain-resolution" for
+//!   `contentHint = "detail"`): text halved is text unread, while a slide or a page changes a few times a
+//!   second at most. The frame rate is halved and quartered first (the same thresholds); the picture is
+//!   halved only when even a quarter of the frame rate gets less than [`SCREEN_DOWN_BITS_PER_PIXEL`].
 //!
 //! Measured with the lab's caps (640×480 @ 30 source): 1 Mbit/s keeps 640×480, 500 kbit/s sends 320×240,
 //! 250 kbit/s 320×240 (see docs/BENCHMARKS.md).
 
 use std::time::{Duration, Instant};
+
+use kaiwa_media::video::Content;
 
 /// Below this at the current size, halve the picture.
 pub const DOWN_BITS_PER_PIXEL: f64 = 0.04;
@@ -20,6 +26,10 @@ pub const UP_BITS_PER_PIXEL: f64 = 0.055;
 pub const UP_HOLD: Duration = Duration::from_secs(1);
 /// At the smallest size, below this the frame rate is halved (then quartered).
 pub const MIN_BITS_PER_PIXEL: f64 = 0.02;
+/// A screen at a quarter of its frame rate is halved below this (1920×1080 at 15 fps: ~78 kbit/s) ...
+pub const SCREEN_DOWN_BITS_PER_PIXEL: f64 = 0.01;
+/// ... and comes back above this.
+pub const SCREEN_UP_BITS_PER_PIXEL: f64 = 0.014;
 /// Full, half and quarter size.
 pub const MAX_HALVINGS: u32 = 2;
 /// No side is halved below this.
@@ -42,6 +52,7 @@ pub struct Adaptation {
     width: u32,
     height: u32,
     fps: u32,
+    content: Content,
     halvings: u32,
     /// Since when the next larger size has had enough bits.
     up_since: Option<Instant>,
@@ -69,8 +80,16 @@ pub fn frame_rate_divider(target_bps: u32, width: u32, height: u32, fps: u32) ->
 }
 
 impl Adaptation {
-    pub fn new(width: u32, height: u32, fps: u32) -> Self {
-        Adaptation { width, height, fps, halvings: 0, up_since: None }
+    pub fn new(width: u32, height: u32, fps: u32, content: Content) -> Self {
+        Adaptation { width, height, fps, content, halvings: 0, up_since: None }
+    }
+
+    /// The frame rate the size is judged at, and the thresholds to halve and to grow back.
+    fn size_policy(&self) -> (u32, f64, f64) {
+        match self.content {
+            Content::Camera => (self.fps, DOWN_BITS_PER_PIXEL, UP_BITS_PER_PIXEL),
+            Content::Screen => (self.fps.div_ceil(4), SCREEN_DOWN_BITS_PER_PIXEL, SCREEN_UP_BITS_PER_PIXEL),
+        }
     }
 
     fn size(&self, halvings: u32) -> (u32, u32) {
@@ -84,14 +103,15 @@ impl Adaptation {
 
     /// The layout for `target_bps` at `now`.
     pub fn update(&mut self, target_bps: u32, now: Instant) -> VideoLayout {
-        let starved = |a: &Self| bits_per_pixel(target_bps, a.size(a.halvings), a.fps) < DOWN_BITS_PER_PIXEL;
+        let (judged_fps, down, up) = self.size_policy();
+        let starved = |a: &Self| bits_per_pixel(target_bps, a.size(a.halvings), judged_fps) < down;
         if starved(self) && self.can_halve() {
             while starved(self) && self.can_halve() {
                 self.halvings += 1;
             }
             self.up_since = None;
         } else if self.halvings > 0
-            && bits_per_pixel(target_bps, self.size(self.halvings - 1), self.fps) >= UP_BITS_PER_PIXEL
+            && bits_per_pixel(target_bps, self.size(self.halvings - 1), judged_fps) >= up
         {
             let since = *self.up_since.get_or_insert(now);
             if now.saturating_duration_since(since) >= UP_HOLD {
@@ -123,7 +143,7 @@ mod tests {
     #[test]
     fn the_picture_shrinks_before_the_frame_rate_drops() {
         let t = Instant::now();
-        let mut a = Adaptation::new(640, 480, 30);
+        let mut a = Adaptation::new(640, 480, 30, Content::Camera);
         assert_eq!(layout_after(&mut a, 1_500_000, t), (640, 480, 1));
         assert_eq!(layout_after(&mut a, 700_000, t), (640, 480, 1)); // a 1 Mbit/s link
         assert_eq!(layout_after(&mut a, 330_000, t), (320, 240, 1)); // a 500 kbit/s link
@@ -134,9 +154,25 @@ mod tests {
     }
 
     #[test]
+    fn a_screen_gives_up_frame_rate_before_resolution() {
+        let t = Instant::now();
+        let mut a = Adaptation::new(1920, 1080, 15, Content::Screen);
+        // 1920×1080 at 15 fps is 31 Mpixel/s: 0.02 bit per pixel is 622 kbit/s.
+        assert_eq!(layout_after(&mut a, 2_500_000, t), (1920, 1080, 1));
+        assert_eq!(layout_after(&mut a, 700_000, t), (1920, 1080, 1));
+        assert_eq!(layout_after(&mut a, 400_000, t), (1920, 1080, 2));
+        assert_eq!(layout_after(&mut a, 150_000, t), (1920, 1080, 4));
+        // Only below 0.01 at a quarter of the rate (~78 kbit/s) does the picture halve.
+        assert_eq!(layout_after(&mut a, 60_000, t), (960, 540, 4));
+        // It comes back at 0.014 at a quarter of the rate (~116 kbit/s at full size), after a while.
+        assert_eq!(layout_after(&mut a, 120_000, t + Duration::from_secs(1)), (960, 540, 2));
+        assert_eq!(layout_after(&mut a, 120_000, t + Duration::from_secs(2)), (1920, 1080, 4));
+    }
+
+    #[test]
     fn a_big_drop_skips_sizes_at_once() {
         let t = Instant::now();
-        let mut a = Adaptation::new(1280, 720, 30);
+        let mut a = Adaptation::new(1280, 720, 30, Content::Camera);
         assert_eq!(layout_after(&mut a, 2_000_000, t), (1280, 720, 1));
         assert_eq!(layout_after(&mut a, 150_000, t), (320, 180, 1));
     }
@@ -144,7 +180,7 @@ mod tests {
     #[test]
     fn it_grows_back_only_after_the_larger_size_had_enough_for_a_while() {
         let t = Instant::now();
-        let mut a = Adaptation::new(640, 480, 30);
+        let mut a = Adaptation::new(640, 480, 30, Content::Camera);
         assert_eq!(layout_after(&mut a, 300_000, t), (320, 240, 1));
         // 640×480 @ 30 needs 0.055 × 9.2 Mpixel/s ≈ 507 kbit/s to come back.
         assert_eq!(layout_after(&mut a, 450_000, t + Duration::from_secs(5)), (320, 240, 1));
@@ -159,13 +195,13 @@ mod tests {
     #[test]
     fn between_the_thresholds_nothing_changes() {
         let t = Instant::now();
-        let mut a = Adaptation::new(640, 480, 30);
+        let mut a = Adaptation::new(640, 480, 30, Content::Camera);
         a.update(300_000, t);
         for s in 0..20 {
             // 0.04 × 9.2 M ≈ 369 kbit/s keeps full size; 507 brings it back: 450 does neither.
             assert_eq!(layout_after(&mut a, 450_000, t + Duration::from_secs(s)), (320, 240, 1));
         }
-        let mut full = Adaptation::new(640, 480, 30);
+        let mut full = Adaptation::new(640, 480, 30, Content::Camera);
         for s in 0..20 {
             assert_eq!(layout_after(&mut full, 450_000, t + Duration::from_secs(s)), (640, 480, 1));
         }
@@ -174,9 +210,9 @@ mod tests {
     #[test]
     fn tiny_sources_are_never_halved_below_32_pixels() {
         let t = Instant::now();
-        let mut a = Adaptation::new(96, 64, 30);
+        let mut a = Adaptation::new(96, 64, 30, Content::Camera);
         assert_eq!(layout_after(&mut a, 100, t), (48, 32, 4));
-        let mut b = Adaptation::new(60, 60, 30);
+        let mut b = Adaptation::new(60, 60, 30, Content::Camera);
         assert_eq!(layout_after(&mut b, 100, t), (60, 60, 4));
     }
 

@@ -27,6 +27,13 @@ pub struct EncodedVideo {
     pub captured_at: Instant,
 }
 
+/// One video sender's output and knobs, as the peer sessions take them.
+#[derive(Debug, Clone)]
+pub struct VideoFeed {
+    pub frames: broadcast::Sender<Arc<EncodedVideo>>,
+    pub control: Arc<VideoSendControl>,
+}
+
 /// Shared knobs and counters of the video sender.
 #[derive(Debug, Default)]
 pub struct VideoSendControl {
@@ -112,6 +119,14 @@ impl Default for VideoSendConfig {
     }
 }
 
+impl VideoSendConfig {
+    /// A shared screen: text at up to 1920×1080 wants more bits than a camera, and its keyframes are large
+    /// (a safety keyframe every 10 s; requests bring one sooner).
+    pub fn screen() -> Self {
+        VideoSendConfig { max_bitrate_bps: 2_500_000, keyframe_interval_s: 10 }
+    }
+}
+
 pub struct VideoSender {
     pub control: Arc<VideoSendControl>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -144,7 +159,7 @@ impl VideoSender {
                     },
                 )
             };
-            let mut adaptation = Adaptation::new(w, h, fps);
+            let mut adaptation = Adaptation::new(w, h, fps, content);
             let mut halvings = 0;
             let (mut width, mut height) = (w, h);
             // One encoder per codec some peer takes, opened when the first such peer comes.

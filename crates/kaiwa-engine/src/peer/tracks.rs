@@ -41,7 +41,7 @@ pub(crate) fn media_track(
     codec: rtc::rtp_transceiver::rtp_sender::RTCRtpCodec,
 ) -> MediaStreamTrack {
     MediaStreamTrack::new(
-        format!("kaiwa-{ssrc:08x}"),
+        stream_id(ssrc),
         format!("kaiwa-{label}-{ssrc:08x}"),
         label.to_owned(),
         kind,
@@ -53,27 +53,32 @@ pub(crate) fn media_track(
     )
 }
 
+/// The media stream id (the SDP's `msid`) of our track with `ssrc`: one stream per track.
+pub(crate) fn stream_id(ssrc: u32) -> String {
+    format!("kaiwa-{ssrc:08x}")
+}
+
 /// Our microphone's track: Opus, packetized by webrtc-rs.
 pub fn local_audio_track(ssrc: u32) -> Result<Arc<TrackLocalStaticSample>, webrtc::error::Error> {
     let track = media_track(RtpCodecKind::Audio, "microphone", ssrc, opus_codec());
     Ok(Arc::new(TrackLocalStaticSample::new(Instant::now(), track)?))
 }
 
-/// Our camera's track; negotiation picks its codec per peer ([`offer_video_codecs`]) and we packetize
-/// ourselves ([`write_video`]).
+/// A video track of ours (`label`: the camera or the screen); negotiation picks its codec per peer
+/// ([`offer_video_codecs`]) and we packetize ourselves ([`write_video`]).
 ///
 /// It is declared as VP8 when we offer VP8, since every WebRTC endpoint has it (RFC 7742): webrtc-rs binds
 /// a sent stream to its interceptors (NACK responder, transport-wide CC, the pacer) only when the track's
 /// declared codec is among the negotiated ones, and binds it once. They work per SSRC, whatever payload
 /// type the packets carry, so H.264 sent on the same SSRC gets them too.
-pub fn local_video_track(ssrc: u32, codecs: &[VideoCodec]) -> Arc<TrackLocalStaticRTP> {
+pub fn local_video_track(ssrc: u32, label: &str, codecs: &[VideoCodec]) -> Arc<TrackLocalStaticRTP> {
     let declared = if codecs.contains(&VideoCodec::Vp8) {
         VideoCodec::Vp8
     } else {
         codecs.first().copied().unwrap_or(VideoCodec::Vp8)
     };
     let codec = video_codec_parameters(&[declared]).remove(0).rtp_codec;
-    Arc::new(TrackLocalStaticRTP::new(media_track(RtpCodecKind::Video, "camera", ssrc, codec)))
+    Arc::new(TrackLocalStaticRTP::new(media_track(RtpCodecKind::Video, label, ssrc, codec)))
 }
 
 /// A track's declared codec also becomes its transceiver's only codec preference; this puts every video

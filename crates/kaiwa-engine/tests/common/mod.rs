@@ -31,6 +31,9 @@ pub struct Received {
     /// Capture → decoded latency of each frame, µs (same machine clock).
     pub latency_us: Vec<u64>,
     pub audio: Vec<i16>,
+    /// Frame counters read from the decoded pictures of the screen they share, and those pictures' sizes.
+    pub screen_counters: Vec<u32>,
+    pub screen_sizes: Vec<(u32, u32)>,
 }
 
 pub struct Recorder {
@@ -71,6 +74,23 @@ impl MediaSinks for Recorder {
                     }
                 }
                 None => r.unreadable += 1,
+            }
+        }))
+    }
+
+    /// A shared screen here is a test pattern of its own size (read at whatever size it arrives).
+    fn screen(&self, peer: &PeerInfo) -> Option<VideoSink> {
+        let received = self.peer(&peer.name);
+        let mut pattern: Option<TestPattern> = None;
+        Some(Box::new(move |decoded: &DecodedVideo| {
+            let size = (decoded.frame.width(), decoded.frame.height());
+            if pattern.as_ref().is_none_or(|p| (p.width(), p.height()) != size) {
+                pattern = TestPattern::new(size.0, size.1).ok();
+            }
+            let mut r = received.lock().unwrap();
+            r.screen_sizes.push(size);
+            if let Some(stamp) = pattern.as_ref().and_then(|p| p.read_stamp(&decoded.frame)) {
+                r.screen_counters.push(stamp.counter);
             }
         }))
     }
@@ -232,6 +252,11 @@ pub async fn wait_quiet(p: &Party, from: &str) {
 /// Frames decoded so far from `from`.
 pub fn decoded(p: &Party, from: &str) -> usize {
     p.recorder.peer(from).lock().unwrap().counters.len()
+}
+
+/// Frames of the screen `from` shares that `p` decoded so far.
+pub fn screen_decoded(p: &Party, from: &str) -> usize {
+    p.recorder.peer(from).lock().unwrap().screen_sizes.len()
 }
 
 /// This process's threads (Linux). Tests that count them run alone in their process.

@@ -24,12 +24,7 @@ impl PeerSession {
                     self.connected_at = Some(Instant::now());
                     info!(peer = %self.remote.name, setup_ms = self.created_at.elapsed().as_millis() as u64, "connected");
                 }
-                if let Some((_, control)) = &self.ctx.video
-                    && let Some((_, codec)) =
-                        self.video.as_ref().and_then(|t| t.video.as_ref()).and_then(|(n, _)| n.get())
-                {
-                    control.request_keyframe(codec);
-                }
+                self.request_keyframes();
                 self.set_state(PeerState::Connected).await;
             }
             RTCPeerConnectionState::Disconnected => {
@@ -88,8 +83,8 @@ impl PeerSession {
                             Some(ChannelMessage::Id(id)) => {
                                 let _ = inputs.send(PeerInput::RemoteId(id));
                             }
-                            Some(ChannelMessage::Media { mic, camera, video_codecs }) => {
-                                let _ = inputs.send(PeerInput::RemoteMedia { mic, camera, video_codecs });
+                            Some(ChannelMessage::Media(media)) => {
+                                let _ = inputs.send(PeerInput::RemoteMedia(media));
                             }
                             None => debug!("unreadable data channel message"),
                         }

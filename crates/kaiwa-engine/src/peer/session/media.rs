@@ -1,14 +1,21 @@
-//! The session's media: our audio and video tracks (added, removed on camera off, each with its writer)
-//! and the peer's incoming tracks (the newest of each kind played, see `remote_tracks.rs`).
+//! The session's own media: our audio, camera and screen tracks (added, removed on camera off or when
+//! sharing ends, each with its writer), and what we announce of them on the data channel.
 
 use super::*;
 
 impl PeerSession {
-    pub(super) async fn add_video_track(&mut self) -> Result<(), webrtc::error::Error> {
-        let Some((frames, control)) = &self.ctx.video else { return Ok(()) };
+    /// A video track of ours fed by `feed` (the camera's or the screen's sender), added to the connection,
+    /// with its writer and its keyframe-request reader.
+    async fn add_local_video(
+        &mut self,
+        feed: &VideoFeed,
+        label: &str,
+        stats: Arc<SendStats>,
+    ) -> Result<LocalTrack, webrtc::error::Error> {
         let ssrc = rand::random::<u32>();
         let codecs = &self.ctx.network.video_codecs;
-        let track = tracks::local_video_track(ssrc, codecs);
+        let track = tracks::local_video_track(ssrc, label, codecs);
+        let stream_id = tracks::stream_id(ssrc);
         let sender = self.pc.add_track(track.clone()).await?;
         tracks::offer_video_codecs(&self.pc, codecs).await;
         let negotiated = Arc::new(tracks::NegotiatedVideo::default());
@@ -17,23 +24,32 @@ impl PeerSession {
             track.clone(),
             ssrc,
             negotiated.clone(),
-            frames.subscribe(),
-            control.clone(),
-            self.send_stats.clone(),
+            feed.frames.subscribe(),
+            feed.control.clone(),
+            stats.clone(),
             stop.clone(),
         ));
-        tokio::spawn(tracks::read_local_rtcp(
-            track,
-            negotiated.clone(),
-            control.clone(),
-            self.send_stats.clone(),
-        ));
-        self.video = Some(LocalTrack {
+        tokio::spawn(tracks::read_local_rtcp(track, negotiated.clone(), feed.control.clone(), stats));
+        let video = SentVideo { negotiated, codec_use: None, control: feed.control.clone() };
+        Ok(LocalTrack {
             sender,
+            stream_id,
             payload_type: Arc::new(AtomicU8::new(NO_PT)),
-            video: Some((negotiated, None)),
+            video: Some(video),
             stop,
-        });
+        })
+    }
+
+    pub(super) async fn add_video_track(&mut self) -> Result<(), webrtc::error::Error> {
+        let Some(feed) = self.ctx.video.clone() else { return Ok(()) };
+        self.video = Some(self.add_local_video(&feed, "camera", self.send_stats.clone()).await?);
+        Ok(())
+    }
+
+    /// Adds the screen's track and tells the peer which stream it is, before the offer that carries it.
+    pub(super) async fn add_screen_track(&mut self) -> Result<(), webrtc::error::Error> {
+        let Some(feed) = self.ctx.screen.lock().ok().and_then(|s| s.clone()) else { return Ok(()) };
+        self.screen = Some(self.add_local_video(&feed, "screen", self.screen_send_stats.clone()).await?);
         Ok(())
     }
 
@@ -52,7 +68,8 @@ impl PeerSession {
             self.send_stats.clone(),
             stop.clone(),
         ));
-        self.audio = Some(LocalTrack { sender, payload_type, video: None, stop });
+        let stream_id = tracks::stream_id(ssrc);
+        self.audio = Some(LocalTrack { sender, stream_id, payload_type, video: None, stop });
         Ok(())
     }
 
@@ -70,66 +87,62 @@ impl PeerSession {
         }
     }
 
-    pub(super) async fn remove_video_track(&mut self) {
-        if let Some(track) = self.video.take() {
+    /// Sharing starts (a track for the screen) or ends (its track removed); the peer hears of it on the
+    /// data channel before the offer, so it can tell the new track from a camera. As for the camera, not
+    /// with a peer we share no video format with.
+    pub(super) async fn set_screen(&mut self, on: bool) {
+        if on && self.screen.is_none() && !self.video_formats.unavailable() {
+            if let Err(e) = self.add_screen_track().await {
+                warn!(error = %e, "cannot add the screen's track");
+            }
+        } else if !on {
+            self.remove_screen_track().await;
+        }
+        self.announce_media().await;
+    }
+
+    async fn remove_track(&mut self, track: Option<LocalTrack>) {
+        if let Some(track) = track {
             track.stop.cancel();
             if let Err(e) = self.pc.remove_track(&track.sender).await {
-                warn!(error = %e, "cannot remove the video track");
+                warn!(error = %e, "cannot remove a track");
             }
         }
     }
 
-    pub(super) async fn on_track(&mut self, track: Arc<dyn TrackRemote>) {
-        let kind = track.kind().await;
-        // The newest track of a kind is played; the one before stops (see `remote_tracks.rs`).
-        let previous = match kind {
-            RtpCodecKind::Video => self.playing_video.take(),
-            RtpCodecKind::Audio => self.playing_audio.take(),
-            _ => None,
-        };
-        if let Some(previous) = previous {
-            debug!(peer = %self.remote.name, ?kind, "a new incoming track replaces the one before");
-            previous.stop().await;
+    pub(super) async fn remove_video_track(&mut self) {
+        let track = self.video.take();
+        self.remove_track(track).await;
+    }
+
+    pub(super) async fn remove_screen_track(&mut self) {
+        let track = self.screen.take();
+        self.remove_track(track).await;
+    }
+
+    /// Every video track of ours starts again on a keyframe (the connection is up, or back up).
+    pub(super) fn request_keyframes(&self) {
+        for video in self.video.iter().chain(self.screen.iter()).filter_map(|t| t.video.as_ref()) {
+            if let Some(codec) = video.codec() {
+                video.control.request_keyframe(codec);
+            }
         }
-        match kind {
-            RtpCodecKind::Video => {
-                let Some(sink) = self.ctx.sinks.video(&self.remote) else { return };
-                let label: String =
-                    self.remote.name.chars().filter(|c| c.is_ascii_alphanumeric()).take(12).collect();
-                let (pli_tx, pli_rx) = mpsc::channel(4);
-                match VideoReceiver::start(&label, sink, pli_tx) {
-                    Ok(receiver) => {
-                        self.video_stats = Some(receiver.stats.clone());
-                        self.playing_video = Some(Playing::start(&self.stop, |stop| {
-                            tracks::pump_video(track, receiver, pli_rx, stop)
-                        }));
-                    }
-                    Err(e) => warn!(error = %e, "cannot start a video decode thread"),
-                }
-            }
-            RtpCodecKind::Audio => {
-                let stats = Arc::new(AudioRecvStats::default());
-                let key = self.remote.id.clone();
-                let add = PlayoutInput::Add {
-                    key: key.clone(),
-                    sink: self.ctx.sinks.audio(&self.remote),
-                    stats: stats.clone(),
-                };
-                if self.ctx.playout.try_send(add).is_ok() {
-                    self.audio_stats = Some(stats.clone());
-                    let level = EngineEvent::PeerAudioLevel {
-                        id: key.clone(),
-                        level: stats.level.clone(),
-                        volume: stats.volume.clone(),
-                    };
-                    let _ = self.ctx.events.send(level).await;
-                    let playout = self.ctx.playout.clone();
-                    self.playing_audio = Some(Playing::start(&self.stop, |stop| {
-                        tracks::pump_audio(track, key, playout, stats, stop)
-                    }));
-                }
-            }
-            _ => {}
+    }
+
+    /// `{"type":"media",…}` with our microphone, camera and screen now.
+    pub(super) fn media_announcement(&self) -> String {
+        let ctx = &self.ctx;
+        ChannelMessage::media_state(&MediaAnnouncement {
+            mic: ctx.audio.is_some() && ctx.mic_enabled.load(Relaxed),
+            camera: ctx_video_enabled(ctx),
+            video_codecs: ctx.network.video_codecs.iter().map(|c| c.encoding_name().to_owned()).collect(),
+            screen: self.screen.as_ref().map(|t| t.stream_id.clone()),
+        })
+    }
+
+    pub(super) async fn announce_media(&self) {
+        if let Some(channel) = &self.chat {
+            let _ = channel.send_text(&self.media_announcement()).await;
         }
     }
 }

@@ -4,6 +4,7 @@
 //! task reads the peer connection's state, asks there, and carries the decision out.
 
 mod connection;
+mod incoming;
 mod media;
 mod negotiate;
 
@@ -29,14 +30,14 @@ use webrtc::rtp_transceiver::RtpSender;
 use super::factory::{NetworkConfig, build_peer_connection};
 use super::handler::{Forwarder, PcEvent};
 use super::negotiation::{self, Exchange, Ignored, OfferReason, OnOfferWanted, OnRemote};
-use super::remote_tracks::Playing;
+use super::remote_tracks::{Playing, VideoRole, VideoTracks};
 use super::tracks::{self, NO_PT, SendStats};
 use super::video_formats::VideoFormats;
-use crate::chat::{CHANNEL_LABEL, ChannelMessage, ChatMessage};
+use crate::chat::{CHANNEL_LABEL, ChannelMessage, ChatMessage, MediaAnnouncement};
 use crate::events::{EngineEvent, PeerState};
 use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
 use crate::media::video_recv::{VideoReceiver, VideoRecvStats};
-use crate::media::video_send::{CodecUse, EncodedVideo, VideoSendControl};
+use crate::media::video_send::{CodecUse, VideoFeed, VideoSendControl};
 use crate::signaling::SignalingClient;
 use crate::sinks::MediaSinks;
 use crate::stats::PeerStats;
@@ -46,7 +47,10 @@ pub struct PeerContext {
     pub my_name: String,
     pub signaling: Arc<SignalingClient>,
     pub network: NetworkConfig,
-    pub video: Option<(broadcast::Sender<Arc<EncodedVideo>>, Arc<VideoSendControl>)>,
+    /// Our camera (or whatever video source the call was started with).
+    pub video: Option<VideoFeed>,
+    /// Our shared screen, while we share one: sent as a second video track beside the camera.
+    pub screen: std::sync::Mutex<Option<VideoFeed>>,
     pub audio: Option<broadcast::Sender<Bytes>>,
     pub playout: std::sync::mpsc::SyncSender<PlayoutInput>,
     pub sinks: Arc<dyn MediaSinks>,
@@ -75,13 +79,8 @@ pub enum PeerInput {
     AnnounceId,
     /// Tell the peer whether our microphone and camera are on (`{"type":"media"}`).
     AnnounceMedia,
-    /// The peer's microphone and camera state.
-    RemoteMedia {
-        mic: bool,
-        camera: bool,
-        /// The video codecs it can decode, when it said.
-        video_codecs: Vec<String>,
-    },
+    /// The peer's microphone, camera and screen, and the video codecs it can decode (when it said).
+    RemoteMedia(MediaAnnouncement),
     /// The peer says its signaling id is now this.
     RemoteId(PeerId),
     /// The engine accepted the peer's claim: this session's peer is now known by this id.
@@ -90,6 +89,9 @@ pub enum PeerInput {
     RemoteChat(ChatMessage),
     /// Camera on (add our video track) or off (remove it); either renegotiates.
     SetVideo(bool),
+    /// Screen sharing started (add a track for `PeerContext::screen`) or ended (remove it); either
+    /// renegotiates, and the peer is told first (`{"type":"media","screen":…}`).
+    SetScreen(bool),
     Renegotiate,
     /// [`RESTART_AFTER`] after the connection went down: restart ICE if it is still down.
     RestartIfStillDown,
@@ -149,6 +151,8 @@ pub struct PeerSession {
     negotiation: NegotiationCounters,
     pending_candidates: Vec<RTCIceCandidateInit>,
     video: Option<LocalTrack>,
+    /// Our shared screen's track, while we share.
+    screen: Option<LocalTrack>,
     audio: Option<LocalTrack>,
     chat: Option<Arc<dyn DataChannel>>,
     chat_backlog: Vec<ChatMessage>,
@@ -157,9 +161,13 @@ pub struct PeerSession {
     connected_at: Option<Instant>,
     created_at: Instant,
     send_stats: Arc<SendStats>,
-    video_stats: Option<Arc<VideoRecvStats>>,
-    /// The incoming video and audio tracks being played: the newest of each kind.
-    playing_video: Option<Playing>,
+    /// What our screen's tracks sent (the camera's and audio's are in `send_stats`).
+    screen_send_stats: Arc<SendStats>,
+    /// The peer's incoming video tracks, and those playing per [`VideoRole`] (with their arrival number
+    /// and decode figures).
+    incoming_video: VideoTracks<Arc<dyn TrackRemote>>,
+    playing_video: [Option<(u64, Playing, Arc<VideoRecvStats>)>; 2],
+    /// The incoming audio track being played: the newest.
     playing_audio: Option<Playing>,
     audio_stats: Option<Arc<AudioRecvStats>>,
     /// Whether video can flow with this peer at all (a common format), as the last exchange said.
@@ -174,16 +182,28 @@ pub struct PeerSession {
 /// One of our tracks on this connection and the task(s) feeding it.
 struct LocalTrack {
     sender: Arc<dyn RtpSender>,
+    /// The media stream it belongs to (the SDP's `msid`), as a screen is announced.
+    stream_id: String,
     /// Audio: the negotiated payload type.
     payload_type: Arc<AtomicU8>,
-    /// Video: the negotiated payload type and codec, and our use of that codec's encoder.
-    video: Option<(Arc<tracks::NegotiatedVideo>, Option<CodecUse>)>,
+    /// Video: what it was negotiated to carry.
+    video: Option<SentVideo>,
     /// Stops this track's writer (a child of the session's stop).
     stop: CancellationToken,
 }
 
-fn ctx_video_enabled(ctx: &PeerContext) -> bool {
-    ctx.video.is_some() && ctx.video_enabled.load(Relaxed)
+/// One of our video tracks: the payload type and codec negotiated, our use of that codec's encoder, and
+/// the sender whose encoders feed it (the camera's or the screen's).
+struct SentVideo {
+    negotiated: Arc<tracks::NegotiatedVideo>,
+    codec_use: Option<CodecUse>,
+    control: Arc<VideoSendControl>,
+}
+
+impl SentVideo {
+    fn codec(&self) -> Option<kaiwa_media::video::VideoCodec> {
+        self.negotiated.get().map(|(_, c)| c)
+    }
 }
 
 impl PeerSession {
@@ -223,6 +243,7 @@ impl PeerSession {
             negotiation: NegotiationCounters::default(),
             pending_candidates: Vec::new(),
             video: None,
+            screen: None,
             audio: None,
             chat: None,
             chat_backlog: Vec::new(),
@@ -231,8 +252,9 @@ impl PeerSession {
             connected_at: None,
             created_at: Instant::now(),
             send_stats,
-            video_stats: None,
-            playing_video: None,
+            screen_send_stats: Arc::new(SendStats::default()),
+            incoming_video: VideoTracks::default(),
+            playing_video: [None, None],
             playing_audio: None,
             audio_stats: None,
             video_formats: VideoFormats::default(),
@@ -249,6 +271,9 @@ impl PeerSession {
         session.add_audio_track().await?;
         if ctx_video_enabled(&session.ctx) {
             session.add_video_track().await?;
+        }
+        if session.ctx.screen.lock().is_ok_and(|s| s.is_some()) {
+            session.add_screen_track().await?;
         }
         if initiator {
             let channel = session.pc.create_data_channel(CHANNEL_LABEL, None).await?;
@@ -274,7 +299,7 @@ impl PeerSession {
                 PeerInput::ChatOpen(channel) => {
                     let id = self.ctx.my_id.borrow().clone();
                     let _ = channel.send_text(&ChannelMessage::id_announcement(&id)).await;
-                    let _ = channel.send_text(&media_announcement(&self.ctx)).await;
+                    let _ = channel.send_text(&self.media_announcement()).await;
                     for msg in std::mem::take(&mut self.chat_backlog) {
                         let _ = channel.send_text(&msg.to_json()).await;
                     }
@@ -294,18 +319,8 @@ impl PeerSession {
                         let _ = channel.send_text(&ChannelMessage::id_announcement(&id)).await;
                     }
                 }
-                PeerInput::AnnounceMedia => {
-                    if let Some(channel) = &self.chat {
-                        let _ = channel.send_text(&media_announcement(&self.ctx)).await;
-                    }
-                }
-                PeerInput::RemoteMedia { mic, camera, video_codecs } => {
-                    if !video_codecs.is_empty() {
-                        self.video_formats.peer_codecs = video_codecs;
-                    }
-                    let id = self.remote.id.clone();
-                    let _ = self.ctx.events.send(EngineEvent::PeerMedia { id, mic, camera }).await;
-                }
+                PeerInput::AnnounceMedia => self.announce_media().await,
+                PeerInput::RemoteMedia(media) => self.on_remote_media(media).await,
                 PeerInput::RemoteId(id) => {
                     if id != self.remote.id {
                         // Bound to this connection: the certificate the peer presented in its handshake.
@@ -338,6 +353,7 @@ impl PeerSession {
                     }
                 }
                 PeerInput::SetVideo(on) => self.set_video(on).await,
+                PeerInput::SetScreen(on) => self.set_screen(on).await,
                 PeerInput::Stats(reply) => {
                     let _ = reply.send(self.stats().await);
                 }
@@ -360,16 +376,13 @@ impl PeerSession {
             self.connected_at.map(|t| t - self.created_at),
             crate::stats::OwnFigures {
                 sent: &self.send_stats,
-                video: self.video_stats.as_deref(),
+                screen_sent: &self.screen_send_stats,
+                video: self.playing_video[VideoRole::Camera.index()].as_ref().map(|(_, _, s)| &**s),
+                screen: self.playing_video[VideoRole::Screen.index()].as_ref().map(|(_, _, s)| &**s),
                 audio: self.audio_stats.as_deref(),
                 negotiation: self.negotiation,
                 relays: &self.ctx.relays,
-                video_out: self
-                    .video
-                    .as_ref()
-                    .and_then(|t| t.video.as_ref())
-                    .and_then(|(n, _)| n.get())
-                    .map(|(_, c)| c),
+                video_out: self.video.as_ref().and_then(|t| t.video.as_ref()).and_then(SentVideo::codec),
                 video_formats: &self.video_formats,
                 verification_code: super::identity::remote_fingerprint(&self.pc).await.and_then(|theirs| {
                     super::identity::verification_code(self.ctx.identity.fingerprint(), &theirs)
@@ -380,12 +393,7 @@ impl PeerSession {
     }
 }
 
-/// `{"type":"media",…}` with our current microphone and camera state.
-fn media_announcement(ctx: &PeerContext) -> String {
-    let codecs: Vec<String> = ctx.network.video_codecs.iter().map(|c| c.encoding_name().to_owned()).collect();
-    ChannelMessage::media_state(
-        ctx.audio.is_some() && ctx.mic_enabled.load(Relaxed),
-        ctx_video_enabled(ctx),
-        &codecs,
-    )
+/// Whether our camera track belongs on connections now.
+fn ctx_video_enabled(ctx: &PeerContext) -> bool {
+    ctx.video.is_some() && ctx.video_enabled.load(Relaxed)
 }

@@ -9,9 +9,12 @@ impl PeerSession {
     /// answered rejected and audio and chat connect as usual.
     pub(super) async fn create_answer(&mut self) -> Result<RTCSessionDescription, webrtc::error::Error> {
         match self.pc.create_answer(None).await {
-            Err(webrtc::error::Error::ErrSenderWithNoCodecs) if self.video.is_some() => {
+            Err(webrtc::error::Error::ErrSenderWithNoCodecs)
+                if self.video.is_some() || self.screen.is_some() =>
+            {
                 info!(peer = %self.remote.name, "no video format in common: answering without video");
                 self.remove_video_track().await;
+                self.remove_screen_track().await;
                 self.pc.create_answer(None).await
             }
             result => result,
@@ -30,13 +33,17 @@ impl PeerSession {
             match now.shared {
                 Some(false) => {
                     warn!(peer = %self.remote.name, theirs = ?now.peer_codecs, "no video format in common");
-                    // Our offer was answered without video: later offers must not carry the track either.
+                    // Our offer was answered without video: later offers must not carry the tracks either.
                     self.remove_video_track().await;
+                    self.remove_screen_track().await;
                 }
                 Some(true) if self.video_formats.unavailable() && ctx_video_enabled(&self.ctx) => {
                     info!(peer = %self.remote.name, "a video format in common again: camera back on");
                     self.video_formats = now;
                     self.set_video(true).await;
+                    if self.ctx.screen.lock().is_ok_and(|s| s.is_some()) {
+                        self.set_screen(true).await;
+                    }
                     return;
                 }
                 _ => {}
@@ -142,20 +149,19 @@ impl PeerSession {
         self.negotiated = true;
         self.negotiated_flag.store(true, Relaxed);
         self.update_video_formats().await;
-        for track in self.video.iter_mut().chain(self.audio.iter_mut()) {
+        for track in self.video.iter_mut().chain(self.screen.iter_mut()).chain(self.audio.iter_mut()) {
             track
                 .payload_type
                 .store(tracks::negotiated_payload_type(&track.sender).await.unwrap_or(NO_PT), Relaxed);
-            if let Some((negotiated, codec_use)) = &mut track.video {
+            if let Some(video) = &mut track.video {
                 let now = tracks::negotiated_video(&track.sender).await;
-                negotiated.set(now);
+                video.negotiated.set(now);
                 let codec = now.map(|(_, c)| c);
-                if codec_use.as_ref().map(CodecUse::codec) != codec {
+                if video.codec_use.as_ref().map(CodecUse::codec) != codec {
                     if let Some(c) = codec {
-                        info!(peer = %self.remote.name, codec = %c, "sending video");
+                        info!(peer = %self.remote.name, codec = %c, stream = %track.stream_id, "sending video");
                     }
-                    *codec_use =
-                        codec.zip(self.ctx.video.as_ref()).map(|(c, (_, control))| control.use_codec(c));
+                    video.codec_use = codec.map(|c| video.control.use_codec(c));
                 }
             }
         }
