@@ -7,6 +7,7 @@ import { normalizeCode } from '/links.js';
 import { openMedia } from '/media.js';
 import { showHome, showPrejoin } from '/prejoin.js';
 import { joinCall } from '/call.js';
+import { spotlightTile } from '/screen.js';
 
 function start() {
   const m = location.pathname.match(/^\/r\/([^/]+)\/?$/);
@@ -39,6 +40,7 @@ window.kaiwa = {
       signaling: app.sig?.status ?? 'stopped',
       mic: local.state().mic,
       camera: local.state().camera,
+      sharing: !!local.screen,
       peers: [...app.peers.values()].map((p) => ({
         id: p.id,
         name: p.name,
@@ -50,6 +52,8 @@ window.kaiwa = {
         chatDropped: p.chatDropped,
         remoteMic: p.remoteMedia.mic,
         remoteCamera: p.remoteMedia.camera,
+        remoteScreen: p.remoteMedia.screen,
+        screenShown: !!p.screenStream,
         videoFlowing: !!app.videoProgress.get(p.id)?.flowing,
         volume: app.volumes.get(p.id)?.value ?? 1,
         outputLevel: app.volumes.get(p.id)?.outputLevel() ?? null,
@@ -58,6 +62,7 @@ window.kaiwa = {
       })),
       layout: document.getElementById('grid').dataset.layout ?? null,
       pinned: app.pinned,
+      spotlight: spotlightTile(),
       chat: app.chat.map((c) => ({ ...c })),
       errors: [...app.errors],
     };

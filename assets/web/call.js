@@ -8,6 +8,7 @@ import { openMedia, applyLocalMedia } from '/media.js';
 import { copyLink } from '/links.js';
 import { onChat, sendChat } from '/chat.js';
 import { PeerVolume } from '/volume.js';
+import { renderScreen, screenTileId, spotlightTile, stopShare, wireShareButton } from '/screen.js';
 
 export function joinCall(name) {
   app.name = name.slice(0, 64);
@@ -162,6 +163,9 @@ function removePeer(id) {
     tile.root.remove();
     app.tiles.delete(id);
   }
+  app.tiles.get(screenTileId(id))?.root.remove();
+  app.tiles.delete(screenTileId(id));
+  if (app.pinned === screenTileId(id)) app.pinned = null;
   app.videoProgress.delete(id);
   app.volumes.get(id)?.close();
   app.volumes.delete(id);
@@ -182,6 +186,7 @@ function needSoundClick() {
 function renderPeer(peer) {
   const tile = app.tiles.get(peer.id);
   if (!tile || peer.closed) return;
+  if (renderScreen(peer, togglePin)) relayout();
   if (tile.video.srcObject !== peer.stream || tile.video.paused) tile.setStream(peer.stream).catch(() => {});
   app.volumes.get(peer.id)?.follow(peer.stream);
   const label = peer.label;
@@ -199,10 +204,9 @@ function renderPeer(peer) {
   tile.root.dataset.state = label;
 }
 
-/** Pins the tile of `id` (a peer id or 'self') big, or unpins it if it is. */
+/** Pins the tile of `id` (a peer id, `screen:<peer id>` or 'self') big, or unpins it if it is. */
 function togglePin(id) {
   app.pinned = app.pinned === id ? null : id;
-  for (const [tileId, t] of app.tiles) t.root.classList.toggle('pinned', tileId === app.pinned);
   relayout();
 }
 
@@ -215,7 +219,10 @@ document.addEventListener('fullscreenchange', () => {
   $('toggle-full').textContent = document.fullscreenElement ? 'Exit full screen' : 'Full screen';
 });
 
+/** The spotlight (a pinned tile, or else a shared screen) marked, then the tiles sized. */
 function relayout() {
+  const big = spotlightTile();
+  for (const [tileId, t] of app.tiles) t.root.classList.toggle('pinned', tileId === big);
   layoutGrid($('grid'));
 }
 
@@ -260,6 +267,7 @@ function wireCallControls() {
     relayout();
   };
   $('toggle-full').onclick = toggleFullscreen;
+  wireShareButton();
   $('leave').onclick = () => leave({ title: 'You left the call', text: `Room ${app.room}`, retry: 'Rejoin' });
   $('chat-form').onsubmit = (e) => {
     e.preventDefault();
@@ -272,6 +280,7 @@ function wireCallControls() {
 }
 
 export function leave({ title, text, retry }) {
+  stopShare();
   app.sig?.stop();
   app.sig = null;
   closeAllPeers();

@@ -1,14 +1,9 @@
 // One RTCPeerConnection to one other participant: perfect negotiation, trickle ICE, the `chat` data
 // channel, H.264-first codec preferences and stats for the UI and the test hook.
 
-import {
-  announcedCodecs,
-  canonicalFingerprint,
-  ourVideoCodecs,
-  setVideoPreferences,
-  videoFormats,
-  verificationCode,
-} from '/sdp.js';
+import { announcedCodecs, ourVideoCodecs, setVideoPreferences, videoFormats } from '/sdp.js';
+import { collectStats } from '/peerstats.js';
+import { VideoTracks, announcedStreamId } from '/tracks.js';
 
 /** How many chat lines one peer may send at once, and how many a second after; the rest are dropped (the
  * native engine's `ChatLimit`, same numbers), so a flood neither buries the chat nor grows it forever. */
@@ -38,8 +33,14 @@ export class Peer {
     this.signal = signal;
     this.onChange = onChange;
     this.onChat = onChat;
+    /** Their audio and camera (the tile's stream). */
     this.stream = new MediaStream();
-    this.remoteMedia = { mic: true, camera: true };
+    /** The screen they share, while they share one (its tile's stream), else null. */
+    this.screenStream = null;
+    this.videoTracks = new VideoTracks();
+    /** Our screen's sender on this connection, while we share. */
+    this.screenSender = null;
+    this.remoteMedia = { mic: true, camera: true, screen: false };
     this.channel = null;
     this.makingOffer = false;
     this.ignoreOffer = false;
@@ -61,9 +62,15 @@ export class Peer {
 
     const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: relayOnly ? 'relay' : 'all' });
     this.pc = pc;
-    pc.ontrack = ({ track }) => {
-      this.stream.addTrack(track);
+    pc.ontrack = ({ track, streams }) => {
       track.onmute = track.onunmute = () => this.onChange();
+      if (track.kind === 'video') {
+        this.videoTracks.arrivedTrack(streams[0]?.id ?? '', track);
+        this.#playVideo();
+      } else {
+        for (const old of this.stream.getAudioTracks()) this.stream.removeTrack(old);
+        this.stream.addTrack(track);
+      }
       this.onChange();
     };
     pc.onicecandidate = ({ candidate }) => this.signal({ candidate: candidate ? candidate.toJSON() : null });
@@ -145,9 +152,12 @@ export class Peer {
         this.chatTokens -= 1;
         this.onChat(this, msg);
       } else if (msg.type === 'media') {
-        this.remoteMedia = { mic: msg.mic !== false, camera: msg.camera !== false };
+        const screen = announcedStreamId(msg.screen);
+        this.remoteMedia = { mic: msg.mic !== false, camera: msg.camera !== false, screen: !!screen };
         const codecs = announcedCodecs(msg.videoCodecs);
         if (codecs.length) this.videoFormats = { ...this.videoFormats, peerCodecs: codecs };
+        this.videoTracks.announced(screen);
+        this.#playVideo();
         this.onChange();
       }
     };
@@ -162,9 +172,41 @@ export class Peer {
     return false;
   }
 
+  /** Puts the chosen camera track in `stream` (the others out) and the chosen screen in `screenStream`. */
+  #playVideo() {
+    const camera = this.videoTracks.camera();
+    for (const t of this.stream.getVideoTracks()) if (t !== camera) this.stream.removeTrack(t);
+    if (camera && !this.stream.getVideoTracks().includes(camera)) this.stream.addTrack(camera);
+    const screen = this.videoTracks.screenTrack();
+    if (this.screenStream?.getVideoTracks()[0] !== screen) this.screenStream = screen ? new MediaStream([screen]) : null;
+  }
+
   sendMediaState() {
     const s = this.local.state();
-    this.send({ type: 'media', mic: s.mic, camera: s.camera, videoCodecs: ourVideoCodecs() });
+    const msg = { type: 'media', mic: s.mic, camera: s.camera, videoCodecs: ourVideoCodecs() };
+    if (this.screenSender && this.local.screen) msg.screen = this.local.screen.stream.id;
+    this.send(msg);
+  }
+
+  /** Starts sending our shared screen as a second video track: announced first, then the offer. Before the
+   * first exchange is done it waits for it (`#handle` calls again), so the screen never takes the camera's
+   * section of a first offer. */
+  addScreen() {
+    const screen = this.local.screen;
+    if (!screen || this.screenSender || this.closed || !this.pc.remoteDescription) return;
+    this.screenSender = this.pc.addTrack(screen.track, screen.stream);
+    const tx = this.pc.getTransceivers().find((t) => t.sender === this.screenSender);
+    if (tx) setVideoPreferences(tx);
+    this.sendMediaState();
+  }
+
+  /** Stops sending our screen: announced first, then the track leaves (which renegotiates). */
+  removeScreen() {
+    const sender = this.screenSender;
+    if (!sender) return;
+    this.screenSender = null;
+    this.sendMediaState();
+    if (!this.closed) this.pc.removeTrack(sender);
   }
 
   restartIce() {
@@ -205,6 +247,7 @@ export class Peer {
       }
       if (pc.signalingState === 'stable') {
         this.videoFormats = videoFormats(this.videoFormats, pc.localDescription?.sdp, pc.remoteDescription?.sdp);
+        if (this.local.screen && !this.screenSender) this.addScreen();
         this.onChange();
       }
       for (const c of this.pendingCandidates.splice(0)) await this.#addCandidate(c);
@@ -252,80 +295,9 @@ export class Peer {
     }
   }
 
-  /** getStats boiled down to what the UI and the tests need (JSON-serialisable). */
+  /** getStats boiled down to what the UI and the tests need (`peerstats.js`). */
   async collect() {
-    const report = await this.pc.getStats();
-    const byId = new Map();
-    report.forEach((s) => byId.set(s.id, s));
-    const codec = (s) => byId.get(s.codecId)?.mimeType ?? null;
-    const out = {
-      video: null,
-      audio: null,
-      outVideo: null,
-      outAudio: null,
-      route: null,
-      candidatePair: null,
-      videoFormats: this.videoFormats,
-      verificationCode: null,
-    };
-    let pairId = null;
-    for (const s of byId.values()) {
-      if (s.type === 'inbound-rtp' && s.kind === 'video') {
-        if (!out.video || (s.framesDecoded ?? 0) > out.video.framesDecoded) {
-          out.video = {
-            framesDecoded: s.framesDecoded ?? 0,
-            frameWidth: s.frameWidth ?? 0,
-            frameHeight: s.frameHeight ?? 0,
-            framesPerSecond: s.framesPerSecond ?? 0,
-            packetsReceived: s.packetsReceived ?? 0,
-            codec: codec(s),
-          };
-        }
-      } else if (s.type === 'inbound-rtp' && s.kind === 'audio') {
-        out.audio = { packetsReceived: s.packetsReceived ?? 0, bytesReceived: s.bytesReceived ?? 0, codec: codec(s) };
-      } else if (s.type === 'outbound-rtp' && s.kind === 'video') {
-        out.outVideo = {
-          framesEncoded: s.framesEncoded ?? 0,
-          framesSent: s.framesSent ?? 0,
-          frameWidth: s.frameWidth ?? 0,
-          frameHeight: s.frameHeight ?? 0,
-          codec: codec(s),
-          encoder: s.encoderImplementation ?? null,
-        };
-      } else if (s.type === 'outbound-rtp' && s.kind === 'audio') {
-        out.outAudio = { packetsSent: s.packetsSent ?? 0, bytesSent: s.bytesSent ?? 0, codec: codec(s) };
-      } else if (s.type === 'transport' && s.selectedCandidatePairId) {
-        pairId = s.selectedCandidatePairId;
-        const cert = (id) => {
-          const c = byId.get(id);
-          return c ? canonicalFingerprint(c.fingerprintAlgorithm, c.fingerprint) : null;
-        };
-        out.verificationCode = await verificationCode(cert(s.localCertificateId), cert(s.remoteCertificateId));
-      }
-    }
-    if (!pairId) {
-      for (const s of byId.values()) {
-        if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pairId = s.id;
-      }
-    }
-    const pair = pairId && byId.get(pairId);
-    if (pair) {
-      const l = byId.get(pair.localCandidateId);
-      const r = byId.get(pair.remoteCandidateId);
-      if (l && r) {
-        out.route = l.candidateType === 'relay' || r.candidateType === 'relay' ? 'relay' : 'direct';
-        out.candidatePair = {
-          local: l.candidateType,
-          remote: r.candidateType,
-          protocol: l.protocol ?? null,
-          // How our own relay is reached: udp, tcp or tls (only for a local relay candidate).
-          relayProtocol: l.candidateType === 'relay' ? (l.relayProtocol ?? null) : null,
-        };
-        const via = out.candidatePair.relayProtocol;
-        if (via && via !== 'udp') out.route = `relay (${via.toUpperCase()})`;
-        else if (out.route === 'direct' && l.protocol === 'tcp') out.route = 'direct (TCP)';
-      }
-    }
+    const out = await collectStats(this);
     if (out.route) this.route = out.route;
     if (out.verificationCode) this.verificationCode = out.verificationCode;
     this.lastStats = out;

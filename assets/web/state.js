@@ -20,7 +20,7 @@ export const app = {
   errors: [],
   videoProgress: new Map(), // peer id -> {frames, stalledSince}
   volumes: new Map(), // peer id -> PeerVolume
-  pinned: null, // the tile pinned big: a peer id, 'self', or null
+  pinned: null, // the tile pinned big: a peer id, `screen:<peer id>`, 'self', or null
 };
 
 export const local = {
@@ -31,6 +31,8 @@ export const local = {
   camera: true,
   cameraId: localStorage.getItem('kaiwa.camera') || '',
   micId: localStorage.getItem('kaiwa.mic') || '',
+  /** The screen we share ({stream, track} from getDisplayMedia), or null. */
+  screen: null,
   sendTrack(kind) {
     if (kind === 'audio') return this.mic ? this.audio : null;
     return this.camera ? this.video : null;

@@ -46,12 +46,13 @@ export function initials(name) {
 /** A participant tile: video, avatar shown when there is no picture, name, mic state, connection label, and
  * for others a volume slider. */
 export class Tile {
-  constructor(name, { self = false } = {}) {
-    this.root = el('div', `tile${self ? ' self' : ''}`);
+  constructor(name, { self = false, screen = false } = {}) {
+    this.root = el('div', `tile${self ? ' self' : ''}${screen ? ' screen' : ''}`);
     this.video = el('video');
     this.video.autoplay = true;
     this.video.playsInline = true;
-    if (self) this.video.muted = true;
+    // A shared screen carries no sound (its peer's voice plays on their camera tile).
+    if (self || screen) this.video.muted = true;
     this.avatar = el('div', 'avatar');
     this.avatarText = el('span', 'avatar-initials');
     this.avatar.append(this.avatarText);
@@ -68,7 +69,7 @@ export class Tile {
     this.code.hidden = true;
     this.code.title = 'Verification code: read it to them. If theirs differs, someone is in between.';
     this.root.append(this.video, this.avatar, label, this.conn, this.note, this.code);
-    if (!self) {
+    if (!self && !screen) {
       // How loud they play here, 0–200 %; shown on hover (always on touch screens).
       this.volume = el('input', 'tile-volume');
       this.volume.type = 'range';
@@ -118,8 +119,8 @@ export class Tile {
   }
 }
 
-/** Sizes the tiles (4:3) for one of three arrangements (`grid.dataset.layout`): a pinned tile big above a
- * strip of the others (`spotlight`); with one other person, them filling the stage and our self-view a
+/** Sizes the tiles (4:3) for one of three arrangements (`grid.dataset.layout`): a pinned tile (or a shared
+ * screen) big above a strip of the others (`spotlight`); with one other person, them filling the stage and our self-view a
  * small picture-in-picture (`pip`); otherwise all of them as large as fits (`grid`). */
 export function layoutGrid(grid) {
   const tiles = [...grid.children];

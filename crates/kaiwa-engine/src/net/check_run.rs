@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use kaiwa_protocol::IceServer;
 use rtc::ice::url::{SchemeType, Url};
+use rtc::peer_connection::transport::RTCDtlsRole;
 use rtc::stun::message::{BINDING_REQUEST, BINDING_SUCCESS, Getter, Message, TransactionId};
 use rtc::stun::xoraddr::XorMappedAddress;
 use tokio::net::UdpSocket;
@@ -202,7 +203,7 @@ async fn relay_address(servers: &[IceServer], bind: String) -> Result<SocketAddr
         congestion_control: false,
         ..Default::default()
     };
-    let pc = build_peer_connection(&network, servers, None, Arc::new(Candidates(tx)))
+    let pc = build_peer_connection(&network, servers, None, RTCDtlsRole::Client, Arc::new(Candidates(tx)))
         .await
         .map_err(|e| format!("cannot start a connection: {e}"))?;
     let gathered = async {

@@ -9,6 +9,7 @@ use rtc::interceptor::{NackGeneratorBuilder, NackResponderBuilder, Registry, Slo
 use rtc::peer_connection::configuration::interceptor_registry::{
     configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc_receiver_only,
 };
+use rtc::peer_connection::transport::RTCDtlsRole;
 use rtc::rtp_transceiver::rtp_sender::{RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RtpCodecKind};
 use webrtc::peer_connection::{
     CongestionFeedback, MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
@@ -180,11 +181,13 @@ pub const ICE_DISCONNECTED: Duration = Duration::from_secs(3);
 pub const ICE_FAILED: Duration = Duration::from_secs(15);
 pub const ICE_KEEPALIVE: Duration = Duration::from_secs(1);
 
-/// `identity`: the certificate to use (a fresh one per connection when none).
+/// `identity`: the certificate to use (a fresh one per connection when none); `answering_role`: the DTLS
+/// end our answers take (`dtls_role.rs`).
 pub async fn build_peer_connection(
     network: &NetworkConfig,
     ice_servers: &[IceServer],
     identity: Option<&super::identity::Identity>,
+    answering_role: RTCDtlsRole,
     handler: Arc<dyn PeerConnectionEventHandler>,
 ) -> Result<Arc<dyn PeerConnection>, webrtc::error::Error> {
     let mut media = MediaEngine::default();
@@ -230,6 +233,7 @@ pub async fn build_peer_connection(
         // allocation may be what broke (a reset TURN/TCP connection takes it along), and reusing the
         // socket would reuse webrtc-rs's TURN client for it.
         .with_discard_local_candidates_during_ice_restart(true)
+        .with_answering_dtls_role(answering_role)
         .build();
     let mut config = RTCConfigurationBuilder::new().with_ice_servers(to_rtc_ice_servers(ice_servers));
     if network.relay_only {

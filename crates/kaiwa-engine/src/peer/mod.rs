@@ -1,6 +1,7 @@
 //! One WebRTC peer connection per remote participant.
 
 pub mod candidates;
+mod dtls_role;
 mod estimator;
 pub mod factory;
 mod feedback_rate;

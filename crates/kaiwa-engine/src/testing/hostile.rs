@@ -19,6 +19,7 @@ use crate::peer::tracks::{media_track, negotiated_payload_type};
 use crate::signaling::{SignalingClient, SignalingConfig, SignalingEvent};
 use bytes::Bytes;
 use kaiwa_media::video::VideoCodec;
+use rtc::peer_connection::transport::RTCDtlsRole;
 use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use std::sync::atomic::{AtomicU16, Ordering::Relaxed};
@@ -166,7 +167,9 @@ impl Hostile {
     pub async fn connect(&mut self, to: &PeerId) -> Result<(), HostileError> {
         let (tx, local) = mpsc::unbounded_channel();
         let network = NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() };
-        let pc = build_peer_connection(&network, &[], None, Arc::new(Handler(tx.clone()))).await?;
+        let pc =
+            build_peer_connection(&network, &[], None, RTCDtlsRole::Client, Arc::new(Handler(tx.clone())))
+                .await?;
         let audio = SentTrack::add(&pc, RtpCodecKind::Audio).await?;
         let video = SentTrack::add(&pc, RtpCodecKind::Video).await?;
         let channel = pc.create_data_channel(CHANNEL_LABEL, None).await?;
@@ -314,7 +317,8 @@ impl Hostile {
     pub async fn throwaway_offer(&self) -> Result<String, HostileError> {
         let network = NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() };
         let (tx, _rx) = mpsc::unbounded_channel();
-        let pc = build_peer_connection(&network, &[], None, Arc::new(Handler(tx))).await?;
+        let pc =
+            build_peer_connection(&network, &[], None, RTCDtlsRole::Client, Arc::new(Handler(tx))).await?;
         pc.create_data_channel(CHANNEL_LABEL, None).await?;
         let offer = pc.create_offer(None).await?;
         let _ = pc.close().await;

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use kaiwa_protocol::{PeerId, SdpType, SessionDescription, SignalData};
+use rtc::peer_connection::transport::RTCDtlsRole;
 use tokio::sync::mpsc;
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionEventHandler, RTCIceCandidateInit, RTCPeerConnectionIceEvent,
@@ -216,9 +217,17 @@ async fn intercepted<'a>(
 ) -> Result<&'a mut Intercepted, MitmError> {
     if !pairs.contains_key(peer) {
         let handler = |side| Arc::new(SideHandler(side, candidates.clone()));
-        let client_side =
-            build_peer_connection(network, &[], None, handler(Side::Client(peer.clone()))).await?;
-        let peer_side = build_peer_connection(network, &[], None, handler(Side::Peer(peer.clone()))).await?;
+        let client_side = build_peer_connection(
+            network,
+            &[],
+            None,
+            RTCDtlsRole::Client,
+            handler(Side::Client(peer.clone())),
+        )
+        .await?;
+        let peer_side =
+            build_peer_connection(network, &[], None, RTCDtlsRole::Client, handler(Side::Peer(peer.clone())))
+                .await?;
         let pair =
             Intercepted { client_side, peer_side, peer_side_offered: false, client_side_offered: false };
         pairs.insert(peer.clone(), pair);

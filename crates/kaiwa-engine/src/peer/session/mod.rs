@@ -221,6 +221,7 @@ impl PeerSession {
             &ctx.network,
             &ice_servers,
             Some(&ctx.identity),
+            super::dtls_role::answering_role(initiator),
             Arc::new(Forwarder::new({
                 let tx = tx.clone();
                 move |event| {
