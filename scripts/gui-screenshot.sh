@@ -5,6 +5,8 @@
 #   call.png     a call with two headless peers (`kaiwa call`, test pattern and tone)
 #   call4.png    the same call once a third peer without a microphone joined (four tiles, a "muted" badge,
 #                speaking highlights on the peers whose tone plays)
+#   share.png    the same call while a fifth peer shares its screen (this display, so the shared screen
+#                shows the call itself): the screen in the spotlight, the cameras in a strip below
 #   trust.png    the first connection to a self-signed remote server: the trust-on-first-use dialog
 # Written to $CARGO_TARGET_DIR/screenshots (default target/screenshots). Fails when the app does not come up
 # or the call screenshot shows no video (too few colours for the test pattern). Run by scripts/test.sh.
@@ -82,7 +84,15 @@ shot call4 10
 colours=$(convert "$out/call4.png" -format %k info:)
 echo "gui-screenshot: call4.png has $colours colours"
 
-# 4. Trust on first use: a remote server with a self-signed certificate, never seen before.
+# 4. A fifth participant shares a screen (this display) beside its camera: the screen takes the stage.
+"$kaiwa" call --server "$ws" --room design-review --name Erin --duration 30 --bind 127.0.0.1:0 \
+  --size 640x480 --fps 15 --audio none --share screen --quiet >"$tmp/call-Erin.log" 2>&1 &
+pids+=($!)
+shot share 12
+colours=$(convert "$out/share.png" -format %k info:)
+echo "gui-screenshot: share.png has $colours colours"
+
+# 5. Trust on first use: a remote server with a self-signed certificate, never seen before.
 tport=$((20000 + RANDOM % 20000))
 "$kaiwa" serve --listen "127.0.0.1:$tport" --tls-self-signed --tls-dir "$tmp/tls" >"$tmp/serve-tls.log" 2>&1 &
 pids+=($!)

@@ -21,8 +21,13 @@ export class VideoTracks {
     this.screens = [];
   }
 
+  /** When too many are kept, the oldest that plays in no role is forgotten (never a live camera). */
   arrivedTrack(streamId, track) {
-    if (this.arrived.length === KEPT_TRACKS) this.arrived.shift();
+    if (this.arrived.length === KEPT_TRACKS) {
+      const playing = [this.camera(), this.screenTrack()];
+      const idle = this.arrived.findIndex((a) => !playing.includes(a.track));
+      this.arrived.splice(Math.max(idle, 0), 1);
+    }
     this.arrived.push({ streamId, track });
   }
 

@@ -9,9 +9,12 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     match ChannelMessage::parse(&text) {
         Some(ChannelMessage::Id(id)) => assert!(!id.is_empty() && id.len() <= 64, "{id:?}"),
-        Some(ChannelMessage::Media { video_codecs, .. }) => {
-            assert!(video_codecs.len() <= 16);
-            assert!(video_codecs.iter().all(|c| !c.is_empty() && c.len() <= 32), "{video_codecs:?}");
+        Some(ChannelMessage::Media(media)) => {
+            let codecs = &media.video_codecs;
+            assert!(codecs.len() <= 16);
+            assert!(codecs.iter().all(|c| !c.is_empty() && c.len() <= 32), "{codecs:?}");
+            let screen = media.screen.as_deref().unwrap_or("x");
+            assert!(!screen.is_empty() && screen.len() <= 64, "{screen:?}");
         }
         Some(ChannelMessage::Chat(chat)) => assert!(chat.from.chars().count() <= 64, "{:?}", chat.from),
         None => {}

@@ -253,8 +253,8 @@ async fn share(engine: &Engine, choice: Option<ShareChoice>) -> Result<Option<St
         engine.share_screen(None).await;
         return Ok(None);
     };
-    let area = choice.area;
-    let opened = tokio::task::spawn_blocking(move || super::share::open_screen(area)).await;
+    let target = choice.target;
+    let opened = tokio::task::spawn_blocking(move || super::share::open_screen(target)).await;
     match opened {
         Ok(Ok(source)) => {
             engine.share_screen(Some(Box::new(source))).await;

@@ -1,5 +1,5 @@
-//! Sharing a screen from the app: the picker (every monitor and the entire screen, each with a live
-//! thumbnail) and opening the chosen screen for the call.
+//! Sharing a screen from the app: the picker (every monitor, the entire screen and each window, with live
+//! thumbnails) and opening the chosen one for the call.
 //!
 //! Thumbnails come from a `kaiwa-share-thumbs` thread that captures each choice once a second (MIT-SHM,
 //! as the share itself), shrinks it and hands it to a [`FrameSlot`]; the UI thread only uploads. The
@@ -21,23 +21,40 @@ pub const SHARE_FPS: u32 = 15;
 const THUMB_WIDTH: u32 = 400;
 const THUMB_INTERVAL: Duration = Duration::from_secs(1);
 
-/// What the user picked to share: a monitor's part of the screen, or all of it.
+/// What the user picked to share.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShareChoice {
-    /// As the picker and the controls name it ("Screen 1", "Entire screen").
+    /// As the picker and the controls name it ("Screen 1 (1920×1080)", "Entire screen", a window's title).
     pub label: String,
-    pub area: Option<Area>,
+    pub target: ShareTarget,
 }
 
-/// Opens `area` of the screen (`None`: all of it) for sharing, or says why it cannot be.
-pub fn open_screen(area: Option<Area>) -> Result<ScreenSource, String> {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ShareTarget {
+    /// A monitor's part of the screen, or all of it (`None`).
+    Screen(Option<Area>),
+    /// One window, by id: its own picture, whatever covers it.
+    Window(u32),
+}
+
+impl ShareTarget {
+    fn open(self, fps: u32) -> Result<ScreenSource, kaiwa_devices::SourceError> {
+        match self {
+            ShareTarget::Screen(area) => ScreenSource::open(None, area, fps),
+            ShareTarget::Window(id) => ScreenSource::open_window(None, id, fps),
+        }
+    }
+}
+
+/// Opens `target` for sharing, or says why it cannot be.
+pub fn open_screen(target: ShareTarget) -> Result<ScreenSource, String> {
     if let Some(why) = kaiwa_devices::share_unavailable() {
         return Err(why.to_owned());
     }
-    ScreenSource::open(None, area, SHARE_FPS).map_err(|e| format!("Cannot share the screen: {e}"))
+    target.open(SHARE_FPS).map_err(|e| format!("Cannot share that: {e}"))
 }
 
-/// What can be shared: each monitor, and the entire screen when there are several.
+/// What can be shared: each monitor, the entire screen when there are several, and each window.
 pub fn choices() -> Result<Vec<ShareChoice>, String> {
     if let Some(why) = kaiwa_devices::share_unavailable() {
         return Err(why.to_owned());
@@ -48,11 +65,15 @@ pub fn choices() -> Result<Vec<ShareChoice>, String> {
         .enumerate()
         .map(|(i, area)| ShareChoice {
             label: format!("Screen {} ({}×{})", i + 1, area.width, area.height),
-            area: Some(*area),
+            target: ShareTarget::Screen(Some(*area)),
         })
         .collect();
     if all.len() > 1 {
-        all.push(ShareChoice { label: "Entire screen".into(), area: None });
+        all.push(ShareChoice { label: "Entire screen".into(), target: ShareTarget::Screen(None) });
+    }
+    // Windows are a bonus: a display without a window list still offers its screens.
+    for window in kaiwa_devices::windows(None).unwrap_or_default() {
+        all.push(ShareChoice { label: window.name, target: ShareTarget::Window(window.id) });
     }
     Ok(all)
 }
@@ -74,8 +95,8 @@ impl SharePicker {
                 .collect::<Vec<_>>()
         });
         if let Ok(choices) = &choices {
-            let targets: Vec<(Option<Area>, Arc<FrameSlot>)> =
-                choices.iter().map(|(c, slot, _)| (c.area, slot.clone())).collect();
+            let targets: Vec<(ShareTarget, Arc<FrameSlot>)> =
+                choices.iter().map(|(c, slot, _)| (c.target, slot.clone())).collect();
             let stop = stop.clone();
             let spawned = std::thread::Builder::new()
                 .name("kaiwa-share-thumbs".into())
@@ -105,12 +126,15 @@ impl SharePicker {
                 }
                 Ok(choices) => {
                     ui.label("Everyone in the call sees what you pick, beside your camera.");
-                    ui.horizontal_wrapped(|ui| {
-                        for (choice, slot, texture) in choices.iter_mut() {
-                            if thumbnail_ui(ui, choice, slot, texture) {
-                                outcome = Some(Some(choice.clone()));
+                    egui::ScrollArea::vertical().max_height(520.0).show(ui, |ui| {
+                        ui.horizontal_wrapped(|ui| {
+                            ui.set_max_width(760.0);
+                            for (choice, slot, texture) in choices.iter_mut() {
+                                if thumbnail_ui(ui, choice, slot, texture) {
+                                    outcome = Some(Some(choice.clone()));
+                                }
                             }
-                        }
+                        });
                     });
                     if ui.button("Cancel").clicked() {
                         outcome = Some(None);
@@ -158,10 +182,16 @@ fn thumbnail_ui(
     if response.hovered() {
         painter.rect_stroke(picture, 6.0, egui::Stroke::new(2.0, theme::ACCENT), egui::StrokeKind::Inside);
     }
+    // Window titles can be long: cut to what fits under the thumbnail.
+    let mut label: String = choice.label.chars().take(34).collect();
+    if choice.label.chars().count() > 34 {
+        label.pop();
+        label.push('…');
+    }
     painter.text(
         egui::pos2(rect.center().x, rect.bottom() - 10.0),
         egui::Align2::CENTER_CENTER,
-        &choice.label,
+        label,
         egui::FontId::proportional(14.0),
         ui.visuals().text_color(),
     );
@@ -169,9 +199,9 @@ fn thumbnail_ui(
 }
 
 /// The thumbnail thread: each target captured and shrunk once a second until `stop`.
-fn thumbnails(targets: Vec<(Option<Area>, Arc<FrameSlot>)>, stop: &AtomicBool) {
+fn thumbnails(targets: Vec<(ShareTarget, Arc<FrameSlot>)>, stop: &AtomicBool) {
     let mut sources: Vec<(Option<ScreenSource>, Arc<FrameSlot>)> =
-        targets.into_iter().map(|(area, slot)| (ScreenSource::open(None, area, 30).ok(), slot)).collect();
+        targets.into_iter().map(|(target, slot)| (target.open(30).ok(), slot)).collect();
     while !stop.load(Relaxed) {
         for (source, slot) in &mut sources {
             let Some(captured) = source.as_mut().and_then(|s| s.next_frame().ok().flatten()) else {

@@ -192,6 +192,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
                     let sharing = if screen { ", sharing a screen" } else { "" };
                     eprintln!("{name}: microphone {}, camera {}{sharing}", on_off(mic), on_off(camera));
                 }
+                Some(EngineEvent::ScreenShareEnded(why)) => eprintln!("screen sharing stopped: {why}"),
                 Some(EngineEvent::PeerState { .. } | EngineEvent::PeerAudioLevel { .. }) => {}
                 None => break,
             },

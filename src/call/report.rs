@@ -23,6 +23,10 @@ pub(super) struct PeerReport {
     pub(super) first_frame_ms: Option<u64>,
     pub(super) video_latency: Option<Percentiles>,
     pub(super) audio_latency: Option<Percentiles>,
+    /// Capture → decoded of a shared screen that carries the test pattern's stamp in its top rows (the
+    /// screen-sharing benchmark paints it there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) screen_latency: Option<Percentiles>,
     /// Luma PSNR of the sampled received frames against what was sent (`--psnr-reference`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) psnr_db: Option<Vec<f64>>,

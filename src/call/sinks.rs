@@ -25,6 +25,8 @@ pub(super) struct Measure {
     pub(super) video_latency_us: Vec<u64>,
     /// Click → heard, from clicks on wall-clock period boundaries.
     pub(super) audio_latency_us: Vec<u64>,
+    /// Capture → decoded of a shared screen whose top rows carry the test pattern's stamp.
+    pub(super) screen_latency_us: Vec<u64>,
     pub(super) quiet_samples: usize,
     /// With `--psnr-reference`: luma PSNR of sampled frames (dB), and sampled frames whose stamp could not
     /// be read.
@@ -82,6 +84,7 @@ impl CliSinks {
             audio_latency_samples_ms: m.as_ref().filter(|_| samples).map(|m| all(&m.audio_latency_us)),
             first_frame_ms: m.as_ref().and_then(|m| m.first_frame).map(|d| d.as_millis() as u64),
             video_latency: m.as_ref().and_then(|m| percentiles(&m.video_latency_us)),
+            screen_latency: m.as_ref().and_then(|m| percentiles(&m.screen_latency_us)),
             // One onset is just the start of a steady tone; clicks give one per period.
             audio_latency: m
                 .as_ref()
@@ -163,10 +166,22 @@ impl MediaSinks for CliSinks {
         }))
     }
 
-    /// A shared screen is recorded beside the camera (`NAME-ID-screen.y4m`); its figures are in the stats.
+    /// A shared screen is recorded beside the camera (`NAME-ID-screen.y4m`); its figures are in the stats,
+    /// and when its top rows carry the test pattern's stamp, its latency is measured.
     fn screen(&self, peer: &PeerInfo) -> Option<VideoSink> {
         let rec = self.video_recorder(format!("{}-screen.y4m", file_stem(peer)));
+        let measure = self.measure(peer);
+        let mut pattern: Option<TestPattern> = None;
         Some(Box::new(move |v: &DecodedVideo| {
+            let size = (v.frame.width(), v.frame.height());
+            if pattern.as_ref().is_none_or(|p| (p.width(), p.height()) != size) {
+                pattern = TestPattern::new(size.0, size.1).ok();
+            }
+            if let Some(stamp) = pattern.as_ref().and_then(|p| p.read_stamp(&v.frame))
+                && let Ok(mut m) = measure.lock()
+            {
+                m.screen_latency_us.push(kaiwa_devices::wall_clock_us().saturating_sub(stamp.capture_us));
+            }
             if let Some(rec) = &rec {
                 record_frame(rec, &v.frame);
             }

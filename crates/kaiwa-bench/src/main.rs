@@ -15,6 +15,7 @@ mod netreport;
 mod netrun;
 mod networks;
 mod report;
+mod screen;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -80,6 +81,10 @@ pub struct Args {
     /// live (stamped live sources: latency)
     #[arg(long, value_delimiter = ',', default_values_t = ["file".to_string(), "live".to_string()])]
     net_content: Vec<String>,
+    /// Instead of the loopback scenarios: sharing a 1920×1080 screen with changing text, native vs Chromium
+    /// (a headed Chromium on an Xvfb display); writes SCREEN.md
+    #[arg(long)]
+    screen: bool,
     /// Seconds per --networks call (profiles with later changes last until 20 s after the last one;
     /// --quick: 20)
     #[arg(long, default_value_t = 40)]
@@ -151,6 +156,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if args.networks {
         return netrun::run_networks(&args, kaiwa).await;
+    }
+    if args.screen {
+        return screen::run_screen(&args, kaiwa).await;
     }
     let sizes: Vec<(u32, u32)> = args.sizes.iter().map(|s| parse_size(s)).collect::<Result<_, _>>()?;
     let mesh = if args.mesh_size == "none" { None } else { Some(parse_size(&args.mesh_size)?) };

@@ -33,6 +33,9 @@ pub struct LaunchOptions {
     /// Makes the command that runs the browser binary (default `Command::new(binary)`), e.g.
     /// `ip netns exec NS binary` to run it inside a network namespace of the test lab.
     pub command: Option<CommandHook>,
+    /// A window on the `DISPLAY` given in `env` instead of headless (the screen-sharing benchmark: only a
+    /// headed Chromium can capture an X screen).
+    pub headed: bool,
     /// Opens the TCP connection to the DevTools port (`127.0.0.1:PORT` as the browser sees it), e.g. from
     /// inside the browser's network namespace. Default: a plain connect from this process.
     pub connect: Option<ConnectHook>,
@@ -94,8 +97,10 @@ impl Browser {
         };
         let mut disabled = vec!["Translate", "MediaRouter", "OptimizationHints"];
         disabled.extend(opts.disable_features.iter().map(String::as_str));
+        if !opts.headed {
+            cmd.arg("--headless=new");
+        }
         cmd.args([
-            "--headless=new",
             "--no-sandbox",
             "--disable-gpu",
             "--disable-quic",

@@ -28,7 +28,7 @@ mod speaker;
 mod synthetic;
 pub mod testing;
 
-pub use screen::{Area, ScreenSource, monitors, share_unavailable, wayland_session};
+pub use screen::{Area, ScreenSource, WindowInfo, monitors, share_unavailable, wayland_session, windows};
 
 pub use audio_device::{
     AudioDeviceInfo, AudioStats, default_microphone, default_speaker, list_microphones, list_speakers,

@@ -75,3 +75,22 @@ fn no_display_is_a_plain_error() {
     let err = ScreenSource::open(Some(":4999"), None, 15).err().expect("no X server there");
     assert!(err.to_string().contains("cannot reach the X display"), "{err}");
 }
+
+#[test]
+fn a_window_is_listed_by_title_and_shared_alone_whatever_covers_it() {
+    let mut xvfb = Xvfb::start(W, H).expect("Xvfb");
+    let notes = xvfb.window("Notes", (20, 20, 160, 120), RED);
+    let _cover = xvfb.window("Cover", (100, 60, 160, 120), BLUE);
+    let listed = kaiwa_devices::windows(Some(&xvfb.display)).expect("the windows");
+    let names: Vec<&str> = listed.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(names, ["Cover", "Notes"], "top-most first");
+    assert_eq!(listed[1].area, Area { x: 20, y: 20, width: 160, height: 120 });
+    let mut source = ScreenSource::open_window(Some(&xvfb.display), notes, 30).expect("the window");
+    assert_eq!(source.size(), (160, 120));
+    // Red all over, also where the blue window covers it on the screen.
+    let frame = frame_with(&mut source, 150, 100, luma(RED));
+    assert!((y_at(&frame, 5, 5) - luma(RED)).abs() < 3.0);
+    // Gone: the source says so instead of sending stale pictures.
+    drop(xvfb);
+    assert!(source.next_frame().is_err(), "a frame from a window that is gone");
+}

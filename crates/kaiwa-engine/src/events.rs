@@ -58,6 +58,9 @@ pub enum EngineEvent {
         level: AudioLevel,
         volume: AudioVolume,
     },
+    /// The screen we shared can no longer be captured (its window closed, the display went away): sharing
+    /// has ended for everyone; the call goes on.
+    ScreenShareEnded(String),
     /// The signaling server is out of reach; calls in progress go on peer to peer meanwhile.
     SignalingLost {
         reason: String,

@@ -17,6 +17,31 @@ use kaiwa_engine::{EngineEvent, PeerState};
 const CAMERA: (u32, u32) = (320, 240);
 const SCREEN: (u32, u32) = (640, 360);
 
+/// A shared window that closes after `frames` pictures.
+struct Closing {
+    inner: TestPatternSource,
+    frames: u32,
+}
+
+impl kaiwa_devices::VideoSource for Closing {
+    fn describe(&self) -> String {
+        "a window that closes".into()
+    }
+    fn size(&self) -> (u32, u32) {
+        self.inner.size()
+    }
+    fn fps(&self) -> u32 {
+        self.inner.fps()
+    }
+    fn next_frame(&mut self) -> Result<Option<kaiwa_devices::CapturedFrame>, kaiwa_devices::SourceError> {
+        if self.frames == 0 {
+            return Err(kaiwa_devices::SourceError::Device("the shared window is gone".into()));
+        }
+        self.frames -= 1;
+        self.inner.next_frame()
+    }
+}
+
 fn screen_source() -> Option<Box<dyn kaiwa_devices::VideoSource>> {
     Some(Box::new(TestPatternSource::new(SCREEN.0, SCREEN.1, 15).unwrap()))
 }
@@ -90,6 +115,21 @@ async fn a_screen_is_shared_beside_the_camera_and_stops_and_starts_without_dropp
     .await;
     assert_eq!(cy.recorder.peer("Ann").lock().unwrap().unreadable, 0);
     assert_eq!(screen_decoded(&cy, "Bo"), 0, "Bo shares nothing");
+
+    // The shared window closes: sharing ends for everyone, Ann is told why, the call goes on (her camera
+    // too: Bo has seen five screen tracks of hers by now, and still plays her camera's).
+    let closing = Closing { inner: TestPatternSource::new(SCREEN.0, SCREEN.1, 15).unwrap(), frames: 30 };
+    ann.engine.share_screen(Some(Box::new(closing))).await;
+    let ended =
+        wait_for(&mut ann.engine, "the share to end", |e| matches!(e, EngineEvent::ScreenShareEnded(_)))
+            .await;
+    assert!(matches!(&ended, EngineEvent::ScreenShareEnded(why) if why.contains("gone")), "{ended:?}");
+    eventually("Bo hears that Ann stopped sharing", || async {
+        bo.engine.stats().await[0].screen_in.is_none()
+    })
+    .await;
+    let camera = decoded(&bo, "Ann");
+    eventually("Ann's camera goes on", || async { decoded(&bo, "Ann") > camera + 10 }).await;
 
     for p in [ann, bo, cy] {
         p.engine.leave().await;

@@ -307,6 +307,10 @@ impl CallState {
                     retry_in.as_secs()
                 ));
             }
+            EngineEvent::ScreenShareEnded(why) => {
+                self.sharing = None;
+                self.share_error = Some(format!("Sharing stopped: {why}"));
+            }
             EngineEvent::Failed(why) => self.failed = Some(why),
         }
     }

@@ -2,9 +2,8 @@
 //! with a window and paints rectangles on it (kept open while the display lives: an X client's windows go
 //! when it disconnects). For the screen-sharing tests, of this crate and of the app.
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
@@ -29,32 +28,32 @@ struct Painter {
 }
 
 impl Xvfb {
-    /// Starts `Xvfb` (`scripts/setup.sh test` installs it); waits (bounded) for its socket.
+    /// Starts `Xvfb` (`scripts/setup.sh test` installs it) on a display number it picks itself
+    /// (`-displayfd`: tests starting displays at once never share one), and waits (bounded) until it
+    /// accepts clients.
     pub fn start(width: u16, height: u16) -> std::io::Result<Xvfb> {
-        let n = (90..400)
-            .find(|n| {
-                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
-            })
-            .ok_or_else(|| std::io::Error::other("no free X display number"))?;
-        let display = format!(":{n}");
         let mut child = Command::new("Xvfb")
-            .args([&display, "-screen", "0", &format!("{width}x{height}x24"), "-nolisten", "tcp", "-noreset"])
-            .stdout(Stdio::null())
+            .args(["-displayfd", "1", "-screen", "0", &format!("{width}x{height}x24"), "-nolisten", "tcp"])
+            .arg("-noreset")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| std::io::Error::other(format!("Xvfb (scripts/setup.sh test installs it): {e}")))?;
-        let socket = format!("/tmp/.X11-unix/X{n}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !Path::new(&socket).exists() {
-            if Instant::now() > deadline || child.try_wait()?.is_some() {
+        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("no pipe from Xvfb"))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+            let _ = tx.send(line);
+        });
+        match rx.recv_timeout(Duration::from_secs(20)).ok().and_then(|l| l.trim().parse::<u32>().ok()) {
+            Some(n) => Ok(Xvfb { child, display: format!(":{n}"), width, height, painter: None }),
+            None => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(std::io::Error::other(format!("Xvfb did not start on {display}")));
+                Err(std::io::Error::other("Xvfb did not start"))
             }
-            std::thread::sleep(Duration::from_millis(50));
         }
-        Ok(Xvfb { child, display, width, height, painter: None })
     }
 
     /// Paints `rect` (x, y, width, height) in `rgb` (0xRRGGBB) on a window covering the screen, and waits
@@ -72,6 +71,44 @@ impl Xvfb {
 }
 
 impl Xvfb {
+    /// Opens a titled top-level window at `area` (x, y, width, height) filled with `rgb`, stacked above the
+    /// windows before it; returns its id. It lives as long as the display.
+    pub fn window(&mut self, title: &str, (x, y, width, height): (i16, i16, u16, u16), rgb: u32) -> u32 {
+        let painter =
+            self.painter.get_or_insert_with(|| Painter::open(&self.display, self.width, self.height));
+        let conn = &painter.conn;
+        let screen = &conn.setup().roots[0];
+        let (root, depth, visual) = (screen.root, screen.root_depth, screen.root_visual);
+        let window = conn.generate_id().expect("an id");
+        let aux = CreateWindowAux::new().background_pixel(rgb);
+        conn.create_window(
+            depth,
+            window,
+            root,
+            x,
+            y,
+            width,
+            height,
+            0,
+            WindowClass::INPUT_OUTPUT,
+            visual,
+            &aux,
+        )
+        .expect("a window");
+        conn.change_property8(
+            x11rb::protocol::xproto::PropMode::REPLACE,
+            window,
+            x11rb::protocol::xproto::AtomEnum::WM_NAME,
+            x11rb::protocol::xproto::AtomEnum::STRING,
+            title.as_bytes(),
+        )
+        .expect("its title");
+        conn.map_window(window).expect("map it");
+        conn.clear_area(false, window, 0, 0, 0, 0).expect("paint it");
+        conn.sync().expect("the X server drew");
+        window
+    }
+
     /// Paints `pixels` (0xRRGGBB, row by row, `width` a row) with its top-left corner at (`x`, `y`), and
     /// waits until the server has done it.
     pub fn put_rgb(&mut self, (x, y): (i16, i16), width: u16, pixels: &[u32]) {

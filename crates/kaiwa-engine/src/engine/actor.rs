@@ -28,7 +28,10 @@ impl Actor {
                     Some(c) => self.on_command(c).await,
                     None => break,
                 },
-                _ = bitrate_tick.tick() => self.follow_congestion_control().await,
+                _ = bitrate_tick.tick() => {
+                    self.end_share_if_source_ended().await;
+                    self.follow_congestion_control().await;
+                }
                 Some(claim) = rekeys.recv() => self.on_claim(claim, now()).await,
                 _ = waits_tick.tick(), if !self.waits.is_empty() => self.on_waits_tick(now()).await,
             }
@@ -212,6 +215,14 @@ impl Actor {
             }
             Err(e) => warn!(error = %e, "cannot start sending the screen"),
         }
+    }
+
+    /// A shared screen whose source stopped (its window closed) stops being shared, and the owner hears why.
+    async fn end_share_if_source_ended(&mut self) {
+        let Some(why) = self.screen.as_ref().and_then(|s| s.control.ended.get().cloned()) else { return };
+        info!(%why, "the shared screen ended");
+        self.share_screen(None);
+        self.emit(EngineEvent::ScreenShareEnded(why)).await;
     }
 
     fn set_screen_feed(&self, feed: Option<VideoFeed>) {

@@ -54,6 +54,8 @@ pub struct VideoSendControl {
     pub frame_rate_divider: AtomicU32,
     /// How many times the source picture is halved because the bitrate is too low for it (0 = full).
     pub halvings: AtomicU32,
+    /// Why the source stopped giving frames (a shared window closed, a camera unplugged), once it has.
+    pub ended: std::sync::OnceLock<String>,
 }
 
 impl VideoSendControl {
@@ -170,9 +172,13 @@ impl VideoSender {
             while !ctl.stop.load(Relaxed) {
                 let captured = match source.next_frame() {
                     Ok(Some(c)) => c,
-                    Ok(None) => break,
+                    Ok(None) => {
+                        let _ = ctl.ended.set("it has no more pictures".into());
+                        break;
+                    }
                     Err(e) => {
                         warn!(error = %e, source = %source.describe(), "video source failed");
+                        let _ = ctl.ended.set(e.to_string());
                         break;
                     }
                 };

@@ -83,10 +83,14 @@ impl<T> Default for VideoTracks<T> {
 }
 
 impl<T> VideoTracks<T> {
-    /// A track of the media stream `stream_id` arrived.
+    /// A track of the media stream `stream_id` arrived. When too many are kept, the oldest that plays in
+    /// no role is forgotten (never the camera of a peer that shared many times over).
     pub fn arrived(&mut self, stream_id: String, track: T) {
         if self.arrived.len() == KEPT_TRACKS {
-            self.arrived.pop_front();
+            let playing: Vec<u64> =
+                VideoRole::ALL.iter().filter_map(|r| self.chosen(*r).map(|(n, _)| n)).collect();
+            let idle = self.arrived.iter().position(|(n, _, _)| !playing.contains(n)).unwrap_or(0);
+            self.arrived.remove(idle);
         }
         self.arrived.push_back((self.next, stream_id, track));
         self.next += 1;
@@ -183,6 +187,19 @@ mod tests {
         t.announced(Some("scr-2".into()));
         t.arrived("scr-2".into(), "screen 2");
         assert_eq!(chosen(&t), (Some("camera"), Some("screen 2")));
+    }
+
+    #[test]
+    fn sharing_many_times_over_never_pushes_the_camera_out() {
+        let mut t = VideoTracks::default();
+        t.arrived("cam".into(), "camera");
+        for i in 0..10 {
+            t.announced(Some(format!("scr-{i}")));
+            t.arrived(format!("scr-{i}"), "screen");
+            assert_eq!(chosen(&t), (Some("camera"), Some("screen")), "share {i}");
+            t.announced(None);
+        }
+        assert_eq!(chosen(&t), (Some("camera"), None));
     }
 
     #[test]

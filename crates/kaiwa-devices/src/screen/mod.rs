@@ -1,5 +1,5 @@
-//! Screen capture on X11: the whole screen (or a part of it: one monitor) copied every frame through the
-//! MIT-SHM extension into memory we share with the X server, the cursor drawn in (XFixes), converted to
+//! Screen capture on X11: the whole screen (or a part of it: one monitor; or one window, `window.rs`) copied
+//! every frame through the MIT-SHM extension into memory we share with the X server, the cursor drawn in (XFixes), converted to
 //! I420. RustDesk and libwebrtc capture X11 the same way. A server without MIT-SHM (a remote display) is
 //! read with plain `GetImage` instead, which copies each frame through the socket.
 //!
@@ -7,17 +7,21 @@
 //! Wayland an X11 connection reaches only XWayland, whose root window shows no native windows: the caller
 //! checks [`wayland_session`] and says so instead of sharing a black picture.
 
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+mod shm;
+mod window;
+
 use std::time::{Duration, Instant};
 
 use kaiwa_media::video::I420Frame;
 use x11rb::connection::{Connection, RequestConnection};
 use x11rb::protocol::randr::ConnectionExt as _;
-use x11rb::protocol::shm::{self, ConnectionExt as _};
+use x11rb::protocol::shm::{self as x11_shm, ConnectionExt as _};
 use x11rb::protocol::xfixes::{self, ConnectionExt as _};
 use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat, Window};
 use x11rb::rust_connection::RustConnection;
 
+use self::shm::Shared;
+pub use self::window::{WindowInfo, windows};
 use crate::pacer::Pacer;
 use crate::source::{CapturedFrame, SourceError, VideoSource};
 
@@ -66,69 +70,14 @@ pub struct Area {
     pub height: u16,
 }
 
-/// Memory shared with the X server: a memfd mapped here and attached there.
-struct Shared {
-    seg: shm::Seg,
-    ptr: *mut u8,
-    len: usize,
-    _fd: OwnedFd,
+/// What a [`ScreenSource`] captures.
+enum Target {
+    /// A part of the screen (`None`: all of it).
+    Area(Option<Area>),
+    Window(u32),
 }
 
-impl Shared {
-    fn new(conn: &RustConnection, len: usize) -> Result<Shared, String> {
-        // SAFETY: memfd_create with a valid NUL-terminated name; the result is checked.
-        let raw = unsafe { libc::memfd_create(c"kaiwa-screen".as_ptr(), libc::MFD_CLOEXEC) };
-        if raw < 0 {
-            return Err(format!("memfd_create: {}", std::io::Error::last_os_error()));
-        }
-        // SAFETY: `raw` is a new descriptor that nothing else owns.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: `fd` is a valid memfd; the length is checked by the kernel.
-        if unsafe { libc::ftruncate(raw, len as libc::off_t) } != 0 {
-            return Err(format!("ftruncate: {}", std::io::Error::last_os_error()));
-        }
-        // SAFETY: a fresh shared mapping of `len` bytes of the memfd; the result is checked.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                raw,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(format!("mmap: {}", std::io::Error::last_os_error()));
-        }
-        let seg = conn.generate_id().map_err(|e| e.to_string())?;
-        let dup = fd.as_fd().try_clone_to_owned().map_err(|e| e.to_string())?;
-        let attached = conn.shm_attach_fd(seg, dup, false).map_err(|e| e.to_string())?.check();
-        let shared = Shared { seg, ptr: ptr.cast(), len, _fd: fd };
-        attached.map_err(|e| format!("MIT-SHM attach: {e}"))?;
-        Ok(shared)
-    }
-
-    fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` maps `len` bytes for as long as `self` lives; the X server writes into it only
-        // during a GetImage we wait for, never while this slice is read.
-        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
-    }
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the mapping made in `new`.
-        unsafe {
-            libc::munmap(self.ptr.cast(), self.len);
-        }
-    }
-}
-
-// SAFETY: the mapping is owned by this value alone and only read through `&self`.
-unsafe impl Send for Shared {}
-
-/// The screen as a video source.
+/// The screen (or one window) as a video source.
 pub struct ScreenSource {
     conn: RustConnection,
     root: Window,
@@ -141,28 +90,46 @@ pub struct ScreenSource {
     cursor: bool,
     spare: Option<I420Frame>,
     display: String,
+    /// A single window instead of the screen (its size at the start is kept; `area` follows where it is).
+    window: Option<Window>,
 }
 
 impl ScreenSource {
     /// Captures screen `screen` of `display` (`None`: `$DISPLAY`) at `fps`, `area` of it (`None`: all of
     /// it, cut to even sizes).
     pub fn open(display: Option<&str>, area: Option<Area>, fps: u32) -> Result<ScreenSource, SourceError> {
+        ScreenSource::open_target(display, Target::Area(area), fps)
+    }
+
+    /// Captures one window of `display` (an id from [`windows`]) at `fps`: its own picture, whatever
+    /// covers it on the screen, at the size it has now.
+    pub fn open_window(display: Option<&str>, window: u32, fps: u32) -> Result<ScreenSource, SourceError> {
+        ScreenSource::open_target(display, Target::Window(window), fps)
+    }
+
+    fn open_target(display: Option<&str>, target: Target, fps: u32) -> Result<ScreenSource, SourceError> {
         let name = display.map(str::to_owned).or_else(|| std::env::var("DISPLAY").ok()).unwrap_or_default();
         let (conn, screen_num) = x11rb::connect(display)
             .map_err(|e| SourceError::Device(format!("cannot reach the X display {name:?}: {e}")))?;
         let screen = &conn.setup().roots[screen_num];
-        let root = screen.root;
+        let (root, depth) = (screen.root, screen.root_depth);
         let full = Area { x: 0, y: 0, width: screen.width_in_pixels, height: screen.height_in_pixels };
-        let mut area = area.unwrap_or(full);
+        let (mut area, window) = match target {
+            Target::Area(area) => (area.unwrap_or(full), None),
+            Target::Window(id) => {
+                let (width, height) = window::redirect(&conn, id)?;
+                (Area { x: 0, y: 0, width, height }, Some(id))
+            }
+        };
         area.width &= !1;
         area.height &= !1;
         if area.width < 16 || area.height < 16 {
             return Err(SourceError::Device(format!("the screen area {area:?} is too small to share")));
         }
-        if screen.root_depth != 24 && screen.root_depth != 32 {
-            return Err(SourceError::Device(format!("a {}-bit screen cannot be shared", screen.root_depth)));
+        if depth != 24 && depth != 32 {
+            return Err(SourceError::Device(format!("a {depth}-bit screen cannot be shared")));
         }
-        let has_shm = conn.extension_information(shm::X11_EXTENSION_NAME).ok().flatten().is_some();
+        let has_shm = conn.extension_information(x11_shm::X11_EXTENSION_NAME).ok().flatten().is_some();
         let len = area.width as usize * area.height as usize * 4;
         let shared = if has_shm {
             match Shared::new(&conn, len) {
@@ -189,6 +156,7 @@ impl ScreenSource {
             cursor,
             spare: None,
             display: name,
+            window,
         })
     }
 
@@ -197,10 +165,19 @@ impl ScreenSource {
         self.shared.is_some()
     }
 
-    /// Copies the area's pixels (BGRX) into our buffer; returns them.
+    /// Copies the area's (or the window's) pixels (BGRX) into our buffer; returns them.
     fn grab(&mut self) -> Result<&mut [u8], String> {
         let Area { x, y, width, height } = self.area;
         let format = ImageFormat::Z_PIXMAP.into();
+        if let Some(id) = self.window {
+            let size = (width, height);
+            (self.area.x, self.area.y) =
+                window::grab(&self.conn, id, self.root, size, self.shared.as_ref(), &mut self.copy)?;
+            if self.cursor {
+                self.draw_cursor();
+            }
+            return Ok(&mut self.copy);
+        }
         match &self.shared {
             Some(shared) => {
                 self.conn
@@ -271,7 +248,10 @@ impl VideoSource for ScreenSource {
     fn describe(&self) -> String {
         let how = if self.shared.is_some() { "MIT-SHM" } else { "GetImage" };
         let Area { x, y, width, height } = self.area;
-        format!("screen {} {width}x{height}+{x}+{y}@{} ({how})", self.display, self.fps)
+        match self.window {
+            Some(id) => format!("window {id:#x} of {} {width}x{height}@{} ({how})", self.display, self.fps),
+            None => format!("screen {} {width}x{height}+{x}+{y}@{} ({how})", self.display, self.fps),
+        }
     }
 
     fn size(&self) -> (u32, u32) {
