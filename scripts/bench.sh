@@ -10,8 +10,8 @@
 #   scripts/bench.sh --networks       instead: calls through the network lab's link profiles (root), native ↔ native,
 #                                     Chromium ↔ Chromium, native ↔ Chromium; writes docs/bench/NETWORKS.md + plots
 #   scripts/bench.sh --networks --quick --profiles cap-500k,drop   1 run, 20 s calls, two profiles
-#   scripts/bench.sh --screen         instead: sharing a 1920×1080 screen with changing text, native vs a headed
-#                                     Chromium on the same Xvfb display; writes docs/bench/SCREEN.md
+#   scripts/bench.sh --screen         instead: sharing a 1920×1080 picture of changing text, native (an Xvfb
+#                                     screen) vs Chromium (its tab showing the same picture); docs/bench/SCREEN.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

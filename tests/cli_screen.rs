@@ -90,7 +90,7 @@ fn recording(dir: &Path, screen: bool) -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_screen_reaches_the_other_side_readable_beside_the_camera_and_follows_changes() {
     let mut xvfb = Xvfb::start(W, H).expect("Xvfb");
-    let (first, second) = (text_page(W, H, 1), text_page(W, H, 2));
+    let (first, second) = (text_page(W, H, 1), text_page(W, H, 500));
     xvfb.put_rgb((0, 0), W, &first);
     let (addr, _stop) = server().await;
     let dir = tempfile::tempdir().unwrap();

@@ -20,7 +20,8 @@ export async function startShare() {
   let stream;
   try {
     stream = await navigator.mediaDevices.getDisplayMedia({
-      video: { frameRate: { ideal: SHARE_FPS, max: SHARE_FPS } },
+      // Up to 1920×1080 (a tab's capture is otherwise as small as 800×450 in Chromium).
+      video: { width: { ideal: 1920 }, height: { ideal: 1080 }, frameRate: { ideal: SHARE_FPS, max: SHARE_FPS } },
       audio: false,
       // `?share=tab`: offer this tab first (tests, with Chromium's --auto-accept-this-tab-capture).
       preferCurrentTab: params.get('share') === 'tab',

@@ -4,8 +4,10 @@
 export const NAME_KEY = 'kaiwa.name';
 export const params = new URLSearchParams(location.search);
 // Bench mode (`?bench=latency|file`, see docs/BENCHMARKS.md): measured sources and sinks; never loaded otherwise.
-export const bench = params.get('bench') ? await import('/bench.js') : null;
+export const bench = params.get('bench') && params.get('bench') !== 'screen' ? await import('/bench.js') : null;
 bench?.init(params);
+// The screen-sharing benchmark's picture (`?bench=screen`): the page covers itself with it.
+if (params.get('bench') === 'screen') (await import('/benchscreen.js')).showScreenPage();
 
 export const app = {
   view: 'home',

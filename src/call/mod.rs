@@ -33,8 +33,9 @@ use sinks::*;
 use sources::*;
 
 fn media_flowed_both_ways(s: &PeerStats) -> bool {
-    let sent = s.out.video_frames > 0 || s.out.audio_frames > 0;
-    let received = s.video_in.frames_decoded > 0 || s.audio_in.packets > 0;
+    let sent = s.out.video_frames > 0 || s.out.audio_frames > 0 || s.out.screen_frames > 0;
+    let screen_in = s.screen_in.as_ref().map_or(0, |v| v.frames_decoded);
+    let received = s.video_in.frames_decoded > 0 || s.audio_in.packets > 0 || screen_in > 0;
     sent && received
 }
 
@@ -264,6 +265,16 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
             s.out.audio_frames,
             s.setup_ms.map(|ms| format!(", connected in {ms} ms")).unwrap_or_default(),
         );
+        if let Some(v) = &s.screen_in {
+            let (w, h, codec) = (v.width, v.height, codec_name(v.codec.as_deref()));
+            println!(
+                "  {}: their shared screen: {} frames {w}x{h} {codec} ({} freezes)",
+                s.name, v.frames_decoded, v.freezes
+            );
+        }
+        if s.out.screen_frames > 0 {
+            println!("  {}: sent {} frames of our shared screen", s.name, s.out.screen_frames);
+        }
         if let Some(code) = &s.verification_code {
             println!(
                 "  {}: verification code {code} (they see the same unless someone is in between)",

@@ -81,8 +81,8 @@ pub struct Args {
     /// live (stamped live sources: latency)
     #[arg(long, value_delimiter = ',', default_values_t = ["file".to_string(), "live".to_string()])]
     net_content: Vec<String>,
-    /// Instead of the loopback scenarios: sharing a 1920×1080 screen with changing text, native vs Chromium
-    /// (a headed Chromium on an Xvfb display); writes SCREEN.md
+    /// Instead of the loopback scenarios: sharing a 1920×1080 picture of changing text, native (an Xvfb
+    /// screen) vs Chromium (its own tab showing the same picture); writes SCREEN.md
     #[arg(long)]
     screen: bool,
     /// Seconds per --networks call (profiles with later changes last until 20 s after the last one;

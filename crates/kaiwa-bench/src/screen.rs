@@ -1,10 +1,12 @@
-//! The screen-sharing benchmark (`--screen`): one 1920×1080 X screen (Xvfb) with changing text, shared once
-//! by the native client (`kaiwa call --share screen`) and once by Chromium (the browser client's Share screen
-//! in a headed Chromium on the same display, which captures it through its own X11 capturer), each time to
-//! the same receiver (a native `kaiwa call`). Runs alternate so machine noise hits both.
+//! The screen-sharing benchmark (`--screen`): a 1920×1080 picture of changing text shared once by the native
+//! client (`kaiwa call --share screen`, from an Xvfb display painted here) and once by Chromium (the browser
+//! client's Share screen, sharing its own tab, which its bench mode covers with the same picture:
+//! `assets/web/benchscreen.js`), each time to the same receiver (a native `kaiwa call`). Runs alternate so
+//! machine noise hits both. (A headed Chromium capturing the Xvfb display itself failed here with
+//! "NotReadableError: Could not start video source", its X11 capturer's portal-less path included.)
 //!
-//! The screen: a new page of text-like strokes every second below a strip that carries the test pattern's
-//! stamp (frame counter and wall-clock paint time), repainted every 100 ms; the receiver reads the stamp
+//! The screen: a page of text-like strokes that scrolls by a line every 250 ms, below a strip that carries
+//! the test pattern's stamp (frame counter and wall-clock paint time), repainted every 100 ms; the receiver reads the stamp
 //! from each decoded picture, so latency is paint → decoded (both capturers add up to one frame interval
 //! at 15 fps). Measured over the window after the warm-up: the sender's CPU (its whole process tree), the
 //! bitrate and frame rate the receiver got (its once-a-second stats log), the picture size, freezes, and
@@ -28,7 +30,8 @@ use crate::Args;
 const W: u16 = 1920;
 const H: u16 = 1080;
 const STAMP_EVERY: Duration = Duration::from_millis(100);
-const PAGE_EVERY: Duration = Duration::from_secs(1);
+/// The text scrolls by a line this often (a document or a log read on the shared screen).
+const SCROLL_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sender {
@@ -84,7 +87,7 @@ impl Painter {
                     let page = text_page(W, H - strip as u16, seed);
                     xvfb.put_rgb((0, strip as i16), W, &page);
                     seed += 1;
-                    next_page = now + PAGE_EVERY;
+                    next_page = now + SCROLL_EVERY;
                 }
                 let frame = pattern.frame(counter, kaiwa_devices::wall_clock_us());
                 if frame.write_rgba(&mut rgba).is_ok() {
@@ -130,23 +133,22 @@ fn kaiwa_call(kaiwa: &Path, server: &TestServer, room: &str, name: &str, seconds
     cmd
 }
 
-/// A headed Chromium on the painter's display, its window out of the captured area (there is no window
-/// manager to stack it), sharing the entire screen from the browser client with camera and mic off.
-async fn chromium_sharing(server: &TestServer, room: &str, display: &str) -> anyhow::Result<(Browser, Page)> {
+/// Chromium sharing its own tab, which the browser client covers with the same picture in bench mode
+/// (`?bench=screen`, `assets/web/benchscreen.js`), at 1920×1080.
+async fn chromium_sharing(server: &TestServer, room: &str) -> anyhow::Result<(Browser, Page)> {
     let browser = Browser::launch(LaunchOptions {
-        headed: true,
-        env: vec![("DISPLAY".into(), display.into())],
-        extra_args: vec![
-            "--auto-select-desktop-capture-source=Entire screen".into(),
-            format!("--window-position={},0", W + 100),
-        ],
+        // The tab as large as the picture (the last --window-size wins).
+        extra_args: vec!["--auto-accept-this-tab-capture".into(), format!("--window-size={W},{H}")],
+        real_devices: true,
         ..Default::default()
     })
     .await?;
-    let page = browser.new_page("C", &server.url(&format!("/r/{room}?name=C&autojoin=1"))).await?;
+    let url = server.url(&format!("/r/{room}?name=C&autojoin=1&share=tab&bench=screen"));
+    let page = browser.new_page("C", &url).await?;
+    page.set_viewport(u32::from(W), u32::from(H)).await?;
     page.wait_for("window.kaiwa && kaiwa.state().myId", Duration::from_secs(30)).await?;
-    page.click("#toggle-cam").await?;
-    page.click("#toggle-mic").await?;
+    // No camera or microphone (no fake devices, or the tab's capture would be fake too): the tab is all
+    // it sends.
     page.click("#toggle-share").await?;
     page.wait_for("kaiwa.state().sharing", Duration::from_secs(20))
         .await
@@ -179,6 +181,9 @@ async fn one_call(
     let json = work.join(format!("{room}.json"));
     let mut receiver = kaiwa_call(kaiwa, server, &room, "R", total);
     receiver.arg("--stats-log").arg(&log).arg("--stats-json").arg(&json);
+    if let Some(dir) = std::env::var_os("KAIWA_BENCH_RECORD") {
+        receiver.arg("--record").arg(PathBuf::from(dir).join(&room));
+    }
     let mut receiver = Child2(receiver.spawn().context("receiver")?);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let mut native: Option<Child2> = None;
@@ -194,7 +199,7 @@ async fn one_call(
             pid
         }
         Sender::Chromium => {
-            let (browser, page) = chromium_sharing(server, &room, &painter.display).await?;
+            let (browser, page) = chromium_sharing(server, &room).await?;
             let pid = browser.pid();
             chromium = Some((browser, page));
             pid
@@ -224,12 +229,16 @@ async fn one_call(
         bail!("the receiver logged no stats");
     };
     let span = (tb - ta).max(1.0);
+    if std::env::var_os("KAIWA_BENCH_DUMP").is_some() {
+        println!("receiver at {ta:.1} s: {a}\nreceiver at {tb:.1} s: {b}");
+        println!("summary: {}", std::fs::read_to_string(&json).unwrap_or_default().replace('\n', " "));
+    }
     let num = |v: &Value, path: &[&str]| path.iter().fold(v, |v, k| &v[*k]).as_f64().unwrap_or(0.0);
     let kbps = (num(&b, &["bytes_received"]) - num(&a, &["bytes_received"])) * 8.0 / 1000.0 / span;
     let fps = (num(&b, &["screen_in", "frames_decoded"]) - num(&a, &["screen_in", "frames_decoded"])) / span;
     let summary: Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap_or_default()).unwrap_or_default();
-    let peer = &summary["peers"][0];
+    let peer = &summary[0];
     Ok(Figures {
         sender,
         cpu_pct,
@@ -289,9 +298,9 @@ pub async fn run_screen(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&work);
     let mut md = String::from(
         "# Sharing a 1920×1080 screen with changing text: native vs Chromium\n\n\
-         Written by `scripts/bench.sh --screen` (crates/kaiwa-bench/src/screen.rs). One Xvfb screen, a new page \
-         of text every second and a stamped strip repainted every 100 ms, shared at up to 15 fps by \
-         `kaiwa call --share screen` or by the browser client in a headed Chromium on the same display, to \
+         Written by `scripts/bench.sh --screen` (crates/kaiwa-bench/src/screen.rs). A page of text scrolling \
+         by a line every 250 ms and a stamped strip repainted every 100 ms, shared at up to 15 fps by \
+         `kaiwa call --share screen` from an Xvfb display or by the browser client sharing its own tab, which shows the same picture, to \
          a native receiver on loopback. CPU: the sender's process tree, % of one core; bitrate and frame \
          rate: what the receiver got over the measured window; latency: paint → decoded, from the stamp.\n\n",
     );

@@ -23,6 +23,10 @@ pub struct LaunchOptions {
     pub ignore_certificate_errors: bool,
     /// Refuse camera and microphone as a user who clicked "Block" would (instead of auto-accepting).
     pub deny_media: bool,
+    /// No fake camera, microphone or permission prompt: with them, Chromium's `getDisplayMedia` returns a
+    /// fake picture (or a screen it cannot capture headless), so sharing a real tab
+    /// (`--auto-accept-this-tab-capture`) needs them off; the page then has no camera or microphone.
+    pub real_devices: bool,
     /// More command-line switches, e.g. `--host-resolver-rules=MAP kaiwa.test 127.0.0.1`.
     pub extra_args: Vec<String>,
     /// More environment variables, e.g. `PULSE_SERVER` for a private PulseAudio daemon.
@@ -33,9 +37,6 @@ pub struct LaunchOptions {
     /// Makes the command that runs the browser binary (default `Command::new(binary)`), e.g.
     /// `ip netns exec NS binary` to run it inside a network namespace of the test lab.
     pub command: Option<CommandHook>,
-    /// A window on the `DISPLAY` given in `env` instead of headless (the screen-sharing benchmark: only a
-    /// headed Chromium can capture an X screen).
-    pub headed: bool,
     /// Opens the TCP connection to the DevTools port (`127.0.0.1:PORT` as the browser sees it), e.g. from
     /// inside the browser's network namespace. Default: a plain connect from this process.
     pub connect: Option<ConnectHook>,
@@ -97,10 +98,8 @@ impl Browser {
         };
         let mut disabled = vec!["Translate", "MediaRouter", "OptimizationHints"];
         disabled.extend(opts.disable_features.iter().map(String::as_str));
-        if !opts.headed {
-            cmd.arg("--headless=new");
-        }
         cmd.args([
+            "--headless=new",
             "--no-sandbox",
             "--disable-gpu",
             "--disable-quic",
@@ -114,16 +113,22 @@ impl Browser {
             "--disable-renderer-backgrounding",
             "--disable-backgrounding-occluded-windows",
             "--autoplay-policy=no-user-gesture-required",
-            "--use-fake-device-for-media-stream",
             "--remote-debugging-address=127.0.0.1",
             "--remote-debugging-port=0",
             "--window-size=1280,800",
         ]);
         cmd.arg(format!("--disable-features={}", disabled.join(",")));
+        if !opts.real_devices {
+            cmd.arg("--use-fake-device-for-media-stream");
+        }
         if opts.ignore_certificate_errors {
             cmd.arg("--ignore-certificate-errors");
         }
-        cmd.arg(if opts.deny_media { "--deny-permission-prompts" } else { "--use-fake-ui-for-media-stream" });
+        if opts.deny_media {
+            cmd.arg("--deny-permission-prompts");
+        } else if !opts.real_devices {
+            cmd.arg("--use-fake-ui-for-media-stream");
+        }
         cmd.args(&opts.extra_args);
         cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));
         cmd.arg(format!("--user-data-dir={}", profile.path().display()));

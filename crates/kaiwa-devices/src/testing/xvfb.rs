@@ -141,19 +141,21 @@ impl Xvfb {
     }
 }
 
-/// A white page with lines of black "glyphs" (strokes of a pseudo-random 5×7 pattern in 9×18 cells), as
-/// 0xRRGGBB pixels, different for each `seed`: what a shared document looks like to an encoder.
-pub fn text_page(width: u16, height: u16, seed: u32) -> Vec<u32> {
+/// Lines of a white page of black "glyphs" (strokes of a pseudo-random 5×7 pattern in 9-pixel cells,
+/// lines 18 pixels apart) as 0xRRGGBB pixels, from line `first` on: each line is the same wherever it is
+/// shown, so `text_page(w, h, n + 1)` is `text_page(w, h, n)` scrolled by a line. What a shared document
+/// looks like to an encoder.
+pub fn text_page(width: u16, height: u16, first: u32) -> Vec<u32> {
     let (w, h) = (usize::from(width), usize::from(height));
     let mut page = vec![0xffffffu32; w * h];
-    let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(12345);
-    for row in (12..h.saturating_sub(30)).step_by(18) {
+    for (k, top) in (12..h.saturating_sub(30)).step_by(LINE).enumerate() {
+        let mut state = (first + k as u32).wrapping_mul(2_654_435_761).wrapping_add(12345);
         for col in (12..w.saturating_sub(20)).step_by(9) {
             for gy in 0..7 {
                 for gx in 0..5 {
                     state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
                     if state >> 29 < 3 {
-                        page[(row + gy * 2) * w + col + gx] = 0x000000;
+                        page[(top + gy * 2) * w + col + gx] = 0x000000;
                     }
                 }
             }
@@ -161,6 +163,9 @@ pub fn text_page(width: u16, height: u16, seed: u32) -> Vec<u32> {
     }
     page
 }
+
+/// The distance between two lines of [`text_page`], pixels.
+const LINE: usize = 18;
 
 impl Painter {
     fn open(display: &str, width: u16, height: u16) -> Painter {
