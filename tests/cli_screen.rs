@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use kaiwa_devices::testing::{Xvfb, text_page};
+use kaiwa_devices::testing::{Xvfb, as_i420, luma_psnr, text_page};
 use kaiwa_media::video::{I420Frame, Y4mReader};
 use tokio_util::sync::CancellationToken;
 
@@ -46,24 +46,10 @@ fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
-/// The page as the capture makes it: I420 from the X server's BGRX.
-fn as_i420(page: &[u32]) -> I420Frame {
-    let mut frame = I420Frame::black(u32::from(W), u32::from(H)).unwrap();
-    let bytes: Vec<u8> = page.iter().flat_map(|p| p.to_le_bytes()).collect();
-    frame.fill_from_bgra(&bytes, u32::from(W) * 4).unwrap();
-    frame
-}
-
 /// Luma PSNR of the text rows of `got` against `want`, dB.
 fn text_psnr(got: &I420Frame, want: &I420Frame) -> f64 {
     let n = (TEXT_ROWS * got.width()) as usize;
-    let mse = got.y()[..n]
-        .iter()
-        .zip(&want.y()[..n])
-        .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
-        .sum::<f64>()
-        / n as f64;
-    if mse == 0.0 { 99.0 } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
+    luma_psnr(&got.y()[..n], &want.y()[..n])
 }
 
 fn frames(path: &Path) -> (u32, u32, Vec<I420Frame>) {
@@ -134,7 +120,7 @@ async fn a_shared_screen_reaches_the_other_side_readable_beside_the_camera_and_f
     let (w, h, screen) = frames(&recording(&rec, true));
     assert_eq!((w, h), (u32::from(W), u32::from(H)), "the screen at its full size");
     assert!(screen.len() > 20, "only {} frames of the screen", screen.len());
-    let (first, second) = (as_i420(&first), as_i420(&second));
+    let (first, second) = (as_i420(&first, W, H), as_i420(&second, W, H));
     let scores: Vec<(f64, f64)> =
         screen.iter().map(|f| (text_psnr(f, &first), text_psnr(f, &second))).collect();
     let sharp_first = scores.iter().position(|(a, _)| *a > 30.0);
@@ -147,4 +133,39 @@ async fn a_shared_screen_reaches_the_other_side_readable_beside_the_camera_and_f
         "the second page did not arrive readable after the first (best {:.1} dB)",
         best(1)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_window_arrives_alone_whatever_covers_it() {
+    let mut xvfb = Xvfb::start(W, H).expect("Xvfb");
+    let notes = xvfb.window("Notes", (40, 40, 320, 200), 0xff0000);
+    xvfb.window("Cover", (200, 120, 320, 200), 0x0000ff);
+    let (addr, _stop) = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec");
+    let share = format!("window:{notes:#x}");
+    let mut ann =
+        kaiwa_call(addr, &["--name", "Ann", "--video", "none", "--share", &share, "--audio", "none"]);
+    ann.args(["--duration", "6"]).env("DISPLAY", &xvfb.display);
+    ann.env_remove("WAYLAND_DISPLAY").env_remove("XDG_SESSION_TYPE");
+    let ann = ann.spawn().unwrap();
+    let mut bo = kaiwa_call(addr, &["--name", "Bo", "--video", "none", "--duration", "5", "--record"]);
+    bo.arg(&rec);
+    let bo = bo.spawn().unwrap();
+    let (ann, bo) = tokio::join!(
+        tokio::task::spawn_blocking(move || ann.wait_with_output().unwrap()),
+        tokio::task::spawn_blocking(move || bo.wait_with_output().unwrap())
+    );
+    let (ann, bo) = (ann.unwrap(), bo.unwrap());
+    assert!(ann.status.success(), "Ann: {}", text(&ann));
+    assert!(bo.status.success(), "Bo: {}", text(&bo));
+    let (w, h, frames) = frames(&recording(&rec, true));
+    assert_eq!((w, h), (320, 200), "the window's size");
+    let last = frames.last().expect("frames of the window");
+    // Red all over (luma ~82), also where the blue window covers it on the screen (blue would be ~41).
+    let red = kaiwa_devices::testing::luma(0xff0000);
+    for (x, y) in [(10u32, 10u32), (300, 180), (160, 100)] {
+        let got = f64::from(last.y()[(y * w + x) as usize]);
+        assert!((got - red).abs() < 12.0, "luma {got:.0} at ({x}, {y}), want {red:.0}");
+    }
 }

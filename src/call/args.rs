@@ -18,7 +18,7 @@ pub struct CallArgs {
     #[arg(long, default_value = "testpattern", value_name = "SOURCE")]
     pub(super) video: String,
     /// Share a screen beside the video, as a second video track: screen[:MONITOR] (the DISPLAY's, X11),
-    /// or for tests a testpattern or .y4m file sent as a shared screen
+    /// window:ID (one X window, e.g. window:0x1a00007), or for tests a testpattern or .y4m file
     #[arg(long, value_name = "SOURCE")]
     pub(super) share: Option<String>,
     /// tone[:HZ], clicks (for latency measurements), a .wav file (48 kHz), mic[:DEVICE] or none

@@ -41,8 +41,24 @@ fn named_video_source(name: &str, args: &CallArgs) -> anyhow::Result<Option<Box<
             Some(Box::new(kaiwa_devices::CameraSource::open_with(id, request)?))
         }
         v if is_screen(v) => Some(Box::new(screen_source(v.strip_prefix("screen:"), args.fps)?)),
+        v if let Some(id) = v.strip_prefix("window:") => Some(Box::new(window_source(id, args.fps)?)),
         path => Some(Box::new(Y4mFileSource::open(Path::new(path))?)),
     })
+}
+
+/// One window of the `DISPLAY` by its X id (`0x…` or decimal, as `xwininfo` or `xdotool` print it), its
+/// own picture whatever covers it, at most 15 fps.
+fn window_source(id: &str, fps: u32) -> anyhow::Result<kaiwa_devices::ScreenSource> {
+    if let Some(why) = kaiwa_devices::share_unavailable() {
+        anyhow::bail!("{why}");
+    }
+    let parsed = match id.strip_prefix("0x") {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => id.parse(),
+    };
+    let id = parsed
+        .map_err(|_| anyhow::anyhow!("window:ID takes an X window id (0x1a00007 or decimal), not {id:?}"))?;
+    Ok(kaiwa_devices::ScreenSource::open_window(None, id, fps.min(15))?)
 }
 
 /// The `DISPLAY`'s screen, or its monitor `monitor` (0 = the primary), at most 15 fps (text needs sharp

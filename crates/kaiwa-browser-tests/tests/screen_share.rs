@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use base64::Engine as _;
 use kaiwa_browser_tests::{Browser, LaunchOptions, Page, SERIAL, TestServer};
-use kaiwa_devices::testing::{Xvfb, text_page};
+use kaiwa_devices::testing::{Xvfb, as_i420, luma_psnr, text_page};
 use kaiwa_devices::{ScreenSource, TestPatternSource, ToneSource};
 use kaiwa_engine::peer::factory::NetworkConfig;
 use kaiwa_engine::signaling::{ServerUrl, SignalingConfig};
@@ -130,21 +130,7 @@ async fn page_screen_luma(page: &Page) -> Result<Vec<u8>> {
 }
 
 fn text_psnr(got: &[u8], want: &I420Frame) -> f64 {
-    let n = got.len().min(TEXT_ROWS * usize::from(W));
-    let mse = got[..n]
-        .iter()
-        .zip(&want.y()[..n])
-        .map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2))
-        .sum::<f64>()
-        / n as f64;
-    if mse == 0.0 { 99.0 } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
-}
-
-fn as_i420(page: &[u32]) -> I420Frame {
-    let mut frame = I420Frame::black(u32::from(W), u32::from(H)).unwrap();
-    let bytes: Vec<u8> = page.iter().flat_map(|p| p.to_le_bytes()).collect();
-    frame.fill_from_bgra(&bytes, u32::from(W) * 4).unwrap();
-    frame
+    luma_psnr(got, &want.y()[..TEXT_ROWS * usize::from(W)])
 }
 
 async fn state(page: &Page) -> Result<Value> {
@@ -185,7 +171,7 @@ async fn a_native_shared_screen_reaches_chromium_readable_in_the_spotlight() -> 
         s["spotlight"]
     );
     // Readable: the best of a few looks at the text rows (the first frames are still being refined).
-    let want = as_i420(&text);
+    let want = as_i420(&text, W, H);
     let mut best = 0.0f64;
     let deadline = Instant::now() + Duration::from_secs(20);
     while best < 30.0 && Instant::now() < deadline {
@@ -197,7 +183,7 @@ async fn a_native_shared_screen_reaches_chromium_readable_in_the_spotlight() -> 
     // And it follows a new page.
     let second = text_page(W, H, 500);
     xvfb.put_rgb((0, 0), W, &second);
-    let want = as_i420(&second);
+    let want = as_i420(&second, W, H);
     let mut best = 0.0f64;
     let deadline = Instant::now() + Duration::from_secs(20);
     while best < 30.0 && Instant::now() < deadline {

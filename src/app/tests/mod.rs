@@ -76,6 +76,18 @@ fn wait_until(
 }
 
 /// A few real-time frames, so that the accessibility tree (and so click positions) follow layout changes.
+/// Double-clicks the node labelled `label` (after a second of frames, so clicks before do not make it a
+/// triple-click) and lets the app settle.
+fn double_click(h: &mut Harness<'_, KaiwaApp>, label: &str) {
+    for _ in 0..60 {
+        h.step();
+    }
+    let node = h.get_by_label(label);
+    node.click();
+    node.click();
+    settle(h);
+}
+
 fn settle(h: &mut Harness<'_, KaiwaApp>) {
     for _ in 0..5 {
         h.step();

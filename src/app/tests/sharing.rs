@@ -53,25 +53,13 @@ fn a_shared_screen_takes_the_stage_and_leaves_it_when_sharing_ends() {
         );
     }
     // The camera pinned: it takes the stage and the screen moves to the strip; unpinned, the screen is back.
-    for _ in 0..60 {
-        h.step();
-    }
-    let node = h.get_by_label("Bob's picture");
-    node.click();
-    node.click();
-    settle(&mut h);
+    double_click(&mut h, "Bob's picture");
     let (screen, camera) = (rect(&h, "Bob's screen"), rect(&h, "Bob's picture"));
     assert!(
         camera.height() > 400.0 && screen.top() > camera.bottom(),
         "camera {camera:?} over screen {screen:?}"
     );
-    for _ in 0..60 {
-        h.step();
-    }
-    let node = h.get_by_label("Bob's picture");
-    node.click();
-    node.click();
-    settle(&mut h);
+    double_click(&mut h, "Bob's picture");
     assert!(rect(&h, "Bob's screen").height() > 400.0, "unpinned: the screen has the stage again");
 
     send_chat(&mut h, "unshare");

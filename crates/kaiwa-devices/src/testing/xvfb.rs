@@ -77,24 +77,7 @@ impl Xvfb {
         let painter =
             self.painter.get_or_insert_with(|| Painter::open(&self.display, self.width, self.height));
         let conn = &painter.conn;
-        let screen = &conn.setup().roots[0];
-        let (root, depth, visual) = (screen.root, screen.root_depth, screen.root_visual);
-        let window = conn.generate_id().expect("an id");
-        let aux = CreateWindowAux::new().background_pixel(rgb);
-        conn.create_window(
-            depth,
-            window,
-            root,
-            x,
-            y,
-            width,
-            height,
-            0,
-            WindowClass::INPUT_OUTPUT,
-            visual,
-            &aux,
-        )
-        .expect("a window");
+        let window = new_window(conn, (x, y, width, height), &CreateWindowAux::new().background_pixel(rgb));
         conn.change_property8(
             x11rb::protocol::xproto::PropMode::REPLACE,
             window,
@@ -167,33 +150,48 @@ pub fn text_page(width: u16, height: u16, first: u32) -> Vec<u32> {
 /// The distance between two lines of [`text_page`], pixels.
 const LINE: usize = 18;
 
+/// A top-level window at `(x, y, width, height)` on the first screen, not mapped yet.
+fn new_window(
+    conn: &RustConnection,
+    (x, y, width, height): (i16, i16, u16, u16),
+    aux: &CreateWindowAux,
+) -> u32 {
+    let screen = &conn.setup().roots[0];
+    let (root, depth, visual) = (screen.root, screen.root_depth, screen.root_visual);
+    let window = conn.generate_id().expect("an id");
+    conn.create_window(depth, window, root, x, y, width, height, 0, WindowClass::INPUT_OUTPUT, visual, aux)
+        .expect("a window");
+    window
+}
+
 impl Painter {
     fn open(display: &str, width: u16, height: u16) -> Painter {
-        let (conn, screen_num) = x11rb::connect(Some(display)).expect("connect to Xvfb");
-        let screen = &conn.setup().roots[screen_num];
-        let (root, depth, visual) = (screen.root, screen.root_depth, screen.root_visual);
-        let window = conn.generate_id().expect("an id");
+        let (conn, _) = x11rb::connect(Some(display)).expect("connect to Xvfb");
         let aux = CreateWindowAux::new().override_redirect(1).background_pixel(0);
-        conn.create_window(
-            depth,
-            window,
-            root,
-            0,
-            0,
-            width,
-            height,
-            0,
-            WindowClass::INPUT_OUTPUT,
-            visual,
-            &aux,
-        )
-        .expect("a window");
+        let window = new_window(&conn, (0, 0, width, height), &aux);
         conn.map_window(window).expect("map it");
         let gc = conn.generate_id().expect("an id");
         conn.create_gc(gc, window, &CreateGCAux::new()).expect("a graphics context");
         conn.sync().expect("the X server answered");
         Painter { conn, window, gc }
     }
+}
+
+/// `pixels` (0xRRGGBB, `width` a row) as the capture makes them: I420 from the X server's BGRX.
+pub fn as_i420(pixels: &[u32], width: u16, height: u16) -> kaiwa_media::video::I420Frame {
+    let mut frame =
+        kaiwa_media::video::I420Frame::black(u32::from(width), u32::from(height)).expect("a size");
+    let bytes: Vec<u8> = pixels.iter().flat_map(|p| p.to_le_bytes()).collect();
+    frame.fill_from_bgra(&bytes, u32::from(width) * 4).expect("the pixels fit");
+    frame
+}
+
+/// PSNR of luma `got` against `want` over their common length (say, a picture's first rows), dB.
+pub fn luma_psnr(got: &[u8], want: &[u8]) -> f64 {
+    let n = got.len().min(want.len()).max(1);
+    let mse =
+        got.iter().zip(want).map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2)).sum::<f64>() / n as f64;
+    if mse == 0.0 { 99.0 } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
 }
 
 /// BT.601 limited-range luma of an RGB colour (0xRRGGBB), as the conversion to I420 makes it: what a
