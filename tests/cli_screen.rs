@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use kaiwa_devices::testing::{Xvfb, as_i420, luma_psnr, text_page};
-use kaiwa_media::video::{I420Frame, Y4mReader};
+use kaiwa_devices::testing::{Xvfb, as_i420, text_page};
+use kaiwa_media::video::{I420Frame, Y4mReader, plane_psnr};
 use tokio_util::sync::CancellationToken;
 
 const W: u16 = 640;
@@ -42,6 +42,18 @@ fn kaiwa_call(addr: std::net::SocketAddr, extra: &[&str]) -> Command {
     cmd
 }
 
+/// Waits for both calls to end; each must have succeeded. Their outputs.
+async fn both_succeed(ann: std::process::Child, bo: std::process::Child) -> (Output, Output) {
+    let (ann, bo) = tokio::join!(
+        tokio::task::spawn_blocking(move || ann.wait_with_output().unwrap()),
+        tokio::task::spawn_blocking(move || bo.wait_with_output().unwrap())
+    );
+    let (ann, bo) = (ann.unwrap(), bo.unwrap());
+    assert!(ann.status.success(), "Ann: {}", text(&ann));
+    assert!(bo.status.success(), "Bo: {}", text(&bo));
+    (ann, bo)
+}
+
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
@@ -49,7 +61,7 @@ fn text(o: &Output) -> String {
 /// Luma PSNR of the text rows of `got` against `want`, dB.
 fn text_psnr(got: &I420Frame, want: &I420Frame) -> f64 {
     let n = (TEXT_ROWS * got.width()) as usize;
-    luma_psnr(&got.y()[..n], &want.y()[..n])
+    plane_psnr(&got.y()[..n], &want.y()[..n])
 }
 
 fn frames(path: &Path) -> (u32, u32, Vec<I420Frame>) {
@@ -105,13 +117,7 @@ async fn a_shared_screen_reaches_the_other_side_readable_beside_the_camera_and_f
     // Half way through, another page.
     tokio::time::sleep(Duration::from_secs(5)).await;
     xvfb.put_rgb((0, 0), W, &second);
-    let (ann, bo) = tokio::join!(
-        tokio::task::spawn_blocking(move || ann.wait_with_output().unwrap()),
-        tokio::task::spawn_blocking(move || bo.wait_with_output().unwrap())
-    );
-    let (ann, bo) = (ann.unwrap(), bo.unwrap());
-    assert!(ann.status.success(), "Ann: {}", text(&ann));
-    assert!(bo.status.success(), "Bo: {}", text(&bo));
+    let (_, bo) = both_succeed(ann, bo).await;
     assert!(text(&bo).contains("sharing a screen"), "Bo was not told: {}", text(&bo));
 
     let (w, h, camera) = frames(&recording(&rec, false));
@@ -152,13 +158,7 @@ async fn a_shared_window_arrives_alone_whatever_covers_it() {
     let mut bo = kaiwa_call(addr, &["--name", "Bo", "--video", "none", "--duration", "5", "--record"]);
     bo.arg(&rec);
     let bo = bo.spawn().unwrap();
-    let (ann, bo) = tokio::join!(
-        tokio::task::spawn_blocking(move || ann.wait_with_output().unwrap()),
-        tokio::task::spawn_blocking(move || bo.wait_with_output().unwrap())
-    );
-    let (ann, bo) = (ann.unwrap(), bo.unwrap());
-    assert!(ann.status.success(), "Ann: {}", text(&ann));
-    assert!(bo.status.success(), "Bo: {}", text(&bo));
+    both_succeed(ann, bo).await;
     let (w, h, frames) = frames(&recording(&rec, true));
     assert_eq!((w, h), (320, 200), "the window's size");
     let last = frames.last().expect("frames of the window");

@@ -18,7 +18,7 @@ use kaiwa_engine::signaling::{ServerUrl, SignalingConfig, Trust};
 use kaiwa_engine::sinks::{AudioSink, DecodedVideo, MediaSinks, VideoSink};
 use kaiwa_engine::stats::PeerStats;
 use kaiwa_engine::{Engine, EngineConfig, EngineEvent, PeerState, ProcessingConfig};
-use kaiwa_media::video::TestPattern;
+use kaiwa_media::video::{StampReader, TestPattern};
 use kaiwa_protocol::{IceServer, PeerInfo};
 
 mod args;

@@ -138,7 +138,7 @@ impl MediaSinks for CliSinks {
         let rec = self.video_recorder(format!("{}.y4m", file_stem(peer)));
         let measure = self.measure(peer);
         let started = self.started;
-        let mut pattern: Option<TestPattern> = None;
+        let mut stamps = StampReader::default();
         let reference = self.psnr_reference.clone();
         let mut decoded = 0u64;
         Some(Box::new(move |v: &DecodedVideo| {
@@ -152,11 +152,7 @@ impl MediaSinks for CliSinks {
                     None => {}
                 }
                 m.first_frame.get_or_insert_with(|| started.elapsed());
-                let size = (v.frame.width(), v.frame.height());
-                if pattern.as_ref().is_none_or(|p| (p.width(), p.height()) != size) {
-                    pattern = TestPattern::new(size.0, size.1).ok();
-                }
-                if let Some(stamp) = pattern.as_ref().and_then(|p| p.read_stamp(&v.frame)) {
+                if let Some(stamp) = stamps.read(&v.frame) {
                     m.video_latency_us.push(kaiwa_devices::wall_clock_us().saturating_sub(stamp.capture_us));
                 }
             }
@@ -171,13 +167,9 @@ impl MediaSinks for CliSinks {
     fn screen(&self, peer: &PeerInfo) -> Option<VideoSink> {
         let rec = self.video_recorder(format!("{}-screen.y4m", file_stem(peer)));
         let measure = self.measure(peer);
-        let mut pattern: Option<TestPattern> = None;
+        let mut stamps = StampReader::default();
         Some(Box::new(move |v: &DecodedVideo| {
-            let size = (v.frame.width(), v.frame.height());
-            if pattern.as_ref().is_none_or(|p| (p.width(), p.height()) != size) {
-                pattern = TestPattern::new(size.0, size.1).ok();
-            }
-            if let Some(stamp) = pattern.as_ref().and_then(|p| p.read_stamp(&v.frame))
+            if let Some(stamp) = stamps.read(&v.frame)
                 && let Ok(mut m) = measure.lock()
             {
                 m.screen_latency_us.push(kaiwa_devices::wall_clock_us().saturating_sub(stamp.capture_us));

@@ -79,6 +79,7 @@ impl Painter {
         let stopped = stop.clone();
         let thread = std::thread::Builder::new().name("bench-screen-painter".into()).spawn(move || {
             let mut rgba = vec![0u8; usize::from(W) * usize::from(H) * 4];
+            let mut frame = pattern.frame(0, 0);
             let (mut counter, mut seed) = (0u32, 1u32);
             let mut next_page = Instant::now();
             while !stopped.load(Relaxed) {
@@ -89,7 +90,7 @@ impl Painter {
                     seed += 1;
                     next_page = now + SCROLL_EVERY;
                 }
-                let frame = pattern.frame(counter, kaiwa_devices::wall_clock_us());
+                pattern.render_into(&mut frame, counter, kaiwa_devices::wall_clock_us());
                 if frame.write_rgba(&mut rgba).is_ok() {
                     let pixels: Vec<u32> = rgba[..usize::from(W) * strip * 4]
                         .chunks_exact(4)

@@ -66,6 +66,13 @@ pub(crate) fn truthy(v: &Value) -> bool {
     }
 }
 
+/// The variance of a picture's luma samples: near 0 for a flat (black, missing) picture.
+pub fn variance(plane: &[u8]) -> f64 {
+    let n = plane.len().max(1) as f64;
+    let mean = plane.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    plane.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n
+}
+
 /// Where screenshots go: `$CARGO_TARGET_DIR/screenshots`, else `target/screenshots` in the workspace.
 pub fn screenshot_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {

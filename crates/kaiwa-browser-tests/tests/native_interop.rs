@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use kaiwa_browser_tests::{
-    Browser, Firefox, FirefoxPage, LaunchOptions, Page, SERIAL, TestServer, screenshot_dir,
+    Browser, Firefox, FirefoxPage, LaunchOptions, Page, SERIAL, TestServer, screenshot_dir, variance,
 };
 use kaiwa_devices::{TestPatternSource, ToneSource};
 use kaiwa_engine::chat::ChatMessage;
@@ -64,12 +64,6 @@ impl Recorder {
     fn peer(&self, name: &str) -> Arc<Mutex<FromPeer>> {
         self.by_name.lock().unwrap().entry(name.to_owned()).or_default().clone()
     }
-}
-
-fn variance(plane: &[u8]) -> f64 {
-    let n = plane.len().max(1) as f64;
-    let mean = plane.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    plane.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n
 }
 
 impl MediaSinks for Recorder {

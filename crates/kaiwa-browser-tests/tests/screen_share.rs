@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use base64::Engine as _;
-use kaiwa_browser_tests::{Browser, LaunchOptions, Page, SERIAL, TestServer};
-use kaiwa_devices::testing::{Xvfb, as_i420, luma_psnr, text_page};
+use kaiwa_browser_tests::{Browser, LaunchOptions, Page, SERIAL, TestServer, variance};
+use kaiwa_devices::testing::{Xvfb, as_i420, text_page};
 use kaiwa_devices::{ScreenSource, TestPatternSource, ToneSource};
 use kaiwa_engine::peer::factory::NetworkConfig;
 use kaiwa_engine::signaling::{ServerUrl, SignalingConfig};
 use kaiwa_engine::sinks::{DecodedVideo, MediaSinks, VideoSink};
 use kaiwa_engine::{Engine, EngineConfig, EngineEvent};
-use kaiwa_media::video::I420Frame;
+use kaiwa_media::video::plane_psnr;
 use kaiwa_protocol::PeerInfo;
 use serde_json::Value;
 
@@ -40,12 +40,6 @@ struct Seen {
 
 #[derive(Default)]
 struct Sinks(Arc<Mutex<Seen>>);
-
-fn variance(plane: &[u8]) -> f64 {
-    let n = plane.len().max(1) as f64;
-    let mean = plane.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    plane.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n
-}
 
 impl MediaSinks for Sinks {
     fn video(&self, _peer: &PeerInfo) -> Option<VideoSink> {
@@ -129,8 +123,18 @@ async fn page_screen_luma(page: &Page) -> Result<Vec<u8>> {
     Ok(base64::engine::general_purpose::STANDARD.decode(b64.as_str().context("base64")?)?)
 }
 
-fn text_psnr(got: &[u8], want: &I420Frame) -> f64 {
-    luma_psnr(got, &want.y()[..TEXT_ROWS * usize::from(W)])
+/// The best text PSNR of a few looks at the page's screen tile against `page_painted` (the first frames of
+/// a new page are still being refined): up to 20 s, until one reaches 30 dB.
+async fn best_text_psnr(page: &Page, page_painted: &[u32]) -> Result<f64> {
+    let want = as_i420(page_painted, W, H);
+    let want = &want.y()[..TEXT_ROWS * usize::from(W)];
+    let mut best = 0.0f64;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while best < 30.0 && Instant::now() < deadline {
+        best = best.max(plane_psnr(&page_screen_luma(page).await?, want));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Ok(best)
 }
 
 async fn state(page: &Page) -> Result<Value> {
@@ -170,26 +174,13 @@ async fn a_native_shared_screen_reaches_chromium_readable_in_the_spotlight() -> 
         s["layout"],
         s["spotlight"]
     );
-    // Readable: the best of a few looks at the text rows (the first frames are still being refined).
-    let want = as_i420(&text, W, H);
-    let mut best = 0.0f64;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while best < 30.0 && Instant::now() < deadline {
-        best = best.max(text_psnr(&page_screen_luma(&page).await?, &want));
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let best = best_text_psnr(&page, &text).await?;
     eprintln!("[Chromium] text PSNR of the native screen: {best:.1} dB");
     ensure!(best >= 30.0, "the shared text arrived at {best:.1} dB");
     // And it follows a new page.
     let second = text_page(W, H, 500);
     xvfb.put_rgb((0, 0), W, &second);
-    let want = as_i420(&second, W, H);
-    let mut best = 0.0f64;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while best < 30.0 && Instant::now() < deadline {
-        best = best.max(text_psnr(&page_screen_luma(&page).await?, &want));
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    let best = best_text_psnr(&page, &second).await?;
     eprintln!("[Chromium] text PSNR after the page changed: {best:.1} dB");
     ensure!(best >= 30.0, "the changed page arrived at {best:.1} dB");
 

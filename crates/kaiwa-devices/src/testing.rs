@@ -20,7 +20,7 @@
 //!   keeps a silent 10 ms-latency `pacat` stream playing into each sink.
 
 mod xvfb;
-pub use xvfb::{Xvfb, as_i420, luma, luma_psnr, text_page};
+pub use xvfb::{Xvfb, as_i420, luma, text_page};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

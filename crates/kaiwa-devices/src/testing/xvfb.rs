@@ -186,14 +186,6 @@ pub fn as_i420(pixels: &[u32], width: u16, height: u16) -> kaiwa_media::video::I
     frame
 }
 
-/// PSNR of luma `got` against `want` over their common length (say, a picture's first rows), dB.
-pub fn luma_psnr(got: &[u8], want: &[u8]) -> f64 {
-    let n = got.len().min(want.len()).max(1);
-    let mse =
-        got.iter().zip(want).map(|(a, b)| (f64::from(*a) - f64::from(*b)).powi(2)).sum::<f64>() / n as f64;
-    if mse == 0.0 { 99.0 } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
-}
-
 /// BT.601 limited-range luma of an RGB colour (0xRRGGBB), as the conversion to I420 makes it: what a
 /// picture painted in that colour reads as after capture.
 pub fn luma(rgb: u32) -> f64 {

@@ -10,7 +10,7 @@ use kaiwa_engine::peer::factory::NetworkConfig;
 use kaiwa_engine::signaling::{ServerUrl, SignalingConfig};
 use kaiwa_engine::sinks::{AudioSink, DecodedVideo, MediaSinks, VideoSink};
 use kaiwa_engine::{Engine, EngineConfig, EngineEvent};
-use kaiwa_media::video::{TestPattern, psnr};
+use kaiwa_media::video::{StampReader, TestPattern, psnr};
 use kaiwa_protocol::PeerInfo;
 
 pub use kaiwa_testkit::SignalingServer as Server;
@@ -81,15 +81,11 @@ impl MediaSinks for Recorder {
     /// A shared screen here is a test pattern of its own size (read at whatever size it arrives).
     fn screen(&self, peer: &PeerInfo) -> Option<VideoSink> {
         let received = self.peer(&peer.name);
-        let mut pattern: Option<TestPattern> = None;
+        let mut stamps = StampReader::default();
         Some(Box::new(move |decoded: &DecodedVideo| {
-            let size = (decoded.frame.width(), decoded.frame.height());
-            if pattern.as_ref().is_none_or(|p| (p.width(), p.height()) != size) {
-                pattern = TestPattern::new(size.0, size.1).ok();
-            }
             let mut r = received.lock().unwrap();
-            r.screen_sizes.push(size);
-            if let Some(stamp) = pattern.as_ref().and_then(|p| p.read_stamp(&decoded.frame)) {
+            r.screen_sizes.push((decoded.frame.width(), decoded.frame.height()));
+            if let Some(stamp) = stamps.read(&decoded.frame) {
                 r.screen_counters.push(stamp.counter);
             }
         }))

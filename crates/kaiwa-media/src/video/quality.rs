@@ -66,7 +66,9 @@ fn sse(a: &[u8], b: &[u8]) -> u64 {
     a.iter().zip(b).map(|(x, y)| u64::from(x.abs_diff(*y)).pow(2)).sum()
 }
 
-fn plane_psnr(a: &[u8], b: &[u8]) -> f64 {
+/// PSNR of one plane (or a run of its rows) against another of the same length, in dB (`f64::INFINITY`
+/// when identical): for pictures read back from elsewhere (a browser's canvas) or a part of a picture.
+pub fn plane_psnr(a: &[u8], b: &[u8]) -> f64 {
     from_mse(sse(a, b) as f64 / a.len().max(1) as f64)
 }
 

@@ -222,9 +222,37 @@ impl TestPattern {
     }
 }
 
+/// Reads stamps from pictures of any size: a receiver's pictures change size when the sender adapts, and a
+/// shared screen has one of its own. The pattern of the last size is kept.
+#[derive(Debug, Default)]
+pub struct StampReader {
+    pattern: Option<TestPattern>,
+}
+
+impl StampReader {
+    /// The stamp of `frame`, read with the test pattern of its size (`None` when there is none or no stamp).
+    pub fn read(&mut self, frame: &I420Frame) -> Option<Stamp> {
+        let size = (frame.width(), frame.height());
+        if self.pattern.as_ref().is_none_or(|p| (p.width, p.height) != size) {
+            self.pattern = TestPattern::new(size.0, size.1).ok();
+        }
+        self.pattern.as_ref()?.read_stamp(frame)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stamp_reader_follows_the_picture_size() {
+        let mut reader = StampReader::default();
+        for (w, h, c) in [(640, 480, 1), (320, 240, 2), (640, 480, 3)] {
+            let f = TestPattern::new(w, h).unwrap().frame(c, 42);
+            assert_eq!(reader.read(&f), Some(Stamp { counter: c, capture_us: 42 }), "{w}x{h}");
+        }
+        assert_eq!(reader.read(&I420Frame::black(30, 30).unwrap()), None);
+    }
 
     #[test]
     fn stamp_round_trips_raw() {

@@ -3,6 +3,13 @@
 
 use super::*;
 
+impl PeerContext {
+    /// The screen we share now, if any.
+    pub fn screen_feed(&self) -> Option<VideoFeed> {
+        self.screen.lock().ok().and_then(|s| s.clone())
+    }
+}
+
 impl PeerSession {
     /// A video track of ours fed by `feed` (the camera's or the screen's sender), added to the connection,
     /// with its writer and its keyframe-request reader.
@@ -46,9 +53,11 @@ impl PeerSession {
         Ok(())
     }
 
-    /// Adds the screen's track and tells the peer which stream it is, before the offer that carries it.
+    /// Adds the screen's track while we share one. The peer hears which stream it is from `set_screen`
+    /// before the offer; on a new connection, from the announcement when the data channel opens, which may
+    /// come after the track (the receiver sorts that out, `remote_tracks.rs`).
     pub(super) async fn add_screen_track(&mut self) -> Result<(), webrtc::error::Error> {
-        let Some(feed) = self.ctx.screen.lock().ok().and_then(|s| s.clone()) else { return Ok(()) };
+        let Some(feed) = self.ctx.screen_feed() else { return Ok(()) };
         self.screen = Some(self.add_local_video(&feed, "screen", self.screen_send_stats.clone()).await?);
         Ok(())
     }

@@ -273,9 +273,7 @@ impl PeerSession {
         if ctx_video_enabled(&session.ctx) {
             session.add_video_track().await?;
         }
-        if session.ctx.screen.lock().is_ok_and(|s| s.is_some()) {
-            session.add_screen_track().await?;
-        }
+        session.add_screen_track().await?;
         if initiator {
             let channel = session.pc.create_data_channel(CHANNEL_LABEL, None).await?;
             session.watch_chat(channel);

@@ -41,7 +41,7 @@ impl PeerSession {
                     info!(peer = %self.remote.name, "a video format in common again: camera back on");
                     self.video_formats = now;
                     self.set_video(true).await;
-                    if self.ctx.screen.lock().is_ok_and(|s| s.is_some()) {
+                    if self.ctx.screen_feed().is_some() {
                         self.set_screen(true).await;
                     }
                     return;
