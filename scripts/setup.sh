@@ -13,16 +13,21 @@ purpose=${1:-run}
 # The desktop window (eframe with the glow renderer on X11) loads these at run time: Xlib and its extensions,
 # xkbcommon, and OpenGL through Mesa (EGL/GLX; llvmpipe where there is no GPU). libwayland-dev: winit's
 # Wayland client (pulled in by accesskit_winit) links libwayland-client found through pkg-config.
+# libpipewire-0.3-dev: screen sharing under Wayland (kaiwa-devices' `portal` feature) reads the desktop's
+# screen-cast stream through libpipewire (bindgen, hence libclang-dev, makes its bindings).
 build_packages=(pkg-config build-essential ca-certificates curl cmake nasm libasound2-dev libclang-dev libvpx-dev
-  libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 libgl1 libegl1 libgl1-mesa-dri libwayland-dev)
+  libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 libgl1 libegl1 libgl1-mesa-dri libwayland-dev
+  libpipewire-0.3-dev)
 # Tests: real TURN server (coturn's turnserver and turnutils_uclient); a private PulseAudio daemon with null
 # sinks as sound card (pulseaudio; pactl/pacat/parec from pulseaudio-utils; ALSA's pulse plugin from
 # libasound2-plugins, through which cpal reaches it); headless Chromium and Firefox (firefox-esr) for the
 # browser client; a virtual X display and ImageMagick's `import` for the desktop app's screenshot test;
 # iproute2 (`ip netns`, `ip addr`) for the network lab (kaiwa-testkit's `lab`) and nftables for NAT in lab
 # networks.
+# A test desktop for sharing through the screen-cast portal (kaiwa_devices::testing::PortalDesktop): its own
+# D-Bus session bus (dbus-daemon), PipeWire and WirePlumber, and the real portal frontend (xdg-desktop-portal).
 test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins chromium firefox-esr fonts-dejavu-core xvfb
-  imagemagick iproute2 nftables)
+  imagemagick iproute2 nftables dbus-daemon pipewire pipewire-bin wireplumber xdg-desktop-portal)
 
 wanted=("${build_packages[@]}")
 if [ "$purpose" = test ]; then

@@ -123,10 +123,15 @@ async fn a_shared_screen_reaches_the_other_side_readable_beside_the_camera_and_f
     let (w, h, camera) = frames(&recording(&rec, false));
     assert_eq!((w, h), (320, 240), "the camera kept its own track");
     assert!(camera.len() > 60, "only {} camera frames", camera.len());
-    let (w, h, screen) = frames(&recording(&rec, true));
+    both_pages_readable(&rec, &first, &second);
+}
+
+/// The screen Ann shared, as Bo recorded it: at its full size, the first page readable, then the second.
+fn both_pages_readable(rec: &Path, first: &[u32], second: &[u32]) {
+    let (w, h, screen) = frames(&recording(rec, true));
     assert_eq!((w, h), (u32::from(W), u32::from(H)), "the screen at its full size");
     assert!(screen.len() > 20, "only {} frames of the screen", screen.len());
-    let (first, second) = (as_i420(&first, W, H), as_i420(&second, W, H));
+    let (first, second) = (as_i420(first, W, H), as_i420(second, W, H));
     let scores: Vec<(f64, f64)> =
         screen.iter().map(|f| (text_psnr(f, &first), text_psnr(f, &second))).collect();
     let sharp_first = scores.iter().position(|(a, _)| *a > 30.0);
@@ -139,6 +144,35 @@ async fn a_shared_screen_reaches_the_other_side_readable_beside_the_camera_and_f
         "the second page did not arrive readable after the first (best {:.1} dB)",
         best(1)
     );
+}
+
+/// Under Wayland `--share screen` goes through the desktop's screen-cast portal (here a test desktop:
+/// real D-Bus, PipeWire and xdg-desktop-portal, `testing::PortalDesktop`), and the other side reads it.
+#[cfg(feature = "portal")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_wayland_the_desktop_portal_shares_the_screen() {
+    let (first, second) = (text_page(W, H, 1), text_page(W, H, 500));
+    let desktop =
+        kaiwa_devices::testing::PortalDesktop::start(W.into(), H.into(), &first).expect("the test desktop");
+    let (addr, _stop) = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec");
+    let mut ann =
+        kaiwa_call(addr, &["--name", "Ann", "--video", "none", "--share", "screen", "--audio", "none"]);
+    // A Wayland session as far as Kaiwa can tell; it never talks to the compositor, only to the portal.
+    ann.args(["--duration", "10"])
+        .envs(desktop.env())
+        .env("WAYLAND_DISPLAY", "wayland-kaiwatest")
+        .env_remove("DISPLAY");
+    let ann = ann.spawn().unwrap();
+    let mut bo = kaiwa_call(addr, &["--name", "Bo", "--video", "none", "--duration", "9", "--record"]);
+    bo.arg(&rec);
+    let bo = bo.spawn().unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    desktop.show(&second);
+    let (ann, _) = both_succeed(ann, bo).await;
+    assert!(text(&ann).contains("portal"), "Ann did not share through the portal: {}", text(&ann));
+    both_pages_readable(&rec, &first, &second);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

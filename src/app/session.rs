@@ -257,7 +257,7 @@ async fn share(engine: &Engine, choice: Option<ShareChoice>) -> Result<Option<St
     let opened = tokio::task::spawn_blocking(move || super::share::open_screen(target)).await;
     match opened {
         Ok(Ok(source)) => {
-            engine.share_screen(Some(Box::new(source))).await;
+            engine.share_screen(Some(source)).await;
             Ok(Some(choice.label))
         }
         Ok(Err(why)) => Err(why),

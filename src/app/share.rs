@@ -35,23 +35,43 @@ pub enum ShareTarget {
     Screen(Option<Area>),
     /// One window, by id: its own picture, whatever covers it.
     Window(u32),
+    /// Whatever the person picks in the desktop's own dialog (its screen-cast portal: under Wayland).
+    Portal,
 }
 
 impl ShareTarget {
-    fn open(self, fps: u32) -> Result<ScreenSource, kaiwa_devices::SourceError> {
-        match self {
-            ShareTarget::Screen(area) => ScreenSource::open(None, area, fps),
-            ShareTarget::Window(id) => ScreenSource::open_window(None, id, fps),
-        }
+    fn open(self, fps: u32) -> Result<Box<dyn VideoSource>, kaiwa_devices::SourceError> {
+        Ok(match self {
+            ShareTarget::Screen(area) => Box::new(ScreenSource::open(None, area, fps)?),
+            ShareTarget::Window(id) => Box::new(ScreenSource::open_window(None, id, fps)?),
+            #[cfg(feature = "portal")]
+            ShareTarget::Portal => Box::new(kaiwa_devices::PortalSource::open(fps)?),
+            #[cfg(not(feature = "portal"))]
+            ShareTarget::Portal => {
+                return Err(kaiwa_devices::SourceError::Device(
+                    "this build has no screen-cast portal".into(),
+                ));
+            }
+        })
     }
 }
 
-/// Opens `target` for sharing, or says why it cannot be.
-pub fn open_screen(target: ShareTarget) -> Result<ScreenSource, String> {
+/// Opens `target` for sharing (through the portal: after the person has chosen in the desktop's dialog),
+/// or says why it cannot be.
+pub fn open_screen(target: ShareTarget) -> Result<Box<dyn VideoSource>, String> {
     if let Some(why) = kaiwa_devices::share_unavailable() {
         return Err(why.to_owned());
     }
-    target.open(SHARE_FPS).map_err(|e| format!("Cannot share that: {e}"))
+    target.open(SHARE_FPS).map_err(|e| match target {
+        ShareTarget::Portal => e.to_string(),
+        _ => format!("Cannot share that: {e}"),
+    })
+}
+
+/// Under Wayland the desktop's own dialog is the picker: what "Share screen" shares at once.
+pub fn portal_choice() -> Option<ShareChoice> {
+    kaiwa_devices::share_through_portal()
+        .then(|| ShareChoice { label: "what you picked".into(), target: ShareTarget::Portal })
 }
 
 /// What can be shared: each monitor, the entire screen when there are several, and each window.
@@ -200,7 +220,8 @@ fn thumbnail_ui(
 
 /// The thumbnail thread: each target captured and shrunk once a second until `stop`.
 fn thumbnails(targets: Vec<(ShareTarget, Arc<FrameSlot>)>, stop: &AtomicBool) {
-    let mut sources: Vec<(Option<ScreenSource>, Arc<FrameSlot>)> =
+    type Thumbnail = (Option<Box<dyn VideoSource>>, Arc<FrameSlot>);
+    let mut sources: Vec<Thumbnail> =
         targets.into_iter().map(|(target, slot)| (target.open(30).ok(), slot)).collect();
     while !stop.load(Relaxed) {
         for (source, slot) in &mut sources {

@@ -13,12 +13,13 @@ pub struct CallArgs {
     /// Your name as the others see it
     #[arg(long, default_value = "kaiwa-cli")]
     pub(super) name: String,
-    /// testpattern, a .y4m file, camera[:ID], none, or screen[:MONITOR]: share the DISPLAY's screen (X11)
-    /// with no camera (as `--video none --share screen[:MONITOR]`)
+    /// testpattern, a .y4m file, camera[:ID], none, or screen[:MONITOR] / portal: share the screen with no
+    /// camera (as `--video none --share screen[:MONITOR]`)
     #[arg(long, default_value = "testpattern", value_name = "SOURCE")]
     pub(super) video: String,
-    /// Share a screen beside the video, as a second video track: screen[:MONITOR] (the DISPLAY's, X11),
-    /// window:ID (one X window, e.g. window:0x1a00007), or for tests a testpattern or .y4m file
+    /// Share a screen beside the video, as a second video track: screen[:MONITOR] (the DISPLAY's on X11;
+    /// under Wayland the desktop asks which, through its screen-cast portal), portal (the desktop asks,
+    /// X11 too), window:ID (one X window, e.g. window:0x1a00007), or for tests a testpattern or .y4m file
     #[arg(long, value_name = "SOURCE")]
     pub(super) share: Option<String>,
     /// tone[:HZ], clicks (for latency measurements), a .wav file (48 kHz), mic[:DEVICE] or none

@@ -5,9 +5,9 @@ use super::*;
 /// Period of `--audio clicks`; receivers measure click latency modulo it.
 pub(super) const CLICK_PERIOD_MS: u32 = 500;
 
-/// `--video screen[:N]` shares the screen instead of sending a camera.
+/// `--video screen[:N]` (or `portal`) shares the screen instead of sending a camera.
 fn is_screen(source: &str) -> bool {
-    source == "screen" || source.starts_with("screen:")
+    source == "screen" || source.starts_with("screen:") || source == "portal"
 }
 
 pub(super) fn video_source(args: &CallArgs) -> anyhow::Result<Option<Box<dyn VideoSource>>> {
@@ -40,10 +40,23 @@ fn named_video_source(name: &str, args: &CallArgs) -> anyhow::Result<Option<Box<
             let request = kaiwa_devices::CameraRequest { width: w, height: h, fps: args.fps };
             Some(Box::new(kaiwa_devices::CameraSource::open_with(id, request)?))
         }
+        "portal" => Some(portal_source(args.fps)?),
+        "screen" if kaiwa_devices::share_through_portal() => Some(portal_source(args.fps)?),
         v if is_screen(v) => Some(Box::new(screen_source(v.strip_prefix("screen:"), args.fps)?)),
         v if let Some(id) = v.strip_prefix("window:") => Some(Box::new(window_source(id, args.fps)?)),
         path => Some(Box::new(Y4mFileSource::open(Path::new(path))?)),
     })
+}
+
+/// Whatever the desktop's screen-cast portal shares (it asks which, in its own dialog), at most 15 fps.
+#[cfg(feature = "portal")]
+fn portal_source(fps: u32) -> anyhow::Result<Box<dyn VideoSource>> {
+    Ok(Box::new(kaiwa_devices::PortalSource::open(fps.min(15))?))
+}
+
+#[cfg(not(feature = "portal"))]
+fn portal_source(_fps: u32) -> anyhow::Result<Box<dyn VideoSource>> {
+    bail!("this build has no screen-cast portal support (the `portal` feature)")
 }
 
 /// One window of the `DISPLAY` by its X id (`0x…` or decimal, as `xwininfo` or `xdotool` print it), its
@@ -51,6 +64,9 @@ fn named_video_source(name: &str, args: &CallArgs) -> anyhow::Result<Option<Box<
 fn window_source(id: &str, fps: u32) -> anyhow::Result<kaiwa_devices::ScreenSource> {
     if let Some(why) = kaiwa_devices::share_unavailable() {
         anyhow::bail!("{why}");
+    }
+    if kaiwa_devices::share_through_portal() {
+        bail!("under Wayland the desktop chooses the window, in its own dialog: use --share screen");
     }
     let parsed = match id.strip_prefix("0x") {
         Some(hex) => u32::from_str_radix(hex, 16),
@@ -66,6 +82,9 @@ fn window_source(id: &str, fps: u32) -> anyhow::Result<kaiwa_devices::ScreenSour
 fn screen_source(monitor: Option<&str>, fps: u32) -> anyhow::Result<kaiwa_devices::ScreenSource> {
     if let Some(why) = kaiwa_devices::share_unavailable() {
         anyhow::bail!("{why}");
+    }
+    if kaiwa_devices::share_through_portal() {
+        bail!("under Wayland the desktop chooses the screen, in its own dialog: use --share screen");
     }
     let area = match monitor {
         None => None,

@@ -28,7 +28,12 @@ mod speaker;
 mod synthetic;
 pub mod testing;
 
-pub use screen::{Area, ScreenSource, WindowInfo, monitors, share_unavailable, wayland_session, windows};
+#[cfg(feature = "portal")]
+pub use screen::PortalSource;
+pub use screen::{
+    Area, ScreenSource, WindowInfo, monitors, share_through_portal, share_unavailable, wayland_session,
+    windows,
+};
 
 pub use audio_device::{
     AudioDeviceInfo, AudioStats, default_microphone, default_speaker, list_microphones, list_speakers,

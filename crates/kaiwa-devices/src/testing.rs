@@ -19,7 +19,11 @@
 //! - Idle null sinks render in 2 s blocks, which stalls new streams for up to 2 s; the daemon therefore
 //!   keeps a silent 10 ms-latency `pacat` stream playing into each sink.
 
+#[cfg(feature = "portal")]
+mod portal;
 mod xvfb;
+#[cfg(feature = "portal")]
+pub use portal::PortalDesktop;
 pub use xvfb::{Xvfb, as_i420, luma, text_page};
 
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@ use super::state::{Action, CallState, PeerView, Pin};
 use super::tile::{Anchor, PeerTile, ROUNDING, TileStatus, badge};
 use crate::app::media_sources::read_level;
 use crate::app::session::{Session, screen_slot_id};
-use crate::app::share::SharePicker;
+use crate::app::share::{SharePicker, portal_choice};
 use crate::app::theme;
 use crate::app::video::{VideoTexture, paint_fitted};
 
@@ -79,7 +79,10 @@ pub fn call_ui(ui: &mut egui::Ui, state: &CallState, session: &Session, view: &m
         .frame(egui::Frame::new().fill(theme::BG).inner_margin(12.0))
         .show(ui, |ui| tiles_ui(ui, state, session, view, &mut actions));
     if actions.contains(&Action::OpenSharePicker) {
-        view.picker = Some(SharePicker::open(ui.ctx()));
+        match portal_choice() {
+            Some(choice) => actions.push(Action::Share(choice)),
+            None => view.picker = Some(SharePicker::open(ui.ctx())),
+        }
     }
     if let Some(picker) = &mut view.picker
         && let Some(chosen) = picker.ui(ui.ctx())

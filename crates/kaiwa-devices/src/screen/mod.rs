@@ -7,6 +7,8 @@
 //! Wayland an X11 connection reaches only XWayland, whose root window shows no native windows: the caller
 //! checks [`wayland_session`] and says so instead of sharing a black picture.
 
+#[cfg(feature = "portal")]
+mod portal;
 mod shm;
 mod window;
 
@@ -20,18 +22,26 @@ use x11rb::protocol::xfixes::{self, ConnectionExt as _};
 use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat, Window};
 use x11rb::rust_connection::RustConnection;
 
+#[cfg(feature = "portal")]
+pub use self::portal::PortalSource;
 use self::shm::Shared;
 pub use self::window::{WindowInfo, windows};
 use crate::pacer::Pacer;
 use crate::source::{CapturedFrame, SourceError, VideoSource};
 
 /// Why this session cannot share its screen, in words for the person trying: under Wayland an X11 capture
-/// would share a black XWayland picture, and this build has no screen-cast portal.
+/// would share a black XWayland picture, and a build without the `portal` feature cannot ask the desktop.
 pub fn share_unavailable() -> Option<&'static str> {
-    wayland_session().then_some(
+    (wayland_session() && !share_through_portal()).then_some(
         "Screen sharing under Wayland needs the desktop's screen-cast portal, which this build does not \
          have; an X11 capture would only see a black XWayland picture. Log in to an X11 session to share.",
     )
+}
+
+/// Whether sharing goes through the desktop's screen-cast portal ([`PortalSource`]): under Wayland, in
+/// a build with the `portal` feature. The desktop then chooses what to share, in its own dialog.
+pub fn share_through_portal() -> bool {
+    cfg!(feature = "portal") && wayland_session()
 }
 
 /// Whether this is a Wayland session, where an X11 capture would see only XWayland's windows.

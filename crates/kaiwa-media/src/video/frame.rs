@@ -15,6 +15,16 @@ use yuvutils_rs::{
     YuvStandardMatrix,
 };
 
+/// yuvutils-rs's converters from 4-byte packed pixels (RGBA, BGRA) to I420.
+type PackedToI420 = fn(
+    &mut YuvPlanarImageMut<'_, u8>,
+    &[u8],
+    u32,
+    YuvRange,
+    YuvStandardMatrix,
+    YuvConversionMode,
+) -> Result<(), yuvutils_rs::YuvError>;
+
 /// Largest width or height accepted for a frame (H.264 level 5.2 tops out at 4096 anyway).
 pub const MAX_DIMENSION: u32 = 8192;
 
@@ -286,28 +296,32 @@ impl I420Frame {
         Ok(frame)
     }
 
+    /// Overwrites this frame with RGBA/RGBX pixels (`height` rows `stride` bytes apart).
+    pub fn fill_from_rgba(&mut self, rgba: &[u8], stride: u32) -> Result<(), FrameError> {
+        self.fill_from_packed("RGBA", rgba, stride, yuvutils_rs::rgba_to_yuv420)
+    }
+
     /// Overwrites this frame with BGRA/BGRX pixels (an X11 32-bit screen image: `height` rows `stride` bytes
     /// apart).
     pub fn fill_from_bgra(&mut self, bgra: &[u8], stride: u32) -> Result<(), FrameError> {
-        let (width, height) = (self.width(), self.height());
-        if (stride as usize) < width as usize * 4 {
-            return Err(FrameError::BufferSize {
-                what: "BGRA row",
-                expected: width as usize * 4,
-                actual: stride as usize,
-            });
+        self.fill_from_packed("BGRA", bgra, stride, yuvutils_rs::bgra_to_yuv420)
+    }
+
+    fn fill_from_packed(
+        &mut self,
+        what: &'static str,
+        pixels: &[u8],
+        stride: u32,
+        convert: PackedToI420,
+    ) -> Result<(), FrameError> {
+        let row = self.width() as usize * 4;
+        if (stride as usize) < row {
+            return Err(FrameError::BufferSize { what, expected: row, actual: stride as usize });
         }
-        check_len("BGRA input", bgra, stride as usize * height as usize)?;
-        let mut planar = self.planar_mut();
-        yuvutils_rs::bgra_to_yuv420(
-            &mut planar,
-            bgra,
-            stride,
-            YuvRange::Limited,
-            YuvStandardMatrix::Bt601,
-            YuvConversionMode::Balanced,
-        )
-        .map_err(conv_err)
+        check_len(what, pixels, stride as usize * self.height() as usize)?;
+        let (range, matrix, mode) =
+            (YuvRange::Limited, YuvStandardMatrix::Bt601, YuvConversionMode::Balanced);
+        convert(&mut self.planar_mut(), pixels, stride, range, matrix, mode).map_err(conv_err)
     }
 
     /// Converts packed YUYV 4:2:2 (the usual webcam format, `width*height*2` bytes) to I420.
