@@ -7,6 +7,7 @@
 #                speaking highlights on the peers whose tone plays)
 #   share.png    the same call while a fifth peer shares its screen (this display, so the shared screen
 #                shows the call itself): the screen in the spotlight, the cameras in a strip below
+#   scripts.png  a call of さくら, 민준 and Zoë with a Korean and a Japanese line in the chat (CJK fonts)
 #   trust.png    the first connection to a self-signed remote server: the trust-on-first-use dialog
 # Written to $CARGO_TARGET_DIR/screenshots (default target/screenshots). Fails when the app does not come up
 # or the call screenshot shows no video (too few colours for the test pattern). Run by scripts/test.sh.
@@ -92,7 +93,22 @@ shot share 12
 colours=$(convert "$out/share.png" -format %k info:)
 echo "gui-screenshot: share.png has $colours colours"
 
-# 5. Trust on first use: a remote server with a self-signed certificate, never seen before.
+# 5. Every script: we are さくら, the others 민준 and Zoë, and the chat holds a Korean and a Japanese line
+#    (system fonts through fontconfig; Noto CJK from scripts/setup.sh).
+"$kaiwa" --server "$ws" --room design-review-jp --name "さくら" --join --bind 127.0.0.1:0 --window 1280x800 \
+  >"$tmp/app-cjk.log" 2>&1 &
+cjk=$!
+pids+=($cjk)
+for who in "민준|안녕하세요, 반갑습니다" "Zoë|日本語で話しましょう、よろしく"; do
+  "$kaiwa" call --server "$ws" --room design-review-jp --name "${who%%|*}" --say "${who#*|}" --duration 30 \
+    --bind 127.0.0.1:0 --size 640x480 --fps 15 --audio none --quiet >"$tmp/call-cjk-${who%%|*}.log" 2>&1 &
+  pids+=($!)
+  sleep 1
+done
+shot scripts 12
+kill "$cjk"
+
+# 6. Trust on first use: a remote server with a self-signed certificate, never seen before.
 tport=$((20000 + RANDOM % 20000))
 "$kaiwa" serve --listen "127.0.0.1:$tport" --tls-self-signed --tls-dir "$tmp/tls" >"$tmp/serve-tls.log" 2>&1 &
 pids+=($!)

@@ -13,11 +13,13 @@ purpose=${1:-run}
 # The desktop window (eframe with the glow renderer on X11) loads these at run time: Xlib and its extensions,
 # xkbcommon, and OpenGL through Mesa (EGL/GLX; llvmpipe where there is no GPU). libwayland-dev: winit's
 # Wayland client (pulled in by accesskit_winit) links libwayland-client found through pkg-config.
+# fonts-noto-cjk: Japanese, Korean and Chinese text in the app (egui's own fonts have no CJK glyphs; the
+# app finds system fonts through fontconfig, libfontconfig1, which the font package brings).
 # libpipewire-0.3-dev: screen sharing under Wayland (kaiwa-devices' `portal` feature) reads the desktop's
 # screen-cast stream through libpipewire (bindgen, hence libclang-dev, makes its bindings).
 build_packages=(pkg-config build-essential ca-certificates curl cmake nasm libasound2-dev libclang-dev libvpx-dev
   libx11-6 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 libgl1 libegl1 libgl1-mesa-dri libwayland-dev
-  libpipewire-0.3-dev)
+  libpipewire-0.3-dev fonts-noto-cjk)
 # Tests: real TURN server (coturn's turnserver and turnutils_uclient); a private PulseAudio daemon with null
 # sinks as sound card (pulseaudio; pactl/pacat/parec from pulseaudio-utils; ALSA's pulse plugin from
 # libasound2-plugins, through which cpal reaches it); headless Chromium and Firefox (firefox-esr) for the

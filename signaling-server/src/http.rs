@@ -92,7 +92,7 @@ fn room_status(raw: &str, state: &State) -> Response<Body> {
         Ok(code) => json(
             StatusCode::OK,
             serde_json::json!({
-                "room": code.to_string(),
+                "room": state.rooms.shown(code.clone()).to_string(),
                 "participants": state.rooms.participants(&code),
                 "capacity": state.rooms.max_room_size(),
             }),

@@ -102,6 +102,11 @@ impl Rooms {
         room.map_or(0, |r| r.members().len())
     }
 
+    /// The code of the room `code` names, as its creator typed it (`code` itself when there is no such room).
+    pub fn shown(&self, code: RoomCode) -> RoomCode {
+        self.map().get(code.key()).map_or(code, |room| room.code.clone())
+    }
+
     pub fn exists(&self, code: &RoomCode) -> bool {
         self.map().contains_key(code.key())
     }

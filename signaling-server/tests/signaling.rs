@@ -170,6 +170,30 @@ async fn room_codes_are_case_insensitive_and_dashes_optional() {
 }
 
 #[tokio::test]
+async fn a_room_is_shown_as_its_creator_typed_it() {
+    let server = TestServer::default().await;
+    let mut shown = Vec::new();
+    let mut clients = Vec::new();
+    for (typed, name) in [("design-review", "A"), ("DesignReview", "B")] {
+        let mut c = server.client().await;
+        c.send_json(serde_json::json!({"type":"join","room":typed,"name":name,"version":1})).await;
+        match c.recv().await {
+            ServerMessage::Joined { room, peers, .. } => shown.push((room, peers.len())),
+            other => panic!("{other:?}"),
+        }
+        clients.push(c);
+    }
+    assert_eq!(
+        shown,
+        [("design-review".to_string(), 0), ("design-review".to_string(), 1)],
+        "one room, as created"
+    );
+    let (_, body) = server.http("GET", "/api/rooms/designreview").await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["room"], "design-review");
+}
+
+#[tokio::test]
 async fn room_api_creates_and_reports_rooms() {
     let server = TestServer::default().await;
     let (status, body) = server.http("POST", "/api/rooms").await;

@@ -368,6 +368,8 @@ pub fn run(rt: &tokio::runtime::Runtime, options: Options) -> anyhow::Result<()>
             .with_inner_size([w, h])
             .with_min_inner_size([640.0, 480.0]),
         renderer: eframe::Renderer::Glow,
+        // Our own system font provider instead (`theme::apply`), so the tests draw with the same fonts.
+        system_font_fallback: false,
         ..Default::default()
     };
     let handle = rt.handle().clone();

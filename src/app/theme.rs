@@ -16,6 +16,7 @@ pub const ON_VIDEO: Color32 = Color32::WHITE;
 pub const SCRIM: Color32 = Color32::from_black_alpha(160);
 
 pub fn apply(ctx: &egui::Context) {
+    install_fonts(ctx);
     ctx.set_theme(egui::Theme::Dark);
     let mut visuals = egui::Visuals::dark();
     visuals.panel_fill = BG;
@@ -59,4 +60,13 @@ pub fn danger(text: &str) -> egui::Button<'_> {
 /// A card: the rounded panel the start and pre-join screens sit in.
 pub fn card() -> egui::Frame {
     egui::Frame::new().fill(PANEL).corner_radius(CornerRadius::same(14)).inner_margin(24.0)
+}
+
+/// Every script draws: egui's own fonts first (Latin, Greek, Cyrillic, symbols), then, for a character
+/// none of them has, the system's font for it, found on demand through fontconfig by egui's system font
+/// provider (Noto CJK, which `scripts/setup.sh` installs, for Japanese, Korean and Chinese; the system
+/// locale picks between Japanese and Chinese forms of a shared ideograph). Fonts are enumerated on a
+/// thread of the provider's from here, long before a first such character is drawn.
+fn install_fonts(ctx: &egui::Context) {
+    ctx.add_font_provider(std::sync::Arc::new(egui_system_font_provider::SystemFontProvider::new()));
 }

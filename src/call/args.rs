@@ -22,6 +22,9 @@ pub struct CallArgs {
     /// X11 too), window:ID (one X window, e.g. window:0x1a00007), or for tests a testpattern or .y4m file
     #[arg(long, value_name = "SOURCE")]
     pub(super) share: Option<String>,
+    /// A chat line to send once the first peer can hear it (repeatable: one line each)
+    #[arg(long, value_name = "TEXT")]
+    pub(super) say: Vec<String>,
     /// tone[:HZ], clicks (for latency measurements), a .wav file (48 kHz), mic[:DEVICE] or none
     #[arg(long, default_value = "tone:440", value_name = "SOURCE")]
     pub(super) audio: String,

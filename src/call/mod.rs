@@ -139,6 +139,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     if share.is_some() {
         engine.share_screen(share).await;
     }
+    let mut say = args.say.clone();
     let started = Instant::now();
     let deadline = args.duration.map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s.max(0.0)));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -192,6 +193,10 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
                     eprintln!("signaling server lost ({reason}); calls go on; retrying in {:.1}s", retry_in.as_secs_f64())
                 }
                 Some(EngineEvent::PeerMedia { id, mic, camera, screen }) => {
+                    // The first announcement comes over a peer's open data channel: chat reaches them now.
+                    for line in std::mem::take(&mut say) {
+                        engine.send_chat(&line).await;
+                    }
                     let name = names.get(&id).map(String::as_str).unwrap_or("a participant");
                     let sharing = if screen { ", sharing a screen" } else { "" };
                     eprintln!("{name}: microphone {}, camera {}{sharing}", on_off(mic), on_off(camera));

@@ -1,6 +1,6 @@
 //! Room codes: `abc-defg-hij` when the server makes one up, or any `[a-z0-9-]{3,64}` a user picks.
 //! Codes are case-insensitive and their dashes optional, so `ABC-DEFG-HIJ`, `abcdefghij` and
-//! `abc-defghij` all name one room.
+//! `abc-defghij` all name one room; a room is shown as its creator typed it (`design-review`).
 
 use std::fmt;
 
@@ -17,35 +17,40 @@ pub enum RoomCodeError {
     Characters,
 }
 
-/// A validated room code. Equality and hashing use the canonical key (lower case, no dashes).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A validated room code: the canonical key (lower case, no dashes) for matching, and the form to show,
+/// as its creator typed it in lower case (`Design-Review` shows as `design-review`; a generated-shape code
+/// typed without its dashes gets them back). Equality, ordering and hashing use the key only.
+#[derive(Debug, Clone)]
 pub struct RoomCode {
     key: String,
+    shown: String,
 }
 
 impl RoomCode {
-    /// Validates and normalises what a user typed (surrounding whitespace is ignored).
+    /// Validates what a user typed (surrounding whitespace is ignored) and keeps it for display.
     pub fn parse(input: &str) -> Result<Self, RoomCodeError> {
         let trimmed = input.trim();
         let len = trimmed.chars().count();
         if !(3..=64).contains(&len) {
             return Err(RoomCodeError::Length);
         }
-        let lower = trimmed.to_ascii_lowercase();
-        if !lower.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        if !trimmed.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(RoomCodeError::Characters);
         }
-        let key: String = lower.chars().filter(|&c| c != '-').collect();
+        let key: String = trimmed.chars().filter(|&c| c != '-').map(|c| c.to_ascii_lowercase()).collect();
         if key.len() < 3 {
             return Err(RoomCodeError::Length);
         }
-        Ok(RoomCode { key })
+        let shown = if trimmed.contains('-') { trimmed.to_ascii_lowercase() } else { generated_shape(&key) };
+        Ok(RoomCode { key, shown })
     }
 
     /// A fresh random code of the `abc-defg-hij` shape.
     pub fn generate<R: rand::Rng + ?Sized>(rng: &mut R) -> Self {
-        let key = (0..GENERATED_LEN).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
-        RoomCode { key }
+        let key: String =
+            (0..GENERATED_LEN).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+        let shown = generated_shape(&key);
+        RoomCode { key, shown }
     }
 
     /// The canonical key: lower case, no dashes. Two codes name the same room iff their keys are equal.
@@ -54,20 +59,45 @@ impl RoomCode {
     }
 }
 
-/// The form shown to people and sent in `joined.room`: generated-shape codes get their dashes back
-/// (`abc-defg-hij`); other codes are shown as their key.
+/// `key` with the 3-4-3 dashes of a generated code when it has that shape (ten letters), else as it is.
+fn generated_shape(key: &str) -> String {
+    let generated = key.len() == GENERATED_LEN && key.bytes().all(|b| b.is_ascii_lowercase());
+    match (generated, key.get(..3), key.get(3..7), key.get(7..)) {
+        (true, Some(a), Some(b), Some(c)) => format!("{a}-{b}-{c}"),
+        _ => key.to_owned(),
+    }
+}
+
+impl PartialEq for RoomCode {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for RoomCode {}
+
+impl std::hash::Hash for RoomCode {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
+}
+
+impl PartialOrd for RoomCode {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RoomCode {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// The form shown to people and sent in `joined.room`: as the room's creator typed it.
 impl fmt::Display for RoomCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let k = &self.key;
-        match (
-            k.len() == GENERATED_LEN && k.bytes().all(|b| b.is_ascii_lowercase()),
-            k.get(..3),
-            k.get(3..7),
-            k.get(7..),
-        ) {
-            (true, Some(a), Some(b), Some(c)) => write!(f, "{a}-{b}-{c}"),
-            _ => f.write_str(k),
-        }
+        f.write_str(&self.shown)
     }
 }
 
@@ -80,8 +110,11 @@ mod tests {
         let a = RoomCode::parse("ABC-DEFG-HIJ").unwrap();
         assert_eq!(a, RoomCode::parse("abcdefghij").unwrap());
         assert_eq!(a, RoomCode::parse(" abc-defghij ").unwrap());
-        assert_eq!(a.to_string(), "abc-defg-hij");
-        assert_eq!(RoomCode::parse("Team-Standup-2").unwrap().to_string(), "teamstandup2");
+        assert_eq!(a.to_string(), "abc-defg-hij", "shown as typed, in lower case");
+        assert_eq!(RoomCode::parse("abcdefghij").unwrap().to_string(), "abc-defg-hij");
+        assert_eq!(RoomCode::parse("design-review").unwrap().to_string(), "design-review");
+        assert_eq!(RoomCode::parse("design-review").unwrap(), RoomCode::parse("DesignReview").unwrap());
+        assert_eq!(RoomCode::parse("Team-Standup-2").unwrap().key(), "teamstandup2");
         assert_eq!(RoomCode::parse("abc").unwrap().key(), "abc");
     }
 

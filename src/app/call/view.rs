@@ -21,7 +21,7 @@ use crate::app::video::{VideoTexture, paint_fitted};
 pub struct CallUi {
     textures: HashMap<String, VideoTexture>,
     self_texture: VideoTexture,
-    chat_input: String,
+    pub(crate) chat_input: String,
     /// The picker of screens to share, while open.
     picker: Option<SharePicker>,
 }

@@ -156,7 +156,7 @@ fn a_peer_without_a_common_video_codec_is_heard_and_its_tile_says_why() {
         video_codecs: vec![VideoCodec::Vp8],
         ..Default::default()
     };
-    let (bob, stop_bob) = spawn_bob_with(&rt, &ws, "kittest-codecs", 440.0, Default::default(), network);
+    let (bob, stop_bob) = spawn_peer(&rt, &ws, "kittest-codecs", Peer { network, ..Peer::default() });
     assert_eq!(bob.recv_timeout(Duration::from_secs(20)).as_deref(), Ok("in-room"), "Bob could not join");
     let mut app = app_for(&rt, &ws, "kittest-codecs");
     app.settings.video_codecs = vec![VideoCodec::H264];

@@ -4,6 +4,7 @@
 
 mod call;
 mod hosting;
+mod scripts;
 mod sharing;
 mod trust;
 
@@ -128,7 +129,28 @@ impl MediaSinks for Heard {
 }
 
 /// A headless participant: test pattern and tone; reports chat, media announcements and departures,
-/// answers chat. The chat line "mute" turns his microphone and camera off. What he hears goes to `heard`.
+/// answers chat with `reply`. The chat line "mute" turns his microphone and camera off, "share" and
+/// "unshare" share a test pattern as a screen. What he hears goes to `heard`.
+struct Peer {
+    name: &'static str,
+    reply: &'static str,
+    hz: f64,
+    heard: std::sync::Arc<std::sync::Mutex<Vec<i16>>>,
+    network: NetworkConfig,
+}
+
+impl Default for Peer {
+    fn default() -> Self {
+        Peer {
+            name: "Bob",
+            reply: "hi from bob",
+            hz: 440.0,
+            heard: Default::default(),
+            network: NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() },
+        }
+    }
+}
+
 fn spawn_bob_hearing(
     rt: &tokio::runtime::Runtime,
     ws: &str,
@@ -136,29 +158,26 @@ fn spawn_bob_hearing(
     hz: f64,
     heard: std::sync::Arc<std::sync::Mutex<Vec<i16>>>,
 ) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
-    let network = NetworkConfig { udp_addrs: vec!["127.0.0.1:0".into()], ..Default::default() };
-    spawn_bob_with(rt, ws, room, hz, heard, network)
+    spawn_peer(rt, ws, room, Peer { hz, heard, ..Peer::default() })
 }
 
-fn spawn_bob_with(
+fn spawn_peer(
     rt: &tokio::runtime::Runtime,
     ws: &str,
     room: &str,
-    hz: f64,
-    heard: std::sync::Arc<std::sync::Mutex<Vec<i16>>>,
-    network: NetworkConfig,
+    peer: Peer,
 ) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
     let (tx, rx) = mpsc::channel();
     let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel();
-    let signaling = SignalingConfig::new(ServerUrl::parse(ws).unwrap(), room.to_string(), "Bob");
+    let signaling = SignalingConfig::new(ServerUrl::parse(ws).unwrap(), room.to_string(), peer.name);
     rt.spawn(async move {
         let mut engine = Engine::start(EngineConfig {
             signaling,
-            network,
+            network: peer.network,
             extra_ice_servers: Vec::new(),
             video: Some(Box::new(TestPatternSource::new(320, 240, 15).unwrap())),
-            audio: Some(Box::new(ToneSource::new(hz))),
-            sinks: std::sync::Arc::new(Heard(heard)),
+            audio: Some(Box::new(ToneSource::new(peer.hz))),
+            sinks: std::sync::Arc::new(Heard(peer.heard)),
             video_send: Default::default(),
             audio_processing: kaiwa_media::audio::ProcessingConfig::OFF,
         })
@@ -180,7 +199,7 @@ fn spawn_bob_with(
                     }
                     Some(EngineEvent::Chat { message, .. }) => {
                         let _ = tx.send(format!("chat:{}", message.text));
-                        engine.send_chat("hi from bob").await;
+                        engine.send_chat(peer.reply).await;
                     }
                     Some(EngineEvent::PeerMedia { mic, camera, .. }) => {
                         let _ = tx.send(format!("media:{mic}:{camera}"));
@@ -206,7 +225,7 @@ fn spawn_bob(
     room: &str,
     hz: f64,
 ) -> (mpsc::Receiver<String>, tokio::sync::oneshot::Sender<()>) {
-    spawn_bob_hearing(rt, ws, room, hz, Default::default())
+    spawn_peer(rt, ws, room, Peer { hz, ..Peer::default() })
 }
 
 fn wait_for(rx: &mpsc::Receiver<String>, h: &mut Harness<'_, KaiwaApp>, want: &str) {
