@@ -8,6 +8,7 @@
 #   share.png    the same call while a fifth peer shares its screen (this display, so the shared screen
 #                shows the call itself): the screen in the spotlight, the cameras in a strip below
 #   scripts.png  a call of さくら, 민준 and Zoë with a Korean and a Japanese line in the chat (CJK fonts)
+#   start-ja.png, prejoin-ja.png, call-ja.png, and the same -ko: the UI in Japanese and Korean
 #   trust.png    the first connection to a self-signed remote server: the trust-on-first-use dialog
 # Written to $CARGO_TARGET_DIR/screenshots (default target/screenshots). Fails when the app does not come up
 # or the call screenshot shows no video (too few colours for the test pattern). Run by scripts/test.sh.
@@ -100,7 +101,7 @@ echo "gui-screenshot: share.png has $colours colours"
 cjk=$!
 pids+=($cjk)
 for who in "민준|안녕하세요, 반갑습니다" "Zoë|日本語で話しましょう、よろしく"; do
-  "$kaiwa" call --server "$ws" --room design-review-jp --name "${who%%|*}" --say "${who#*|}" --duration 30 \
+  "$kaiwa" call --server "$ws" --room design-review-jp --name "${who%%|*}" --say "${who#*|}" --duration 90 \
     --bind 127.0.0.1:0 --size 640x480 --fps 15 --audio none --quiet >"$tmp/call-cjk-${who%%|*}.log" 2>&1 &
   pids+=($!)
   sleep 1
@@ -108,7 +109,31 @@ done
 shot scripts 12
 kill "$cjk"
 
-# 6. Trust on first use: a remote server with a self-signed certificate, never seen before.
+# 6. The UI in Japanese and Korean (the system locale chooses; the start screen's menu overrides it):
+#    start, pre-join, and the call of step 5 (still going) as さくら sees it.
+for lang in ja_JP ko_KR; do
+  l=${lang%_*}
+  LC_ALL="$lang.UTF-8" "$kaiwa" --host --listen 127.0.0.1:0 --room team-standup --name "さくら" \
+    --window 1280x800 >"$tmp/app-$l-start.log" 2>&1 &
+  app=$!
+  pids+=($app)
+  shot "start-$l" 6
+  kill "$app"
+  LC_ALL="$lang.UTF-8" "$kaiwa" --host --listen 127.0.0.1:0 --room team-standup --name "さくら" --prejoin \
+    --window 1280x800 >"$tmp/app-$l-prejoin.log" 2>&1 &
+  app=$!
+  pids+=($app)
+  shot "prejoin-$l" 6
+  kill "$app"
+  LC_ALL="$lang.UTF-8" "$kaiwa" --server "$ws" --room design-review-jp --name "さくら" --join --bind 127.0.0.1:0 \
+    --window 1280x800 >"$tmp/app-$l-call.log" 2>&1 &
+  app=$!
+  pids+=($app)
+  shot "call-$l" 9
+  kill "$app"
+done
+
+# 7. Trust on first use: a remote server with a self-signed certificate, never seen before.
 tport=$((20000 + RANDOM % 20000))
 "$kaiwa" serve --listen "127.0.0.1:$tport" --tls-self-signed --tls-dir "$tmp/tls" >"$tmp/serve-tls.log" 2>&1 &
 pids+=($!)

@@ -1,27 +1,30 @@
 // Kaiwa browser client: routing (`/`, `/r/CODE`, `?name=&autojoin=1`) and the `window.kaiwa` test hook.
 // The page's state is in state.js, local media in media.js, home and pre-join in prejoin.js, the call in
-// call.js (chat in chat.js, one Peer per participant in peer.js).
-import { showError } from '/ui.js';
+// call.js (chat in chat.js, one Peer per participant in peer.js), the page's language and text in i18n.js.
+import { $, showError } from '/ui.js';
 import { app, bench, local, params, NAME_KEY } from '/state.js';
 import { normalizeCode } from '/links.js';
 import { openMedia } from '/media.js';
 import { showHome, showPrejoin } from '/prejoin.js';
 import { joinCall } from '/call.js';
 import { spotlightTile } from '/screen.js';
+import { msg, t, translateAll, wireLanguagePicker } from '/i18n.js';
 
 function start() {
+  translateAll();
+  wireLanguagePicker($('lang-select'));
   const m = location.pathname.match(/^\/r\/([^/]+)\/?$/);
   if (!m) return showHome();
   const code = normalizeCode(decodeURIComponent(m[1]));
   if (!code) {
     showHome();
-    showError('home-error', 'That room code is not valid: use 3–64 letters, digits or dashes.');
+    showError('home-error', msg('home-bad-code'));
     return;
   }
   app.room = code;
   app.name = (params.get('name') || localStorage.getItem(NAME_KEY) || '').trim().slice(0, 64);
   if (params.get('autojoin') === '1') {
-    openMedia().then(() => joinCall(app.name || 'Guest'));
+    openMedia().then(() => joinCall(app.name || t('guest')));
   } else {
     showPrejoin();
   }
@@ -34,6 +37,7 @@ window.kaiwa = {
   state() {
     return {
       view: app.view,
+      lang: document.documentElement.lang,
       room: app.room,
       myId: app.myId,
       name: app.name,

@@ -1,5 +1,6 @@
 // The call: signaling, one Peer per participant (a mesh), their tiles, the stats loop that tells moving
-// video from a frozen one, the controls, and leaving.
+// video from a frozen one, the controls, and leaving. The server's errors are shown by their code, in the
+// page's language (`error-<code>` in i18n/*.ftl).
 import { Signaling } from '/signaling.js';
 import { Peer } from '/peer.js';
 import { $, showView, banner, Tile, layoutGrid } from '/ui.js';
@@ -9,6 +10,7 @@ import { copyLink } from '/links.js';
 import { onChat, sendChat } from '/chat.js';
 import { PeerVolume } from '/volume.js';
 import { renderScreen, screenTileId, spotlightTile, stopShare, wireShareButton } from '/screen.js';
+import { has, localize, msg, t } from '/i18n.js';
 
 export function joinCall(name) {
   app.name = name.slice(0, 64);
@@ -18,12 +20,12 @@ export function joinCall(name) {
   $('topbar-room').textContent = app.room;
   // On a phone the video gets the screen; chat opens with its button.
   $('view-call').classList.toggle('chat-hidden', matchMedia('(max-width: 820px)').matches);
-  $('call-copy').textContent = `${app.room} · Copy link`;
+  localize($('call-copy'), msg('call-copy', { room: app.room }));
   $('call-copy').onclick = () => copyLink($('call-copy'));
   const grid = $('grid');
   grid.replaceChildren();
   app.tiles.clear();
-  const self = new Tile(`${app.name} (you)`, { self: true });
+  const self = new Tile(app.name, { self: true });
   app.tiles.set('self', self);
   app.pinned = null;
   self.root.ondblclick = () => togglePin('self');
@@ -38,7 +40,7 @@ export function joinCall(name) {
 }
 
 function onSignalingStatus(s) {
-  if (s === 'reconnecting') banner('Lost the connection to the server. Reconnecting…');
+  if (s === 'reconnecting') banner(msg('call-reconnecting'));
   else if (s === 'joined') banner('');
 }
 
@@ -46,69 +48,73 @@ function closeAllPeers() {
   for (const p of app.peers.values()) removePeer(p.id);
 }
 
-function onMessage(msg) {
-  switch (msg.type) {
+function onMessage(m) {
+  switch (m.type) {
     case 'joined': {
       // A rejoin after a reconnect brings new ids: the old connections are stale.
       closeAllPeers();
-      app.myId = msg.id;
-      app.room = msg.room;
-      app.maxPeers = msg.max_peers;
-      app.iceServers = Array.isArray(msg.ice_servers) ? msg.ice_servers : [];
+      app.myId = m.id;
+      app.room = m.room;
+      app.maxPeers = m.max_peers;
+      app.iceServers = Array.isArray(m.ice_servers) ? m.ice_servers : [];
       $('topbar-room').textContent = app.room;
-      $('call-copy').textContent = `${app.room} · Copy link`;
+      localize($('call-copy'), msg('call-copy', { room: app.room }));
       // The newcomer offers to everyone already here.
-      for (const p of msg.peers || []) addPeer(p.id, p.name, true);
+      for (const p of m.peers || []) addPeer(p.id, p.name, true);
       updateCount();
       break;
     }
     case 'peer_joined':
-      addPeer(msg.peer.id, msg.peer.name, false);
+      addPeer(m.peer.id, m.peer.name, false);
       updateCount();
       break;
     case 'peer_left':
-      removePeer(msg.id);
+      removePeer(m.id);
       updateCount();
       break;
     case 'signal': {
-      let peer = app.peers.get(msg.from);
-      if (!peer) peer = addPeer(msg.from, 'Guest', false);
-      peer.handleSignal(msg.data);
+      let peer = app.peers.get(m.from);
+      if (!peer) peer = addPeer(m.from, t('guest'), false);
+      peer.handleSignal(m.data);
       break;
     }
     case 'error':
-      onServerError(msg);
+      onServerError(m);
       break;
     default:
       break;
   }
 }
 
-function onServerError(msg) {
-  app.errors.push(msg.code);
-  switch (msg.code) {
+/** A server error code's sentence in the page's language, or the server's own words for a code this page
+ * does not know (a newer server's). */
+function errorText({ code, message }) {
+  return has(`error-${code}`) ? msg(`error-${code}`) : message || String(code);
+}
+
+function onServerError(err) {
+  app.errors.push(err.code);
+  switch (err.code) {
     case 'room_full':
-      leave({
-        title: 'This room is full',
-        text: `It already has ${app.maxPeers || 'the most'} people, the most a room can have. Try again when someone leaves.`,
-        retry: 'Try again',
-      });
+      leave({ title: msg('room-full-title'), text: errorText(err), retry: msg('retry') });
       break;
     case 'bad_room_code':
-      leave({ title: 'That room code is not valid', text: 'Room codes are 3–64 letters, digits or dashes.' });
+      leave({ title: msg('bad-code-title'), text: errorText(err) });
       break;
     case 'version_mismatch':
-      leave({ title: 'Update needed', text: 'This page is older than the server. Reload it.', retry: 'Reload' });
+      leave({ title: msg('update-title'), text: errorText(err), retry: msg('reload'), reload: true });
       break;
-    case 'rate_limited':
-    case 'unknown_peer':
-      console.warn('server:', msg.code, msg.message);
+    case 'timeout':
+    case 'slow_consumer':
+    case 'server_full':
+      // The server closes the connection; the client reconnects.
+      console.warn('server error', err.code, err.message);
+      banner([errorText(err), msg('reconnecting')]);
       break;
     default:
-      console.warn('server error', msg.code, msg.message);
-      if (msg.code === 'timeout' || msg.code === 'slow_consumer' || msg.code === 'server_full') {
-        banner(`The server closed the connection (${msg.message || msg.code}). Reconnecting…`);
-      }
+      console.warn('server error', err.code, err.message);
+      // A code this page does not know: say what the server said.
+      if (!has(`error-${err.code}`)) banner(errorText(err), { label: msg('banner-dismiss'), run: () => banner('') });
   }
 }
 
@@ -174,8 +180,8 @@ function removePeer(id) {
 }
 
 function needSoundClick() {
-  banner('Your browser held back the sound of this call.', {
-    label: 'Turn sound on',
+  banner(msg('call-sound-held'), {
+    label: msg('call-sound-on'),
     run: () => {
       for (const [id, t] of app.tiles) if (id !== 'self') t.video.play().catch(() => {});
       banner('');
@@ -196,12 +202,31 @@ function renderPeer(peer) {
   tile.update({
     cameraOn,
     micOn: peer.remoteMedia.mic,
-    conn: label,
+    conn: connText(label),
     connClass: label.startsWith('connected') ? 'good' : label === 'failed' ? 'bad' : 'warn',
-    note: peer.videoFormats.shared === false ? "Video can't be shown: no common video format" : '',
+    note: peer.videoFormats.shared === false ? msg('call-no-common-video') : '',
     code: peer.verificationCode,
   });
   tile.root.dataset.state = label;
+}
+
+/** A connection's label (`Peer.label`: connecting, connected via direct, connected via relay (TCP), …) as
+ * the tile shows it, in the page's language. */
+function connText(label) {
+  const via = /^connected via (direct|relay)(?: \((\w+)\))?$/.exec(label);
+  if (via) {
+    const [, route, transport] = via;
+    if (route === 'direct') return transport ? msg('conn-direct-over', { transport }) : msg('conn-direct');
+    return transport ? msg('conn-relay-over', { transport }) : msg('conn-relay');
+  }
+  const plain = {
+    connecting: msg('conn-connecting'),
+    connected: msg('conn-connected'),
+    reconnecting: msg('conn-reconnecting'),
+    failed: msg('conn-failed'),
+    closed: msg('conn-closed'),
+  };
+  return plain[label] ?? label;
 }
 
 /** Pins the tile of `id` (a peer id, `screen:<peer id>` or 'self') big, or unpins it if it is. */
@@ -216,7 +241,7 @@ function toggleFullscreen() {
 }
 
 document.addEventListener('fullscreenchange', () => {
-  $('toggle-full').textContent = document.fullscreenElement ? 'Exit full screen' : 'Full screen';
+  localize($('toggle-full'), document.fullscreenElement ? msg('call-exit-full') : msg('call-full'));
 });
 
 /** The spotlight (a pinned tile, or else a shared screen) marked, then the tiles sized. */
@@ -228,7 +253,7 @@ function relayout() {
 
 function updateCount() {
   const n = app.peers.size + 1;
-  $('call-count').textContent = `${n} in call`;
+  localize($('call-count'), msg('call-count', { count: n }));
 }
 
 // Stats once a second: connection route labels and whether each peer's video is actually moving.
@@ -268,7 +293,8 @@ function wireCallControls() {
   };
   $('toggle-full').onclick = toggleFullscreen;
   wireShareButton();
-  $('leave').onclick = () => leave({ title: 'You left the call', text: `Room ${app.room}`, retry: 'Rejoin' });
+  $('leave').onclick = () =>
+    leave({ title: msg('left-title'), text: msg('left-text', { room: app.room }), retry: msg('rejoin') });
   $('chat-form').onsubmit = (e) => {
     e.preventDefault();
     const input = $('chat-input');
@@ -279,7 +305,9 @@ function wireCallControls() {
   };
 }
 
-export function leave({ title, text, retry }) {
+/** Ends the call and shows why (`title`, `text`: messages); `retry` labels the button that joins again (or
+ * reloads the page, with `reload`). */
+export function leave({ title, text, retry, reload = false }) {
   stopShare();
   app.sig?.stop();
   app.sig = null;
@@ -292,12 +320,12 @@ export function leave({ title, text, retry }) {
   app.view = 'message';
   banner('');
   showView('message');
-  $('message-title').textContent = title;
-  $('message-text').textContent = text || '';
+  localize($('message-title'), title);
+  localize($('message-text'), text || '');
   const btn = $('message-retry');
   btn.hidden = !retry;
-  btn.textContent = retry || '';
-  btn.onclick = () => (retry === 'Reload' ? location.reload() : openMedia().then(() => joinCall(app.name)));
+  localize(btn, retry || '');
+  btn.onclick = () => (reload ? location.reload() : openMedia().then(() => joinCall(app.name)));
 }
 
 window.addEventListener('pagehide', () => app.sig?.stop());

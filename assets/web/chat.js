@@ -1,13 +1,15 @@
-// The call's chat: lines from peers and ours, drawn into the log (text only, never HTML).
-import { $, el, formatTime } from '/ui.js';
+// The call's chat: lines from peers and ours, drawn into the log (text only, never HTML), each with its
+// time in the page's language.
+import { $, el } from '/ui.js';
+import { formatTime, localize, msg } from '/i18n.js';
 import { app } from '/state.js';
 
-export function onChat(peer, msg) {
+export function onChat(peer, line) {
   const entry = {
     from: peer.name,
     peerId: peer.id,
-    text: msg.text.slice(0, 10000),
-    ts: Number.isFinite(msg.ts) ? msg.ts : Date.now(),
+    text: line.text.slice(0, 10000),
+    ts: Number.isFinite(line.ts) ? line.ts : Date.now(),
     self: false,
   };
   app.chat.push(entry);
@@ -18,7 +20,14 @@ export function onChat(peer, msg) {
 function renderChat(entry) {
   const li = el('li', entry.self ? 'me' : '');
   const meta = el('div', 'meta');
-  meta.append(el('span', 'who', entry.self ? 'You' : entry.from), el('span', 'when', formatTime(entry.ts)));
+  const who = el('span', 'who');
+  localize(who, entry.self ? msg('chat-you') : entry.from);
+  // Re-formatted on a change of language (i18n.js).
+  const when = el('time', 'when', formatTime(entry.ts));
+  when.dataset.ts = String(entry.ts);
+  const date = new Date(entry.ts);
+  if (Number.isFinite(date.getTime())) when.dateTime = date.toISOString();
+  meta.append(who, when);
   li.append(meta, el('div', 'text', entry.text));
   const log = $('chat-log');
   log.append(li);
@@ -26,9 +35,9 @@ function renderChat(entry) {
 }
 
 export function sendChat(text) {
-  const msg = { type: 'chat', from: app.name, text, ts: Date.now() };
-  for (const p of app.peers.values()) p.send(msg);
-  const entry = { from: app.name, peerId: app.myId, text, ts: msg.ts, self: true };
+  const line = { type: 'chat', from: app.name, text, ts: Date.now() };
+  for (const p of app.peers.values()) p.send(line);
+  const entry = { from: app.name, peerId: app.myId, text, ts: line.ts, self: true };
   app.chat.push(entry);
   renderChat(entry);
 }

@@ -1,6 +1,7 @@
 // Room codes and invite links.
 import { el } from '/ui.js';
 import { app } from '/state.js';
+import { localize, msg } from '/i18n.js';
 
 export function normalizeCode(input) {
   let s = String(input).trim();
@@ -14,12 +15,14 @@ export function inviteLink() {
   return `${location.origin}/r/${app.room}`;
 }
 
+/** Copies the invite link and says so on `button` for two seconds (then its message is back). */
 export async function copyLink(button) {
   const link = inviteLink();
-  const old = button.textContent;
+  const { l10nId, l10nArgs } = button.dataset;
+  const old = l10nId ? msg(l10nId, l10nArgs ? JSON.parse(l10nArgs) : undefined) : button.textContent;
   try {
     await navigator.clipboard.writeText(link);
-    button.textContent = 'Link copied';
+    localize(button, msg('link-copied'));
   } catch {
     // Clipboard API unavailable (insecure page, no permission): fall back to a selected text field.
     const t = el('textarea');
@@ -28,7 +31,7 @@ export async function copyLink(button) {
     t.select();
     const ok = document.execCommand && document.execCommand('copy');
     t.remove();
-    button.textContent = ok ? 'Link copied' : link;
+    localize(button, ok ? msg('link-copied') : link);
   }
-  setTimeout(() => (button.textContent = old), 2000);
+  setTimeout(() => localize(button, old), 2000);
 }

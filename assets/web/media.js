@@ -2,29 +2,24 @@
 // applying mute / camera off to every connection and button.
 import { $, el, showError } from '/ui.js';
 import { app, bench, local } from '/state.js';
+import { localize, msg, t } from '/i18n.js';
 
-function mediaErrorText(e, what) {
+/** Why `device` ('camera', 'microphone' or 'both') could not be opened, as a message. */
+function mediaError(e, device) {
   switch (e && e.name) {
     case 'NotAllowedError':
     case 'SecurityError':
-      return `Your browser blocked the ${what}. Allow access in the site settings (the icon left of the address), then reload.`;
+      return msg('media-blocked', { device });
     case 'NotFoundError':
     case 'OverconstrainedError':
-      return `No ${what} found. Plug one in, or join without it.`;
+      return msg('media-not-found', { device });
     case 'NotReadableError':
     case 'AbortError':
-      return `The ${what} is in use by another app or could not start. Close that app and reload.`;
+      return msg('media-in-use', { device });
     default:
-      return `Could not open the ${what}${e && e.message ? `: ${e.message}` : ''}.`;
+      if (e && e.message) return msg('media-failed', { device, reason: e.message });
+      return msg('media-failed-plain', { device });
   }
-}
-
-function insecureHint() {
-  return (
-    'This page is not secure (plain http on a network address), so the browser will not share your camera ' +
-    'or microphone. Open it over https: start the server with --tls-self-signed (scripts/run.sh does), or ' +
-    'use http://localhost on the machine running the server. You can still join to watch and listen.'
-  );
 }
 
 export async function openMedia() {
@@ -38,9 +33,11 @@ export async function openMedia() {
     return;
   }
   if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
-    showError('media-error', insecureHint());
+    showError('media-error', msg('media-insecure'));
     for (const id of ['camera-select', 'mic-select']) {
-      $(id).replaceChildren(el('option', '', 'Not available on this page'));
+      const option = el('option');
+      localize(option, msg('media-unavailable'));
+      $(id).replaceChildren(option);
       $(id).disabled = true;
     }
     return;
@@ -58,23 +55,23 @@ export async function openMedia() {
     try {
       tracks.push(...(await navigator.mediaDevices.getUserMedia({ video })).getTracks());
     } catch (e) {
-      problems.push(mediaErrorText(e, 'camera'));
+      problems.push(mediaError(e, 'camera'));
     }
     try {
       tracks.push(...(await navigator.mediaDevices.getUserMedia({ audio })).getTracks());
     } catch (e) {
-      problems.push(mediaErrorText(e, 'microphone'));
+      problems.push(mediaError(e, 'microphone'));
     }
     if (tracks.length) stream = new MediaStream(tracks);
-    else if (both?.name === 'NotAllowedError') problems.splice(0, 2, mediaErrorText(both, 'camera and microphone'));
+    else if (both?.name === 'NotAllowedError') problems.splice(0, 2, mediaError(both, 'both'));
   }
   local.stream = stream || new MediaStream();
   local.audio = local.stream.getAudioTracks()[0] || null;
   local.video = local.stream.getVideoTracks()[0] || null;
   if (local.video) local.video.enabled = local.camera;
   if (local.audio) local.audio.enabled = local.mic;
-  showError('media-error', problems.join(' '));
-  for (const m of problems) app.errors.push(m);
+  showError('media-error', problems);
+  for (const m of problems) app.errors.push(t(m.id, m.args));
   await fillDevicePickers();
 }
 
@@ -86,20 +83,27 @@ async function fillDevicePickers() {
   } catch {
     return;
   }
-  const fill = (select, kind, current, fallback) => {
+  const fill = (select, kind, current, unnamed, none) => {
     select.replaceChildren();
     const list = devices.filter((d) => d.kind === kind);
     list.forEach((d, i) => {
-      const o = el('option', '', d.label || `${fallback} ${i + 1}`);
+      const o = el('option');
+      localize(o, d.label || unnamed(i + 1));
       o.value = d.deviceId;
       select.append(o);
     });
-    if (!list.length) select.append(el('option', '', `No ${fallback.toLowerCase()} found`));
+    if (!list.length) {
+      const o = el('option');
+      localize(o, none);
+      select.append(o);
+    }
     if (current) select.value = current;
     select.disabled = !list.length;
   };
-  fill($('camera-select'), 'videoinput', local.video?.getSettings().deviceId, 'Camera');
-  fill($('mic-select'), 'audioinput', local.audio?.getSettings().deviceId, 'Microphone');
+  const camera = (n) => msg('media-camera-n', { n });
+  const mic = (n) => msg('media-mic-n', { n });
+  fill($('camera-select'), 'videoinput', local.video?.getSettings().deviceId, camera, msg('media-no-cameras'));
+  fill($('mic-select'), 'audioinput', local.audio?.getSettings().deviceId, mic, msg('media-no-mics'));
 }
 
 export function applyLocalMedia() {
@@ -112,13 +116,13 @@ export function applyLocalMedia() {
   }
   const s = local.state();
   for (const [id, on, have, onText, offText, none] of [
-    ['toggle-mic', local.mic, !!local.audio, 'Mute', 'Unmute', 'No mic'],
-    ['toggle-cam', local.camera, !!local.video, 'Stop video', 'Start video', 'No camera'],
-    ['pre-mic', local.mic, !!local.audio, 'Mic on', 'Mic off', 'No mic'],
-    ['pre-cam', local.camera, !!local.video, 'Camera on', 'Camera off', 'No camera'],
+    ['toggle-mic', local.mic, !!local.audio, msg('call-mute'), msg('call-unmute'), msg('call-no-mic')],
+    ['toggle-cam', local.camera, !!local.video, msg('call-stop-video'), msg('call-start-video'), msg('call-no-camera')],
+    ['pre-mic', local.mic, !!local.audio, msg('prejoin-mic-on'), msg('prejoin-mic-off'), msg('prejoin-no-mic')],
+    ['pre-cam', local.camera, !!local.video, msg('prejoin-cam-on'), msg('prejoin-cam-off'), msg('prejoin-no-camera')],
   ]) {
     const b = $(id);
-    b.textContent = !have ? none : on ? onText : offText;
+    localize(b, !have ? none : on ? onText : offText);
     b.disabled = !have;
     b.setAttribute('aria-pressed', String(on && have));
     b.classList.toggle('off', !on || !have);

@@ -1,7 +1,8 @@
 // The network check on the pre-join page, as the native app runs it (kaiwa_engine::net::check): does the
 // server answer (GET /api/ice, which hands out the ICE servers a join would get), which public address
 // STUN sees and whether it is the same for two destinations (the TURN server's STUN and the Kaiwa server's
-// own port), and whether each TURN URL gives a relay address over UDP, TCP and TLS.
+// own port), and whether each TURN URL gives a relay address over UDP, TCP and TLS. Each finding is a
+// message of i18n/*.ftl (`id`, `args`), translated where it is shown.
 
 const STUN_MS = 3000;
 const TURN_MS = 6000;
@@ -40,24 +41,24 @@ function transportOf(url) {
   return /transport=tcp/i.test(url) ? 'tcp' : 'udp';
 }
 
-/** Runs the check; resolves to {verdict, via, findings: [{ok, text}]}. */
+/** Runs the check; resolves to {verdict, via, findings: [{ok, id, args}]}. */
 export async function checkNetwork() {
   const findings = [];
   const started = performance.now();
   let servers;
+  let failed = null;
   try {
     const res = await fetch('/api/ice', { cache: 'no-store' });
-    if (!res.ok) throw new Error(`the server said ${res.status}`);
-    servers = (await res.json()).ice_servers || [];
+    if (!res.ok) {
+      failed = { ok: false, id: 'net-server-status', args: { status: String(res.status) } };
+    } else {
+      servers = (await res.json()).ice_servers || [];
+    }
   } catch (e) {
-    return {
-      verdict: 'server_unreachable',
-      via: [],
-      findings: [
-        { ok: false, text: 'No calls possible: the server does not answer.' },
-        { ok: false, text: `Server: does not answer (${e.message}).` },
-      ],
-    };
+    failed = { ok: false, id: 'net-server-down', args: { reason: e.message } };
+  }
+  if (failed) {
+    return { verdict: 'server_unreachable', via: [], findings: [{ ok: false, id: 'net-no-server' }, failed] };
   }
   const serverMs = Math.round(performance.now() - started);
   const urls = servers.flatMap((s) => (Array.isArray(s.urls) ? s.urls : [s.urls]).map((url) => ({ url, s })));
@@ -90,38 +91,23 @@ export async function checkNetwork() {
 
   findings.push(
     {
-      direct_likely: { ok: true, text: 'Direct calls likely: your network lets calls through.' },
-      relay_needed: {
-        ok: true,
-        text: `Calls will need the relay: your network blocks direct calls, but the relay works (over ${via
-          .map((t) => t.toUpperCase())
-          .join(', ')}).`,
-      },
-      no_path: {
-        ok: false,
-        text: 'Calls will probably fail: your network blocks direct calls and no relay (TURN) server answered.',
-      },
-      unchecked: {
-        ok: true,
-        text: 'Calls within your network will work; the server offers nothing (STUN, TURN) to check beyond it.',
-      },
+      direct_likely: { ok: true, id: 'net-direct-likely' },
+      relay_needed: { ok: true, id: 'net-relay-needed', args: { via: via.map((t) => t.toUpperCase()).join(', ') } },
+      no_path: { ok: false, id: 'net-no-path' },
+      unchecked: { ok: true, id: 'net-unchecked' },
     }[verdict],
   );
-  findings.push({ ok: true, text: `Server: answers (${serverMs} ms).` });
+  findings.push({ ok: true, id: 'net-server-ok', args: { ms: serverMs } });
   findings.push(
     srflx.length
-      ? { ok: true, text: `Public address: ${srflx[0].address} (as the internet sees you).` }
-      : { ok: false, text: 'Public address: unknown, no STUN server answered (UDP seems blocked).' },
+      ? { ok: true, id: 'net-public-address', args: { address: srflx[0].address } }
+      : { ok: false, id: 'net-no-public-address' },
   );
-  if (symmetric) {
-    findings.push({
-      ok: false,
-      text: 'Router: uses a new address for everyone you talk to (a symmetric NAT): direct calls will not work.',
-    });
-  }
-  if (!turns.length) findings.push({ ok: false, text: 'Relay: the server offers none.' });
+  if (symmetric) findings.push({ ok: false, id: 'net-symmetric' });
+  if (!turns.length) findings.push({ ok: false, id: 'net-no-relay' });
   for (const r of relays) {
-    findings.push({ ok: r.ok, text: `Relay over ${r.transport.toUpperCase()}: ${r.ok ? 'works' : 'does not answer'}.` });
+    const args = { transport: r.transport.toUpperCase() };
+    findings.push(r.ok ? { ok: true, id: 'net-relay-works', args } : { ok: false, id: 'net-relay-silent', args });
   }
   return { verdict, via, findings };
 }

@@ -6,6 +6,7 @@ import { app, local, NAME_KEY } from '/state.js';
 import { openMedia, applyLocalMedia } from '/media.js';
 import { copyLink, normalizeCode } from '/links.js';
 import { joinCall } from '/call.js';
+import { has, localize, msg } from '/i18n.js';
 
 export function showHome() {
   app.view = 'home';
@@ -16,11 +17,15 @@ export function showHome() {
     showError('home-error', '');
     try {
       const res = await fetch('/api/rooms', { method: 'POST' });
-      if (!res.ok) throw new Error(`the server answered ${res.status}`);
+      if (!res.ok) {
+        showError('home-error', msg('home-create-failed-status', { status: String(res.status) }));
+        btn.disabled = false;
+        return;
+      }
       const { url } = await res.json();
       location.assign(url);
     } catch (e) {
-      showError('home-error', `Could not create a room: ${e.message}. Is the server running?`);
+      showError('home-error', msg('home-create-failed', { reason: e.message }));
       btn.disabled = false;
     }
   };
@@ -28,7 +33,7 @@ export function showHome() {
     e.preventDefault();
     const code = normalizeCode($('join-code').value);
     if (!code) {
-      showError('home-error', 'Enter a room code (like abc-defg-hij) or paste an invite link.');
+      showError('home-error', msg('home-enter-code'));
       return;
     }
     location.assign(`/r/${code}`);
@@ -46,7 +51,9 @@ async function refreshRoomStatus() {
     const res = await fetch(`/api/rooms/${encodeURIComponent(app.room)}`);
     const body = await res.json();
     if (!res.ok) {
-      status.textContent = body.message || 'That room code is not valid.';
+      // The error code's sentence in the page's language; the server's own words for a code we do not know.
+      const code = `error-${body.error}`;
+      localize(status, has(code) ? msg(code) : body.message || msg('room-invalid'));
       status.className = 'pill bad';
       join.disabled = true;
       return;
@@ -54,15 +61,15 @@ async function refreshRoomStatus() {
     app.room = body.room;
     $('prejoin-code').textContent = body.room;
     const full = body.participants >= body.capacity;
-    status.textContent = full
-      ? `Room full (${body.participants} of ${body.capacity})`
-      : body.participants === 0
-        ? `0 of ${body.capacity} here · you'll be the first`
-        : `${body.participants} of ${body.capacity} here`;
+    const counts = { participants: body.participants, capacity: body.capacity };
+    localize(
+      status,
+      full ? msg('room-full', counts) : body.participants === 0 ? msg('room-empty', counts) : msg('room-count', counts),
+    );
     status.className = `pill ${full ? 'bad' : 'good'}`;
     join.disabled = full;
   } catch {
-    status.textContent = 'Cannot reach the server';
+    localize(status, msg('room-unreachable'));
     status.className = 'pill bad';
   }
 }
@@ -71,16 +78,22 @@ async function refreshRoomStatus() {
 async function runNetCheck() {
   const verdict = $('net-verdict');
   const list = $('net-findings');
-  verdict.textContent = 'Checking your network…';
+  localize(verdict, msg('net-checking'));
   verdict.className = 'pill';
   list.replaceChildren();
   $('net-again').hidden = true;
   const result = await checkNetwork();
   window.kaiwaNetCheck = result;
   const [first, ...rest] = result.findings;
-  verdict.textContent = first.text;
+  localize(verdict, msg(first.id, first.args));
   verdict.className = `pill ${first.ok ? 'good' : 'bad'}`;
-  list.replaceChildren(...rest.map((f) => el('li', f.ok ? 'good' : 'bad', f.text)));
+  list.replaceChildren(
+    ...rest.map((f) => {
+      const li = el('li', f.ok ? 'good' : 'bad');
+      localize(li, msg(f.id, f.args));
+      return li;
+    }),
+  );
   $('net-again').hidden = false;
 }
 
@@ -126,7 +139,7 @@ export function showPrejoin() {
     const name = $('name').value.trim();
     if (!name) {
       $('name').focus();
-      $('name').placeholder = 'Enter your name first';
+      localize($('name'), msg('prejoin-name-first'));
       return;
     }
     localStorage.setItem(NAME_KEY, name);

@@ -4,6 +4,7 @@
 
 import { $, Tile, banner } from '/ui.js';
 import { app, local, params } from '/state.js';
+import { localize, msg } from '/i18n.js';
 
 /** Frame rate asked of the capture: text wants sharp frames more than many. */
 const SHARE_FPS = 15;
@@ -14,7 +15,7 @@ export const screenTileId = (peerId) => `screen:${peerId}`;
 export async function startShare() {
   if (local.screen) return true;
   if (!navigator.mediaDevices?.getDisplayMedia) {
-    banner('This browser cannot share a screen.');
+    banner(msg('screen-unsupported'));
     return false;
   }
   let stream;
@@ -28,7 +29,7 @@ export async function startShare() {
       selfBrowserSurface: params.get('share') === 'tab' ? 'include' : 'exclude',
     });
   } catch (e) {
-    if (e?.name !== 'NotAllowedError') banner(`The screen could not be shared: ${e?.message ?? e}`);
+    if (e?.name !== 'NotAllowedError') banner(msg('screen-failed', { reason: String(e?.message ?? e) }));
     return false;
   }
   const track = stream.getVideoTracks()[0];
@@ -54,7 +55,7 @@ export function stopShare() {
 
 function showShareButton() {
   const btn = $('toggle-share');
-  btn.textContent = local.screen ? 'Stop sharing' : 'Share screen';
+  localize(btn, local.screen ? msg('call-stop-share') : msg('call-share'));
   btn.classList.toggle('danger', !!local.screen);
   btn.setAttribute('aria-pressed', String(!!local.screen));
 }
@@ -78,7 +79,7 @@ export function renderScreen(peer, onPin) {
   }
   const added = !tile;
   if (!tile) {
-    tile = new Tile(`${peer.name}'s screen`, { screen: true });
+    tile = new Tile(peer.name, { screen: true });
     tile.root.ondblclick = () => onPin(id);
     app.tiles.set(id, tile);
     $('grid').append(tile.root);

@@ -1,4 +1,6 @@
-// DOM helpers. Everything a peer provides (names, chat) goes in with textContent, never as HTML.
+// DOM helpers. Everything a peer provides (names, chat) goes in with textContent, never as HTML; the page's
+// own text goes in as messages (`msg(id, args)`, i18n.js), so a change of language re-translates it.
+import { localize, msg } from '/i18n.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -14,26 +16,30 @@ export function showView(name) {
   document.body.dataset.view = name;
 }
 
-export function banner(text, action) {
+/** Shows `content` (a message, a plain string or an array of them; see `localize`) in the banner, or hides
+ * it when empty; `action`: a button, `{label: message, run}`. */
+export function banner(content, action) {
   const b = $('banner');
-  if (!text) {
+  if (!content || (Array.isArray(content) && !content.length)) {
     b.hidden = true;
     return;
   }
-  $('banner-text').textContent = text;
+  localize($('banner-text'), content);
   const btn = $('banner-action');
   btn.hidden = !action;
   if (action) {
-    btn.textContent = action.label;
+    localize(btn, action.label);
     btn.onclick = action.run;
   }
   b.hidden = false;
 }
 
-export function showError(id, text) {
+/** Shows `content` (as `banner`) in the error line `id`, or hides it when empty. */
+export function showError(id, content) {
   const e = $(id);
-  e.textContent = text || '';
-  e.hidden = !text;
+  const empty = !content || (Array.isArray(content) && !content.length);
+  localize(e, empty ? '' : content);
+  e.hidden = empty;
 }
 
 export function initials(name) {
@@ -43,10 +49,13 @@ export function initials(name) {
   return letters.toUpperCase();
 }
 
-/** A participant tile: video, avatar shown when there is no picture, name, mic state, connection label, and
- * for others a volume slider. */
+/** A participant tile: video, avatar shown when there is no picture, name (ours as "NAME (you)", a shared
+ * screen's as "NAME's screen"), mic state, connection label, and for others a volume slider. */
 export class Tile {
   constructor(name, { self = false, screen = false } = {}) {
+    this.self = self;
+    this.screen = screen;
+    this.percent = 100;
     this.root = el('div', `tile${self ? ' self' : ''}${screen ? ' screen' : ''}`);
     this.video = el('video');
     this.video.autoplay = true;
@@ -57,8 +66,8 @@ export class Tile {
     this.avatarText = el('span', 'avatar-initials');
     this.avatar.append(this.avatarText);
     const label = el('div', 'tile-label');
-    this.micOff = el('span', 'mic-off', 'muted');
-    this.micOff.title = 'Microphone off';
+    this.micOff = el('span', 'mic-off');
+    localize(this.micOff, msg('tile-muted'));
     this.nameEl = el('span', 'tile-name');
     label.append(this.micOff, this.nameEl);
     this.conn = el('span', 'conn');
@@ -67,7 +76,6 @@ export class Tile {
     this.note.hidden = true;
     this.code = el('span', 'tile-code');
     this.code.hidden = true;
-    this.code.title = 'Verification code: read it to them. If theirs differs, someone is in between.';
     this.root.append(this.video, this.avatar, label, this.conn, this.note, this.code);
     if (!self && !screen) {
       // How loud they play here, 0–200 %; shown on hover (always on touch screens).
@@ -83,17 +91,20 @@ export class Tile {
   }
 
   setName(name) {
-    this.nameEl.textContent = name;
+    this.name = name;
+    const shown = this.self ? msg('tile-you', { name }) : this.screen ? msg('tile-screen', { name }) : name;
+    localize(this.nameEl, shown);
     this.avatarText.textContent = initials(name);
-    this.volume?.setAttribute('aria-label', `Volume of ${name}`);
+    if (this.volume) localize(this.volume, msg('tile-volume', { name, percent: this.percent }));
   }
 
   /** Shows `value` (1 = 100 %) on the volume slider and in the name badge when it is not 100 %. */
   showVolume(value) {
     if (!this.volume) return;
     const percent = Math.round(value * 100);
+    this.percent = percent;
     this.volume.value = String(percent);
-    this.volume.title = `Volume ${percent} %`;
+    localize(this.volume, msg('tile-volume', { name: this.name, percent }));
     this.root.dataset.volume = String(percent);
   }
 
@@ -103,16 +114,17 @@ export class Tile {
     return p && p.catch ? p : Promise.resolve();
   }
 
-  /** `note`: a sentence across the tile (why there is no picture), or empty. */
+  /** `note`: a sentence across the tile (why there is no picture, a message), or empty; `conn`: the
+   * connection's label (a message). */
   update({ cameraOn, micOn, conn, connClass, note = '', code = null }) {
-    this.code.textContent = code ? `🔒 ${code}` : '';
+    localize(this.code, code ? msg('tile-code', { code }) : '');
     this.code.hidden = !code;
     this.root.classList.toggle('no-video', !cameraOn);
-    this.note.textContent = note;
+    localize(this.note, note);
     this.note.hidden = !note;
     this.micOff.hidden = micOn;
     if (conn !== undefined) {
-      this.conn.textContent = conn;
+      localize(this.conn, conn);
       this.conn.className = `conn ${connClass || ''}`;
       this.conn.hidden = !conn;
     }
@@ -156,9 +168,4 @@ export function layoutGrid(grid) {
     if (w > best.w) best = { w, cols };
   }
   grid.style.setProperty('--tile-w', `${Math.floor(best.w)}px`);
-}
-
-export function formatTime(ts) {
-  const d = new Date(ts);
-  return Number.isFinite(d.getTime()) ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
 }

@@ -20,9 +20,11 @@ pub fn serve(path: &str) -> Response<Full<Bytes>> {
         return res;
     };
     let mime = mime_guess::from_path(rel).first_or_octet_stream();
+    // The page's translations (`i18n/*.ftl`, Project Fluent), which mime_guess does not know.
+    let mime = if rel.ends_with(".ftl") { "text/plain; charset=utf-8" } else { mime.as_ref() };
     let mut res = Response::new(Full::new(Bytes::from_static(file.contents())));
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(mime.as_ref()) {
+    if let Ok(v) = HeaderValue::from_str(mime) {
         h.insert(header::CONTENT_TYPE, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

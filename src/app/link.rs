@@ -1,6 +1,8 @@
 //! What people paste into the room field: a bare code or a join link `https://HOST:PORT/r/CODE`.
 
-use kaiwa_protocol::RoomCode;
+use kaiwa_protocol::{RoomCode, RoomCodeError};
+
+use super::i18n::t;
 
 /// A parsed room field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,15 +16,23 @@ pub fn parse_room(input: &str) -> Result<RoomRef, String> {
     let input = input.trim();
     for (scheme, ws) in [("https://", "wss://"), ("http://", "ws://")] {
         if let Some(rest) = input.strip_prefix(scheme) {
-            let (host, path) = rest.split_once('/').ok_or("that link has no room in it")?;
-            let code = path.strip_prefix("r/").ok_or("that link is not a Kaiwa room link (…/r/CODE)")?;
+            let (host, path) = rest.split_once('/').ok_or_else(|| t!("link-no-room"))?;
+            let code = path.strip_prefix("r/").ok_or_else(|| t!("link-not-kaiwa"))?;
             let code = code.split(['?', '#', '/']).next().unwrap_or_default();
-            let code = RoomCode::parse(code).map_err(|e| format!("room code: {e}"))?;
+            let code = RoomCode::parse(code).map_err(room_code_error)?;
             return Ok(RoomRef { code, server: Some(format!("{ws}{host}/ws")) });
         }
     }
-    let code = RoomCode::parse(input).map_err(|e| format!("room code: {e}"))?;
+    let code = RoomCode::parse(input).map_err(room_code_error)?;
     Ok(RoomRef { code, server: None })
+}
+
+/// Why a code is not one, in the app's language.
+fn room_code_error(e: RoomCodeError) -> String {
+    match e {
+        RoomCodeError::Length => t!("room-code-length"),
+        RoomCodeError::Characters => t!("room-code-characters"),
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use kaiwa_media::video::I420Frame;
 
 use super::settings::Settings;
 use super::video::FrameSlot;
+use crate::app::i18n::t;
 
 /// What we could open, and what to tell the user about it.
 pub struct LocalMedia {
@@ -25,27 +26,27 @@ pub fn open_local(settings: &Settings) -> LocalMedia {
     let mut notices = Vec::new();
     let (w, h, fps) = (settings.width, settings.height, settings.fps);
     let video: Box<dyn VideoSource> = if kaiwa_devices::list_cameras().is_empty() {
-        notices.push("No camera found — others see a test pattern.".to_string());
+        notices.push(t!("notice-no-camera"));
         test_pattern(w, h, fps)
     } else {
         let request = kaiwa_devices::CameraRequest { width: w, height: h, fps };
         match kaiwa_devices::CameraSource::open_with(settings.camera.as_deref(), request) {
             Ok(cam) => Box::new(cam),
             Err(e) => {
-                notices.push(format!("Camera unavailable ({e}) — others see a test pattern."));
+                notices.push(t!("notice-camera-unavailable", error = e.to_string()));
                 test_pattern(w, h, fps)
             }
         }
     };
     let (audio, real_microphone): (Box<dyn AudioSource>, bool) =
         if kaiwa_devices::list_microphones().is_empty() {
-            notices.push("No microphone found — others hear a test tone.".to_string());
+            notices.push(t!("notice-no-microphone"));
             (Box::new(ToneSource::new(440.0)), false)
         } else {
             match kaiwa_devices::MicSource::open(settings.microphone.as_deref()) {
                 Ok(mic) => (Box::new(mic), true),
                 Err(e) => {
-                    notices.push(format!("Microphone unavailable ({e}) — others hear a test tone."));
+                    notices.push(t!("notice-microphone-unavailable", error = e.to_string()));
                     (Box::new(ToneSource::new(440.0)), false)
                 }
             }

@@ -5,6 +5,7 @@
 mod call;
 mod frame_stats;
 mod host;
+pub mod i18n;
 pub mod link;
 mod media_sources;
 mod netcheck;
@@ -28,6 +29,7 @@ use std::sync::mpsc;
 use eframe::egui;
 use kaiwa_engine::signaling::{ServerUrl, Trust};
 
+use crate::app::i18n::t;
 pub use host::Hosting;
 pub use options::Options;
 use preview::Preview;
@@ -99,6 +101,7 @@ impl KaiwaApp {
         if let Some(codec) = options.video_codec {
             settings.video_codecs = vec![codec];
         }
+        i18n::set_language(settings.language.language());
         let mut start = start::StartState::default();
         if let Some(room) = options.room.clone() {
             start.room_input = room;
@@ -177,15 +180,15 @@ impl KaiwaApp {
                 HostState::Ready(h) => {
                     Ok(Target { server: h.ws_url(), trust: h.trust(), room: room_text, hosted: true })
                 }
-                HostState::Failed(e) => Err(format!("The built-in server could not start: {e}")),
-                _ => Err("The built-in server is still starting…".into()),
+                HostState::Failed(e) => Err(t!("start-host-failed", error = e.to_string())),
+                _ => Err(t!("start-host-still-starting")),
             },
             ServerMode::Remote => {
                 let url = self.settings.server_url.trim();
                 if url.is_empty() {
-                    return Err("Enter the server's address (e.g. wss://host:8443/ws)".into());
+                    return Err(t!("start-enter-server-example"));
                 }
-                ServerUrl::parse(url).map_err(|e| format!("Server address: {e}"))?;
+                ServerUrl::parse(url).map_err(|e| t!("server-address-error", error = e.to_string()))?;
                 Ok(Target { server: url.to_string(), trust: pinned(url)?, room: room_text, hosted: false })
             }
         }
@@ -199,7 +202,7 @@ impl KaiwaApp {
             let remembered = ServerUrl::parse(server).ok().and_then(|u| self.trust.remembered(&u));
             Ok(remembered.map_or(Trust::WebPki, Trust::Pinned))
         } else {
-            fp.parse().map(Trust::Pinned).map_err(|e| format!("Server fingerprint: {e}"))
+            fp.parse().map(Trust::Pinned).map_err(|e| t!("server-fingerprint-error", error = e.to_string()))
         }
     }
 

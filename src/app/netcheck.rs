@@ -9,6 +9,7 @@ use kaiwa_engine::net::{CheckOptions, run_check};
 use kaiwa_engine::signaling::{ServerUrl, Trust};
 
 use super::theme;
+use crate::app::i18n::t;
 
 pub enum NetCheck {
     Running(mpsc::Receiver<CheckReport>),
@@ -50,12 +51,12 @@ impl NetCheck {
     /// The check's card; true when "Check again" was clicked.
     pub fn ui(&mut self, ui: &mut egui::Ui) -> bool {
         let mut again = false;
-        ui.label(RichText::new("Network").strong());
+        ui.label(RichText::new(t!("netcheck-title")).strong());
         match self.report() {
             None => {
                 ui.horizontal(|ui| {
                     ui.spinner();
-                    ui.label("Checking your network…");
+                    ui.label(t!("netcheck-checking"));
                 });
             }
             Some(report) => {
@@ -65,7 +66,7 @@ impl NetCheck {
                     let text = RichText::new(format!("• {}", finding.text)).color(color);
                     ui.label(if i == 0 { text.strong() } else { text.small() });
                 }
-                again = ui.small_button("Check again").clicked();
+                again = ui.small_button(t!("netcheck-again")).clicked();
             }
         }
         again

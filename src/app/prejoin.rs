@@ -6,6 +6,7 @@ use eframe::egui::{self, RichText};
 use super::media_sources::read_level;
 use super::video::paint_fitted;
 use super::{KaiwaApp, Screen, theme};
+use crate::app::i18n::t;
 
 impl KaiwaApp {
     pub(super) fn prejoin_ui(&mut self, ui: &mut egui::Ui) {
@@ -27,9 +28,10 @@ impl KaiwaApp {
         egui::CentralPanel::default().show(ui, |ui| {
             ui.vertical_centered(|ui| {
                 ui.add_space(24.0);
-                ui.label(RichText::new("Ready to join?").size(28.0).strong());
+                ui.label(RichText::new(t!("prejoin-ready")).size(28.0).strong());
                 ui.label(
-                    RichText::new(format!("Room {}", self.start.room_input.trim())).color(theme::MUTED_TEXT),
+                    RichText::new(t!("prejoin-room", room = self.start.room_input.trim().to_owned()))
+                        .color(theme::MUTED_TEXT),
                 );
                 ui.add_space(12.0);
             });
@@ -45,17 +47,21 @@ impl KaiwaApp {
                         ui.painter().text(
                             rect.center(),
                             egui::Align2::CENTER_CENTER,
-                            "Starting camera…",
+                            t!("prejoin-starting-camera"),
                             egui::FontId::proportional(16.0),
                             theme::MUTED_TEXT,
                         );
                     }
                 }
                 if !source.is_empty() {
-                    ui.label(RichText::new(format!("Preview: {source}")).small().color(theme::MUTED_TEXT));
+                    ui.label(
+                        RichText::new(t!("prejoin-preview", source = source.clone()))
+                            .small()
+                            .color(theme::MUTED_TEXT),
+                    );
                 }
                 ui.horizontal(|ui| {
-                    ui.label("Microphone");
+                    ui.label(t!("device-microphone"));
                     ui.add(
                         egui::ProgressBar::new((level * 1.5).min(1.0))
                             .desired_width(220.0)
@@ -72,22 +78,37 @@ impl KaiwaApp {
                         None => {
                             ui.horizontal(|ui| {
                                 ui.spinner();
-                                ui.label("Looking for devices…");
+                                ui.label(t!("prejoin-looking-for-devices"));
                             });
                         }
                         Some(d) => {
                             let s = &mut self.settings;
                             let cams: Vec<(String, String)> =
                                 d.cameras.iter().map(|c| (c.id.clone(), c.name.clone())).collect();
-                            reopen |= picker(ui, "Camera", "No camera", &mut s.camera, &cams);
+                            reopen |= picker(
+                                ui,
+                                &t!("device-camera"),
+                                &t!("device-no-camera"),
+                                &mut s.camera,
+                                &cams,
+                            );
                             let mics: Vec<(String, String)> =
                                 d.microphones.iter().map(|c| (c.id.clone(), c.name.clone())).collect();
-                            reopen |= picker(ui, "Microphone", "No microphone", &mut s.microphone, &mics);
+                            reopen |= picker(
+                                ui,
+                                &t!("device-microphone"),
+                                &t!("device-no-microphone"),
+                                &mut s.microphone,
+                                &mics,
+                            );
                             let spk: Vec<(String, String)> =
                                 d.speakers.iter().map(|c| (c.id.clone(), c.name.clone())).collect();
-                            picker(ui, "Speaker", "No speaker", &mut s.speaker, &spk);
+                            picker(ui, &t!("device-speaker"), &t!("device-no-speaker"), &mut s.speaker, &spk);
                             if ui
-                                .add_enabled(!d.speakers.is_empty(), egui::Button::new("Play test sound"))
+                                .add_enabled(
+                                    !d.speakers.is_empty(),
+                                    egui::Button::new(t!("prejoin-play-test-sound")),
+                                )
                                 .clicked()
                             {
                                 let _ = kaiwa_devices::play_test_sound(s.speaker.clone());
@@ -104,8 +125,8 @@ impl KaiwaApp {
                     }
                     ui.add_space(8.0);
                     ui.horizontal(|ui| {
-                        join = ui.add(theme::primary("Join now")).clicked();
-                        back = ui.button("Back").clicked();
+                        join = ui.add(theme::primary(t!("prejoin-join-now"))).clicked();
+                        back = ui.button(t!("back")).clicked();
                     });
                 });
             });
@@ -129,9 +150,7 @@ impl KaiwaApp {
 /// The switch for echo cancellation, noise suppression and gain control (here and in the call's controls).
 /// Returns whether it was clicked.
 pub(super) fn audio_processing_ui(ui: &mut egui::Ui, on: &mut bool) -> bool {
-    ui.checkbox(on, "Echo cancellation & noise suppression")
-        .on_hover_text("Removes the others' voices from your microphone when you use speakers, and steady background noise. Turn off for music or when you use headphones and want your sound untouched.")
-        .changed()
+    ui.checkbox(on, t!("audio-processing")).on_hover_text(t!("audio-processing-hover")).changed()
 }
 
 /// A device combo box; `None` is the system default. Returns whether the choice changed.
@@ -149,14 +168,14 @@ fn picker(
     } else {
         match chosen {
             Some(id) => devices.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone()).unwrap_or(id.clone()),
-            None => "System default".into(),
+            None => t!("device-system-default"),
         }
     };
     ui.add_enabled_ui(!devices.is_empty(), |ui| {
         egui::ComboBox::from_id_salt(label).width(ui.available_width()).selected_text(shown).show_ui(
             ui,
             |ui| {
-                ui.selectable_value(chosen, None, "System default");
+                ui.selectable_value(chosen, None, t!("device-system-default"));
                 for (id, name) in devices {
                     ui.selectable_value(chosen, Some(id.clone()), name);
                 }

@@ -1,6 +1,7 @@
 //! Rooms through the server's small HTTP API (`POST /api/rooms`, `GET /api/rooms/{code}`; the requests
 //! themselves are `kaiwa_engine::signaling::http`).
 
+use crate::app::i18n::t;
 use anyhow::Context;
 use kaiwa_engine::signaling::Trust;
 
@@ -13,9 +14,9 @@ pub struct RoomStatus {
 impl RoomStatus {
     pub fn describe(&self) -> String {
         match self.participants {
-            0 => format!("Nobody here yet (up to {})", self.capacity),
-            n if n >= self.capacity => format!("Room full ({n} of {})", self.capacity),
-            n => format!("{n} of {} here", self.capacity),
+            0 => t!("room-empty", capacity = self.capacity),
+            n if n >= self.capacity => t!("room-full", count = n, capacity = self.capacity),
+            n => t!("room-count", count = n, capacity = self.capacity),
         }
     }
 }

@@ -20,6 +20,7 @@ use super::preview::Preview;
 use super::settings::Settings;
 use super::share::ShareChoice;
 use super::video::FrameSlot;
+use crate::app::i18n::t;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -183,7 +184,9 @@ impl Session {
             let url = match ServerUrl::parse(&target.server) {
                 Ok(u) => u,
                 Err(e) => {
-                    send(Update::Engine(EngineEvent::Failed(format!("Server address: {e}"))));
+                    send(Update::Engine(EngineEvent::Failed(
+                        t!("server-address-error", error = e.to_string()).into(),
+                    )));
                     send(Update::Ended);
                     return;
                 }
@@ -195,7 +198,7 @@ impl Session {
             })
             .await;
             let Ok(LocalMedia { video, audio, real_microphone, notices }) = opened else {
-                send(Update::Engine(EngineEvent::Failed("Cannot open the camera or microphone".into())));
+                send(Update::Engine(EngineEvent::Failed(t!("call-devices-failed").into())));
                 send(Update::Ended);
                 return;
             };
@@ -223,7 +226,9 @@ impl Session {
             let mut engine = match Engine::start(config) {
                 Ok(e) => e,
                 Err(e) => {
-                    send(Update::Engine(EngineEvent::Failed(format!("Cannot start the call: {e}"))));
+                    send(Update::Engine(EngineEvent::Failed(
+                        t!("call-start-failed", error = e.to_string()).into(),
+                    )));
                     send(Update::Ended);
                     return;
                 }
@@ -261,7 +266,7 @@ async fn share(engine: &Engine, choice: Option<ShareChoice>) -> Result<Option<St
             Ok(Some(choice.label))
         }
         Ok(Err(why)) => Err(why),
-        Err(_) => Err("the screen could not be opened".into()),
+        Err(_) => Err(t!("share-open-failed")),
     }
 }
 

@@ -47,6 +47,8 @@ pub struct Settings {
     pub fps: u32,
     /// Echo cancellation, noise suppression and gain control of the microphone.
     pub audio_processing: bool,
+    /// The app's language: the system's, or one chosen on the start screen.
+    pub language: crate::app::i18n::LanguageChoice,
     /// The video codecs calls offer, in order (`--video-codec` narrows it for one run; not saved).
     #[serde(skip)]
     pub video_codecs: Vec<kaiwa_media::video::VideoCodec>,
@@ -73,6 +75,7 @@ impl Default for Settings {
             height: 480,
             fps: 30,
             audio_processing: true,
+            language: Default::default(),
             video_codecs: kaiwa_media::video::VideoCodec::ALL.to_vec(),
         }
     }

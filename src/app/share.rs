@@ -14,6 +14,7 @@ use kaiwa_devices::{Area, ScreenSource, VideoSource};
 
 use super::theme;
 use super::video::{FrameSlot, VideoTexture, paint_fitted};
+use crate::app::i18n::t;
 
 /// Shared screens are sent at up to this frame rate: text wants sharp frames more than many.
 pub const SHARE_FPS: u32 = 15;
@@ -48,9 +49,7 @@ impl ShareTarget {
             ShareTarget::Portal => Box::new(kaiwa_devices::PortalSource::open(fps)?),
             #[cfg(not(feature = "portal"))]
             ShareTarget::Portal => {
-                return Err(kaiwa_devices::SourceError::Device(
-                    "this build has no screen-cast portal".into(),
-                ));
+                return Err(kaiwa_devices::SourceError::Device(t!("share-no-portal")));
             }
         })
     }
@@ -59,37 +58,37 @@ impl ShareTarget {
 /// Opens `target` for sharing (through the portal: after the person has chosen in the desktop's dialog),
 /// or says why it cannot be.
 pub fn open_screen(target: ShareTarget) -> Result<Box<dyn VideoSource>, String> {
-    if let Some(why) = kaiwa_devices::share_unavailable() {
-        return Err(why.to_owned());
+    if kaiwa_devices::share_unavailable().is_some() {
+        return Err(t!("share-wayland-unavailable"));
     }
     target.open(SHARE_FPS).map_err(|e| match target {
         ShareTarget::Portal => e.to_string(),
-        _ => format!("Cannot share that: {e}"),
+        _ => t!("share-cannot", error = e.to_string()),
     })
 }
 
 /// Under Wayland the desktop's own dialog is the picker: what "Share screen" shares at once.
 pub fn portal_choice() -> Option<ShareChoice> {
     kaiwa_devices::share_through_portal()
-        .then(|| ShareChoice { label: "what you picked".into(), target: ShareTarget::Portal })
+        .then(|| ShareChoice { label: t!("share-what-you-picked"), target: ShareTarget::Portal })
 }
 
 /// What can be shared: each monitor, the entire screen when there are several, and each window.
 pub fn choices() -> Result<Vec<ShareChoice>, String> {
-    if let Some(why) = kaiwa_devices::share_unavailable() {
-        return Err(why.to_owned());
+    if kaiwa_devices::share_unavailable().is_some() {
+        return Err(t!("share-wayland-unavailable"));
     }
-    let monitors = kaiwa_devices::monitors(None).map_err(|e| format!("No screen to share: {e}"))?;
+    let monitors = kaiwa_devices::monitors(None).map_err(|e| t!("share-no-screen", error = e.to_string()))?;
     let mut all: Vec<ShareChoice> = monitors
         .iter()
         .enumerate()
         .map(|(i, area)| ShareChoice {
-            label: format!("Screen {} ({}×{})", i + 1, area.width, area.height),
+            label: t!("share-screen-n", n = i + 1, size = format!("{}×{}", area.width, area.height)),
             target: ShareTarget::Screen(Some(*area)),
         })
         .collect();
     if all.len() > 1 {
-        all.push(ShareChoice { label: "Entire screen".into(), target: ShareTarget::Screen(None) });
+        all.push(ShareChoice { label: t!("share-entire-screen"), target: ShareTarget::Screen(None) });
     }
     // Windows are a bonus: a display without a window list still offers its screens.
     for window in kaiwa_devices::windows(None).unwrap_or_default() {
@@ -132,7 +131,7 @@ impl SharePicker {
     pub fn ui(&mut self, ctx: &egui::Context) -> Option<Option<ShareChoice>> {
         let mut outcome = None;
         let mut open = true;
-        egui::Window::new("Share your screen")
+        egui::Window::new(t!("share-title"))
             .collapsible(false)
             .resizable(false)
             .open(&mut open)
@@ -140,12 +139,12 @@ impl SharePicker {
             .show(ctx, |ui| match &mut self.choices {
                 Err(why) => {
                     ui.label(RichText::new(why.as_str()).color(theme::WARN));
-                    if ui.button("Close").clicked() {
+                    if ui.button(t!("close")).clicked() {
                         outcome = Some(None);
                     }
                 }
                 Ok(choices) => {
-                    ui.label("Everyone in the call sees what you pick, beside your camera.");
+                    ui.label(t!("share-explain"));
                     egui::ScrollArea::vertical().max_height(520.0).show(ui, |ui| {
                         ui.horizontal_wrapped(|ui| {
                             ui.set_max_width(760.0);
@@ -156,7 +155,7 @@ impl SharePicker {
                             }
                         });
                     });
-                    if ui.button("Cancel").clicked() {
+                    if ui.button(t!("cancel")).clicked() {
                         outcome = Some(None);
                     }
                 }

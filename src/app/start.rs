@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui::{self, RichText};
 
+use super::i18n::{self, Language, LanguageChoice, t};
 use super::room_api::{self, RoomStatus};
 use super::settings::ServerMode;
 use super::{HostState, KaiwaApp, theme};
@@ -40,7 +41,7 @@ impl KaiwaApp {
         {
             match result {
                 Ok(code) => self.start.room_input = code,
-                Err(e) => self.start.error = Some(format!("Could not create a room: {e}")),
+                Err(e) => self.start.error = Some(t!("start-create-failed", error = e.to_string())),
             }
             self.start.pending_create = None;
         }
@@ -76,7 +77,7 @@ impl KaiwaApp {
         }
         let url = self.settings.server_url.trim().to_string();
         let Some(base) = kaiwa_engine::signaling::ServerUrl::parse(&url).ok().map(|u| u.http_base()) else {
-            self.start.error = Some("Enter the server's address first".into());
+            self.start.error = Some(t!("start-enter-server"));
             return;
         };
         let trust = match self.server_trust(&url) {
@@ -102,9 +103,7 @@ impl KaiwaApp {
                 ui.vertical_centered(|ui| {
                     ui.add_space(36.0);
                     ui.label(RichText::new("Kaiwa").size(34.0).strong());
-                    ui.label(
-                        RichText::new("Video calls between desktops and browsers").color(theme::MUTED_TEXT),
-                    );
+                    ui.label(RichText::new(t!("start-tagline")).color(theme::MUTED_TEXT));
                     ui.add_space(18.0);
                     ui.allocate_ui(egui::vec2(520.0, 0.0), |ui| {
                         theme::card().show(ui, |ui| {
@@ -120,18 +119,18 @@ impl KaiwaApp {
     }
 
     fn start_form_ui(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
-        let label = ui.label("Your name");
+        let label = ui.label(t!("start-your-name"));
         ui.add(egui::TextEdit::singleline(&mut self.settings.name).desired_width(f32::INFINITY))
             .labelled_by(label.id);
-        let label = ui.label("Room");
+        let label = ui.label(t!("start-room"));
         ui.horizontal(|ui| {
             ui.add(
                 egui::TextEdit::singleline(&mut self.start.room_input)
-                    .hint_text("code, or a link https://…/r/CODE")
+                    .hint_text(t!("start-room-hint"))
                     .desired_width(300.0),
             )
             .labelled_by(label.id);
-            if ui.button("Create room").clicked() {
+            if ui.button(t!("start-create-room")).clicked() {
                 self.create_room(ctx);
             }
         });
@@ -145,16 +144,17 @@ impl KaiwaApp {
                         RichText::new(s.describe()).color(color)
                     }
                     (Some(Err(e)), true) => {
-                        RichText::new(format!("Room status unknown: {e}")).color(theme::WARN)
+                        RichText::new(t!("start-room-status-unknown", error = e.to_string()))
+                            .color(theme::WARN)
                     }
-                    _ => RichText::new("Checking the room…").color(theme::MUTED_TEXT),
+                    _ => RichText::new(t!("start-checking-room")).color(theme::MUTED_TEXT),
                 };
                 ui.label(status);
                 if let Some(h) = self.hosting() {
                     let link = h.join_link(&target.room);
                     ui.horizontal(|ui| {
                         ui.label(RichText::new(&link).monospace().color(theme::ACCENT));
-                        if ui.button("Copy link").clicked() {
+                        if ui.button(t!("copy-link")).clicked() {
                             ui.ctx().copy_text(link.clone());
                         }
                     });
@@ -166,10 +166,10 @@ impl KaiwaApp {
             Err(_) => {}
         }
         ui.separator();
-        ui.label(RichText::new("Server").strong());
+        ui.label(RichText::new(t!("start-server")).strong());
         let before = self.settings.server_mode;
-        ui.radio_value(&mut self.settings.server_mode, ServerMode::Host, "Host on this computer (LAN)");
-        ui.radio_value(&mut self.settings.server_mode, ServerMode::Remote, "Use a server");
+        ui.radio_value(&mut self.settings.server_mode, ServerMode::Host, t!("start-host-here"));
+        ui.radio_value(&mut self.settings.server_mode, ServerMode::Remote, t!("start-use-server"));
         if before != self.settings.server_mode
             && self.settings.server_mode == ServerMode::Host
             && matches!(self.host, HostState::Off | HostState::Failed(_))
@@ -181,39 +181,32 @@ impl KaiwaApp {
             ServerMode::Host => match &self.host {
                 HostState::Ready(h) => {
                     ui.label(
-                        RichText::new(format!(
-                            "Hosting on port {} — browsers open the room link.",
-                            h.addr.port()
-                        ))
-                        .color(theme::MUTED_TEXT),
+                        RichText::new(t!("start-hosting-on", port = h.addr.port())).color(theme::MUTED_TEXT),
                     );
                     ui.label(
-                        RichText::new(format!("Certificate fingerprint {}", h.fingerprint))
-                            .small()
-                            .monospace()
-                            .color(theme::MUTED_TEXT),
+                        RichText::new(t!(
+                            "start-certificate-fingerprint",
+                            fingerprint = h.fingerprint.to_string()
+                        ))
+                        .small()
+                        .monospace()
+                        .color(theme::MUTED_TEXT),
                     );
                     if h.ice != self.settings.hosted_ice() {
-                        ui.label(
-                            RichText::new(
-                                "The built-in server still hands out the STUN and TURN settings it started with.",
-                            )
-                            .color(theme::WARN),
-                        );
+                        ui.label(RichText::new(t!("start-host-stale-ice")).color(theme::WARN));
                         restart = ui
-                            .button("Restart the built-in server")
-                            .on_hover_text("Everyone connected to it reconnects by themselves")
+                            .button(t!("start-host-restart"))
+                            .on_hover_text(t!("start-host-restart-hover"))
                             .clicked();
                     }
                 }
                 HostState::Failed(e) => {
                     ui.label(
-                        RichText::new(format!("The built-in server could not start: {e}"))
-                            .color(theme::DANGER),
+                        RichText::new(t!("start-host-failed", error = e.to_string())).color(theme::DANGER),
                     );
                 }
                 _ => {
-                    ui.label(RichText::new("Starting the built-in server…").color(theme::MUTED_TEXT));
+                    ui.label(RichText::new(t!("start-host-starting")).color(theme::MUTED_TEXT));
                 }
             },
             ServerMode::Remote => {
@@ -224,9 +217,7 @@ impl KaiwaApp {
                 );
                 ui.add(
                     egui::TextEdit::singleline(&mut self.settings.server_fingerprint)
-                        .hint_text(
-                            "fingerprint to pin (optional: self-signed servers are trusted on first use)",
-                        )
+                        .hint_text(t!("start-pin-hint"))
                         .desired_width(f32::INFINITY),
                 );
                 self.remembered_server_ui(ui);
@@ -235,7 +226,8 @@ impl KaiwaApp {
         if restart {
             self.start_hosting(Some(ctx));
         }
-        egui::CollapsingHeader::new("Network and video settings").show(ui, |ui| self.settings_form_ui(ui));
+        egui::CollapsingHeader::new(t!("start-settings")).show(ui, |ui| self.settings_form_ui(ui));
+        self.language_ui(ui);
         if let Some(e) = &self.start.error {
             ui.label(RichText::new(e).color(theme::DANGER));
         }
@@ -245,12 +237,12 @@ impl KaiwaApp {
         if self.trust.probing() {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label(RichText::new("Checking the server's certificate…").color(theme::MUTED_TEXT));
+                ui.label(RichText::new(t!("start-checking-certificate")).color(theme::MUTED_TEXT));
             });
         }
         ui.add_space(6.0);
         let ready = self.target().is_ok();
-        if ui.add_enabled(ready, theme::primary("Continue")).clicked() {
+        if ui.add_enabled(ready, theme::primary(t!("continue"))).clicked() {
             self.go_prejoin(ctx);
         }
     }
@@ -266,51 +258,75 @@ impl KaiwaApp {
         let Some(fp) = self.trust.remembered(&url) else { return };
         ui.horizontal_wrapped(|ui| {
             ui.label(
-                RichText::new(format!("Trusted certificate {fp}"))
+                RichText::new(t!("start-trusted-certificate", fingerprint = fp.to_string()))
                     .small()
                     .monospace()
                     .color(theme::MUTED_TEXT),
             );
-            if ui.small_button("Forget").on_hover_text("Ask again on the next connection").clicked() {
+            if ui.small_button(t!("forget")).on_hover_text(t!("start-forget-hover")).clicked() {
                 self.trust.forget(&url);
             }
         });
     }
 
+    /// The language menu: the system's (named with what it is now), or one of the three.
+    fn language_ui(&mut self, ui: &mut egui::Ui) {
+        let name = |choice: LanguageChoice| match choice {
+            LanguageChoice::System => t!("language-system", language = Language::of_system().own_name()),
+            LanguageChoice::Fixed(l) => l.own_name().to_owned(),
+        };
+        let before = self.settings.language;
+        ui.horizontal(|ui| {
+            let label = ui.label(t!("language"));
+            let menu =
+                egui::ComboBox::from_id_salt("language").selected_text(name(before)).show_ui(ui, |ui| {
+                    let choices =
+                        [LanguageChoice::System].into_iter().chain(Language::ALL.map(LanguageChoice::Fixed));
+                    for choice in choices {
+                        ui.selectable_value(&mut self.settings.language, choice, name(choice));
+                    }
+                });
+            menu.response.labelled_by(label.id);
+        });
+        if self.settings.language != before {
+            i18n::set_language(self.settings.language.language());
+        }
+    }
+
     fn settings_form_ui(&mut self, ui: &mut egui::Ui) {
         let s = &mut self.settings;
         let stun = self.start.stun_text.get_or_insert_with(|| s.stun.join(" "));
-        ui.label("Extra STUN servers (space separated)");
+        ui.label(t!("settings-stun"));
         if ui.add(egui::TextEdit::singleline(stun).hint_text("stun:stun.example.org:3478")).changed() {
             s.stun = stun.split_whitespace().map(str::to_string).collect();
         }
         let turn = self.start.turn_text.get_or_insert_with(|| s.turn.join(" "));
-        ui.label("TURN servers (space separated)").on_hover_text(
-            "When hosting, the built-in server hands these to everyone who joins, browsers too",
-        );
+        ui.label(t!("settings-turn")).on_hover_text(t!("settings-turn-hover"));
         if ui.add(egui::TextEdit::singleline(turn).hint_text("turn:turn.example.org:3478")).changed() {
             s.turn = turn.split_whitespace().map(str::to_string).collect();
         }
         ui.horizontal(|ui| {
-            ui.add(egui::TextEdit::singleline(&mut s.turn_user).hint_text("TURN user").desired_width(150.0));
+            ui.add(
+                egui::TextEdit::singleline(&mut s.turn_user)
+                    .hint_text(t!("settings-turn-user"))
+                    .desired_width(150.0),
+            );
             ui.add(
                 egui::TextEdit::singleline(&mut s.turn_password)
-                    .hint_text("TURN password")
+                    .hint_text(t!("settings-turn-password"))
                     .password(true)
                     .desired_width(150.0),
             );
         });
         ui.add(
             egui::TextEdit::singleline(&mut s.turn_secret)
-                .hint_text("or, when hosting: coturn's static-auth-secret")
+                .hint_text(t!("settings-turn-secret"))
                 .password(true)
                 .desired_width(306.0),
         )
-        .on_hover_text(
-            "The built-in server then gives everyone who joins their own short-lived TURN credentials",
-        );
+        .on_hover_text(t!("settings-turn-secret-hover"));
         ui.horizontal(|ui| {
-            ui.label("Camera size");
+            ui.label(t!("settings-camera-size"));
             egui::ComboBox::from_id_salt("resolution")
                 .selected_text(format!("{}×{}", s.width, s.height))
                 .show_ui(ui, |ui| {
@@ -321,8 +337,8 @@ impl KaiwaApp {
                         }
                     }
                 });
-            ui.label("Frame rate");
-            ui.add(egui::DragValue::new(&mut s.fps).range(5..=60).suffix(" fps"));
+            ui.label(t!("settings-frame-rate"));
+            ui.add(egui::DragValue::new(&mut s.fps).range(5..=60).suffix(t!("settings-fps-suffix")));
         });
     }
 }

@@ -49,11 +49,11 @@ pub fn apply(ctx: &egui::Context) {
 }
 
 /// A filled accent button.
-pub fn primary(text: &str) -> egui::Button<'_> {
+pub fn primary(text: impl Into<String>) -> egui::Button<'static> {
     egui::Button::new(egui::RichText::new(text).color(Color32::WHITE).strong()).fill(ACCENT)
 }
 
-pub fn danger(text: &str) -> egui::Button<'_> {
+pub fn danger(text: impl Into<String>) -> egui::Button<'static> {
     egui::Button::new(egui::RichText::new(text).color(Color32::WHITE).strong()).fill(DANGER)
 }
 

@@ -18,6 +18,7 @@ use kaiwa_engine::signaling::{PresentedCert, ServerUrl, Trust, probe_certificate
 use kaiwa_tls::{Fingerprint, HostCheck, KnownHosts};
 
 use super::{KaiwaApp, theme};
+use crate::app::i18n::t;
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -149,7 +150,7 @@ impl KaiwaApp {
         let result = match rx.try_recv() {
             Ok(r) => r,
             Err(mpsc::TryRecvError::Empty) => return,
-            Err(mpsc::TryRecvError::Disconnected) => Err("the check was interrupted".into()),
+            Err(mpsc::TryRecvError::Disconnected) => Err(t!("trust-check-interrupted")),
         };
         let (k, next) = (k.clone(), *next);
         self.trust.probe = None;
@@ -161,7 +162,7 @@ impl KaiwaApp {
         let cert = match result {
             Ok(cert) => cert,
             Err(e) => {
-                self.start.error = Some(format!("Cannot check the server's certificate: {e}"));
+                self.start.error = Some(t!("trust-check-failed", error = e.to_string()));
                 self.auto_join = false;
                 return;
             }
@@ -201,51 +202,34 @@ impl KaiwaApp {
             ui.set_max_width(560.0);
             match &prompt {
                 Prompt::Unknown { host, port, fingerprint, .. } => {
-                    ui.label(RichText::new("Trust this server?").size(20.0).strong());
-                    ui.label(format!(
-                        "{host}:{port} uses a self-signed certificate: no certificate authority vouches for it. \
-                         Compare its fingerprint with the one the server shows (its start screen or log) \
-                         before trusting it. Kaiwa remembers your answer."
-                    ));
-                    ui.label(RichText::new("SHA-256 fingerprint").strong());
+                    ui.label(RichText::new(t!("trust-title")).size(20.0).strong());
+                    ui.label(t!("trust-explain", server = format!("{host}:{port}")));
+                    ui.label(RichText::new(t!("trust-fingerprint")).strong());
                     ui.label(RichText::new(fingerprint.to_string()).monospace().color(theme::ACCENT));
                     ui.horizontal(|ui| {
-                        if ui.add(theme::primary("Trust")).clicked() {
+                        if ui.add(theme::primary(t!("trust-trust"))).clicked() {
                             decision = Some(true);
                         }
-                        if ui.button("Cancel").clicked() {
+                        if ui.button(t!("cancel")).clicked() {
                             decision = Some(false);
                         }
                     });
                 }
                 Prompt::Changed { host, port, known, seen } => {
                     ui.label(
-                        RichText::new("Warning: the server's certificate has changed")
-                            .size(20.0)
-                            .strong()
-                            .color(theme::DANGER),
+                        RichText::new(t!("trust-changed-title")).size(20.0).strong().color(theme::DANGER),
                     );
-                    ui.label(format!(
-                        "{host}:{port} now presents a different certificate from the one you trusted. \
-                         Someone may be impersonating it, or its certificate was replaced. Kaiwa will \
-                         not connect."
-                    ));
-                    ui.label(RichText::new("Trusted before").strong());
+                    ui.label(t!("trust-changed-explain", server = format!("{host}:{port}")));
+                    ui.label(RichText::new(t!("trust-before")).strong());
                     ui.label(RichText::new(known.to_string()).monospace());
-                    ui.label(RichText::new("Presented now").strong());
+                    ui.label(RichText::new(t!("trust-now")).strong());
                     ui.label(RichText::new(seen.to_string()).monospace().color(theme::DANGER));
-                    ui.label(
-                        RichText::new(
-                            "If you know the certificate was replaced, forget the old one and continue \
-                             again to check the new one.",
-                        )
-                        .color(theme::MUTED_TEXT),
-                    );
+                    ui.label(RichText::new(t!("trust-changed-advice")).color(theme::MUTED_TEXT));
                     ui.horizontal(|ui| {
-                        if ui.add(theme::danger("Forget the old fingerprint")).clicked() {
+                        if ui.add(theme::danger(t!("trust-forget-old"))).clicked() {
                             decision = Some(true);
                         }
-                        if ui.button("Cancel").clicked() {
+                        if ui.button(t!("cancel")).clicked() {
                             decision = Some(false);
                         }
                     });
@@ -259,10 +243,10 @@ impl KaiwaApp {
             (Prompt::Unknown { host, port, fingerprint, next }, true) => {
                 let saved = match self.trust.known() {
                     Some(known) => known.trust(&host, port, fingerprint).map_err(|e| e.to_string()),
-                    None => Err("no config folder to remember it in".into()),
+                    None => Err(t!("trust-no-config-folder")),
                 };
                 if let Err(e) = saved {
-                    self.start.error = Some(format!("Trusted for now, but not remembered: {e}"));
+                    self.start.error = Some(t!("trust-not-remembered", error = e.to_string()));
                 }
                 let k = kaiwa_tls::known_hosts::host_key(&host, port);
                 self.trusted(&ctx, k, Trust::Pinned(fingerprint), next);
@@ -273,21 +257,12 @@ impl KaiwaApp {
                     None => Ok(false),
                 };
                 match forgot {
-                    Ok(_) => {
-                        self.trust.notice = Some(format!(
-                            "Forgot the certificate of {host}:{port}. Continue to check its new one."
-                        ))
-                    }
-                    Err(e) => self.start.error = Some(format!("Cannot forget the old fingerprint: {e}")),
+                    Ok(_) => self.trust.notice = Some(t!("trust-forgot", server = format!("{host}:{port}"))),
+                    Err(e) => self.start.error = Some(t!("trust-forget-failed", error = e.to_string())),
                 }
             }
-            (Prompt::Unknown { .. }, false) => {
-                self.start.error = Some("Not connected: the server's certificate was not trusted.".into())
-            }
-            (Prompt::Changed { .. }, false) => {
-                self.start.error =
-                    Some("Not connected: the server's certificate does not match the one trusted.".into())
-            }
+            (Prompt::Unknown { .. }, false) => self.start.error = Some(t!("trust-refused")),
+            (Prompt::Changed { .. }, false) => self.start.error = Some(t!("trust-mismatch")),
         }
     }
 }

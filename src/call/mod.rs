@@ -168,7 +168,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
             _ = &mut ctrl_c => break,
             event = engine.next_event() => match event {
                 Some(EngineEvent::Failed(why)) => {
-                    failure = Some(why);
+                    failure = Some(why.to_string());
                     break;
                 }
                 Some(EngineEvent::Joined { room, max_peers, rejoined, .. }) => {

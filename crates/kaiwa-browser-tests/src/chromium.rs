@@ -27,7 +27,10 @@ pub struct LaunchOptions {
     /// fake picture (or a screen it cannot capture headless), so sharing a real tab
     /// (`--auto-accept-this-tab-capture`) needs them off; the page then has no camera or microphone.
     pub real_devices: bool,
-    /// More command-line switches, e.g. `--host-resolver-rules=MAP kaiwa.test 127.0.0.1`.
+    /// More command-line switches, e.g. `--host-resolver-rules=MAP kaiwa.test 127.0.0.1`, or
+    /// `--accept-lang=ja` for a browser whose `navigator.languages` is Japanese (the default is
+    /// `--accept-lang=en-US,en`, so the page speaks English whatever the machine's locale; on Linux
+    /// `--lang` does not change `navigator.languages`).
     pub extra_args: Vec<String>,
     /// More environment variables, e.g. `PULSE_SERVER` for a private PulseAudio daemon.
     pub env: Vec<(String, String)>,
@@ -128,6 +131,9 @@ impl Browser {
             cmd.arg("--deny-permission-prompts");
         } else if !opts.real_devices {
             cmd.arg("--use-fake-ui-for-media-stream");
+        }
+        if !opts.extra_args.iter().any(|a| a.starts_with("--accept-lang")) {
+            cmd.arg("--accept-lang=en-US,en");
         }
         cmd.args(&opts.extra_args);
         cmd.envs(opts.env.iter().map(|(k, v)| (k, v)));

@@ -1,6 +1,6 @@
 //! What the engine tells its owner (the GUI or the CLI).
 
-use kaiwa_protocol::{PeerId, PeerInfo};
+use kaiwa_protocol::{ErrorCode, PeerId, PeerInfo};
 use serde::Serialize;
 
 use crate::chat::ChatMessage;
@@ -66,6 +66,32 @@ pub enum EngineEvent {
         reason: String,
         retry_in: std::time::Duration,
     },
-    /// The call cannot go on (server unreachable, room full, ...). One plain-language line.
-    Failed(String),
+    /// The call cannot go on (server unreachable, room full, ...).
+    Failed(Failure),
+}
+
+/// Why the call cannot go on: one plain-language line, and the server's error code when the server
+/// refused us (room full, bad room code, version mismatch), so a client can say it in its own language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: Option<ErrorCode>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure { code: None, message }
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Failure {
+        message.to_owned().into()
+    }
 }

@@ -4,6 +4,7 @@
 
 mod chat;
 mod layout;
+mod overlay;
 mod state;
 mod tile;
 mod view;
@@ -17,7 +18,7 @@ use eframe::egui;
 
 pub use state::{Action, CallState};
 #[cfg(test)]
-pub use state::{NO_COMMON_VIDEO, PeerView, Pin};
+pub use state::{Overlay, PeerView, Pin};
 pub use view::CallUi;
 #[cfg(test)]
 pub use words::stats_text;

@@ -11,6 +11,8 @@ use kaiwa_protocol::PeerInfo;
 
 use super::chat::ChatLine;
 use super::layout::Pinned;
+pub use super::overlay::Overlay;
+use crate::app::i18n::t;
 use crate::app::session::{Command, Update};
 use crate::app::share::ShareChoice;
 
@@ -18,9 +20,6 @@ use crate::app::share::ShareChoice;
 const SPEAKING_LEVEL: f32 = 0.04;
 /// How long the highlight stays after the last loud 20 ms, so it does not flicker between words.
 const SPEAKING_HOLD: Duration = Duration::from_millis(400);
-
-/// On the tile of a peer with whom no video codec is shared.
-pub const NO_COMMON_VIDEO: &str = "Video can't be shown: no common video format";
 
 /// What the user did on the call screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,13 +126,13 @@ impl PeerView {
 
     /// The line across the tile, if any: the connection's state, or why there is no picture (`has_video`:
     /// whether a picture of theirs has been shown).
-    pub fn overlay(&self, has_video: bool) -> Option<&'static str> {
+    pub fn overlay(&self, has_video: bool) -> Option<Overlay> {
         match self.state {
-            PeerState::Connected if self.no_common_video() => Some(NO_COMMON_VIDEO),
-            PeerState::Connecting => Some("Connecting…"),
-            PeerState::Reconnecting => Some("Reconnecting…"),
-            PeerState::Closed => Some("Disconnected"),
-            PeerState::Connected if !has_video && self.camera_on => Some("Waiting for video…"),
+            PeerState::Connected if self.no_common_video() => Some(Overlay::NoCommonVideo),
+            PeerState::Connecting => Some(Overlay::Connecting),
+            PeerState::Reconnecting => Some(Overlay::Reconnecting),
+            PeerState::Closed => Some(Overlay::Disconnected),
+            PeerState::Connected if !has_video && self.camera_on => Some(Overlay::WaitingForVideo),
             PeerState::Connected => None,
         }
     }
@@ -296,22 +295,22 @@ impl CallState {
             }
             EngineEvent::Chat { from, message } => {
                 let name = self.names.get(&from).cloned().unwrap_or(message.from);
-                self.chat.push(ChatLine { from: name, text: message.text, mine: false });
+                self.chat.push(ChatLine { from: name, text: message.text, mine: false, at_ms: message.ts });
                 if !self.chat_open {
                     self.unread += 1;
                 }
             }
             EngineEvent::SignalingLost { reason, retry_in } => {
-                self.signaling_lost = Some(format!(
-                    "Reconnecting to the server… ({reason}; next try in {}s)",
-                    retry_in.as_secs()
-                ));
+                self.signaling_lost =
+                    Some(t!("call-reconnecting", reason = reason, seconds = retry_in.as_secs()));
             }
             EngineEvent::ScreenShareEnded(why) => {
                 self.sharing = None;
-                self.share_error = Some(format!("Sharing stopped: {why}"));
+                self.share_error = Some(t!("call-sharing-stopped", reason = why));
             }
-            EngineEvent::Failed(why) => self.failed = Some(why),
+            EngineEvent::Failed(why) => {
+                self.failed = Some(why.code.map_or(why.message, crate::app::i18n::server_error));
+            }
         }
     }
 
@@ -359,7 +358,8 @@ impl CallState {
                 None
             }
             Action::SendChat(text) => {
-                self.chat.push(ChatLine { from: String::new(), text: text.clone(), mine: true });
+                let at_ms = kaiwa_engine::chat::ChatMessage::now("", "").ts;
+                self.chat.push(ChatLine { from: String::new(), text: text.clone(), mine: true, at_ms });
                 Some(Command::Chat(text))
             }
             Action::SetAudioProcessing(on) => Some(Command::AudioProcessing(on)),

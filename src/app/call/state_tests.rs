@@ -66,7 +66,7 @@ fn joining_counts_everyone_and_the_room_capacity() {
     assert!(c.joined);
     assert_eq!((c.here(), c.capacity), (2, 6), "one tile per participant, however often announced");
     assert_eq!(c.peers[0].state, PeerState::Connecting);
-    assert_eq!(c.peers[0].overlay(false), Some("Connecting…"));
+    assert_eq!(c.peers[0].overlay(false), Some(Overlay::Connecting));
 }
 
 #[test]
@@ -133,12 +133,12 @@ fn the_overlay_says_why_there_is_no_picture() {
     joined(&mut c, "b", "Bo");
     c.on_event(EngineEvent::PeerState { id: "b".into(), state: PeerState::Connected });
     let p = &c.peers[0];
-    assert_eq!(p.overlay(false), Some("Waiting for video…"));
+    assert_eq!(p.overlay(false), Some(Overlay::WaitingForVideo));
     assert_eq!(p.overlay(true), None);
     c.on_event(EngineEvent::PeerMedia { id: "b".into(), mic: true, camera: false, screen: false });
     assert_eq!(c.peers[0].overlay(false), None, "camera off is a badge, not a wait");
     c.on_event(EngineEvent::PeerState { id: "b".into(), state: PeerState::Reconnecting });
-    assert_eq!(c.peers[0].overlay(true), Some("Reconnecting…"));
+    assert_eq!(c.peers[0].overlay(true), Some(Overlay::Reconnecting));
 }
 
 #[test]

@@ -5,6 +5,7 @@ use eframe::egui::{self, Color32, RichText};
 
 use super::state::{Action, PeerView};
 use super::words::{quality, stats_text};
+use crate::app::i18n::t;
 use crate::app::theme;
 use crate::app::video::paint_fitted;
 
@@ -39,8 +40,9 @@ impl PeerTile<'_> {
                 );
             }
         }
-        if let Some(text) = peer.overlay(self.has_video) {
-            badge(&painter, rect.center_bottom() - egui::vec2(0.0, 50.0), text, theme::WARN, Anchor::Centre);
+        if let Some(overlay) = peer.overlay(self.has_video) {
+            let text = overlay.text();
+            badge(&painter, rect.center_bottom() - egui::vec2(0.0, 50.0), &text, theme::WARN, Anchor::Centre);
         }
         let status = TileStatus {
             name: &peer.info.name,
@@ -54,12 +56,12 @@ impl PeerTile<'_> {
         let dot =
             egui::Rect::from_center_size(rect.right_top() + egui::vec2(-22.0, 22.0), egui::vec2(28.0, 28.0));
         let response = ui.interact(dot, ui.scope_id().with(("quality", &peer.info.id)), egui::Sense::click());
-        let label = format!("{}: details and volume", peer.info.name);
+        let label = t!("tile-details", name = peer.info.name.clone());
         response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
         painter.circle_filled(dot.center(), 13.0, theme::SCRIM);
         painter.circle_filled(dot.center(), 7.0, color);
         let popup_id = ui.scope_id().with(("stats", &peer.info.id));
-        response.clone().on_hover_text(format!("Connection {word} — click for details and volume"));
+        response.clone().on_hover_text(t!("tile-details-hover", quality = word.clone()));
         egui::Popup::from_response(&response)
             .id(popup_id)
             .open_memory(response.clicked().then_some(egui::SetOpenCommand::Toggle))
@@ -67,8 +69,10 @@ impl PeerTile<'_> {
             .show(|ui| {
                 ui.label(RichText::new(format!("{} — {word}", peer.info.name)).strong());
                 let mut percent = self.volume * 100.0;
-                let slider =
-                    egui::Slider::new(&mut percent, 0.0..=200.0).suffix(" %").step_by(5.0).text("Volume");
+                let slider = egui::Slider::new(&mut percent, 0.0..=200.0)
+                    .suffix(" %")
+                    .step_by(5.0)
+                    .text(t!("tile-volume"));
                 if ui.add(slider).changed() {
                     actions.push(Action::SetVolume { id: peer.info.id.clone(), volume: percent / 100.0 });
                 }
@@ -105,13 +109,14 @@ impl TileStatus<'_> {
         let mut at = rect.left_bottom() + egui::vec2(10.0, -10.0);
         at.x = badge(painter, at, self.name, theme::ON_VIDEO, Anchor::LeftBottom).right() + 6.0;
         if !self.mic_on {
-            at.x = badge(painter, at, "muted", theme::DANGER, Anchor::LeftBottom).right() + 6.0;
+            at.x = badge(painter, at, &t!("tile-muted"), theme::DANGER, Anchor::LeftBottom).right() + 6.0;
         }
         if !self.camera_on {
-            at.x = badge(painter, at, "camera off", theme::WARN, Anchor::LeftBottom).right() + 6.0;
+            at.x = badge(painter, at, &t!("tile-camera-off-badge"), theme::WARN, Anchor::LeftBottom).right()
+                + 6.0;
         }
         if (self.volume - 1.0).abs() > 0.001 {
-            let text = format!("volume {:.0} %", self.volume * 100.0);
+            let text = t!("tile-volume-badge", percent = (self.volume * 100.0).round() as i64);
             badge(painter, at, &text, theme::MUTED_TEXT, Anchor::LeftBottom);
         }
     }

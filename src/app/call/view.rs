@@ -11,6 +11,7 @@ use super::chat::chat_ui;
 use super::layout::arrange;
 use super::state::{Action, CallState, PeerView, Pin};
 use super::tile::{Anchor, PeerTile, ROUNDING, TileStatus, badge};
+use crate::app::i18n::t;
 use crate::app::media_sources::read_level;
 use crate::app::session::{Session, screen_slot_id};
 use crate::app::share::{SharePicker, portal_choice};
@@ -118,20 +119,22 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &CallState) {
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.label(RichText::new("Kaiwa").strong().size(18.0));
-                ui.label(RichText::new(format!("Room {}", state.room)).color(theme::MUTED_TEXT));
+                ui.label(
+                    RichText::new(t!("prejoin-room", room = state.room.clone())).color(theme::MUTED_TEXT),
+                );
                 let here = state.here();
                 if state.joined {
                     ui.label(
-                        RichText::new(format!("{here} of {} here", state.capacity.max(here)))
+                        RichText::new(t!("room-count", count = here, capacity = state.capacity.max(here)))
                             .color(theme::MUTED_TEXT),
                     );
                 } else if state.failed.is_none() {
                     ui.spinner();
-                    ui.label("Joining…");
+                    ui.label(t!("call-joining"));
                 }
                 if let Some(link) = &state.link {
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        if ui.button("Copy link").on_hover_text(link.as_str()).clicked() {
+                        if ui.button(t!("copy-link")).on_hover_text(link.as_str()).clicked() {
                             ui.ctx().copy_text(link.clone());
                         }
                         ui.label(RichText::new(link.as_str()).monospace().small().color(theme::ACCENT));
@@ -151,9 +154,7 @@ fn top_bar_ui(ui: &mut egui::Ui, state: &CallState) {
                 ui.label(RichText::new(why).color(theme::WARN));
             }
             if let Some(what) = &state.sharing {
-                ui.label(
-                    RichText::new(format!("You are sharing {what} with everyone here")).color(theme::ACCENT),
-                );
+                ui.label(RichText::new(t!("call-you-are-sharing", what = what.clone())).color(theme::ACCENT));
             }
         });
 }
@@ -164,7 +165,7 @@ fn controls_ui(ui: &mut egui::Ui, state: &CallState, session: &Session, actions:
         .show(ui, |ui| {
             ui.horizontal(|ui| {
                 let level = if state.muted { 0.0 } else { read_level(&session.mic_level) };
-                let mute_label = if state.muted { "Unmute (M)" } else { "Mute (M)" };
+                let mute_label = if state.muted { t!("call-unmute") } else { t!("call-mute") };
                 let mute =
                     if state.muted { theme::danger(mute_label) } else { egui::Button::new(mute_label) };
                 if ui.add(mute).clicked() {
@@ -181,33 +182,33 @@ fn controls_ui(ui: &mut egui::Ui, state: &CallState, session: &Session, actions:
                 if crate::app::prejoin::audio_processing_ui(ui, &mut processing) {
                     actions.push(Action::SetAudioProcessing(processing));
                 }
-                let cam_label = if state.camera_on { "Camera off (V)" } else { "Camera on (V)" };
+                let cam_label = if state.camera_on { t!("call-camera-off") } else { t!("call-camera-on") };
                 let cam =
                     if state.camera_on { egui::Button::new(cam_label) } else { theme::danger(cam_label) };
                 if ui.add(cam).clicked() {
                     actions.push(Action::ToggleCamera);
                 }
                 if state.sharing.is_some() {
-                    if ui.add(theme::danger("Stop sharing")).clicked() {
+                    if ui.add(theme::danger(t!("call-stop-sharing"))).clicked() {
                         actions.push(Action::StopSharing);
                     }
-                } else if ui.button("Share screen").clicked() {
+                } else if ui.button(t!("call-share-screen")).clicked() {
                     actions.push(Action::OpenSharePicker);
                 }
                 let chat_label = match state.unread {
-                    0 => "Chat (C)".to_string(),
-                    n => format!("Chat (C) · {n} new"),
+                    0 => t!("call-chat"),
+                    n => t!("call-chat-unread", count = n),
                 };
                 if ui.selectable_label(state.chat_open, chat_label).clicked() {
                     actions.push(Action::ToggleChat);
                 }
                 let fullscreen = ui.ctx().input(|i| i.viewport().fullscreen.unwrap_or(false));
-                let label = if fullscreen { "Exit full screen (F)" } else { "Full screen (F)" };
+                let label = if fullscreen { t!("call-exit-full-screen") } else { t!("call-full-screen") };
                 if ui.button(label).clicked() {
                     actions.push(Action::ToggleFullscreen);
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if ui.add(theme::danger("Leave (Ctrl+L)")).clicked() {
+                    if ui.add(theme::danger(t!("call-leave"))).clicked() {
                         actions.push(Action::Leave);
                     }
                 });
@@ -229,7 +230,7 @@ fn tiles_ui(
     let tiles = arrange(state.peers.len(), state.sharers().count(), state.pinned_tile(), area);
     for (peer, &rect) in state.peers.iter().zip(&tiles.peers) {
         let pin = ui.interact(rect, ui.scope_id().with(("tile", &peer.info.id)), egui::Sense::click());
-        let label = format!("{}'s picture", peer.info.name);
+        let label = t!("tile-picture", name = peer.info.name.clone());
         pin.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &label));
         if pin.double_clicked() {
             actions.push(Action::TogglePin(Pin::Peer(peer.info.id.clone())));
@@ -253,7 +254,7 @@ fn tiles_ui(
     // Self-view last: on top when it is a picture-in-picture.
     let rect = tiles.own;
     let pin = ui.interact(rect, ui.scope_id().with("own-tile"), egui::Sense::click());
-    pin.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, "Your picture"));
+    pin.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, t!("tile-your-picture")));
     if pin.double_clicked() {
         actions.push(Action::TogglePin(Pin::Own));
     }
@@ -263,7 +264,7 @@ fn tiles_ui(
     match (&picture, state.camera_on) {
         (Some(t), true) => paint_fitted(&painter, rect, t, ROUNDING),
         _ => {
-            let text = if state.camera_on { "Starting camera…" } else { "Camera off" };
+            let text = if state.camera_on { t!("prejoin-starting-camera") } else { t!("tile-camera-off") };
             painter.text(
                 rect.center(),
                 egui::Align2::CENTER_CENTER,
@@ -273,8 +274,9 @@ fn tiles_ui(
             );
         }
     }
+    let you = t!("you");
     let status = TileStatus {
-        name: "You",
+        name: &you,
         mic_on: !state.muted,
         camera_on: state.camera_on,
         speaking: state.self_speaking.is_on(),
@@ -284,7 +286,7 @@ fn tiles_ui(
     if state.peers.is_empty() && state.joined {
         ui.put(
             egui::Rect::from_center_size(area.center_top() + egui::vec2(0.0, 24.0), egui::vec2(400.0, 30.0)),
-            egui::Label::new(RichText::new("Waiting for others to join…").color(theme::MUTED_TEXT)),
+            egui::Label::new(RichText::new(t!("call-waiting-for-others")).color(theme::MUTED_TEXT)),
         );
     }
 }
@@ -298,7 +300,7 @@ fn screen_tile_ui(
     view: &mut CallUi,
     actions: &mut Vec<Action>,
 ) {
-    let name = format!("{}'s screen", peer.info.name);
+    let name = t!("tile-screen", name = peer.info.name.clone());
     let response = ui.interact(rect, ui.scope_id().with(("screen", &peer.info.id)), egui::Sense::click());
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &name));
     if response.double_clicked() {
@@ -312,13 +314,7 @@ fn screen_tile_ui(
     match &picture {
         Some(t) => paint_fitted(&painter, rect, t, ROUNDING),
         None => {
-            badge(
-                &painter,
-                rect.center(),
-                "Waiting for the shared screen…",
-                theme::MUTED_TEXT,
-                Anchor::Centre,
-            );
+            badge(&painter, rect.center(), &t!("tile-waiting-for-screen"), theme::MUTED_TEXT, Anchor::Centre);
         }
     }
     badge(&painter, rect.left_bottom() + egui::vec2(10.0, -10.0), &name, theme::ON_VIDEO, Anchor::LeftBottom);

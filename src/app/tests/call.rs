@@ -167,7 +167,7 @@ fn a_peer_without_a_common_video_codec_is_heard_and_its_tile_says_why() {
         h.state().call.as_ref().is_some_and(|c| c.state.peers.iter().any(|p| p.info.name == "Bob" && f(p)))
     };
     wait_until(&mut h, "the no-common-video note", Duration::from_secs(20), |h| {
-        bob_view(h, &|p| p.overlay(false) == Some(crate::app::call::NO_COMMON_VIDEO))
+        bob_view(h, &|p| p.overlay(false) == Some(crate::app::call::Overlay::NoCommonVideo))
     });
     // Bob's formats: from his media message, which may come a moment after the verdict.
     wait_until(&mut h, "the stats popover naming Bob's formats", Duration::from_secs(10), |h| {

@@ -4,6 +4,7 @@
 
 mod call;
 mod hosting;
+mod languages;
 mod scripts;
 mod sharing;
 mod trust;
@@ -39,6 +40,7 @@ fn app_for(rt: &tokio::runtime::Runtime, server: &str, room: &str) -> KaiwaApp {
         width: 320,
         height: 240,
         fps: 15,
+        language: crate::app::i18n::LanguageChoice::Fixed(crate::app::i18n::Language::En),
         ..Settings::default()
     };
     let options = Options { server: Some(server.into()), room: Some(room.into()), ..Options::default() };

@@ -104,7 +104,12 @@ impl Actor {
                 self.emit(EngineEvent::SignalingLost { reason, retry_in }).await;
             }
             SignalingEvent::Failed(failure) => {
-                self.emit(EngineEvent::Failed(failure.to_string())).await;
+                let code = match &failure {
+                    SignalingFailure::RoomFull { .. } => Some(kaiwa_protocol::ErrorCode::RoomFull),
+                    SignalingFailure::Refused { code, .. } => Some(*code),
+                    _ => None,
+                };
+                self.emit(EngineEvent::Failed(Failure { code, message: failure.to_string() })).await;
                 return false;
             }
         }
@@ -135,8 +140,8 @@ impl Actor {
             }
             Err(e) => {
                 warn!(error = %e, peer = %peer.name, "cannot create a peer connection");
-                self.emit(EngineEvent::Failed(format!("cannot set up a connection to {}: {e}", peer.name)))
-                    .await;
+                let why = format!("cannot set up a connection to {}: {e}", peer.name);
+                self.emit(EngineEvent::Failed(Failure::from(why))).await;
             }
         }
     }

@@ -22,7 +22,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::chat::ChatMessage;
-use crate::events::EngineEvent;
+use crate::events::{EngineEvent, Failure};
 use crate::media::audio_playout::AudioPlayout;
 use crate::media::audio_send::{AudioSendControl, AudioSender};
 use crate::media::far_end::far_end_channel;
@@ -30,7 +30,7 @@ use crate::media::video_send::{VideoFeed, VideoSendConfig, VideoSendControl, Vid
 use crate::peer::factory::NetworkConfig;
 use crate::peer::id_claims::{self, Verdict};
 use crate::peer::{IdClaim, PeerContext, PeerHandle, PeerInput, PeerSession};
-use crate::signaling::{SignalingClient, SignalingConfig, SignalingEvent};
+use crate::signaling::{SignalingClient, SignalingConfig, SignalingEvent, SignalingFailure};
 use crate::sinks::MediaSinks;
 use crate::stats::PeerStats;
 

@@ -4,6 +4,6 @@ mod client;
 pub mod http;
 mod transport;
 
-pub use client::{SignalingClient, SignalingConfig, SignalingEvent};
+pub use client::{SignalingClient, SignalingConfig, SignalingEvent, SignalingFailure};
 pub use kaiwa_tls::probe::PresentedCert;
 pub use transport::{ConnectError, ServerUrl, Trust, client_tls_config, probe_certificate};
