@@ -207,3 +207,21 @@ share-explain = Everyone in the call sees what you pick, beside your camera.
 share-wayland-unavailable = Screen sharing under Wayland needs the desktop's screen-cast portal, which this build does not have; an X11 capture would only see a black XWayland picture. Log in to an X11 session to share.
 language = Language
 language-system = System ({ $language })
+
+## The network check (pre-join)
+
+check-no-calls = No calls possible: the server does not answer.
+check-direct-likely = Direct calls likely: your network lets calls through.
+check-relay-needed = Calls will need the relay: your network blocks direct calls, but the relay works (over { $via }).
+check-unchecked = Calls within your network will work; the server offers nothing (STUN, TURN) to check beyond it.
+check-no-path = Calls will probably fail: your network blocks direct calls and no relay (TURN) server answered. Ask the server's admin for a TURN server on TCP or TLS port 443.
+check-server-answers = Server: answers ({ $ms } ms).
+check-server-silent = Server: does not answer ({ $error }).
+check-public-address = Public address: { $ip } (as the internet sees you).
+check-no-stun-server = Public address: unknown (the server names no STUN server).
+check-stun-silent = Public address: unknown, no STUN server answered (UDP seems blocked: direct calls will not work).
+check-router-one-for-all = Router: keeps one address for everyone you talk to, so others can reach you directly.
+check-router-per-destination = Router: uses a new address for everyone you talk to (a symmetric NAT): direct calls will not work.
+check-no-relay = Relay: the server offers none (calls from blocked networks will fail).
+check-relay-works = Relay over { $transport }: works.
+check-relay-silent = Relay over { $transport }: does not answer ({ $error }).

@@ -204,3 +204,21 @@ share-explain = 選んだものが、あなたのカメラ映像と並んで通�
 share-wayland-unavailable = Wayland で画面を共有するにはデスクトップの画面共有ポータルが必要ですが、このビルドにはありません。X11 で取り込むと XWayland の黒い画面しか映りません。共有するには X11 セッションでログインしてください。
 language = 言語
 language-system = システム ({ $language })
+
+## The network check (pre-join)
+
+check-no-calls = 通話できません: サーバーが応答しません。
+check-direct-likely = 直接通話できそうです: このネットワークは通話を通します。
+check-relay-needed = 通話には中継が必要です: このネットワークは直接通話を遮断しますが、中継は使えます ({ $via } 経由)。
+check-unchecked = 同じネットワーク内の通話はできます。サーバーがその先を確かめる手段 (STUN、TURN) を提供していません。
+check-no-path = 通話はおそらく失敗します: このネットワークは直接通話を遮断し、中継 (TURN) サーバーも応答しません。サーバーの管理者に TCP または TLS のポート 443 の TURN サーバーを頼んでください。
+check-server-answers = サーバー: 応答あり ({ $ms } ms)。
+check-server-silent = サーバー: 応答なし ({ $error })。
+check-public-address = 公開アドレス: { $ip } (インターネットから見たあなた)。
+check-no-stun-server = 公開アドレス: 不明 (サーバーが STUN サーバーを指定していません)。
+check-stun-silent = 公開アドレス: 不明、STUN サーバーが応答しません (UDP が遮断されているようです: 直接通話はできません)。
+check-router-one-for-all = ルーター: 相手が誰でも同じアドレスを使うので、相手から直接つながります。
+check-router-per-destination = ルーター: 相手ごとに新しいアドレスを使います (対称型 NAT): 直接通話はできません。
+check-no-relay = 中継: サーバーが提供していません (遮断されたネットワークからの通話は失敗します)。
+check-relay-works = { $transport } 経由の中継: 使えます。
+check-relay-silent = { $transport } 経由の中継: 応答なし ({ $error })。

@@ -207,3 +207,21 @@ share-explain = 선택한 것이 내 카메라 영상 옆에 통화 참가자 �
 share-wayland-unavailable = Wayland에서 화면을 공유하려면 데스크톱의 화면 공유 포털이 필요한데, 이 빌드에는 없습니다. X11로 캡처하면 XWayland의 검은 화면만 보입니다. 공유하려면 X11 세션으로 로그인하세요.
 language = 언어
 language-system = 시스템 ({ $language })
+
+## The network check (pre-join)
+
+check-no-calls = 통화할 수 없습니다: 서버가 응답하지 않습니다.
+check-direct-likely = 직접 통화가 될 것 같습니다: 이 네트워크는 통화를 통과시킵니다.
+check-relay-needed = 통화에 중계가 필요합니다: 이 네트워크는 직접 통화를 막지만 중계는 됩니다 ({ $via } 경유).
+check-unchecked = 같은 네트워크 안의 통화는 됩니다. 서버가 그 너머를 확인할 수단(STUN, TURN)을 제공하지 않습니다.
+check-no-path = 통화가 아마 실패할 것입니다: 이 네트워크는 직접 통화를 막고, 중계(TURN) 서버도 응답하지 않습니다. 서버 관리자에게 TCP 또는 TLS 포트 443의 TURN 서버를 요청하세요.
+check-server-answers = 서버: 응답함 ({ $ms } ms).
+check-server-silent = 서버: 응답 없음 ({ $error }).
+check-public-address = 공인 주소: { $ip } (인터넷에서 보이는 내 주소).
+check-no-stun-server = 공인 주소: 알 수 없음 (서버가 STUN 서버를 지정하지 않음).
+check-stun-silent = 공인 주소: 알 수 없음, 응답한 STUN 서버가 없습니다 (UDP가 막힌 것 같습니다: 직접 통화는 되지 않습니다).
+check-router-one-for-all = 라우터: 누구와 통화하든 같은 주소를 써서 상대가 직접 연결할 수 있습니다.
+check-router-per-destination = 라우터: 상대마다 새 주소를 씁니다(대칭형 NAT): 직접 통화는 되지 않습니다.
+check-no-relay = 중계: 서버가 제공하지 않습니다 (막힌 네트워크에서의 통화는 실패합니다).
+check-relay-works = { $transport } 중계: 작동합니다.
+check-relay-silent = { $transport } 중계: 응답 없음 ({ $error }).

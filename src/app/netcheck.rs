@@ -10,6 +10,7 @@ use kaiwa_engine::signaling::{ServerUrl, Trust};
 
 use super::theme;
 use crate::app::i18n::t;
+use kaiwa_engine::net::check::FindingKind;
 
 pub enum NetCheck {
     Running(mpsc::Receiver<CheckReport>),
@@ -63,12 +64,36 @@ impl NetCheck {
                 for (i, finding) in report.findings().iter().enumerate() {
                     // (The app's font has no check marks: the colour says good or bad.)
                     let color = if finding.ok { theme::GOOD } else { theme::WARN };
-                    let text = RichText::new(format!("• {}", finding.text)).color(color);
+                    let text = RichText::new(format!("• {}", words(&finding.kind))).color(color);
                     ui.label(if i == 0 { text.strong() } else { text.small() });
                 }
                 again = ui.small_button(t!("netcheck-again")).clicked();
             }
         }
         again
+    }
+}
+
+/// A finding in the app's language.
+fn words(kind: &FindingKind) -> String {
+    use FindingKind as K;
+    match kind {
+        K::NoCalls => t!("check-no-calls"),
+        K::DirectLikely => t!("check-direct-likely"),
+        K::RelayNeeded { via } => t!("check-relay-needed", via = via.clone()),
+        K::Unchecked => t!("check-unchecked"),
+        K::NoPath => t!("check-no-path"),
+        K::ServerAnswers { ms } => t!("check-server-answers", ms = *ms),
+        K::ServerSilent { error } => t!("check-server-silent", error = error.clone()),
+        K::PublicAddress { ip } => t!("check-public-address", ip = ip.clone()),
+        K::NoStunServer => t!("check-no-stun-server"),
+        K::StunSilent => t!("check-stun-silent"),
+        K::RouterOneForAll => t!("check-router-one-for-all"),
+        K::RouterPerDestination => t!("check-router-per-destination"),
+        K::NoRelay => t!("check-no-relay"),
+        K::RelayWorks { transport } => t!("check-relay-works", transport = transport.clone()),
+        K::RelaySilent { transport, error } => {
+            t!("check-relay-silent", transport = transport.clone(), error = error.clone())
+        }
     }
 }

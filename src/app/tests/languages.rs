@@ -13,9 +13,7 @@ fn walk_through(language: Language, [next, join, leave]: [&str; 3]) {
     let mut h = harness(app_for(&rt, &server.ws_url(), &format!("lang-{}", language.tag())));
     h.step();
     assert!(h.query_by_label("Continue").is_none(), "English on the start screen");
-    h.get_by_label(next).click();
-    wait_until(&mut h, "the join button", Duration::from_secs(20), |h| h.query_by_label(join).is_some());
-    click_until(&mut h, join, |h| h.state().screen == Screen::Call);
+    enter_call(&mut h, [next, join]);
     wait_until(&mut h, "the leave button", Duration::from_secs(20), |h| h.query_by_label(leave).is_some());
     set_thread_language(None);
 }

@@ -91,6 +91,13 @@ fn double_click(h: &mut Harness<'_, KaiwaApp>, label: &str) {
     settle(h);
 }
 
+/// From the start screen into the call: `next` ("Continue"), then `join` ("Join now") once it shows.
+fn enter_call(h: &mut Harness<'_, KaiwaApp>, [next, join]: [&str; 2]) {
+    h.get_by_label(next).click();
+    wait_until(h, "the join button", Duration::from_secs(20), |h| h.query_by_label(join).is_some());
+    click_until(h, join, |h| h.state().screen == Screen::Call);
+}
+
 fn settle(h: &mut Harness<'_, KaiwaApp>) {
     for _ in 0..5 {
         h.step();

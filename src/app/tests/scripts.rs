@@ -35,11 +35,7 @@ fn japanese_and_korean_names_and_chat_draw_and_an_input_method_types_japanese() 
     app.settings.name = "さくら".into();
     let mut h = harness(app);
     h.step();
-    h.get_by_label("Continue").click();
-    wait_until(&mut h, "the Join button", Duration::from_secs(20), |h| {
-        h.query_by_label("Join now").is_some()
-    });
-    click_until(&mut h, "Join now", |h| h.state().screen == Screen::Call);
+    enter_call(&mut h, ["Continue", "Join now"]);
     wait_for(&minjun, &mut h, "joined:さくら");
     wait_until(&mut h, "both tiles", Duration::from_secs(20), |h| {
         h.query_by_label("민준's picture").is_some() && h.query_by_label("Zoë's picture").is_some()

@@ -26,11 +26,7 @@ fn a_shared_screen_takes_the_stage_and_leaves_it_when_sharing_ends() {
     assert_eq!(bob.recv_timeout(Duration::from_secs(20)).as_deref(), Ok("in-room"), "Bob could not join");
     let mut h = harness(app_for(&rt, &ws, "share-room"));
     h.step();
-    h.get_by_label("Continue").click();
-    wait_until(&mut h, "the Join button", Duration::from_secs(20), |h| {
-        h.query_by_label("Join now").is_some()
-    });
-    click_until(&mut h, "Join now", |h| h.state().screen == Screen::Call);
+    enter_call(&mut h, ["Continue", "Join now"]);
     wait_for(&bob, &mut h, "joined:Alice");
     wait_until(&mut h, "Bob's video", Duration::from_secs(20), |h| {
         h.state().call.as_ref().is_some_and(|c| c.state.peers.iter().any(|p| c.has_video(p)))
@@ -77,11 +73,7 @@ fn share_screen_opens_the_picker_which_says_why_when_nothing_can_be_shared() {
     let server = rt.block_on(SignalingServer::start(kaiwa_signaling::Config::default()));
     let mut h = harness(app_for(&rt, &server.ws_url(), "picker-room"));
     h.step();
-    h.get_by_label("Continue").click();
-    wait_until(&mut h, "the Join button", Duration::from_secs(20), |h| {
-        h.query_by_label("Join now").is_some()
-    });
-    click_until(&mut h, "Join now", |h| h.state().screen == Screen::Call);
+    enter_call(&mut h, ["Continue", "Join now"]);
     h.get_by_label("Share screen").click();
     settle(&mut h);
     // This process may or may not have an X display: either the screens are offered with their thumbnails,

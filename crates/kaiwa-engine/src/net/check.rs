@@ -75,7 +75,31 @@ pub enum Verdict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub ok: bool,
+    /// In English, for `kaiwa doctor` and logs.
     pub text: String,
+    /// What it says, for a client that words it in its own language.
+    #[serde(skip)]
+    pub kind: FindingKind,
+}
+
+/// What a [`Finding`] says, with its figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindingKind {
+    NoCalls,
+    DirectLikely,
+    RelayNeeded { via: String },
+    Unchecked,
+    NoPath,
+    ServerAnswers { ms: u64 },
+    ServerSilent { error: String },
+    PublicAddress { ip: String },
+    NoStunServer,
+    StunSilent,
+    RouterOneForAll,
+    RouterPerDestination,
+    NoRelay,
+    RelayWorks { transport: String },
+    RelaySilent { transport: String, error: String },
 }
 
 impl CheckReport {
@@ -133,43 +157,62 @@ impl CheckReport {
     /// The result in plain words: the verdict first, then each measurement and what it means.
     pub fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
-        let line = |ok: bool, text: String| Finding { ok, text };
+        let line = |ok: bool, kind: FindingKind, text: String| Finding { ok, text, kind };
         out.push(match self.verdict() {
-            Verdict::ServerUnreachable => line(false, "No calls possible: the server does not answer.".into()),
-            Verdict::DirectLikely => line(true, "Direct calls likely: your network lets calls through.".into()),
-            Verdict::RelayNeeded { via } => line(
-                true,
-                format!(
-                    "Calls will need the relay: your network blocks direct calls, but the relay works (over {}).",
-                    via.iter().map(|t| t.to_uppercase()).collect::<Vec<_>>().join(", ")
-                ),
-            ),
+            Verdict::ServerUnreachable => line(false, FindingKind::NoCalls, "No calls possible: the server does not answer.".into()),
+            Verdict::DirectLikely => line(true, FindingKind::DirectLikely, "Direct calls likely: your network lets calls through.".into()),
+            Verdict::RelayNeeded { via } => {
+                let via = via.iter().map(|t| t.to_uppercase()).collect::<Vec<_>>().join(", ");
+                let text = format!(
+                    "Calls will need the relay: your network blocks direct calls, but the relay works (over {via})."
+                );
+                line(true, FindingKind::RelayNeeded { via }, text)
+            }
             Verdict::Unchecked => line(
                 true,
+                FindingKind::Unchecked,
                 "Calls within your network will work; the server offers nothing (STUN, TURN) to check beyond it."
                     .into(),
             ),
             Verdict::NoPath => line(
                 false,
+                FindingKind::NoPath,
                 "Calls will probably fail: your network blocks direct calls and no relay (TURN) server answered. \
                  Ask the server's admin for a TURN server on TCP or TLS port 443."
                     .into(),
             ),
         });
         out.push(match &self.server {
-            Ok(took) => line(true, format!("Server: answers ({} ms).", took.as_millis())),
-            Err(e) => line(false, format!("Server: does not answer ({e}).")),
+            Ok(took) => line(
+                true,
+                FindingKind::ServerAnswers { ms: took.as_millis() as u64 },
+                format!("Server: answers ({} ms).", took.as_millis()),
+            ),
+            Err(e) => line(
+                false,
+                FindingKind::ServerSilent { error: e.to_string() },
+                format!("Server: does not answer ({e})."),
+            ),
         });
         if self.server.is_err() {
             return out;
         }
         match self.stun.iter().find_map(|p| p.mapped.as_ref().ok()) {
-            Some(addr) => out.push(line(true, format!("Public address: {} (as the internet sees you).", addr.ip()))),
+            Some(addr) => out.push(line(
+                true,
+                FindingKind::PublicAddress { ip: addr.ip().to_string() },
+                format!("Public address: {} (as the internet sees you).", addr.ip()),
+            )),
             None if self.stun.is_empty() => {
-                out.push(line(false, "Public address: unknown (the server names no STUN server).".into()))
+                out.push(line(
+                    false,
+                    FindingKind::NoStunServer,
+                    "Public address: unknown (the server names no STUN server).".into(),
+                ))
             }
             None => out.push(line(
                 false,
+                FindingKind::StunSilent,
                 "Public address: unknown, no STUN server answered (UDP seems blocked: direct calls will not work)."
                     .into(),
             )),
@@ -177,10 +220,12 @@ impl CheckReport {
         match self.mapping() {
             Mapping::OneForAll => out.push(line(
                 true,
+                FindingKind::RouterOneForAll,
                 "Router: keeps one address for everyone you talk to, so others can reach you directly.".into(),
             )),
             Mapping::PerDestination => out.push(line(
                 false,
+                FindingKind::RouterPerDestination,
                 "Router: uses a new address for everyone you talk to (a symmetric NAT): direct calls will not work."
                     .into(),
             )),
@@ -189,14 +234,23 @@ impl CheckReport {
         if self.turn.is_empty() {
             out.push(line(
                 false,
+                FindingKind::NoRelay,
                 "Relay: the server offers none (calls from blocked networks will fail).".into(),
             ));
         }
         for probe in &self.turn {
             let transport = probe.transport.to_uppercase();
             out.push(match &probe.relay {
-                Ok(_) => line(true, format!("Relay over {transport}: works.")),
-                Err(e) => line(false, format!("Relay over {transport}: does not answer ({e}).")),
+                Ok(_) => line(
+                    true,
+                    FindingKind::RelayWorks { transport: transport.clone() },
+                    format!("Relay over {transport}: works."),
+                ),
+                Err(e) => line(
+                    false,
+                    FindingKind::RelaySilent { transport: transport.clone(), error: e.to_string() },
+                    format!("Relay over {transport}: does not answer ({e})."),
+                ),
             });
         }
         out
