@@ -2,6 +2,7 @@
 # Installs what Kaiwa needs on a Debian machine, skipping whatever is already there.
 #   scripts/setup.sh run    packages to build and run the product
 #   scripts/setup.sh test   those plus the real components the tests start (coturn, ...)
+#   scripts/setup.sh package  the run packages plus what packaging needs (cargo-deb, lintian, validators)
 #   scripts/setup.sh bench  the run packages plus Node.js and npm (the Socket.IO relay in bench/socketio-relay)
 set -euo pipefail
 
@@ -31,9 +32,16 @@ build_packages=(pkg-config build-essential ca-certificates curl cmake nasm libas
 test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins chromium firefox-esr fonts-dejavu-core xvfb
   imagemagick iproute2 nftables dbus-daemon pipewire pipewire-bin wireplumber xdg-desktop-portal)
 
+# Packaging (scripts/package.sh, and its test): lintian and the desktop entry's and AppStream file's
+# validators; cargo-deb itself comes from crates.io below.
+package_packages=(lintian desktop-file-utils appstream x11-utils)
+
 wanted=("${build_packages[@]}")
 if [ "$purpose" = test ]; then
-  wanted+=("${test_packages[@]}")
+  wanted+=("${test_packages[@]}" "${package_packages[@]}")
+fi
+if [ "$purpose" = package ]; then
+  wanted+=("${package_packages[@]}")
 fi
 # Node.js is looked for as commands, not packages: it often comes from elsewhere (NodeSource, nvm), and
 # Debian's own nodejs package would conflict with NodeSource's.
@@ -68,4 +76,11 @@ fi
 if ! command -v cargo >/dev/null; then
   echo "setup: Rust is not installed. Install Rust 1.95 or newer (https://rustup.rs), then run this again." >&2
   exit 1
+fi
+
+# cargo-deb for the Debian packages (one pinned version: its dev-profile packaging, which the package test
+# uses, is deprecated upstream).
+if { [ "$purpose" = test ] || [ "$purpose" = package ]; } && ! cargo deb --version 2>/dev/null | grep -q '3\.8\.0'; then
+  echo "setup: installing cargo-deb 3.8.0 (cargo install)" >&2
+  cargo install --locked --quiet cargo-deb --version 3.8.0
 fi

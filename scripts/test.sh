@@ -34,5 +34,14 @@ if [ "$status" -eq 0 ]; then
     status=1
   fi
 fi
+if [ "$status" -eq 0 ]; then
+  # The Debian packages: built, checked (lintian, desktop entry, AppStream), installed, run, removed.
+  if scripts/package-test.sh; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    status=1
+  fi
+fi
 echo "tests: $passed passed, $failed failed"
 exit "$status"
