@@ -16,32 +16,21 @@ status=${PIPESTATUS[0]}
 set -e
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
-if [ "$status" -eq 0 ]; then
-  # Every parser of remote input under libFuzzer, 10 s a target (fuzz/, built on stable Rust).
-  if scripts/fuzz.sh 10; then
+# A step after the tests counts as one test, and runs only while everything before it passed.
+step() {
+  [ "$status" -eq 0 ] || return 0
+  if "$@"; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
     status=1
   fi
-fi
-if [ "$status" -eq 0 ]; then
-  # The desktop app under Xvfb: screenshots of the start screen and of a call (target/screenshots).
-  if scripts/gui-screenshot.sh; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    status=1
-  fi
-fi
-if [ "$status" -eq 0 ]; then
-  # The Debian packages: built, checked (lintian, desktop entry, AppStream), installed, run, removed.
-  if scripts/package-test.sh; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    status=1
-  fi
-fi
+}
+# Every parser of remote input under libFuzzer, 10 s a target (fuzz/, built on stable Rust).
+step scripts/fuzz.sh 10
+# The desktop app under Xvfb: screenshots of the start screen and of a call (target/screenshots).
+step scripts/gui-screenshot.sh
+# The Debian packages: built, checked (lintian, desktop entry, AppStream), installed, run, removed.
+step scripts/package-test.sh
 echo "tests: $passed passed, $failed failed"
 exit "$status"

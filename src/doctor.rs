@@ -36,7 +36,7 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
     let options = CheckOptions { bind: args.bind, ..CheckOptions::new(server, trust) };
     let report = run_check(&options).await;
     for finding in report.findings() {
-        println!("  {} {}", if finding.ok { "✓" } else { "✗" }, finding.text);
+        println!("  {} {finding}", if finding.ok() { "✓" } else { "✗" });
     }
     let verdict = report.verdict();
     if let Some(path) = &args.json {

@@ -107,11 +107,9 @@ pub fn set_thread_language(language: Option<Language>) {
 
 /// The language in use on this thread.
 pub fn language() -> Language {
-    THREAD.with(Cell::get).unwrap_or_else(|| match PROCESS.load(Relaxed) {
-        1 => Language::Ja,
-        2 => Language::Ko,
-        _ => Language::En,
-    })
+    THREAD
+        .with(Cell::get)
+        .unwrap_or_else(|| Language::ALL[usize::from(PROCESS.load(Relaxed)) % Language::ALL.len()])
 }
 
 fn bundles() -> &'static [FluentBundle<FluentResource>; 3] {
@@ -195,10 +193,14 @@ pub fn time_of_day(unix_ms: u64) -> String {
         return String::new();
     };
     let local = at.to_zoned(jiff::tz::TimeZone::system());
-    let hour = i64::from(local.hour());
+    clock(local.hour().into(), local.minute().into())
+}
+
+/// `hour:minute` (0–23, 0–59) as this thread's language writes a time of day.
+fn clock(hour: i64, minute: i64) -> String {
     let hour12 = if hour % 12 == 0 { 12 } else { hour % 12 };
     let ampm = if hour < 12 { "am" } else { "pm" };
-    t!("time-of-day", hour = hour, hour12 = hour12, minute = format!("{:02}", local.minute()), ampm = ampm)
+    t!("time-of-day", hour = hour, hour12 = hour12, minute = format!("{minute:02}"), ampm = ampm)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The network check on the pre-join screen: run once the server is known (on the engine's runtime, never
-//! on the UI thread), shown as the engine words it (`kaiwa_engine::net::check`), again on request.
+//! on the UI thread), its findings (`kaiwa_engine::net::check::Finding`) in the app's language, again on
+//! request.
 
 use std::sync::mpsc;
 
@@ -10,7 +11,7 @@ use kaiwa_engine::signaling::{ServerUrl, Trust};
 
 use super::theme;
 use crate::app::i18n::t;
-use kaiwa_engine::net::check::FindingKind;
+use kaiwa_engine::net::check::Finding;
 
 pub enum NetCheck {
     Running(mpsc::Receiver<CheckReport>),
@@ -63,8 +64,8 @@ impl NetCheck {
             Some(report) => {
                 for (i, finding) in report.findings().iter().enumerate() {
                     // (The app's font has no check marks: the colour says good or bad.)
-                    let color = if finding.ok { theme::GOOD } else { theme::WARN };
-                    let text = RichText::new(format!("• {}", words(&finding.kind))).color(color);
+                    let color = if finding.ok() { theme::GOOD } else { theme::WARN };
+                    let text = RichText::new(format!("• {}", words(finding))).color(color);
                     ui.label(if i == 0 { text.strong() } else { text.small() });
                 }
                 again = ui.small_button(t!("netcheck-again")).clicked();
@@ -75,9 +76,9 @@ impl NetCheck {
 }
 
 /// A finding in the app's language.
-fn words(kind: &FindingKind) -> String {
-    use FindingKind as K;
-    match kind {
+fn words(finding: &Finding) -> String {
+    use Finding as K;
+    match finding {
         K::NoCalls => t!("check-no-calls"),
         K::DirectLikely => t!("check-direct-likely"),
         K::RelayNeeded { via } => t!("check-relay-needed", via = via.clone()),

@@ -133,11 +133,9 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     };
     let share = share_source(&args)?;
     let mut engine = Engine::start(config)?;
-    if let Some(source) = &share {
+    if let Some(source) = share {
         eprintln!("sharing {}", source.describe());
-    }
-    if share.is_some() {
-        engine.share_screen(share).await;
+        engine.share_screen(Some(source)).await;
     }
     let mut say = args.say.clone();
     let started = Instant::now();

@@ -71,20 +71,10 @@ pub enum Verdict {
     Unchecked,
 }
 
-/// One line of the check's result, for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub ok: bool,
-    /// In English, for `kaiwa doctor` and logs.
-    pub text: String,
-    /// What it says, for a client that words it in its own language.
-    #[serde(skip)]
-    pub kind: FindingKind,
-}
-
-/// What a [`Finding`] says, with its figures.
+/// One line of the check's result, with its figures: `Display` says it in English (`kaiwa doctor`); a
+/// client with words of its own says it in its language.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FindingKind {
+pub enum Finding {
     NoCalls,
     DirectLikely,
     RelayNeeded { via: String },
@@ -100,6 +90,61 @@ pub enum FindingKind {
     NoRelay,
     RelayWorks { transport: String },
     RelaySilent { transport: String, error: String },
+}
+
+impl Finding {
+    /// Good news, or a problem.
+    pub fn ok(&self) -> bool {
+        use Finding as F;
+        matches!(
+            self,
+            F::DirectLikely
+                | F::RelayNeeded { .. }
+                | F::Unchecked
+                | F::ServerAnswers { .. }
+                | F::PublicAddress { .. }
+                | F::RouterOneForAll
+                | F::RelayWorks { .. }
+        )
+    }
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Finding::NoCalls => f.write_str("No calls possible: the server does not answer."),
+            Finding::DirectLikely => f.write_str("Direct calls likely: your network lets calls through."),
+            Finding::RelayNeeded { via } => write!(
+                f,
+                "Calls will need the relay: your network blocks direct calls, but the relay works (over {via})."
+            ),
+            Finding::Unchecked => f.write_str(
+                "Calls within your network will work; the server offers nothing (STUN, TURN) to check beyond it.",
+            ),
+            Finding::NoPath => f.write_str(
+                "Calls will probably fail: your network blocks direct calls and no relay (TURN) server answered. \
+                 Ask the server's admin for a TURN server on TCP or TLS port 443.",
+            ),
+            Finding::ServerAnswers { ms } => write!(f, "Server: answers ({ms} ms)."),
+            Finding::ServerSilent { error } => write!(f, "Server: does not answer ({error})."),
+            Finding::PublicAddress { ip } => write!(f, "Public address: {ip} (as the internet sees you)."),
+            Finding::NoStunServer => f.write_str("Public address: unknown (the server names no STUN server)."),
+            Finding::StunSilent => f.write_str(
+                "Public address: unknown, no STUN server answered (UDP seems blocked: direct calls will not work).",
+            ),
+            Finding::RouterOneForAll => f.write_str(
+                "Router: keeps one address for everyone you talk to, so others can reach you directly.",
+            ),
+            Finding::RouterPerDestination => f.write_str(
+                "Router: uses a new address for everyone you talk to (a symmetric NAT): direct calls will not work.",
+            ),
+            Finding::NoRelay => f.write_str("Relay: the server offers none (calls from blocked networks will fail)."),
+            Finding::RelayWorks { transport } => write!(f, "Relay over {transport}: works."),
+            Finding::RelaySilent { transport, error } => {
+                write!(f, "Relay over {transport}: does not answer ({error}).")
+            }
+        }
+    }
 }
 
 impl CheckReport {
@@ -156,101 +201,40 @@ impl CheckReport {
 
     /// The result in plain words: the verdict first, then each measurement and what it means.
     pub fn findings(&self) -> Vec<Finding> {
-        let mut out = Vec::new();
-        let line = |ok: bool, kind: FindingKind, text: String| Finding { ok, text, kind };
-        out.push(match self.verdict() {
-            Verdict::ServerUnreachable => line(false, FindingKind::NoCalls, "No calls possible: the server does not answer.".into()),
-            Verdict::DirectLikely => line(true, FindingKind::DirectLikely, "Direct calls likely: your network lets calls through.".into()),
-            Verdict::RelayNeeded { via } => {
-                let via = via.iter().map(|t| t.to_uppercase()).collect::<Vec<_>>().join(", ");
-                let text = format!(
-                    "Calls will need the relay: your network blocks direct calls, but the relay works (over {via})."
-                );
-                line(true, FindingKind::RelayNeeded { via }, text)
-            }
-            Verdict::Unchecked => line(
-                true,
-                FindingKind::Unchecked,
-                "Calls within your network will work; the server offers nothing (STUN, TURN) to check beyond it."
-                    .into(),
-            ),
-            Verdict::NoPath => line(
-                false,
-                FindingKind::NoPath,
-                "Calls will probably fail: your network blocks direct calls and no relay (TURN) server answered. \
-                 Ask the server's admin for a TURN server on TCP or TLS port 443."
-                    .into(),
-            ),
-        });
+        let mut out = vec![match self.verdict() {
+            Verdict::ServerUnreachable => Finding::NoCalls,
+            Verdict::DirectLikely => Finding::DirectLikely,
+            Verdict::RelayNeeded { via } => Finding::RelayNeeded {
+                via: via.iter().map(|t| t.to_uppercase()).collect::<Vec<_>>().join(", "),
+            },
+            Verdict::Unchecked => Finding::Unchecked,
+            Verdict::NoPath => Finding::NoPath,
+        }];
         out.push(match &self.server {
-            Ok(took) => line(
-                true,
-                FindingKind::ServerAnswers { ms: took.as_millis() as u64 },
-                format!("Server: answers ({} ms).", took.as_millis()),
-            ),
-            Err(e) => line(
-                false,
-                FindingKind::ServerSilent { error: e.to_string() },
-                format!("Server: does not answer ({e})."),
-            ),
+            Ok(took) => Finding::ServerAnswers { ms: took.as_millis() as u64 },
+            Err(e) => Finding::ServerSilent { error: e.to_string() },
         });
         if self.server.is_err() {
             return out;
         }
-        match self.stun.iter().find_map(|p| p.mapped.as_ref().ok()) {
-            Some(addr) => out.push(line(
-                true,
-                FindingKind::PublicAddress { ip: addr.ip().to_string() },
-                format!("Public address: {} (as the internet sees you).", addr.ip()),
-            )),
-            None if self.stun.is_empty() => {
-                out.push(line(
-                    false,
-                    FindingKind::NoStunServer,
-                    "Public address: unknown (the server names no STUN server).".into(),
-                ))
-            }
-            None => out.push(line(
-                false,
-                FindingKind::StunSilent,
-                "Public address: unknown, no STUN server answered (UDP seems blocked: direct calls will not work)."
-                    .into(),
-            )),
-        }
+        out.push(match self.stun.iter().find_map(|p| p.mapped.as_ref().ok()) {
+            Some(addr) => Finding::PublicAddress { ip: addr.ip().to_string() },
+            None if self.stun.is_empty() => Finding::NoStunServer,
+            None => Finding::StunSilent,
+        });
         match self.mapping() {
-            Mapping::OneForAll => out.push(line(
-                true,
-                FindingKind::RouterOneForAll,
-                "Router: keeps one address for everyone you talk to, so others can reach you directly.".into(),
-            )),
-            Mapping::PerDestination => out.push(line(
-                false,
-                FindingKind::RouterPerDestination,
-                "Router: uses a new address for everyone you talk to (a symmetric NAT): direct calls will not work."
-                    .into(),
-            )),
+            Mapping::OneForAll => out.push(Finding::RouterOneForAll),
+            Mapping::PerDestination => out.push(Finding::RouterPerDestination),
             Mapping::Unknown => {}
         }
         if self.turn.is_empty() {
-            out.push(line(
-                false,
-                FindingKind::NoRelay,
-                "Relay: the server offers none (calls from blocked networks will fail).".into(),
-            ));
+            out.push(Finding::NoRelay);
         }
         for probe in &self.turn {
             let transport = probe.transport.to_uppercase();
             out.push(match &probe.relay {
-                Ok(_) => line(
-                    true,
-                    FindingKind::RelayWorks { transport: transport.clone() },
-                    format!("Relay over {transport}: works."),
-                ),
-                Err(e) => line(
-                    false,
-                    FindingKind::RelaySilent { transport: transport.clone(), error: e.to_string() },
-                    format!("Relay over {transport}: does not answer ({e})."),
-                ),
+                Ok(_) => Finding::RelayWorks { transport },
+                Err(e) => Finding::RelaySilent { transport, error: e.to_string() },
             });
         }
         out
@@ -297,8 +281,8 @@ mod tests {
         assert_eq!(r.mapping(), Mapping::OneForAll);
         assert_eq!(r.verdict(), Verdict::DirectLikely);
         let text = r.findings();
-        assert!(text[0].ok && text[0].text.starts_with("Direct calls likely"), "{text:?}");
-        assert!(text.iter().any(|f| f.text.contains("198.51.100.7")), "{text:?}");
+        assert!(text[0].ok() && text[0].to_string().starts_with("Direct calls likely"), "{text:?}");
+        assert!(text.iter().any(|f| f.to_string().contains("198.51.100.7")), "{text:?}");
     }
 
     #[test]
@@ -309,7 +293,7 @@ mod tests {
         );
         assert_eq!(r.mapping(), Mapping::PerDestination);
         assert_eq!(r.verdict(), Verdict::RelayNeeded { via: vec!["udp".into(), "tcp".into(), "tls".into()] });
-        assert!(r.findings()[0].text.contains("over UDP, TCP, TLS"), "{:?}", r.findings());
+        assert!(r.findings()[0].to_string().contains("over UDP, TCP, TLS"), "{:?}", r.findings());
     }
 
     #[test]
@@ -320,14 +304,14 @@ mod tests {
         let only_tls = report(stun(&[None]), turn(&[("udp", false), ("tcp", false), ("tls", true)]));
         assert_eq!(only_tls.verdict(), Verdict::RelayNeeded { via: vec!["tls".into()] });
         let text = only_tls.findings();
-        assert!(text.iter().any(|f| !f.ok && f.text.contains("UDP seems blocked")), "{text:?}");
+        assert!(text.iter().any(|f| !f.ok() && f.to_string().contains("UDP seems blocked")), "{text:?}");
     }
 
     #[test]
     fn nothing_through_is_no_path_and_no_server_is_said_first() {
         let r = report(stun(&[None]), turn(&[("udp", false)]));
         assert_eq!(r.verdict(), Verdict::NoPath);
-        assert!(!r.findings()[0].ok);
+        assert!(!r.findings()[0].ok());
         let down = CheckReport { server: Err("connection refused".into()), stun: vec![], turn: vec![] };
         assert_eq!(down.verdict(), Verdict::ServerUnreachable);
         assert_eq!(down.findings().len(), 2, "nothing else was measured");
@@ -338,7 +322,7 @@ mod tests {
         // Only the server's own port was tried, and it does not answer STUN (an older server).
         let r = report(stun(&[None]), vec![]);
         assert_eq!(r.verdict(), Verdict::Unchecked);
-        assert!(r.findings()[0].ok);
+        assert!(r.findings()[0].ok());
         // With a STUN server of its own that does not answer either, UDP is blocked.
         assert_eq!(report(stun(&[None, None]), vec![]).verdict(), Verdict::NoPath);
     }

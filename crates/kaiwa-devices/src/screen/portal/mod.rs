@@ -34,6 +34,8 @@ pub struct PortalSource {
     /// pictures only when it does).
     last: I420Frame,
     seen: u64,
+    /// The newest picture, swapped out of the stream's slot.
+    taken: Picture,
     /// A resized window's rows, cut or padded to `size`.
     fitted: Vec<u8>,
 }
@@ -65,6 +67,7 @@ impl PortalSource {
             pacer: Pacer::new(Instant::now(), Duration::from_secs(1) / fps.max(1)),
             last: I420Frame::black(2, 2).map_err(|e| SourceError::Media(e.to_string()))?,
             seen: 0,
+            taken: Picture::default(),
             fitted: Vec::new(),
         };
         let (width, height) = source.first_picture()?;
@@ -98,24 +101,32 @@ impl PortalSource {
 
     /// Converts the newest picture, if there is one we have not seen, into `last`.
     fn take_newest(&mut self) -> Result<(), SourceError> {
-        let (slot, _) = &*self.latest;
-        let slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(why) = &slot.ended {
-            return Err(SourceError::Device(why.clone()));
+        {
+            let (slot, _) = &*self.latest;
+            let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(why) = &slot.ended {
+                return Err(SourceError::Device(why.clone()));
+            }
+            if slot.picture.seq == self.seen {
+                return Ok(());
+            }
+            // Swap the buffers and convert after the lock: the PipeWire thread never waits on a conversion
+            // (and fills our old buffer next, without allocating).
+            let picture = &mut slot.picture;
+            self.seen = picture.seq;
+            std::mem::swap(&mut self.taken.bytes, &mut picture.bytes);
+            (self.taken.width, self.taken.height, self.taken.stride) =
+                (picture.width, picture.height, picture.stride);
+            self.taken.order = picture.order;
         }
-        let picture = &slot.picture;
-        if picture.seq == self.seen {
-            return Ok(());
-        }
-        self.seen = picture.seq;
+        let picture = &self.taken;
         let (width, height) = self.size;
-        let (bytes, stride) =
-            if (picture.width, picture.height) == (width, height) || fits(picture, self.size) {
-                (&picture.bytes[..picture.stride as usize * height as usize], picture.stride)
-            } else {
-                fit(picture, self.size, &mut self.fitted);
-                (&self.fitted[..], width * 4)
-            };
+        let (bytes, stride) = if fits(picture, self.size) {
+            (&picture.bytes[..picture.stride as usize * height as usize], picture.stride)
+        } else {
+            fit(picture, self.size, &mut self.fitted);
+            (&self.fitted[..], width * 4)
+        };
         let converted = match picture.order {
             Some(Order::Rgba) => self.last.fill_from_rgba(bytes, stride),
             _ => self.last.fill_from_bgra(bytes, stride),
