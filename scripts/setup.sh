@@ -29,8 +29,9 @@ build_packages=(pkg-config build-essential ca-certificates curl cmake nasm libas
 # networks.
 # A test desktop for sharing through the screen-cast portal (kaiwa_devices::testing::PortalDesktop): its own
 # D-Bus session bus (dbus-daemon), PipeWire and WirePlumber, and the real portal frontend (xdg-desktop-portal).
+# Redis (redis-server) for the signaling server's cluster mode; the tests start their own on free ports.
 test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins chromium firefox-esr fonts-dejavu-core xvfb
-  imagemagick iproute2 nftables dbus-daemon pipewire pipewire-bin wireplumber xdg-desktop-portal)
+  imagemagick iproute2 nftables dbus-daemon pipewire pipewire-bin wireplumber xdg-desktop-portal redis-server)
 
 # Packaging (scripts/package.sh, and its test): lintian and the desktop entry's and AppStream file's
 # validators; cargo-deb itself comes from crates.io below.

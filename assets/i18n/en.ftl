@@ -105,6 +105,7 @@ error-version-mismatch = This app and the server speak different versions. Updat
 error-server-full = The server is full right now. Try again in a while.
 error-timeout = The server stopped hearing from this app and ended the session.
 error-slow-consumer = The connection to the server was too slow to keep up.
+error-unavailable = The server cannot reach its room service right now. Reconnecting…
 error-unknown = The server refused for a reason this app does not know.
 
 ## The call

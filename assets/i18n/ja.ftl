@@ -102,6 +102,7 @@ error-version-mismatch = このアプリとサーバーのバージョンが合�
 error-server-full = サーバーが混み合っています。しばらくしてからお試しください。
 error-timeout = サーバーがこのアプリからの応答を受け取れず、セッションを終了しました。
 error-slow-consumer = サーバーへの接続が遅すぎて、追いつけませんでした。
+error-unavailable = サーバーが今ルームのサービスに接続できません。再接続しています…
 error-unknown = サーバーが、このアプリの知らない理由で拒否しました。
 
 ## The call

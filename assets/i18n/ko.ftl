@@ -105,6 +105,7 @@ error-version-mismatch = 이 앱과 서버의 버전이 맞지 않습니다. Kai
 error-server-full = 지금은 서버가 가득 찼습니다. 잠시 뒤에 다시 시도하세요.
 error-timeout = 서버가 이 앱의 응답을 받지 못해 세션을 끝냈습니다.
 error-slow-consumer = 서버와의 연결이 너무 느려서 따라가지 못했습니다.
+error-unavailable = 서버가 지금 방 서비스에 연결할 수 없습니다. 다시 연결하는 중…
 error-unknown = 서버가 이 앱이 모르는 이유로 거부했습니다.
 
 ## The call

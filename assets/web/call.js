@@ -106,6 +106,7 @@ function onServerError(err) {
       break;
     case 'timeout':
     case 'slow_consumer':
+    case 'unavailable':
     case 'server_full':
       // The server closes the connection; the client reconnects.
       console.warn('server error', err.code, err.message);

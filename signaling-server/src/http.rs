@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tracing::debug;
 
-use crate::state::State;
+use crate::state::{Directory, State};
 
 type Body = Full<Bytes>;
 
@@ -25,17 +25,17 @@ const WS_READ_BUFFER: usize = 512;
 /// so this batches under load without delaying a lone message.
 const WS_WRITE_BATCH: usize = 8 * 1024;
 
-pub fn route(req: Request<Incoming>, state: &Arc<State>) -> Response<Body> {
+pub async fn route(req: Request<Incoming>, state: &Arc<State>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     match (req.method(), path.as_str()) {
         (_, WS_PATH) => websocket(req, state),
-        (&Method::GET | &Method::HEAD, "/healthz") => text(StatusCode::OK, "text/plain", "ok\n"),
+        (&Method::GET | &Method::HEAD, "/healthz") => health(state),
         (&Method::GET, "/metrics") => {
             text(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", state.metrics.render())
         }
-        (&Method::POST, "/api/rooms") => create_room(state),
+        (&Method::POST, "/api/rooms") => create_room(state).await,
         (&Method::GET, "/api/ice") => ice_servers(state),
-        (&Method::GET, p) if let Some(code) = p.strip_prefix("/api/rooms/") => room_status(code, state),
+        (&Method::GET, p) if let Some(code) = p.strip_prefix("/api/rooms/") => room_status(code, state).await,
         (_, "/api/rooms") => method_not_allowed("POST"),
         (_, p) if p.starts_with("/api/") => api_error(StatusCode::NOT_FOUND, "not_found", "no such API"),
         (&Method::GET | &Method::HEAD, p) => crate::assets::serve(p),
@@ -65,13 +65,33 @@ fn method_not_allowed(allow: &'static str) -> Response<Body> {
     res
 }
 
+/// `GET /healthz`: 200 while the server can serve rooms; 503 while a cluster node is without Redis, so a
+/// load balancer sends new clients elsewhere.
+fn health(state: &State) -> Response<Body> {
+    match &state.rooms {
+        Directory::Cluster(cluster) if !cluster.ready() => {
+            text(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "no connection to Redis\n")
+        }
+        _ => text(StatusCode::OK, "text/plain", "ok\n"),
+    }
+}
+
+fn unavailable() -> Response<Body> {
+    api_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable.as_str(),
+        "rooms are unavailable; try again",
+    )
+}
+
 /// `POST /api/rooms`: a fresh code no current room uses.
-fn create_room(state: &State) -> Response<Body> {
-    let mut rng = rand::rng();
+async fn create_room(state: &State) -> Response<Body> {
     let code = loop {
-        let code = RoomCode::generate(&mut rng);
-        if !state.rooms.exists(&code) {
-            break code;
+        let code = RoomCode::generate(&mut rand::rng());
+        match state.rooms.room_status(code.clone()).await {
+            Ok((_, 0)) => break code,
+            Ok(_) => {}
+            Err(_) => return unavailable(),
         }
     };
     json(StatusCode::CREATED, serde_json::json!({ "room": code.to_string(), "url": format!("/r/{code}") }))
@@ -86,17 +106,21 @@ fn ice_servers(state: &State) -> Response<Body> {
 }
 
 /// `GET /api/rooms/{code}`: how full a room is, so clients can say "room full" before opening devices.
-fn room_status(raw: &str, state: &State) -> Response<Body> {
-    match RoomCode::parse(raw) {
-        Err(e) => api_error(StatusCode::BAD_REQUEST, ErrorCode::BadRoomCode.as_str(), &e.to_string()),
-        Ok(code) => json(
+async fn room_status(raw: &str, state: &State) -> Response<Body> {
+    let code = match RoomCode::parse(raw) {
+        Err(e) => return api_error(StatusCode::BAD_REQUEST, ErrorCode::BadRoomCode.as_str(), &e.to_string()),
+        Ok(code) => code,
+    };
+    match state.rooms.room_status(code).await {
+        Ok((shown, participants)) => json(
             StatusCode::OK,
             serde_json::json!({
-                "room": state.rooms.shown(code.clone()).to_string(),
-                "participants": state.rooms.participants(&code),
-                "capacity": state.rooms.max_room_size(),
+                "room": shown.to_string(),
+                "participants": participants,
+                "capacity": state.rooms.max_room_size(&state.config),
             }),
         ),
+        Err(_) => unavailable(),
     }
 }
 

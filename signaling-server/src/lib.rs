@@ -16,6 +16,7 @@
 
 mod assets;
 pub mod cli;
+mod cluster;
 pub mod config;
 mod http;
 mod kicker;

@@ -107,10 +107,6 @@ impl Rooms {
         self.map().get(code.key()).map_or(code, |room| room.code.clone())
     }
 
-    pub fn exists(&self, code: &RoomCode) -> bool {
-        self.map().contains_key(code.key())
-    }
-
     /// Adds a participant and tells the others. `welcome` makes the newcomer's `joined` message from the room
     /// and the participants already there; it is queued before anyone can send the newcomer anything else.
     pub fn join(

@@ -13,8 +13,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
+use crate::cluster::Cluster;
 use crate::config::Config;
-use crate::state::State;
+use crate::metrics::Metrics;
+use crate::state::{Directory, State};
 
 /// Connections beyond the WebSocket limit still accepted so HTTP requests and a `server_full` answer get
 /// through; past this the socket is closed at once.
@@ -30,7 +32,19 @@ pub async fn serve(
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let state = State::new(config, shutdown.clone());
+    let (state, cluster) = match config.redis.clone() {
+        None => (State::new(config, shutdown.clone()), None),
+        Some(url) => {
+            let metrics = Arc::new(Metrics::default());
+            let idle = config.limits.idle_timeout;
+            let cluster = Cluster::new(&url, config.max_room_size, idle, metrics.clone())
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            let stop = CancellationToken::new();
+            let task = tokio::spawn(cluster.clone().run(stop.clone()));
+            let state = State::with(Directory::Cluster(cluster), metrics, config, shutdown.clone());
+            (state, Some((task, stop)))
+        }
+    };
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let tracker = state.tasks.clone();
     loop {
@@ -76,6 +90,11 @@ pub async fn serve(
     if tokio::time::timeout(SHUTDOWN_GRACE, tracker.wait()).await.is_err() {
         info!(left = tracker.len(), "connections still open after the grace period");
     }
+    if let Some((task, stop)) = cluster {
+        // After the sessions' own goodbyes: the node then takes out whoever is left and gives up its lease.
+        stop.cancel();
+        let _ = task.await;
+    }
     Ok(())
 }
 
@@ -86,7 +105,7 @@ where
     let service_state = state.clone();
     let service = hyper::service::service_fn(move |req| {
         let state = service_state.clone();
-        async move { Ok::<_, std::convert::Infallible>(crate::http::route(req, &state)) }
+        async move { Ok::<_, std::convert::Infallible>(crate::http::route(req, &state).await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())

@@ -19,10 +19,11 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
 use tracing::{debug, info, trace};
 
+use crate::cluster::Membership;
 use crate::kicker::Kicker;
 use crate::rate_limit::{RateLimiter, Verdict};
 use crate::rooms::{OutFrame, Outbox, Room};
-use crate::state::State;
+use crate::state::{Directory, State};
 
 /// Bad messages tolerated from one connection before it is closed as abusive.
 const MAX_BAD_MESSAGES: u32 = 32;
@@ -34,7 +35,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 fn close_code(code: ErrorCode) -> CloseCode {
     match code {
         ErrorCode::TooLarge => CloseCode::Size,
-        ErrorCode::ServerFull => CloseCode::Again,
+        ErrorCode::ServerFull | ErrorCode::Unavailable => CloseCode::Again,
         ErrorCode::Timeout => CloseCode::Away,
         _ => CloseCode::Policy,
     }
@@ -76,15 +77,22 @@ where
             Reader { state: &state, outbox: Outbox { tx, kicker: kicker.clone() }, joined: None, bad: 0 };
         reader.run(stream, &clock).await;
         if let Some(joined) = reader.joined.take() {
-            reader.leave(joined);
+            reader.leave(joined).await;
         }
         kicker.stop();
     }
     let _ = writer.await;
 }
 
+/// Where a joined participant is.
+enum Place {
+    Local(Arc<Room>),
+    Cluster(Membership),
+}
+
 struct Joined {
-    room: Arc<Room>,
+    place: Place,
+    code: RoomCode,
     id: PeerId,
     name: String,
     /// `{"type":"signal","from":"<id>","data":`: the start of every signal relayed from this participant.
@@ -153,7 +161,7 @@ impl Reader<'_> {
                 }
             }
             match msg {
-                Message::Text(text) => self.handle_text(&text),
+                Message::Text(text) => self.handle_text(&text).await,
                 _ => self.bad_message("binary frames are not part of the protocol"),
             }
             if token.is_cancelled() {
@@ -162,7 +170,7 @@ impl Reader<'_> {
         }
     }
 
-    fn handle_text(&mut self, text: &str) {
+    async fn handle_text(&mut self, text: &str) {
         trace!(len = text.len(), "message");
         match ClientMessage::parse(text) {
             Err(e) => {
@@ -171,18 +179,18 @@ impl Reader<'_> {
                 self.count_bad();
             }
             Ok(ClientMessage::Join { room, name, version, fingerprint }) => {
-                self.join(&room, &name, version, fingerprint.as_deref())
+                self.join(&room, &name, version, fingerprint.as_deref()).await
             }
-            Ok(ClientMessage::Signal { to, data }) => self.signal(&to, &data),
+            Ok(ClientMessage::Signal { to, data }) => self.signal(&to, &data).await,
             Ok(ClientMessage::Leave) => match self.joined.take() {
-                Some(joined) => self.leave(joined),
+                Some(joined) => self.leave(joined).await,
                 None => self.reply_error(ErrorCode::NotJoined, "leave before join"),
             },
             Ok(ClientMessage::Ping) => self.reply(ServerMessage::Pong.to_json()),
         }
     }
 
-    fn join(&mut self, room: &str, name: &str, version: u32, fingerprint: Option<&str>) {
+    async fn join(&mut self, room: &str, name: &str, version: u32, fingerprint: Option<&str>) {
         if self.joined.is_some() {
             return self.reply_error(ErrorCode::AlreadyJoined, "already in a room: leave first");
         }
@@ -210,7 +218,7 @@ impl Reader<'_> {
         let fingerprint = fingerprint.and_then(kaiwa_protocol::Fingerprint::normalize);
         let me = PeerInfo { id: id.clone(), name: name.to_owned(), fingerprint };
         let config = &self.state.config;
-        let max_peers = self.state.rooms.max_room_size();
+        let max_peers = self.state.rooms.max_room_size(config);
         let welcome = |room: &RoomCode, peers| {
             ServerMessage::Joined {
                 id: id.clone(),
@@ -221,23 +229,37 @@ impl Reader<'_> {
             }
             .to_json()
         };
-        match self.state.rooms.join(code, me, self.outbox.clone(), welcome) {
-            Err(code) => self.reply_error(code, "the room is full"),
-            Ok(room) => {
+        let outbox = self.outbox.clone();
+        let joined = match &self.state.rooms {
+            Directory::Local(rooms) => {
+                rooms.join(code, me, outbox, welcome).map(|room| (room.code().clone(), Place::Local(room)))
+            }
+            Directory::Cluster(cluster) => {
+                cluster.join(code, me, outbox, welcome).await.map(|m| (m.code.clone(), Place::Cluster(m)))
+            }
+        };
+        match joined {
+            Err(ErrorCode::RoomFull) => self.reply_error(ErrorCode::RoomFull, "the room is full"),
+            Err(code) => self.fail(code, "cannot join a room now: try again"),
+            Ok((code, place)) => {
                 self.state.metrics.joins_total.fetch_add(1, Relaxed);
-                info!(room = %room.code(), peer = %id, name, "joined");
+                info!(room = %code, peer = %id, name, "joined");
                 let signal_prefix = format!(r#"{{"type":"signal","from":{},"data":"#, serde_json::json!(id));
-                self.joined = Some(Joined { room, id, name: name.to_owned(), signal_prefix });
+                self.joined = Some(Joined { place, code, id, name: name.to_owned(), signal_prefix });
             }
         }
     }
 
-    fn leave(&mut self, joined: Joined) {
-        self.state.rooms.leave(&joined.room, &joined.id);
-        info!(room = %joined.room.code(), peer = %joined.id, name = %joined.name, "left");
+    async fn leave(&mut self, joined: Joined) {
+        match (&self.state.rooms, &joined.place) {
+            (Directory::Local(rooms), Place::Local(room)) => rooms.leave(room, &joined.id),
+            (Directory::Cluster(cluster), Place::Cluster(m)) => cluster.leave(m, &joined.id).await,
+            _ => {}
+        }
+        info!(room = %joined.code, peer = %joined.id, name = %joined.name, "left");
     }
 
-    fn signal(&mut self, to: &str, data: &RawValue) {
+    async fn signal(&mut self, to: &str, data: &RawValue) {
         let Some(joined) = &self.joined else {
             return self.reply_error(ErrorCode::NotJoined, "signal before join");
         };
@@ -247,13 +269,23 @@ impl Reader<'_> {
         text.push_str(&joined.signal_prefix);
         text.push_str(data);
         text.push('}');
-        match joined.room.relay(&joined.id, to, text.into()) {
+        let relayed = match &joined.place {
+            Place::Local(room) => room.relay(&joined.id, to, text.into()),
+            Place::Cluster(m) => match &self.state.rooms {
+                Directory::Cluster(cluster) => cluster.signal(m, &joined.id, to, &text).await,
+                Directory::Local(_) => Err(ErrorCode::UnknownPeer),
+            },
+        };
+        match relayed {
             Ok(delivered) => {
                 if delivered {
                     self.state.metrics.messages_relayed_total.fetch_add(1, Relaxed);
                 }
             }
-            Err(code) => self.reply_error(code, "no such participant in this room"),
+            Err(ErrorCode::UnknownPeer) => {
+                self.reply_error(ErrorCode::UnknownPeer, "no such participant in this room")
+            }
+            Err(code) => self.fail(code, "the server lost its connection to the other servers"),
         }
     }
 

@@ -3,17 +3,26 @@
 
 use std::sync::Arc;
 
+use kaiwa_protocol::{ErrorCode, RoomCode};
+
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::rooms::Rooms;
 
+/// Where the rooms live: in this process (the default), or in Redis shared with other servers.
+pub enum Directory {
+    Local(Rooms),
+    Cluster(Arc<Cluster>),
+}
+
 /// Everything a connection needs, shared.
 pub struct State {
     pub config: Config,
-    pub rooms: Rooms,
+    pub rooms: Directory,
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
     /// Every connection task and WebSocket session, so shutdown can wait for their goodbyes.
@@ -23,15 +32,50 @@ pub struct State {
 }
 
 impl State {
+    /// The state of a server with its rooms in this process.
     pub fn new(config: Config, shutdown: CancellationToken) -> Arc<Self> {
         let metrics = Arc::new(Metrics::default());
+        Self::with(
+            Directory::Local(Rooms::new(config.max_room_size, metrics.clone())),
+            metrics,
+            config,
+            shutdown,
+        )
+    }
+
+    pub fn with(
+        rooms: Directory,
+        metrics: Arc<Metrics>,
+        config: Config,
+        shutdown: CancellationToken,
+    ) -> Arc<Self> {
         Arc::new(State {
-            rooms: Rooms::new(config.max_room_size, metrics.clone()),
+            rooms,
             config,
             metrics,
             shutdown,
             tasks: TaskTracker::new(),
             tcp_connections: Default::default(),
         })
+    }
+}
+
+impl Directory {
+    pub fn max_room_size(&self, config: &Config) -> usize {
+        match self {
+            Directory::Local(rooms) => rooms.max_room_size(),
+            Directory::Cluster(_) => config.max_room_size,
+        }
+    }
+
+    /// The room's code as its creator typed it (`code` itself for a room nobody is in), and how many are in it.
+    pub async fn room_status(&self, code: RoomCode) -> Result<(RoomCode, usize), ErrorCode> {
+        match self {
+            Directory::Local(rooms) => {
+                let participants = rooms.participants(&code);
+                Ok((rooms.shown(code), participants))
+            }
+            Directory::Cluster(cluster) => cluster.room_status(&code).await,
+        }
     }
 }

@@ -182,6 +182,7 @@ pub fn server_error(code: kaiwa_protocol::ErrorCode) -> String {
         E::ServerFull => t!("error-server-full"),
         E::Timeout => t!("error-timeout"),
         E::SlowConsumer => t!("error-slow-consumer"),
+        E::Unavailable => t!("error-unavailable"),
         E::Unknown => t!("error-unknown"),
     }
 }

@@ -202,3 +202,4 @@ error-version_mismatch = This page is older than the server. Reload it.
 error-server_full = The server is full right now.
 error-timeout = The server stopped hearing from this page.
 error-slow_consumer = This page could not keep up with the server.
+error-unavailable = The server cannot reach its room service right now.

@@ -196,3 +196,4 @@ error-version_mismatch = このページはサーバーより古いバージョ�
 error-server_full = サーバーが現在満杯です。
 error-timeout = サーバーがこのページからの応答を受け取れませんでした。
 error-slow_consumer = このページがサーバーからのメッセージに追いつけませんでした。
+error-unavailable = サーバーが今ルームのサービスに接続できません。

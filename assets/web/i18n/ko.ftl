@@ -196,3 +196,4 @@ error-version_mismatch = 이 페이지가 서버보다 오래된 버전입니다
 error-server_full = 지금은 서버가 가득 찼습니다.
 error-timeout = 서버가 이 페이지의 응답을 받지 못했습니다.
 error-slow_consumer = 이 페이지가 서버의 메시지를 따라가지 못했습니다.
+error-unavailable = 서버가 지금 방 서비스에 연결할 수 없습니다.

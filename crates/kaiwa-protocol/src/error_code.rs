@@ -28,6 +28,9 @@ pub enum ErrorCode {
     Timeout,
     /// This client could not keep up with the messages sent to it; the server closes the connection.
     SlowConsumer,
+    /// The server cannot serve rooms for now (in cluster mode: its Redis is out of reach); the server closes
+    /// the connection and the client should reconnect and join again.
+    Unavailable,
     /// Any code this version of the crate does not know (sent by a newer server).
     #[serde(other)]
     Unknown,
@@ -35,7 +38,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code a server may send, in a fixed order (metrics use it).
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::BadMessage,
         ErrorCode::BadRoomCode,
         ErrorCode::RoomFull,
@@ -48,6 +51,7 @@ impl ErrorCode {
         ErrorCode::ServerFull,
         ErrorCode::Timeout,
         ErrorCode::SlowConsumer,
+        ErrorCode::Unavailable,
     ];
 
     /// The code as it appears on the wire.
@@ -65,6 +69,7 @@ impl ErrorCode {
             ErrorCode::ServerFull => "server_full",
             ErrorCode::Timeout => "timeout",
             ErrorCode::SlowConsumer => "slow_consumer",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Unknown => "unknown",
         }
     }
@@ -73,7 +78,11 @@ impl ErrorCode {
     pub fn closes_connection(self) -> bool {
         matches!(
             self,
-            ErrorCode::TooLarge | ErrorCode::ServerFull | ErrorCode::Timeout | ErrorCode::SlowConsumer
+            ErrorCode::TooLarge
+                | ErrorCode::ServerFull
+                | ErrorCode::Timeout
+                | ErrorCode::SlowConsumer
+                | ErrorCode::Unavailable
         )
     }
 }

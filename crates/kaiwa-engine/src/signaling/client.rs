@@ -248,8 +248,9 @@ async fn session(
                             ErrorCode::RoomFull => SignalingFailure::RoomFull { room: config.room.clone(), message },
                             _ => SignalingFailure::Refused { code, message },
                         };
-                        // A room that filled up while we were away is worth retrying; anything else is not.
-                        if code == ErrorCode::RoomFull && *joined_once {
+                        // A room that filled up while we were away is worth retrying, and so is a server that
+                        // cannot serve rooms for now; anything else is not.
+                        if (code == ErrorCode::RoomFull && *joined_once) || code == ErrorCode::Unavailable {
                             return SessionEnd::Lost(failure.to_string());
                         }
                         return SessionEnd::Failed(failure);
