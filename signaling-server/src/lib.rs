@@ -29,6 +29,7 @@ mod state;
 pub mod stun;
 pub mod tls;
 pub mod turn;
+mod writer;
 
 pub use config::{Config, Limits, Settings, TlsMode, TurnAuth};
 pub use server::serve;

@@ -1,11 +1,11 @@
 //! One client's WebSocket connection: a reader task that parses and acts on client messages, and a
-//! writer task that drains the client's bounded outgoing queue and pings it.
+//! writer task (`writer.rs`) that drains the client's bounded outgoing queue and pings it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use kaiwa_protocol::{
     ClientMessage, ErrorCode, MAX_NAME_CHARS, PROTOCOL_VERSION, PeerId, PeerInfo, RoomCode, ServerMessage,
 };
@@ -14,50 +14,18 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Bytes, Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::Message;
 use tracing::{debug, info, trace};
 
 use crate::cluster::Membership;
 use crate::kicker::Kicker;
 use crate::rate_limit::{RateLimiter, Verdict};
-use crate::rooms::{OutFrame, Outbox, Room};
+use crate::rooms::{Outbox, Room};
 use crate::state::{Directory, State};
+use crate::writer::Clock;
 
 /// Bad messages tolerated from one connection before it is closed as abusive.
 const MAX_BAD_MESSAGES: u32 = 32;
-/// Frames written per flush when the queue has a backlog.
-const WRITE_BATCH: usize = 64;
-/// How long the closing frames may take to leave.
-const CLOSE_GRACE: Duration = Duration::from_secs(1);
-
-fn close_code(code: ErrorCode) -> CloseCode {
-    match code {
-        ErrorCode::TooLarge => CloseCode::Size,
-        ErrorCode::ServerFull | ErrorCode::Unavailable => CloseCode::Again,
-        ErrorCode::Timeout => CloseCode::Away,
-        _ => CloseCode::Policy,
-    }
-}
-
-/// Milliseconds since the session started, shared by reader and writer to spot silent peers. On tokio's
-/// clock, so the timeouts can be tested in paused time (`session_tests.rs`).
-struct Clock {
-    start: Instant,
-    last_heard_ms: AtomicU64,
-}
-
-impl Clock {
-    fn heard(&self, now: Instant) {
-        self.last_heard_ms.store(now.duration_since(self.start).as_millis() as u64, Relaxed);
-    }
-
-    fn silence(&self, now: Instant) -> Duration {
-        let last = self.start + Duration::from_millis(self.last_heard_ms.load(Relaxed));
-        now.saturating_duration_since(last)
-    }
-}
 
 /// Runs a session to its end. `full` sessions only get `server_full` and are closed.
 pub async fn run<S>(ws: WebSocketStream<S>, state: Arc<State>, full: bool)
@@ -68,7 +36,8 @@ where
     let (tx, rx) = mpsc::channel(state.config.limits.send_queue);
     let kicker = Kicker::new(&state.shutdown);
     let clock = Arc::new(Clock { start: Instant::now(), last_heard_ms: AtomicU64::new(0) });
-    let writer = tokio::spawn(write_loop(sink, rx, kicker.clone(), clock.clone(), state.clone()));
+    let writer =
+        tokio::spawn(crate::writer::write_loop(sink, rx, kicker.clone(), clock.clone(), state.clone()));
     if full {
         state.metrics.count_error(ErrorCode::ServerFull);
         kicker.kick(ErrorCode::ServerFull, "the server is at its connection limit");
@@ -316,95 +285,6 @@ impl Reader<'_> {
         self.state.metrics.count_error(code);
         self.outbox.kicker.kick(code, why);
     }
-}
-
-/// Wraps a queued frame for tungstenite without copying it.
-fn text_message(text: OutFrame) -> Message {
-    struct Owner(OutFrame);
-    impl AsRef<[u8]> for Owner {
-        fn as_ref(&self) -> &[u8] {
-            self.0.as_bytes()
-        }
-    }
-    let bytes = Bytes::from_owner(Owner(text));
-    Message::Text(Utf8Bytes::try_from(bytes).expect("an OutFrame is a str, so valid UTF-8"))
-}
-
-type Sink<S> = futures_util::stream::SplitSink<WebSocketStream<S>, Message>;
-
-async fn write_loop<S>(
-    mut sink: Sink<S>,
-    mut rx: mpsc::Receiver<OutFrame>,
-    kicker: Kicker,
-    clock: Arc<Clock>,
-    state: Arc<State>,
-) where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let limits = &state.config.limits;
-    let mut ping = tokio::time::interval(limits.ping_interval);
-    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ping.tick().await;
-    let token = kicker.token().clone();
-    loop {
-        let step = tokio::select! {
-            biased;
-            _ = token.cancelled() => break,
-            text = rx.recv() => match text {
-                None => break,
-                Some(text) => {
-                    let batch = async {
-                        sink.feed(text_message(text)).await?;
-                        for _ in 1..WRITE_BATCH {
-                            match rx.try_recv() {
-                                Ok(more) => sink.feed(text_message(more)).await?,
-                                Err(_) => break,
-                            }
-                        }
-                        sink.flush().await
-                    };
-                    tokio::time::timeout(limits.idle_timeout, batch).await
-                }
-            },
-            _ = ping.tick() => {
-                if clock.silence(Instant::now()) > limits.idle_timeout {
-                    state.metrics.count_error(ErrorCode::Timeout);
-                    kicker.kick(ErrorCode::Timeout, "no answer to pings");
-                    break;
-                }
-                tokio::time::timeout(limits.idle_timeout, sink.send(Message::Ping(Bytes::new()))).await
-            }
-        };
-        match step {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                debug!(error = %e, "write failed");
-                kicker.stop();
-                return;
-            }
-            Err(_) => {
-                state.metrics.count_error(ErrorCode::SlowConsumer);
-                kicker.kick(ErrorCode::SlowConsumer, "writes stalled");
-                return;
-            }
-        }
-    }
-    // Last words: the error that ended the session (if any), then a close frame.
-    let goodbye = async {
-        let frame = match kicker.reason() {
-            Some((code, why)) => {
-                sink.feed(Message::Text(ServerMessage::error(code, why).to_json().into())).await?;
-                CloseFrame { code: close_code(code), reason: Utf8Bytes::from_static(code.as_str()) }
-            }
-            None if state.shutdown.is_cancelled() => {
-                CloseFrame { code: CloseCode::Away, reason: Utf8Bytes::from_static("server shutting down") }
-            }
-            None => CloseFrame { code: CloseCode::Normal, reason: Utf8Bytes::default() },
-        };
-        sink.send(Message::Close(Some(frame))).await?;
-        sink.close().await
-    };
-    let _ = tokio::time::timeout(CLOSE_GRACE, goodbye).await;
 }
 
 #[cfg(test)]
