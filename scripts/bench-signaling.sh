@@ -8,6 +8,9 @@
 #       also installs the Socket.IO relay (bench/socketio-relay, npm ci), runs both servers alternately
 #       (2 rounds unless --rounds is given) and prints a markdown table of medians with the ratio
 #       kaiwa / socket.io and the targets; --out FILE also writes that table to FILE.
+#   scripts/bench-signaling.sh --nodes 1,2,3 [LOAD ARGS...]
+#       also kaiwa-signaling in cluster mode with 1, 2 and 3 nodes on a Redis the tool starts on loopback,
+#       side by side with the single server (--markdown FILE writes the table)
 # Exits non-zero if a run fails (not if a target is missed: the table says so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +42,8 @@ if [ "$compare" = true ]; then
     (cd "$relay" && npm ci --no-audit --no-fund --loglevel=error)
     sha256sum "$relay/package-lock.json" >"$stamp"
   fi
+elif [[ " ${load_args[*]-} " == *" --nodes"* ]]; then
+  scripts/setup.sh bench
 else
   scripts/setup.sh run
 fi

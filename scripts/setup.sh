@@ -4,6 +4,7 @@
 #   scripts/setup.sh test   those plus the real components the tests start (coturn, ...)
 #   scripts/setup.sh package  the run packages plus what packaging needs (cargo-deb, lintian, validators)
 #   scripts/setup.sh bench  the run packages plus Node.js and npm (the Socket.IO relay in bench/socketio-relay)
+#                           and Redis (the cluster runs of scripts/bench-signaling.sh --nodes)
 set -euo pipefail
 
 purpose=${1:-run}
@@ -46,6 +47,10 @@ if [ "$purpose" = package ]; then
 fi
 # Node.js is looked for as commands, not packages: it often comes from elsewhere (NodeSource, nvm), and
 # Debian's own nodejs package would conflict with NodeSource's.
+# The signaling benchmark's cluster runs (--nodes) start their own Redis.
+if [ "$purpose" = bench ]; then
+  wanted+=(redis-server)
+fi
 if [ "$purpose" = bench ] && ! { command -v node && command -v npm; } >/dev/null; then
   wanted+=(nodejs npm)
 fi

@@ -58,7 +58,8 @@ async fn a_call_across_two_servers_survives_a_redis_restart() {
 
     redis.restart();
     for p in [&mut a, &mut b] {
-        wait_for(&mut p.engine, "rejoined", |e| matches!(e, EngineEvent::Joined { rejoined: true, .. })).await;
+        wait_for(&mut p.engine, "rejoined", |e| matches!(e, EngineEvent::Joined { rejoined: true, .. }))
+            .await;
         wait_for(&mut p.engine, "renamed", |e| matches!(e, EngineEvent::PeerRenamed { .. })).await;
     }
     let during = (decoded(&a, "Bo"), decoded(&b, "Ann"));

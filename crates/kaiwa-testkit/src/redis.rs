@@ -65,6 +65,11 @@ impl RedisServer {
         tcp.write_all(b"PING\r\n").is_ok() && tcp.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
     }
 
+    /// The process id of the running Redis.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Kills Redis at once (`SIGKILL`): every connection drops and, with no persistence, every key is gone.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -29,6 +29,11 @@ pub struct Args {
     /// Which server to measure; `both` alternates kaiwa and socketio and prints a comparison table
     #[arg(long, value_enum, default_value_t = Target::Kaiwa)]
     pub server: Target,
+    /// Also measure kaiwa-signaling in cluster mode with this many nodes sharing a Redis the tool starts on
+    /// loopback (comma-separated, e.g. 1,2,3); clients are spread over the nodes round-robin and each relay
+    /// pair straddles two nodes
+    #[arg(long, value_name = "N,...", value_delimiter = ',')]
+    pub nodes: Vec<usize>,
     /// How many times to run each server (alternately); the table shows medians
     #[arg(long, default_value_t = 1)]
     pub rounds: usize,

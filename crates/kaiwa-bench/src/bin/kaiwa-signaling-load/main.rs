@@ -16,6 +16,7 @@ mod client;
 mod flavor;
 mod run;
 mod server;
+mod setup;
 mod table;
 
 use std::time::Duration;
@@ -26,6 +27,7 @@ use clap::Parser;
 use args::{Args, Target};
 use flavor::Flavor;
 use run::Figures;
+use setup::Setup;
 
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -42,27 +44,32 @@ async fn main() -> anyhow::Result<()> {
         Target::Socketio => &[Flavor::SocketIo],
         Target::Both => &[Flavor::Kaiwa, Flavor::SocketIo],
     };
+    let mut setups: Vec<Setup> = flavors.iter().map(|&flavor| Setup { flavor, nodes: None }).collect();
+    if !args.nodes.is_empty() && args.server == Target::Socketio {
+        anyhow::bail!("--nodes measures kaiwa-signaling's cluster mode: use it with --server kaiwa or both");
+    }
+    setups.extend(args.nodes.iter().map(|&n| Setup { flavor: Flavor::Kaiwa, nodes: Some(n.max(1)) }));
     let load_start = load_average();
-    let mut results: Vec<(Flavor, Vec<Figures>)> = flavors.iter().map(|f| (*f, Vec::new())).collect();
+    let mut results: Vec<(Setup, Vec<Figures>)> = setups.iter().map(|s| (*s, Vec::new())).collect();
     for round in 0..args.rounds.max(1) {
-        for (flavor, runs) in results.iter_mut() {
-            if args.rounds > 1 || flavors.len() > 1 {
+        for (setup, runs) in results.iter_mut() {
+            if args.rounds > 1 || setups.len() > 1 {
                 println!(
                     "-- round {} of {}: {} (load average {})",
                     round + 1,
                     args.rounds,
-                    flavor.name(),
+                    setup.name(),
                     load_average()
                 );
             }
             let figures =
-                run::run(&args, *flavor).await.with_context(|| format!("measuring {}", flavor.name()))?;
+                run::run(&args, *setup).await.with_context(|| format!("measuring {}", setup.name()))?;
             runs.push(figures);
             // Let the closed connections' sockets and the previous server's memory go.
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
     }
-    if flavors.len() > 1 || args.rounds > 1 || args.markdown.is_some() {
+    if setups.len() > 1 || args.rounds > 1 || args.markdown.is_some() {
         let md = table::table(&args, &results, &load_start, &load_average());
         println!("\n{md}");
         if let Some(path) = &args.markdown {

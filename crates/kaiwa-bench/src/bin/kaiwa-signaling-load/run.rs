@@ -9,8 +9,9 @@ use tokio_util::sync::CancellationToken;
 use crate::args::Args;
 use crate::client::{Role, Ws, endpoint, idle, join, next_event};
 use crate::flavor::{Event, Flavor};
-use crate::server::start_server;
-use kaiwa_bench::procstat::{cpu_seconds, process_cpu_seconds, rss_kib};
+use crate::server::Servers;
+use crate::setup::Setup;
+use kaiwa_bench::procstat::process_cpu_seconds;
 use kaiwa_bench::stats::quantiles;
 
 type Pair = (Ws, String, Ws, String);
@@ -77,6 +78,9 @@ pub struct Figures {
     pub tp_cpu: f64,
     pub tp_client_cpu: f64,
     pub rss_end_kib: f64,
+    /// Redis, in cluster mode: its CPU in the throughput phase and its memory at the end.
+    pub tp_redis_cpu: f64,
+    pub redis_rss_kib: f64,
 }
 
 impl Figures {
@@ -86,20 +90,20 @@ impl Figures {
     }
 }
 
-pub async fn run(args: &Args, flavor: Flavor) -> anyhow::Result<Figures> {
-    let server = start_server(args, flavor)?;
-    let pid = server.child.id();
-    let addr = server.addr;
+pub async fn run(args: &Args, setup: Setup) -> anyhow::Result<Figures> {
+    let flavor = setup.flavor;
+    let servers = Servers::start(args, flavor, setup.nodes)?;
+    let servers = &servers;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let rss_before = rss_kib(pid);
-    let name = flavor.name();
+    let rss_before = servers.rss_kib();
+    let name = setup.name();
 
     // Phase 1: idle connections.
     let t_connect = Instant::now();
     let stop_idle = CancellationToken::new();
     let room_size = args.room_size.max(1);
     let mut joined = futures_util::stream::iter(0..args.connections)
-        .map(|i| async move { join(addr, flavor, &format!("idle-{}", i / room_size)).await })
+        .map(|i| async move { join(servers.addr(i), flavor, &format!("idle-{}", i / room_size)).await })
         .buffer_unordered(64);
     let mut idle_tasks = Vec::with_capacity(args.connections);
     while let Some(r) = joined.next().await {
@@ -109,7 +113,7 @@ pub async fn run(args: &Args, flavor: Flavor) -> anyhow::Result<Figures> {
     let connect_secs = t_connect.elapsed().as_secs_f64();
     // Let join notifications drain and the allocator settle.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let rss_idle = rss_kib(pid);
+    let rss_idle = servers.rss_kib();
     let per_conn_kib = (rss_idle.saturating_sub(rss_before)) as f64 / args.connections.max(1) as f64;
     let held = idle_tasks.iter().filter(|t| !t.is_finished()).count();
     let joins_per_s = args.connections as f64 / connect_secs;
@@ -122,8 +126,8 @@ pub async fn run(args: &Args, flavor: Flavor) -> anyhow::Result<Figures> {
     let t0 = Instant::now();
     let mut pairs = Vec::with_capacity(args.pairs);
     for i in 0..args.pairs {
-        let (a, ida) = join(addr, flavor, &format!("pair-{i}")).await?;
-        let (b, idb) = join(addr, flavor, &format!("pair-{i}")).await?;
+        let (a, ida) = join(servers.addr(i), flavor, &format!("pair-{i}")).await?;
+        let (b, idb) = join(servers.addr(i + 1), flavor, &format!("pair-{i}")).await?;
         pairs.push((a, ida, b, idb));
     }
     // Drain the peer_joined each `a` got.
@@ -136,12 +140,12 @@ pub async fn run(args: &Args, flavor: Flavor) -> anyhow::Result<Figures> {
 
     // Phase 2: fixed rate, one-way latency.
     let every = Duration::from_secs_f64(args.pairs as f64 / args.rate as f64);
-    let cpu0 = cpu_seconds(pid);
+    let cpu0 = servers.cpu_seconds();
     // Senders are spread evenly over the period, as independent clients would be.
     let n = args.pairs as u32;
     let paced = |i: usize| (Role::Paced { every, phase: every * i as u32 / n }, Role::Sink);
     let (received, lat, secs) = relay_phase(&mut pairs, flavor, paced, args.duration, t0).await?;
-    let fixed_cpu = (cpu_seconds(pid) - cpu0) / secs;
+    let fixed_cpu = (servers.cpu_seconds() - cpu0) / secs;
     let fixed_relayed = received as f64 / secs;
     let [fixed_p50_ms, fixed_p99_ms, fixed_max_ms] = latency_ms(&lat);
     println!(
@@ -151,14 +155,17 @@ pub async fn run(args: &Args, flavor: Flavor) -> anyhow::Result<Figures> {
     );
 
     // Phase 3: throughput, closed loop with a window per pair.
-    let cpu0 = cpu_seconds(pid);
+    let cpu0 = servers.cpu_seconds();
+    let redis0 = servers.redis().1;
     let own0 = process_cpu_seconds(std::process::id());
     let initial = (args.window / 2).max(1);
     let roles = (Role::Echo { initial }, Role::Echo { initial });
     let (received, lat, secs) = relay_phase(&mut pairs, flavor, |_| roles, args.duration, t0).await?;
-    let tp_cpu = (cpu_seconds(pid) - cpu0) / secs;
+    let tp_cpu = (servers.cpu_seconds() - cpu0) / secs;
+    let (redis_rss_kib, redis_cpu) = servers.redis();
+    let tp_redis_cpu = (redis_cpu - redis0) / secs;
     let tp_client_cpu = (process_cpu_seconds(std::process::id()) - own0) / secs;
-    let rss_end = rss_kib(pid);
+    let rss_end = servers.rss_kib();
     let tp_relayed = received as f64 / secs;
     let [tp_p50_ms, tp_p99_ms, _] = latency_ms(&lat);
     println!(
@@ -173,7 +180,6 @@ pub async fn run(args: &Args, flavor: Flavor) -> anyhow::Result<Figures> {
     for t in idle_tasks {
         let _ = t.await;
     }
-    drop(server);
     Ok(Figures {
         held: held as f64,
         joins_per_s,
@@ -191,5 +197,7 @@ pub async fn run(args: &Args, flavor: Flavor) -> anyhow::Result<Figures> {
         tp_cpu,
         tp_client_cpu,
         rss_end_kib: rss_end as f64,
+        tp_redis_cpu,
+        redis_rss_kib: redis_rss_kib as f64,
     })
 }

@@ -5,6 +5,9 @@ use std::process::{Child, Command, Stdio};
 
 use anyhow::{Context, bail};
 
+use kaiwa_bench::procstat::{cpu_seconds, rss_kib};
+use kaiwa_testkit::redis::RedisServer;
+
 use crate::args::Args;
 use crate::flavor::Flavor;
 
@@ -20,7 +23,53 @@ impl Drop for ServerProcess {
     }
 }
 
-pub fn start_server(args: &Args, flavor: Flavor) -> anyhow::Result<ServerProcess> {
+/// What one run measures: one server, or cluster nodes with the Redis they share.
+pub struct Servers {
+    pub nodes: Vec<ServerProcess>,
+    redis: Option<(RedisServer, tempfile::TempDir)>,
+}
+
+impl Servers {
+    /// `nodes`: `None` for one server on its own, `Some(n)` for n kaiwa-signaling nodes on a fresh Redis.
+    pub fn start(args: &Args, flavor: Flavor, nodes: Option<usize>) -> anyhow::Result<Servers> {
+        let Some(n) = nodes else {
+            return Ok(Servers { nodes: vec![start_server(args, flavor, None)?], redis: None });
+        };
+        let dir = tempfile::tempdir()?;
+        let redis = RedisServer::start(dir.path());
+        let url = redis.url();
+        let nodes =
+            (0..n.max(1)).map(|_| start_server(args, flavor, Some(&url))).collect::<anyhow::Result<_>>()?;
+        let servers = Servers { nodes, redis: Some((redis, dir)) };
+        for node in &servers.nodes {
+            wait_healthy(node.addr)?;
+        }
+        Ok(servers)
+    }
+
+    /// The node a client number `i` connects to.
+    pub fn addr(&self, i: usize) -> std::net::SocketAddr {
+        self.nodes[i % self.nodes.len()].addr
+    }
+
+    /// Resident memory of all nodes (not Redis).
+    pub fn rss_kib(&self) -> u64 {
+        self.nodes.iter().map(|n| rss_kib(n.child.id())).sum()
+    }
+
+    /// CPU time of all nodes (not Redis).
+    pub fn cpu_seconds(&self) -> f64 {
+        self.nodes.iter().map(|n| cpu_seconds(n.child.id())).sum()
+    }
+
+    /// Redis's resident memory and CPU time, when there is one.
+    pub fn redis(&self) -> (u64, f64) {
+        let pid = self.redis.as_ref().and_then(|(r, _)| r.pid());
+        pid.map_or((0, 0.0), |pid| (rss_kib(pid), cpu_seconds(pid)))
+    }
+}
+
+fn start_server(args: &Args, flavor: Flavor, redis: Option<&str>) -> anyhow::Result<ServerProcess> {
     use std::io::BufRead;
     let room_size = args.room_size.max(2).to_string();
     let (mut command, banner) = match flavor {
@@ -45,6 +94,7 @@ pub fn start_server(args: &Args, flavor: Flavor) -> anyhow::Result<ServerProcess
                 // Pings stay at the default; a load tool starved of CPU on a busy machine must not have
                 // its connections timed out (Engine.IO waits 25 s + 20 s).
                 .args(["--idle-timeout", "45s"])
+                .args(redis.map(|url| ["--redis", url]).into_iter().flatten())
                 .args(&args.kaiwa_arg)
                 .env("RUST_LOG", "warn");
             (c, "kaiwa-signaling listening on ")
@@ -83,4 +133,24 @@ pub fn start_server(args: &Args, flavor: Flavor) -> anyhow::Result<ServerProcess
         .parse()?;
     std::thread::Builder::new().name("server-stdout".into()).spawn(move || lines.for_each(drop))?;
     Ok(ServerProcess { child, addr })
+}
+
+/// Waits until `/healthz` answers 200 (a cluster node does once it is in the cluster).
+fn wait_healthy(addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    let started = std::time::Instant::now();
+    loop {
+        let mut reply = Vec::new();
+        let ok = std::net::TcpStream::connect(addr).is_ok_and(|mut tcp| {
+            let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+            tcp.write_all(request.as_bytes()).is_ok() && tcp.read_to_end(&mut reply).is_ok()
+        });
+        if ok && reply.starts_with(b"HTTP/1.1 200") {
+            return Ok(());
+        }
+        if started.elapsed() > std::time::Duration::from_secs(15) {
+            bail!("the node on {addr} did not join the cluster");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

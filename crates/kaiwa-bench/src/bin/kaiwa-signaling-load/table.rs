@@ -3,6 +3,7 @@
 use crate::args::Args;
 use crate::flavor::Flavor;
 use crate::run::Figures;
+use crate::setup::Setup;
 
 /// The median of one figure over the rounds (NaN with none).
 fn median(runs: &[Figures], figure: impl Fn(&Figures) -> f64) -> f64 {
@@ -11,7 +12,7 @@ fn median(runs: &[Figures], figure: impl Fn(&Figures) -> f64) -> f64 {
 
 /// The markdown table of medians: one column per server measured, plus the ratio and the targets when
 /// both were.
-pub fn table(args: &Args, results: &[(Flavor, Vec<Figures>)], load_start: &str, load_end: &str) -> String {
+pub fn table(args: &Args, results: &[(Setup, Vec<Figures>)], load_start: &str, load_end: &str) -> String {
     use std::fmt::Write;
     type Row = (&'static str, fn(&Figures) -> f64, fn(f64) -> String);
     let kib = |v: f64| format!("{v:.2} KiB");
@@ -19,7 +20,7 @@ pub fn table(args: &Args, results: &[(Flavor, Vec<Figures>)], load_start: &str, 
     let ms = |v: f64| format!("{v:.3} ms");
     let pct = |v: f64| format!("{:.0} %", v * 100.0);
     let mib = |v: f64| format!("{:.1} MiB", v / 1024.0);
-    let rows: [Row; 17] = [
+    let rows: [Row; 19] = [
         ("idle connections held", |f| f.held, |v| format!("{v:.0}")),
         ("joins per second (64 at a time)", |f| f.joins_per_s, |v| format!("{v:.0}")),
         ("server RSS at start", |f| f.rss_before_kib, mib),
@@ -37,12 +38,16 @@ pub fn table(args: &Args, results: &[(Flavor, Vec<Figures>)], load_start: &str, 
         ("throughput: load tool CPU (of one core)", |f| f.tp_client_cpu, pct),
         ("relayed per server CPU-second", Figures::tp_per_cpu_second, |v| format!("{v:.0} msg")),
         ("server RSS at the end", |f| f.rss_end_kib, mib),
+        ("throughput: Redis CPU (of one core)", |f| f.tp_redis_cpu, pct),
+        ("Redis RSS at the end", |f| f.redis_rss_kib, mib),
     ];
-    let both = results.len() == 2;
+    let clustered = results.iter().any(|(setup, _)| setup.nodes.is_some());
+    let rows = rows.into_iter().take(if clustered { 19 } else { 17 });
+    let both = results.len() == 2 && results[1].0.flavor == Flavor::SocketIo;
     let mut out = String::new();
     let _ = write!(out, "| figure |");
-    for (flavor, _) in results {
-        let _ = write!(out, " {} |", flavor.name());
+    for (setup, _) in results {
+        let _ = write!(out, " {} |", setup.name());
     }
     if both {
         let _ = write!(out, " kaiwa / socket.io |");
@@ -78,7 +83,8 @@ pub fn table(args: &Args, results: &[(Flavor, Vec<Figures>)], load_start: &str, 
     let _ = write!(
         out,
         "\n{} idle connections (rooms of {}), {} pairs, {} msg/s fixed rate, {} in flight per pair, {} phases; \
-         medians of {rounds} round(s), servers run alternately; load average {load_start} at the start, {load_end} at the end.\n",
+         medians of {rounds} round(s), setups run alternately; in cluster mode \"server\" figures are the sum over the nodes \
+         and Redis is counted apart; load average {load_start} at the start, {load_end} at the end.\n",
         args.connections,
         args.room_size,
         args.pairs,
