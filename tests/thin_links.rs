@@ -27,17 +27,18 @@ async fn server_in(host: &Host) -> (SocketAddr, CancellationToken) {
     (addr, stop)
 }
 
-/// `kaiwa call` inside `host` for `seconds`, logging its statistics every second to `log`.
+/// `kaiwa call` inside `host` for `seconds`, logging its statistics every 250 ms to `log` (so a moment such
+/// as the return to full size is timed to within a quarter of a second, not a whole one).
 async fn call(host: &Host, server: SocketAddr, name: &str, seconds: u32, log: &Path) -> Output {
     let mut cmd = host.command(env!("CARGO_BIN_EXE_kaiwa"));
     cmd.args(["call", "--server", &format!("ws://{server}/ws"), "--room", "thin-link", "--name", name])
         .args(["--bind", &format!("{}:0", host.addr), "--quiet", "--duration", &seconds.to_string()])
-        .arg("--stats-log")
+        .args(["--stats-every", "250ms", "--stats-log"])
         .arg(log);
     tokio::task::spawn_blocking(move || cmd.output().expect("run kaiwa call")).await.unwrap()
 }
 
-/// One second of a caller's log: seconds since it started, and the figures of what it receives.
+/// One line of a caller's log: seconds since it started, and the figures of what it receives.
 #[derive(Debug)]
 struct Sample {
     t: f64,

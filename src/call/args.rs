@@ -50,10 +50,13 @@ pub struct CallArgs {
     /// Write the final per-peer statistics as JSON
     #[arg(long, value_name = "FILE")]
     pub(super) stats_json: Option<PathBuf>,
-    /// Append every peer's statistics once a second to this file, one JSON object per line
+    /// Append every peer's statistics once a second (--stats-every) to this file, one JSON object per line
     /// (`{"t": seconds since start, "peers": [...]}`): how a call went over time
     #[arg(long, value_name = "FILE")]
     pub(super) stats_log: Option<PathBuf>,
+    /// How often the status line and --stats-log are written, e.g. 250ms
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_every)]
+    pub(super) stats_every: Duration,
     /// Also put every latency sample (ms) into --stats-json (for distributions, e.g. the benchmarks)
     #[arg(long)]
     pub(super) latency_samples: bool,
@@ -116,4 +119,13 @@ impl AudioProcessing {
 pub(super) fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
     let (w, h) = s.split_once('x').context("--size is WIDTHxHEIGHT, e.g. 640x480")?;
     Ok((w.trim().parse().context("bad width")?, h.trim().parse().context("bad height")?))
+}
+
+/// A statistics interval: a duration from 50 ms to a minute.
+fn parse_every(text: &str) -> Result<Duration, String> {
+    let every = humantime::parse_duration(text).map_err(|e| format!("{e} (e.g. 250ms or 1s)"))?;
+    if every < Duration::from_millis(50) || every > Duration::from_secs(60) {
+        return Err("between 50ms and 60s".into());
+    }
+    Ok(every)
 }

@@ -39,7 +39,14 @@ fn media_flowed_both_ways(s: &PeerStats) -> bool {
     sent && received
 }
 
-fn status_line(elapsed: Duration, stats: &[PeerStats], previous: &HashMap<String, (u64, u64)>) -> String {
+/// The status line; rates are over `every`, the time since the previous line.
+fn status_line(
+    elapsed: Duration,
+    every: Duration,
+    stats: &[PeerStats],
+    previous: &HashMap<String, (u64, u64)>,
+) -> String {
+    let per_second = 1.0 / every.as_secs_f64();
     let mut line = format!("{:>4.0}s", elapsed.as_secs_f64());
     if stats.is_empty() {
         line.push_str(" | waiting for others to join");
@@ -47,8 +54,8 @@ fn status_line(elapsed: Duration, stats: &[PeerStats], previous: &HashMap<String
     for s in stats {
         let (rx_before, frames_before) =
             previous.get(&s.id).copied().unwrap_or((s.bytes_received, s.video_in.frames_decoded));
-        let kbps = (s.bytes_received.saturating_sub(rx_before)) * 8 / 1000;
-        let fps = s.video_in.frames_decoded.saturating_sub(frames_before);
+        let kbps = ((s.bytes_received.saturating_sub(rx_before)) as f64 * 8.0 / 1000.0 * per_second).round();
+        let fps = (s.video_in.frames_decoded.saturating_sub(frames_before) as f64 * per_second).round();
         let path = match (s.local_candidate.as_deref(), s.relay_transport.as_deref()) {
             (Some(kind), Some(transport)) => format!("{kind}/{transport}"),
             (Some(kind), None) if s.pair_protocol.as_deref() == Some("tcp") => format!("{kind}/tcp"),
@@ -140,7 +147,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
     let mut say = args.say.clone();
     let started = Instant::now();
     let deadline = args.duration.map(|s| tokio::time::Instant::now() + Duration::from_secs_f64(s.max(0.0)));
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut tick = tokio::time::interval(args.stats_every);
     let mut previous: HashMap<String, (u64, u64)> = HashMap::new();
     let mut names: HashMap<String, String> = HashMap::new();
     let mut failure: Option<String> = None;
@@ -206,7 +213,7 @@ pub async fn run(args: CallArgs) -> anyhow::Result<std::process::ExitCode> {
             _ = tick.tick() => {
                 let stats = engine.stats().await;
                 if !args.quiet {
-                    let line = status_line(started.elapsed(), &stats, &previous);
+                    let line = status_line(started.elapsed(), args.stats_every, &stats, &previous);
                     let mut err = std::io::stderr().lock();
                     let _ = write!(err, "\r{line}\x1b[K");
                     let _ = err.flush();
