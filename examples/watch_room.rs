@@ -13,8 +13,13 @@ async fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: watch_room ws://HOST:PORT/ws ROOM");
     };
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str()).await?;
-    let join =
-        ClientMessage::Join { room, name: "watcher".into(), version: PROTOCOL_VERSION, fingerprint: None };
+    let join = ClientMessage::Join {
+        room,
+        name: "watcher".into(),
+        version: PROTOCOL_VERSION,
+        fingerprint: None,
+        sfu: false,
+    };
     ws.send(Message::text(join.to_json())).await?;
     while let Some(frame) = ws.next().await {
         let Message::Text(text) = frame? else { continue };
@@ -38,6 +43,8 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => println!("{from}: unreadable signal ({e})"),
             },
             ServerMessage::Error { code, message } => println!("error {code}: {message}"),
+            // The watcher does not say it can use the SFU, so the server sends it none of these.
+            ServerMessage::SfuPublish | ServerMessage::SfuAnswer { .. } | ServerMessage::SfuOffer { .. } => {}
             ServerMessage::Pong => {}
         }
     }

@@ -30,9 +30,10 @@ build_packages=(pkg-config build-essential ca-certificates curl cmake nasm libas
 # networks.
 # A test desktop for sharing through the screen-cast portal (kaiwa_devices::testing::PortalDesktop): its own
 # D-Bus session bus (dbus-daemon), PipeWire and WirePlumber, and the real portal frontend (xdg-desktop-portal).
-# Redis (redis-server) for the signaling server's cluster mode; the tests start their own on free ports.
+# Redis (redis-server) for the signaling server's cluster mode, Janus (janus) for big rooms; the tests start
+# their own (Redis on free ports, Janus inside a network-lab namespace).
 test_packages=(coturn pulseaudio pulseaudio-utils libasound2-plugins chromium firefox-esr fonts-dejavu-core xvfb
-  imagemagick iproute2 nftables dbus-daemon pipewire pipewire-bin wireplumber xdg-desktop-portal redis-server)
+  imagemagick iproute2 nftables dbus-daemon pipewire pipewire-bin wireplumber xdg-desktop-portal redis-server janus)
 
 # Packaging (scripts/package.sh, and its test): lintian and the desktop entry's and AppStream file's
 # validators; cargo-deb itself comes from crates.io below.

@@ -3,6 +3,7 @@
 // page's language (`error-<code>` in i18n/*.ftl).
 import { Signaling } from '/signaling.js';
 import { Peer } from '/peer.js';
+import { SfuLink, SfuPeer } from '/sfu.js';
 import { $, showView, banner, Tile, layoutGrid } from '/ui.js';
 import { app, bench, local, params } from '/state.js';
 import { openMedia, applyLocalMedia } from '/media.js';
@@ -46,6 +47,39 @@ function onSignalingStatus(s) {
 
 function closeAllPeers() {
   for (const p of app.peers.values()) removePeer(p.id);
+  app.sfu?.close();
+  app.sfu = null;
+}
+
+/** The room goes through the SFU: our connections to it, and everyone (already here) as an SfuPeer that
+ * keeps its mesh connection until the SFU's media from them moves. */
+function startSfu() {
+  if (app.sfu) return;
+  app.sfu = new SfuLink({
+    iceServers: app.iceServers || [],
+    local,
+    send: (msg) => app.sig?.send(msg),
+    onTrack: (id, track) => app.peers.get(id)?.addTrack?.(track),
+  });
+  for (const p of [...app.peers.values()]) {
+    if (!(p instanceof SfuPeer)) addSfuPeer(p.id, p.name, p);
+  }
+}
+
+function addSfuPeer(id, name, mesh = null) {
+  const peer = new SfuPeer({
+    id,
+    name,
+    link: app.sfu,
+    mesh,
+    signal: (data) => app.sig?.signal(id, data),
+    onChange: () => renderPeer(peer),
+    onChat,
+  });
+  app.peers.set(id, peer);
+  showPeer(peer);
+  peer.sendMediaState();
+  return peer;
 }
 
 function onMessage(m) {
@@ -59,14 +93,31 @@ function onMessage(m) {
       app.iceServers = Array.isArray(m.ice_servers) ? m.ice_servers : [];
       $('topbar-room').textContent = app.room;
       localize($('call-copy'), msg('call-copy', { room: app.room }));
-      // The newcomer offers to everyone already here.
-      for (const p of m.peers || []) addPeer(p.id, p.name, true);
+      if (m.sfu) {
+        // Through the SFU from the start: no connection to anyone, our media when the server asks.
+        startSfu();
+        for (const p of m.peers || []) addSfuPeer(p.id, p.name);
+      } else {
+        // The newcomer offers to everyone already here.
+        for (const p of m.peers || []) addPeer(p.id, p.name, true);
+      }
       updateCount();
       break;
     }
     case 'peer_joined':
-      addPeer(m.peer.id, m.peer.name, false);
+      if (app.sfu) addSfuPeer(m.peer.id, m.peer.name);
+      else addPeer(m.peer.id, m.peer.name, false);
       updateCount();
+      break;
+    case 'sfu_publish':
+      startSfu();
+      app.sfu.publish();
+      break;
+    case 'sfu_answer':
+      app.sfu?.onAnswer(m.sdp);
+      break;
+    case 'sfu_offer':
+      app.sfu?.onOffer(m.sdp, m.streams);
       break;
     case 'peer_left':
       removePeer(m.id);
@@ -74,6 +125,12 @@ function onMessage(m) {
       break;
     case 'signal': {
       let peer = app.peers.get(m.from);
+      if (peer instanceof SfuPeer) {
+        // Chat and media states come this way in an SFU room; a retiring mesh connection's own signals too.
+        if (m.data?.sdp || m.data?.candidate !== undefined) peer.mesh?.handleSignal(m.data);
+        else peer.receive(m.data);
+        break;
+      }
       if (!peer) peer = addPeer(m.from, t('guest'), false);
       peer.handleSignal(m.data);
       break;
@@ -134,6 +191,13 @@ function addPeer(id, name, initiator) {
     onChat,
   });
   app.peers.set(id, peer);
+  showPeer(peer);
+  return peer;
+}
+
+/** The tile of `peer` (a mesh Peer or an SfuPeer), made or reused, and wired to it. */
+function showPeer(peer) {
+  const { id, name } = peer;
   let tile = app.tiles.get(id);
   if (!tile) {
     tile = new Tile(name);
@@ -156,7 +220,6 @@ function addPeer(id, name, initiator) {
   bench?.watchPeer(peer, tile.video);
   renderPeer(peer);
   relayout();
-  return peer;
 }
 
 function removePeer(id) {

@@ -109,6 +109,8 @@ async function fillDevicePickers() {
 export function applyLocalMedia() {
   if (local.video) local.video.enabled = local.camera;
   if (local.audio) local.audio.enabled = local.mic;
+  app.sfu?.setTrack('audio', local.sendTrack('audio'));
+  app.sfu?.setTrack('video', local.sendTrack('video'));
   for (const p of app.peers.values()) {
     p.setTrack('audio', local.sendTrack('audio'));
     p.setTrack('video', local.sendTrack('video'));

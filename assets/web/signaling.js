@@ -33,7 +33,8 @@ export class Signaling {
     this.ws = ws;
     ws.onopen = () => {
       if (this.ws !== ws) return;
-      ws.send(JSON.stringify({ type: 'join', room: this.room, name: this.name, version: 1 }));
+      // `sfu`: this page can take part in big rooms through the SFU (sfu.js).
+      ws.send(JSON.stringify({ type: 'join', room: this.room, name: this.name, version: 1, sfu: true }));
     };
     ws.onmessage = (e) => {
       if (this.ws !== ws || typeof e.data !== 'string') return;

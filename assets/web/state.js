@@ -16,6 +16,8 @@ export const app = {
   myId: null,
   maxPeers: null,
   sig: null,
+  /** The SFU connections (sfu.js) while the room goes through the SFU, else null. */
+  sfu: null,
   peers: new Map(),
   tiles: new Map(),
   chat: [],

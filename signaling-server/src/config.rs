@@ -115,6 +115,15 @@ pub struct Settings {
     /// (off by default: one server keeps its rooms in memory)
     #[arg(long, value_name = "URL", env = "KAIWA_REDIS_URL", hide_env_values = true)]
     pub redis: Option<String>,
+
+    /// Big rooms through this Janus (its WebSocket API, e.g. ws://127.0.0.1:8188): rooms past
+    /// --sfu-above participants move to its VideoRoom plugin
+    #[arg(long, value_name = "URL")]
+    pub janus: Option<String>,
+
+    /// With --janus: rooms of more than N go through Janus; 0 sends every room there [default: 6]
+    #[arg(long, value_name = "N")]
+    pub sfu_above: Option<usize>,
 }
 
 /// A mistake in the settings, reported before the server starts.
@@ -166,6 +175,8 @@ impl Settings {
             idle_timeout: self.idle_timeout.or(file.idle_timeout),
             allowed_origins: list(self.allowed_origins, file.allowed_origins),
             redis: self.redis.or(file.redis),
+            janus: self.janus.or(file.janus),
+            sfu_above: self.sfu_above.or(file.sfu_above),
         }
     }
 
@@ -227,6 +238,17 @@ impl Settings {
         if self.redis.as_deref().is_some_and(|url| redis::Client::open(url).is_err()) {
             return Err(ConfigError::Invalid("--redis takes a Redis URL such as redis://127.0.0.1:6379/"));
         }
+        if self.janus.is_some() && self.redis.is_some() {
+            return Err(ConfigError::Invalid(
+                "--janus does not work with --redis yet: use one server for big rooms",
+            ));
+        }
+        if self.janus.as_deref().is_some_and(|url| !url.starts_with("ws://")) {
+            return Err(ConfigError::Invalid(
+                "--janus takes Janus's WebSocket address, e.g. ws://127.0.0.1:8188",
+            ));
+        }
+        let sfu_above = self.sfu_above.unwrap_or(defaults.sfu_above);
         Ok(Config {
             listen: self.listen.unwrap_or(defaults.listen),
             max_room_size,
@@ -237,6 +259,8 @@ impl Settings {
             limits,
             allowed_origins: self.allowed_origins,
             redis: self.redis,
+            janus: self.janus,
+            sfu_above,
         })
     }
 }
@@ -319,6 +343,10 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Cluster mode's Redis URL.
     pub redis: Option<String>,
+    /// Janus's WebSocket API, for big rooms.
+    pub janus: Option<String>,
+    /// With Janus: rooms of more than this many go through it.
+    pub sfu_above: usize,
 }
 
 impl Default for Config {
@@ -343,6 +371,8 @@ impl Default for Config {
             },
             allowed_origins: Vec::new(),
             redis: None,
+            janus: None,
+            sfu_above: 6,
         }
     }
 }

@@ -25,6 +25,7 @@ mod rate_limit;
 mod rooms;
 mod server;
 mod session;
+mod sfu;
 mod state;
 pub mod stun;
 pub mod tls;

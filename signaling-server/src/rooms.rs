@@ -43,16 +43,37 @@ impl Outbox {
 struct Member {
     info: PeerInfo,
     outbox: Outbox,
+    /// Said in its `join` that it can take part through the SFU.
+    sfu_capable: bool,
 }
 
 pub struct Room {
     code: RoomCode,
     members: Mutex<Vec<Member>>,
+    /// The room goes through the SFU (from the join that took it past the mesh limit on).
+    sfu: std::sync::atomic::AtomicBool,
+}
+
+/// What a successful join did.
+pub struct Joined {
+    pub room: Arc<Room>,
+    /// This join took the room past the mesh limit: everyone in it moves to the SFU now.
+    pub moved_to_sfu: bool,
 }
 
 impl Room {
     pub fn code(&self) -> &RoomCode {
         &self.code
+    }
+
+    /// Whether the room goes through the SFU.
+    pub fn through_sfu(&self) -> bool {
+        self.sfu.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Everyone in the room now, with their outboxes.
+    pub fn members_now(&self) -> Vec<(PeerInfo, Outbox)> {
+        self.members().iter().map(|m| (m.info.clone(), m.outbox.clone())).collect()
     }
 
     fn members(&self) -> MutexGuard<'_, Vec<Member>> {
@@ -80,12 +101,14 @@ impl Room {
 pub struct Rooms {
     map: Mutex<HashMap<String, Arc<Room>>>,
     max_room_size: usize,
+    /// With an SFU: rooms of more than this many go through it. Without, rooms stop at `max_room_size`.
+    sfu_above: Option<usize>,
     metrics: Arc<Metrics>,
 }
 
 impl Rooms {
-    pub fn new(max_room_size: usize, metrics: Arc<Metrics>) -> Self {
-        Rooms { map: Mutex::new(HashMap::new()), max_room_size, metrics }
+    pub fn new(max_room_size: usize, sfu_above: Option<usize>, metrics: Arc<Metrics>) -> Self {
+        Rooms { map: Mutex::new(HashMap::new()), max_room_size, sfu_above, metrics }
     }
 
     pub fn max_room_size(&self) -> usize {
@@ -107,38 +130,54 @@ impl Rooms {
         self.map().get(code.key()).map_or(code, |room| room.code.clone())
     }
 
-    /// Adds a participant and tells the others. `welcome` makes the newcomer's `joined` message from the room
-    /// and the participants already there; it is queued before anyone can send the newcomer anything else.
+    /// Adds a participant and tells the others. `welcome` makes the newcomer's `joined` message from the room,
+    /// the participants already there and whether the room goes through the SFU; it is queued before anyone
+    /// can send the newcomer anything else. A room past the mesh limit moves to the SFU if everyone in it
+    /// (and the newcomer) can; otherwise it is full.
     pub fn join(
         &self,
         code: RoomCode,
         me: PeerInfo,
         outbox: Outbox,
-        welcome: impl FnOnce(&RoomCode, Vec<PeerInfo>) -> String,
-    ) -> Result<Arc<Room>, ErrorCode> {
+        sfu_capable: bool,
+        welcome: impl FnOnce(&RoomCode, Vec<PeerInfo>, bool) -> String,
+    ) -> Result<Joined, ErrorCode> {
         let mut map = self.map();
         let room = match map.entry(code.key().to_owned()) {
             Entry::Occupied(e) => e.get().clone(),
             Entry::Vacant(e) => {
                 self.metrics.rooms.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                e.insert(Arc::new(Room { code, members: Mutex::new(Vec::new()) })).clone()
+                let room = Room { code, members: Mutex::new(Vec::new()), sfu: Default::default() };
+                e.insert(Arc::new(room)).clone()
             }
         };
         let mut members = room.members();
-        if members.len() >= self.max_room_size {
+        let mesh_limit = self.sfu_above.unwrap_or(self.max_room_size);
+        let moves = self.sfu_above.is_some()
+            && !room.through_sfu()
+            && members.len() >= mesh_limit
+            && sfu_capable
+            && members.iter().all(|m| m.sfu_capable);
+        let full = members.len() >= self.max_room_size
+            || (members.len() >= mesh_limit && !room.through_sfu() && !moves)
+            || (room.through_sfu() && !sfu_capable);
+        if full {
             drop(members);
             // The room may have been created just now for this attempt; it must not linger empty.
             self.remove_if_empty(&mut map, &room);
             return Err(ErrorCode::RoomFull);
         }
+        if moves {
+            room.sfu.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let others: Vec<PeerInfo> = members.iter().map(|m| m.info.clone()).collect();
-        outbox.deliver(welcome(&room.code, others).into());
+        outbox.deliver(welcome(&room.code, others, room.through_sfu()).into());
         let text: OutFrame = ServerMessage::PeerJoined { peer: me.clone() }.to_json().into();
         Room::broadcast_except(&members, &me.id, &text);
-        members.push(Member { info: me, outbox });
+        members.push(Member { info: me, outbox, sfu_capable });
         drop(members);
         self.metrics.participants.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(room)
+        Ok(Joined { room, moved_to_sfu: moves })
     }
 
     /// Removes a participant and tells the others; forgets the room once empty.

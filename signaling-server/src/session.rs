@@ -21,6 +21,7 @@ use crate::cluster::Membership;
 use crate::kicker::Kicker;
 use crate::rate_limit::{RateLimiter, Verdict};
 use crate::rooms::{Outbox, Room};
+use crate::sfu::FromClient;
 use crate::state::{Directory, State};
 use crate::writer::Clock;
 
@@ -147,9 +148,11 @@ impl Reader<'_> {
                 self.reply_error(ErrorCode::BadMessage, &e.to_string());
                 self.count_bad();
             }
-            Ok(ClientMessage::Join { room, name, version, fingerprint }) => {
-                self.join(&room, &name, version, fingerprint.as_deref()).await
+            Ok(ClientMessage::Join { room, name, version, fingerprint, sfu }) => {
+                self.join(&room, &name, version, fingerprint.as_deref(), sfu).await
             }
+            Ok(ClientMessage::SfuOffer { sdp }) => self.sfu(FromClient::Offer(sdp)),
+            Ok(ClientMessage::SfuAnswer { sdp }) => self.sfu(FromClient::Answer(sdp)),
             Ok(ClientMessage::Signal { to, data }) => self.signal(&to, &data).await,
             Ok(ClientMessage::Leave) => match self.joined.take() {
                 Some(joined) => self.leave(joined).await,
@@ -159,7 +162,7 @@ impl Reader<'_> {
         }
     }
 
-    async fn join(&mut self, room: &str, name: &str, version: u32, fingerprint: Option<&str>) {
+    async fn join(&mut self, room: &str, name: &str, version: u32, fingerprint: Option<&str>, sfu: bool) {
         if self.joined.is_some() {
             return self.reply_error(ErrorCode::AlreadyJoined, "already in a room: leave first");
         }
@@ -188,24 +191,34 @@ impl Reader<'_> {
         let me = PeerInfo { id: id.clone(), name: name.to_owned(), fingerprint };
         let config = &self.state.config;
         let max_peers = self.state.rooms.max_room_size(config);
-        let welcome = |room: &RoomCode, peers| {
+        let welcome = |room: &RoomCode, peers, sfu| {
             ServerMessage::Joined {
                 id: id.clone(),
                 room: room.to_string(),
                 peers,
                 ice_servers: crate::turn::ice_servers_for(config, &id, SystemTime::now()),
                 max_peers,
+                sfu,
             }
             .to_json()
         };
         let outbox = self.outbox.clone();
         let joined = match &self.state.rooms {
             Directory::Local(rooms) => {
-                rooms.join(code, me, outbox, welcome).map(|room| (room.code().clone(), Place::Local(room)))
+                let me_too = me.clone();
+                rooms.join(code, me, outbox.clone(), sfu, welcome).map(|joined| {
+                    if let Some(sfu) = self.state.sfu.as_ref().filter(|_| joined.room.through_sfu()) {
+                        let admit =
+                            sfu.clone().admit(joined.room.clone(), me_too, outbox, joined.moved_to_sfu);
+                        self.state.tasks.spawn(admit);
+                    }
+                    (joined.room.code().clone(), Place::Local(joined.room))
+                })
             }
-            Directory::Cluster(cluster) => {
-                cluster.join(code, me, outbox, welcome).await.map(|m| (m.code.clone(), Place::Cluster(m)))
-            }
+            Directory::Cluster(cluster) => cluster
+                .join(code, me, outbox, |room, peers| welcome(room, peers, false))
+                .await
+                .map(|m| (m.code.clone(), Place::Cluster(m))),
         };
         match joined {
             Err(ErrorCode::RoomFull) => self.reply_error(ErrorCode::RoomFull, "the room is full"),
@@ -221,7 +234,12 @@ impl Reader<'_> {
 
     async fn leave(&mut self, joined: Joined) {
         match (&self.state.rooms, &joined.place) {
-            (Directory::Local(rooms), Place::Local(room)) => rooms.leave(room, &joined.id),
+            (Directory::Local(rooms), Place::Local(room)) => {
+                rooms.leave(room, &joined.id);
+                if let Some(sfu) = &self.state.sfu {
+                    sfu.leave(room.code().key(), &joined.id).await;
+                }
+            }
             (Directory::Cluster(cluster), Place::Cluster(m)) => cluster.leave(m, &joined.id).await,
             _ => {}
         }
@@ -255,6 +273,23 @@ impl Reader<'_> {
                 self.reply_error(ErrorCode::UnknownPeer, "no such participant in this room")
             }
             Err(code) => self.fail(code, "the server lost its connection to the other servers"),
+        }
+    }
+
+    /// An `sfu_offer` or `sfu_answer`, for the client's member task in its SFU room.
+    fn sfu(&mut self, message: FromClient) {
+        let target = match (&self.joined, &self.state.sfu) {
+            (Some(Joined { place: Place::Local(room), id, .. }), Some(sfu)) => {
+                sfu.pass_on(room.code().key(), id, message)
+            }
+            _ => Err(ErrorCode::BadMessage),
+        };
+        match target {
+            Ok(()) => {}
+            Err(ErrorCode::BadMessage) => {
+                self.bad_message("sfu messages are for rooms that go through the SFU")
+            }
+            Err(code) => self.reply_error(code, "too many SFU messages at once"),
         }
     }
 

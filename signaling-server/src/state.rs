@@ -12,6 +12,7 @@ use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::rooms::Rooms;
+use crate::sfu::Sfu;
 
 /// Where the rooms live: in this process (the default), or in Redis shared with other servers.
 pub enum Directory {
@@ -23,6 +24,8 @@ pub enum Directory {
 pub struct State {
     pub config: Config,
     pub rooms: Directory,
+    /// Big rooms' SFU, when the server has one (`--janus`).
+    pub sfu: Option<Arc<Sfu>>,
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
     /// Every connection task and WebSocket session, so shutdown can wait for their goodbyes.
@@ -35,12 +38,9 @@ impl State {
     /// The state of a server with its rooms in this process.
     pub fn new(config: Config, shutdown: CancellationToken) -> Arc<Self> {
         let metrics = Arc::new(Metrics::default());
-        Self::with(
-            Directory::Local(Rooms::new(config.max_room_size, metrics.clone())),
-            metrics,
-            config,
-            shutdown,
-        )
+        let sfu_above = config.janus.as_ref().map(|_| config.sfu_above);
+        let rooms = Rooms::new(config.max_room_size, sfu_above, metrics.clone());
+        Self::with(Directory::Local(rooms), metrics, config, shutdown)
     }
 
     pub fn with(
@@ -49,8 +49,10 @@ impl State {
         config: Config,
         shutdown: CancellationToken,
     ) -> Arc<Self> {
+        let sfu = config.janus.clone().map(|url| Arc::new(Sfu::new(url, config.max_room_size)));
         Arc::new(State {
             rooms,
+            sfu,
             config,
             metrics,
             shutdown,

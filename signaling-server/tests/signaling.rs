@@ -30,7 +30,7 @@ async fn two_clients_meet_and_relay_offer_answer_and_candidates() {
     let mut b = server.client().await;
     b.send_json(serde_json::json!({"type":"join","room":"abc-defg-hij","name":"Bo","version":1})).await;
     let (idb, peers) = match b.recv().await {
-        ServerMessage::Joined { id, room, peers, ice_servers, max_peers } => {
+        ServerMessage::Joined { id, room, peers, ice_servers, max_peers, .. } => {
             assert_eq!(room, "abc-defg-hij");
             assert_eq!(max_peers, 6);
             assert!(ice_servers.is_empty());

@@ -13,7 +13,9 @@ mod room_code;
 mod signal;
 
 pub use error_code::ErrorCode;
-pub use message::{ClientMessage, Fingerprint, IceServer, ParseError, PeerId, PeerInfo, ServerMessage};
+pub use message::{
+    ClientMessage, Fingerprint, IceServer, ParseError, PeerId, PeerInfo, ServerMessage, SfuStream,
+};
 pub use room_code::{RoomCode, RoomCodeError};
 pub use signal::{IceCandidateInit, SdpType, SessionDescription, SignalData};
 

@@ -82,25 +82,75 @@ pub enum ClientMessage {
         /// The sender's DTLS certificate fingerprint (optional).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         fingerprint: Option<String>,
+        /// The sender can take part in a room through the SFU (`sfu_*` messages); absent means no.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        sfu: bool,
     },
     Signal {
         to: PeerId,
         data: Box<RawValue>,
     },
+    /// The offer of the connection that sends our media to the SFU (after `sfu_publish`), with every
+    /// candidate in it.
+    SfuOffer {
+        sdp: String,
+    },
+    /// The answer to an `sfu_offer`, with every candidate in it.
+    SfuAnswer {
+        sdp: String,
+    },
     Leave,
     Ping,
+}
+
+/// One stream of an `sfu_offer`: the m-section `mid` carries participant `peer`'s `kind` (audio, video).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SfuStream {
+    pub mid: String,
+    pub peer: PeerId,
+    pub kind: String,
 }
 
 /// Server → client.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
-    Joined { id: PeerId, room: String, peers: Vec<PeerInfo>, ice_servers: Vec<IceServer>, max_peers: usize },
-    PeerJoined { peer: PeerInfo },
-    PeerLeft { id: PeerId },
-    Signal { from: PeerId, data: Box<RawValue> },
-    Error { code: ErrorCode, message: String },
+    Joined {
+        id: PeerId,
+        room: String,
+        peers: Vec<PeerInfo>,
+        ice_servers: Vec<IceServer>,
+        max_peers: usize,
+        /// The room goes through the SFU: publish when told, open no connection to the others.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        sfu: bool,
+    },
+    PeerJoined {
+        peer: PeerInfo,
+    },
+    PeerLeft {
+        id: PeerId,
+    },
+    Signal {
+        from: PeerId,
+        data: Box<RawValue>,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
     Pong,
+    /// The room now goes through the SFU: send an `sfu_offer` for our media.
+    SfuPublish,
+    /// The SFU's answer to our `sfu_offer`.
+    SfuAnswer {
+        sdp: String,
+    },
+    /// The SFU offers the others' media (a new offer whenever the streams change); answer with `sfu_answer`.
+    SfuOffer {
+        sdp: String,
+        streams: Vec<SfuStream>,
+    },
 }
 
 /// Why a frame is not a valid message. Every variant maps to [`ErrorCode::BadMessage`].
@@ -137,6 +187,8 @@ struct ClientEnvelope<'a> {
     name: Option<String>,
     version: Option<u32>,
     fingerprint: Option<String>,
+    sfu: Option<bool>,
+    sdp: Option<String>,
     to: Option<PeerId>,
     #[serde(borrow)]
     data: Option<&'a RawValue>,
@@ -152,11 +204,14 @@ impl ClientMessage {
                 name: need(env.name, "join", "name")?,
                 version: need(env.version, "join", "version")?,
                 fingerprint: env.fingerprint,
+                sfu: env.sfu.unwrap_or(false),
             },
             "signal" => ClientMessage::Signal {
                 to: need(env.to, "signal", "to")?,
                 data: need(env.data, "signal", "data")?.to_owned(),
             },
+            "sfu_offer" => ClientMessage::SfuOffer { sdp: need(env.sdp, "sfu_offer", "sdp")? },
+            "sfu_answer" => ClientMessage::SfuAnswer { sdp: need(env.sdp, "sfu_answer", "sdp")? },
             "leave" => ClientMessage::Leave,
             "ping" => ClientMessage::Ping,
             other => return Err(ParseError::UnknownType(other.chars().take(32).collect())),
@@ -189,6 +244,9 @@ struct ServerEnvelope<'a> {
     data: Option<&'a RawValue>,
     code: Option<ErrorCode>,
     message: Option<String>,
+    sfu: Option<bool>,
+    sdp: Option<String>,
+    streams: Option<Vec<SfuStream>>,
 }
 
 impl ServerMessage {
@@ -202,6 +260,7 @@ impl ServerMessage {
                 peers: need(env.peers, "joined", "peers")?,
                 ice_servers: env.ice_servers.unwrap_or_default(),
                 max_peers: need(env.max_peers, "joined", "max_peers")?,
+                sfu: env.sfu.unwrap_or(false),
             },
             "peer_joined" => ServerMessage::PeerJoined { peer: need(env.peer, "peer_joined", "peer")? },
             "peer_left" => ServerMessage::PeerLeft { id: need(env.id, "peer_left", "id")? },
@@ -214,6 +273,12 @@ impl ServerMessage {
                 message: env.message.unwrap_or_default(),
             },
             "pong" => ServerMessage::Pong,
+            "sfu_publish" => ServerMessage::SfuPublish,
+            "sfu_answer" => ServerMessage::SfuAnswer { sdp: need(env.sdp, "sfu_answer", "sdp")? },
+            "sfu_offer" => ServerMessage::SfuOffer {
+                sdp: need(env.sdp, "sfu_offer", "sdp")?,
+                streams: need(env.streams, "sfu_offer", "streams")?,
+            },
             other => return Err(ParseError::UnknownType(other.chars().take(32).collect())),
         })
     }
@@ -230,120 +295,5 @@ impl ServerMessage {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn raw(s: &str) -> Box<RawValue> {
-        RawValue::from_string(s.to_owned()).unwrap()
-    }
-
-    #[test]
-    fn client_messages_parse_as_documented() {
-        match ClientMessage::parse(r#"{"type":"join","room":"abc-defg-hij","name":"Ann","version":1}"#) {
-            Ok(ClientMessage::Join { room, name, version, fingerprint: None }) => {
-                assert_eq!((room.as_str(), name.as_str(), version), ("abc-defg-hij", "Ann", 1));
-            }
-            other => panic!("{other:?}"),
-        }
-        let fp = format!("sha-256 {}", ["AB"; 32].join(":"));
-        let text = format!(r#"{{"type":"join","room":"r","name":"Ann","version":1,"fingerprint":"{fp}"}}"#);
-        match ClientMessage::parse(&text) {
-            Ok(ClientMessage::Join { fingerprint, .. }) => assert_eq!(fingerprint, Some(fp.clone())),
-            other => panic!("{other:?}"),
-        }
-        // Fingerprints in one canonical form; anything else is none.
-        assert_eq!(
-            Fingerprint::normalize(&fp.replace("sha-256", "SHA-256").to_lowercase()),
-            Some(fp.clone())
-        );
-        assert_eq!(Fingerprint::of_digest(&[0xab; 32]), fp);
-        for bad in ["", "sha-256", "sha-1 AB:CD", "sha-256 AB:CD", "sha-256 ZZ:AB", "é", &fp.replace(':', "")]
-        {
-            assert_eq!(Fingerprint::normalize(bad), None, "{bad:?}");
-        }
-        let text = r#"{"type":"signal","to":"p1","data":{"sdp":{"type":"offer","sdp":"v=0\r\n"}}}"#;
-        match ClientMessage::parse(text) {
-            Ok(ClientMessage::Signal { to, data }) => {
-                assert_eq!(to, "p1");
-                assert_eq!(data.get(), r#"{"sdp":{"type":"offer","sdp":"v=0\r\n"}}"#);
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(ClientMessage::parse(r#"{"type":"leave"}"#), Ok(ClientMessage::Leave)));
-        assert!(matches!(ClientMessage::parse(r#"{"type":"ping","extra":1}"#), Ok(ClientMessage::Ping)));
-    }
-
-    #[test]
-    fn bad_client_messages_are_errors() {
-        assert!(matches!(ClientMessage::parse("{"), Err(ParseError::Json(_))));
-        assert!(matches!(ClientMessage::parse("[]"), Err(ParseError::Json(_))));
-        assert!(matches!(ClientMessage::parse(r#"{"type":"dance"}"#), Err(ParseError::UnknownType(_))));
-        assert!(matches!(
-            ClientMessage::parse(r#"{"type":"join","room":"x","name":"y"}"#),
-            Err(ParseError::MissingField { field: "version", .. })
-        ));
-        assert!(matches!(
-            ClientMessage::parse(r#"{"type":"join","room":5,"name":"y","version":1}"#),
-            Err(ParseError::Json(_))
-        ));
-        assert!(matches!(
-            ClientMessage::parse(r#"{"type":"signal","to":"a"}"#),
-            Err(ParseError::MissingField { .. })
-        ));
-    }
-
-    #[test]
-    fn round_trips() {
-        let msgs = [
-            ServerMessage::Joined {
-                id: "a".into(),
-                room: "abc-defg-hij".into(),
-                peers: vec![PeerInfo::new("b", "Bo")],
-                ice_servers: vec![IceServer {
-                    urls: vec!["turn:127.0.0.1:3478".into()],
-                    username: Some("1:a".into()),
-                    credential: Some("x".into()),
-                }],
-                max_peers: 6,
-            },
-            ServerMessage::PeerJoined { peer: PeerInfo::new("b", "Bo") },
-            ServerMessage::PeerLeft { id: "b".into() },
-            ServerMessage::Signal { from: "b".into(), data: raw(r#"{"candidate":null}"#) },
-            ServerMessage::error(ErrorCode::RoomFull, "room is full"),
-            ServerMessage::Pong,
-        ];
-        for m in msgs {
-            let text = m.to_json();
-            let back = ServerMessage::parse(&text).unwrap();
-            assert_eq!(back.to_json(), text);
-        }
-        assert_eq!(
-            ServerMessage::Signal { from: "b".into(), data: raw(r#"{"candidate":null}"#) }.to_json(),
-            r#"{"type":"signal","from":"b","data":{"candidate":null}}"#
-        );
-        assert_eq!(ServerMessage::Pong.to_json(), r#"{"type":"pong"}"#);
-        assert_eq!(ClientMessage::Leave.to_json(), r#"{"type":"leave"}"#);
-    }
-
-    proptest! {
-        #[test]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-            let text = String::from_utf8_lossy(&bytes);
-            let _ = ClientMessage::parse(&text);
-            let _ = ServerMessage::parse(&text);
-        }
-
-        #[test]
-        fn json_like_input_never_panics(text in r#"\{("[a-z_]{1,8}":("[a-z0-9]{0,6}"|[0-9]{1,3}|null|\[\]|\{\}|true),?){0,6}\}"#) {
-            let _ = ClientMessage::parse(&text);
-            let _ = ServerMessage::parse(&text);
-        }
-
-        #[test]
-        fn any_type_value_never_panics(kind in ".{0,40}", room in ".{0,40}") {
-            let text = serde_json::json!({"type": kind, "room": room, "name": "n", "version": 1, "to": "x", "data": {}}).to_string();
-            let _ = ClientMessage::parse(&text);
-        }
-    }
-}
+#[path = "message_tests.rs"]
+mod tests;

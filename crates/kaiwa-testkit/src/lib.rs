@@ -1,5 +1,5 @@
 //! Real components for tests, started on loopback and stopped on drop: Debian's coturn with
-//! `use-auth-secret`, Debian's Redis ([`redis`]), and Kaiwa's signaling server in-process; and [`lab`], a network of namespaces joined
+//! `use-auth-secret`, Debian's Redis ([`redis`]) and Janus ([`janus`]), and Kaiwa's signaling server in-process; and [`lab`], a network of namespaces joined
 //! by a user-space router that imposes bandwidth caps, delay, jitter and loss.
 
 use std::net::Ipv4Addr;
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+pub mod janus;
 pub mod lab;
 pub mod redis;
 

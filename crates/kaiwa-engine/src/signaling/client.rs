@@ -187,6 +187,7 @@ async fn session(
         name: config.name.clone(),
         version: PROTOCOL_VERSION,
         fingerprint: config.fingerprint.clone(),
+        sfu: false,
     };
     if let Err(e) = ws.send(Message::text(join.to_json())).await {
         return SessionEnd::Lost(e.to_string());
@@ -226,7 +227,7 @@ async fn session(
                     }
                 };
                 let event = match msg {
-                    ServerMessage::Joined { id, room, peers, ice_servers, max_peers } => {
+                    ServerMessage::Joined { id, room, peers, ice_servers, max_peers, .. } => {
                         info!(%room, %id, peers = peers.len(), "joined");
                         let rejoined = *joined_once;
                         *joined_once = true;
@@ -256,7 +257,11 @@ async fn session(
                         return SessionEnd::Failed(failure);
                     }
                     ServerMessage::Error { code, message } => SignalingEvent::ServerError { code, message },
-                    ServerMessage::Pong => continue,
+                    // This client does not say it can use the SFU, so the server sends it no SFU messages.
+                    ServerMessage::Pong
+                    | ServerMessage::SfuPublish
+                    | ServerMessage::SfuAnswer { .. }
+                    | ServerMessage::SfuOffer { .. } => continue,
                 };
                 if events.send(event).await.is_err() {
                     return SessionEnd::Left;

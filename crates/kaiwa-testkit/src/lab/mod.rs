@@ -42,7 +42,7 @@ use router::{Command as RouterCommand, RouterHandle};
 static LABS: AtomicU32 = AtomicU32::new(0);
 
 /// The TUN device's name inside every host's namespace.
-const IFNAME: &str = "lab0";
+pub(crate) const IFNAME: &str = "lab0";
 
 /// One host of a [`Lab`]: a network namespace with address `addr`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,183 @@
+//! Big rooms through an SFU: Janus's VideoRoom plugin (`--janus URL`). A room that grows past the mesh
+//! limit (`--sfu-above`, or from its first participant with `--sfu-above 0`) gets a Janus room, and each
+//! participant a [`member`] task that brokers its SFU negotiation over our own WebSocket: clients never
+//! talk to Janus's API. ARCHITECTURE.md, "Big rooms", has the design.
+
+mod janus;
+mod member;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use kaiwa_protocol::{ErrorCode, PeerId, PeerInfo};
+use serde_json::json;
+use tokio::sync::{OnceCell, mpsc};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use janus::Janus;
+pub use janus::JanusError;
+pub use member::FromClient;
+
+use crate::rooms::{Outbox, Room};
+
+/// Messages from one client queued for its member task.
+const INBOX: usize = 16;
+
+/// The SFU side of the server: the Janus connection and the rooms on it.
+pub struct Sfu {
+    url: String,
+    max_room_size: usize,
+    janus: tokio::sync::Mutex<Option<Arc<Janus>>>,
+    rooms: Mutex<HashMap<String, Arc<OnceCell<Arc<SfuRoom>>>>>,
+}
+
+/// One of our rooms on Janus.
+struct SfuRoom {
+    janus: Arc<Janus>,
+    id: u64,
+    members: Mutex<HashMap<PeerId, Member>>,
+}
+
+struct Member {
+    inbox: mpsc::Sender<FromClient>,
+    stop: CancellationToken,
+}
+
+impl SfuRoom {
+    fn members(&self) -> MutexGuard<'_, HashMap<PeerId, Member>> {
+        self.members.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Sfu {
+    pub fn new(url: String, max_room_size: usize) -> Self {
+        Sfu { url, max_room_size, janus: Default::default(), rooms: Default::default() }
+    }
+
+    fn rooms(&self) -> MutexGuard<'_, HashMap<String, Arc<OnceCell<Arc<SfuRoom>>>>> {
+        self.rooms.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The Janus session, connected again if the last one ended.
+    async fn janus(&self) -> Result<Arc<Janus>, JanusError> {
+        let mut janus = self.janus.lock().await;
+        if let Some(j) = janus.as_ref().filter(|j| !j.closed.is_cancelled()) {
+            return Ok(j.clone());
+        }
+        let j = Janus::connect(&self.url).await?;
+        info!(url = %self.url, "connected to Janus");
+        *janus = Some(j.clone());
+        Ok(j)
+    }
+
+    /// The Janus room for our room `key`, made on first use.
+    async fn room(&self, key: &str) -> Result<Arc<SfuRoom>, JanusError> {
+        let cell = self.rooms().entry(key.to_owned()).or_default().clone();
+        let room = cell
+            .get_or_try_init(|| async {
+                let janus = self.janus().await?;
+                let id = u64::from(rand::random::<u32>());
+                let admin = janus.attach().await?;
+                let created = janus
+                    .message(
+                        admin.id,
+                        json!({
+                            "request": "create",
+                            "room": id,
+                            "is_private": true,
+                            "publishers": self.max_room_size,
+                            "audiocodec": "opus",
+                            "videocodec": "vp8,h264",
+                            "h264_profile": "42e01f",
+                            "bitrate": BITRATE,
+                            "notify_joining": false,
+                        }),
+                        None,
+                    )
+                    .await;
+                janus.detach(admin.id).await;
+                created?;
+                info!(room = key, janus_room = id, "room moved to the SFU");
+                Ok::<_, JanusError>(Arc::new(SfuRoom { janus, id, members: Default::default() }))
+            })
+            .await?;
+        Ok(room.clone())
+    }
+
+    /// After a join into a room that goes through the SFU: starts the newcomer's member task, or, when
+    /// its join moved the room there, everyone's. A participant the SFU cannot take is disconnected
+    /// (`unavailable`) and rejoins.
+    pub async fn admit(self: Arc<Self>, room: Arc<Room>, me: PeerInfo, outbox: Outbox, moved: bool) {
+        let key = room.code().key().to_owned();
+        let sfu_room = match self.room(&key).await {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(room = %room.code(), error = %e, "no SFU room");
+                let everyone = if moved { room.members_now() } else { vec![(me, outbox)] };
+                for (_, outbox) in everyone {
+                    outbox.kicker.kick(ErrorCode::Unavailable, "the media server cannot be reached");
+                }
+                return;
+            }
+        };
+        let everyone = if moved { room.members_now() } else { vec![(me, outbox)] };
+        for (peer, outbox) in everyone {
+            self.start_member(&sfu_room, peer.id, outbox);
+        }
+    }
+
+    fn start_member(&self, room: &Arc<SfuRoom>, id: PeerId, outbox: Outbox) {
+        let (inbox, rx) = mpsc::channel(INBOX);
+        let stop = CancellationToken::new();
+        let mut members = room.members();
+        if members.contains_key(&id) {
+            return;
+        }
+        members.insert(id.clone(), Member { inbox, stop: stop.clone() });
+        let task = member::Task { janus: room.janus.clone(), room: room.id, me: id, outbox, inbox: rx, stop };
+        tokio::spawn(task.run());
+    }
+
+    /// Hands an `sfu_offer` or `sfu_answer` to the client's member task. `Err` when the client is not in
+    /// an SFU room (yet).
+    pub fn pass_on(&self, key: &str, id: &str, message: FromClient) -> Result<(), ErrorCode> {
+        let cell = self.rooms().get(key).cloned();
+        let room = cell.as_ref().and_then(|c| c.get()).ok_or(ErrorCode::BadMessage)?;
+        let inbox = room.members().get(id).map(|m| m.inbox.clone()).ok_or(ErrorCode::BadMessage)?;
+        inbox.try_send(message).map_err(|_| ErrorCode::RateLimited)
+    }
+
+    /// A participant left: its member task ends (Janus tells the others), and an empty room is destroyed.
+    pub async fn leave(&self, key: &str, id: &str) {
+        let cell = self.rooms().get(key).cloned();
+        let Some(room) = cell.as_ref().and_then(|c| c.get()).cloned() else { return };
+        let empty = {
+            let mut members = room.members();
+            if let Some(m) = members.remove(id) {
+                m.stop.cancel();
+            }
+            members.is_empty()
+        };
+        if !empty {
+            return;
+        }
+        {
+            let mut rooms = self.rooms();
+            if rooms.get(key).is_some_and(|c| Arc::ptr_eq(c, cell.as_ref().expect("looked up above"))) {
+                rooms.remove(key);
+            }
+        }
+        if let Ok(admin) = room.janus.attach().await {
+            let destroy = json!({"request": "destroy", "room": room.id});
+            if let Err(e) = room.janus.message(admin.id, destroy, None).await {
+                warn!(janus_room = room.id, error = %e, "could not destroy the SFU room");
+            }
+            room.janus.detach(admin.id).await;
+        }
+    }
+}
+
+/// What each publisher may send, in bits per second (Janus asks for it with REMB): a 640×360 picture
+/// at 30 frames per second, which the tiles of a big room show at most.
+const BITRATE: u32 = 600_000;
