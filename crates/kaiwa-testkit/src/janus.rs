@@ -1,7 +1,7 @@
 //! Debian's Janus (`janus`) with only its VideoRoom plugin and its WebSocket API, for big-room tests; stopped
-//! on drop. Janus does not offer loopback addresses as ICE candidates, so it runs inside a lab host
-//! ([`crate::lab::Host`]) and gathers on the host's interface; its WebSocket API listens on the host's
-//! address.
+//! on drop. It runs inside a lab host ([`crate::lab::Host`]), gathering its ICE candidates on the host's
+//! interface only (`ice_enforce_list`), so its media, like its WebSocket API on the host's address, stays
+//! in the test's own namespace.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
