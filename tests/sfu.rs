@@ -48,6 +48,13 @@ impl Drop for Server {
     }
 }
 
+/// Chromium inside `host`, treating the server's page as a secure context (a lab address is none by
+/// itself, and the page would get no camera).
+async fn launch(host: &Host, server: &Server) -> Result<Browser> {
+    let secure = format!("--unsafely-treat-insecure-origin-as-secure=http://{}", server.addr);
+    Browser::launch(LaunchOptions { extra_args: vec![secure], ..Default::default() }.in_lab(host)).await
+}
+
 async fn join(browser: &Browser, server: &Server, room: &str, name: &str) -> Result<Page> {
     let url = format!("http://{}/r/{room}?name={name}&autojoin=1", server.addr);
     let page = browser.new_page(name, &url).await?;
@@ -55,12 +62,14 @@ async fn join(browser: &Browser, server: &Server, room: &str, name: &str) -> Res
     Ok(page)
 }
 
-/// Waits until the page receives `n` others' video through Janus, with no mesh connection left.
+/// Waits until the page receives `n` others' video through Janus at 320×240 (half the fake camera's
+/// 640×480: what clients send through the SFU), with no mesh connection left.
 async fn wait_through_sfu(page: &Page, n: usize) -> Result<serde_json::Value> {
     page.wait_for(
         &format!(
-            "kaiwa.stats().then(() => {{ const s = kaiwa.state(); return s.sfu && s.peers.length === {n} && \
-             s.peers.every(p => p.sfuFlowing && !p.meshOpen && p.videoFlowing) ? s : null; }})"
+            "kaiwa.stats().then(st => {{ const s = kaiwa.state(); return s.sfu && s.peers.length === {n} && \
+             s.peers.every(p => p.sfuFlowing && !p.meshOpen && p.videoFlowing) && \
+             st.peers.every(p => p.video.frameWidth === 320 && p.video.frameHeight === 240) ? st : null; }})"
         ),
         MEDIA_WAIT,
     )
@@ -119,6 +128,55 @@ async fn a_room_past_the_mesh_limit_moves_to_janus_and_nobody_loses_the_call() -
     cy.click("#leave").await?;
     for page in [&ann, &bo] {
         wait_through_sfu(page, 1).await.context("after Cy left")?;
+    }
+    drop(janus);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_through_janus_each_receive_the_other_seven() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let lab = Lab::new(19).context("the network lab needs root and /dev/net/tun")?;
+    let host = lab.add_host("sfu")?;
+    let dir = tempfile::tempdir()?;
+    let janus = Janus::start(dir.path(), &host);
+    // Every room through Janus from its first participant.
+    let server = Server::start(&host, &janus, 0);
+    let browser = launch(&host, &server).await?;
+    let names = ["Ann", "Bo", "Cy", "Di", "Ed", "Flo", "Gus", "Hal"];
+    let mut pages = Vec::new();
+    for name in names {
+        pages.push(join(&browser, &server, "eight", name).await?);
+    }
+    for (name, page) in names.iter().zip(&pages) {
+        wait_through_sfu(page, 7).await.with_context(|| format!("{name} receiving the other seven"))?;
+    }
+    drop(janus);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_janus_restarts_everyone_comes_back_through_it() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let lab = Lab::new(20).context("the network lab needs root and /dev/net/tun")?;
+    let host = lab.add_host("sfu")?;
+    let dir = tempfile::tempdir()?;
+    let janus = Janus::start(dir.path(), &host);
+    let server = Server::start(&host, &janus, 0);
+    let browser = launch(&host, &server).await?;
+    let ann = join(&browser, &server, "restart", "Ann").await?;
+    let bo = join(&browser, &server, "restart", "Bo").await?;
+    for page in [&ann, &bo] {
+        wait_through_sfu(page, 1).await.context("before the restart")?;
+    }
+    drop(janus);
+    // The pages are told `unavailable` and rejoin, until Janus is back: then a new Janus room takes them.
+    for page in [&ann, &bo] {
+        page.wait_for("kaiwa.state().errors.includes('unavailable')", MEDIA_WAIT).await.context("told")?;
+    }
+    let janus = Janus::start(dir.path(), &host);
+    for page in [&ann, &bo] {
+        wait_through_sfu(page, 1).await.context("after the restart")?;
     }
     drop(janus);
     Ok(())

@@ -8,6 +8,9 @@ import { setVideoPreferences } from '/sdp.js';
 
 /** Longest wait for ICE candidates before an SDP leaves with what it has. */
 const GATHER_MS = 3000;
+/** What our camera is sent as through the SFU: a big room's tiles are small, and everyone receives
+ * everyone, so half the camera's size (320×240 from 640×480) at up to 300 kbit/s. */
+const SFU_VIDEO = { scaleResolutionDownBy: 2, maxBitrate: 300_000 };
 
 function gathered(pc) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
@@ -56,7 +59,9 @@ export class SfuLink {
       const pc = new RTCPeerConnection({ iceServers: this.iceServers });
       this.pub = pc;
       for (const kind of ['audio', 'video']) {
-        const tx = pc.addTransceiver(kind, { direction: 'sendonly' });
+        const init = { direction: 'sendonly' };
+        if (kind === 'video') init.sendEncodings = [SFU_VIDEO];
+        const tx = pc.addTransceiver(kind, init);
         await tx.sender.replaceTrack(this.local.sendTrack(kind));
         if (kind === 'video') setVideoPreferences(tx);
         this.tx[kind] = tx;
@@ -186,10 +191,14 @@ export class SfuPeer {
    * move, the mesh connection goes. */
   async collect() {
     let sfuFrames = 0;
+    let size = {};
     const mids = new Set(this.link.midsOf(this.id));
     const stats = this.link.sub ? await this.link.sub.getStats() : new Map();
     for (const s of stats.values()) {
-      if (s.type === 'inbound-rtp' && s.kind === 'video' && mids.has(s.mid)) sfuFrames += s.framesDecoded ?? 0;
+      if (s.type === 'inbound-rtp' && s.kind === 'video' && mids.has(s.mid)) {
+        sfuFrames += s.framesDecoded ?? 0;
+        if (s.frameWidth) size = { frameWidth: s.frameWidth, frameHeight: s.frameHeight };
+      }
     }
     if (!this.flowing && this.mesh) {
       const mesh = await this.mesh.collect().catch(() => null);
@@ -202,7 +211,7 @@ export class SfuPeer {
       this.onChange();
     }
     const framesDecoded = this.meshFrames + sfuFrames;
-    this.lastStats = { video: { framesDecoded, sfuFrames }, route: this.flowing ? 'sfu' : 'mesh' };
+    this.lastStats = { video: { framesDecoded, sfuFrames, ...size }, route: this.flowing ? 'sfu' : 'mesh' };
     return this.lastStats;
   }
 

@@ -54,6 +54,16 @@ pub struct Room {
     sfu: std::sync::atomic::AtomicBool,
 }
 
+/// Why a join found the room full (`room_full` either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Full {
+    /// It holds `max_room_size`.
+    AtCapacity,
+    /// It is at the mesh limit and someone in it (or the newcomer) cannot take part through the SFU, or it
+    /// goes through the SFU and the newcomer cannot.
+    ForAMesh,
+}
+
 /// What a successful join did.
 pub struct Joined {
     pub room: Arc<Room>,
@@ -141,7 +151,7 @@ impl Rooms {
         outbox: Outbox,
         sfu_capable: bool,
         welcome: impl FnOnce(&RoomCode, Vec<PeerInfo>, bool) -> String,
-    ) -> Result<Joined, ErrorCode> {
+    ) -> Result<Joined, Full> {
         let mut map = self.map();
         let room = match map.entry(code.key().to_owned()) {
             Entry::Occupied(e) => e.get().clone(),
@@ -158,14 +168,20 @@ impl Rooms {
             && members.len() >= mesh_limit
             && sfu_capable
             && members.iter().all(|m| m.sfu_capable);
-        let full = members.len() >= self.max_room_size
-            || (members.len() >= mesh_limit && !room.through_sfu() && !moves)
-            || (room.through_sfu() && !sfu_capable);
-        if full {
+        let full = if members.len() >= self.max_room_size {
+            Some(Full::AtCapacity)
+        } else if (members.len() >= mesh_limit && !room.through_sfu() && !moves)
+            || (room.through_sfu() && !sfu_capable)
+        {
+            Some(Full::ForAMesh)
+        } else {
+            None
+        };
+        if let Some(full) = full {
             drop(members);
             // The room may have been created just now for this attempt; it must not linger empty.
             self.remove_if_empty(&mut map, &room);
-            return Err(ErrorCode::RoomFull);
+            return Err(full);
         }
         if moves {
             room.sfu.store(true, std::sync::atomic::Ordering::Relaxed);

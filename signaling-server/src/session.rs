@@ -20,7 +20,7 @@ use tracing::{debug, info, trace};
 use crate::cluster::Membership;
 use crate::kicker::Kicker;
 use crate::rate_limit::{RateLimiter, Verdict};
-use crate::rooms::{Outbox, Room};
+use crate::rooms::{Full, Outbox, Room};
 use crate::sfu::FromClient;
 use crate::state::{Directory, State};
 use crate::writer::Clock;
@@ -206,23 +206,31 @@ impl Reader<'_> {
         let joined = match &self.state.rooms {
             Directory::Local(rooms) => {
                 let me_too = me.clone();
-                rooms.join(code, me, outbox.clone(), sfu, welcome).map(|joined| {
-                    if let Some(sfu) = self.state.sfu.as_ref().filter(|_| joined.room.through_sfu()) {
-                        let admit =
-                            sfu.clone().admit(joined.room.clone(), me_too, outbox, joined.moved_to_sfu);
-                        self.state.tasks.spawn(admit);
-                    }
-                    (joined.room.code().clone(), Place::Local(joined.room))
-                })
+                rooms
+                    .join(code, me, outbox.clone(), sfu, welcome)
+                    .map_err(|full| (ErrorCode::RoomFull, full))
+                    .map(|joined| {
+                        if let Some(sfu) = self.state.sfu.as_ref().filter(|_| joined.room.through_sfu()) {
+                            let admit =
+                                sfu.clone().admit(joined.room.clone(), me_too, outbox, joined.moved_to_sfu);
+                            self.state.tasks.spawn(admit);
+                        }
+                        (joined.room.code().clone(), Place::Local(joined.room))
+                    })
             }
             Directory::Cluster(cluster) => cluster
                 .join(code, me, outbox, |room, peers| welcome(room, peers, false))
                 .await
+                .map_err(|code| (code, Full::AtCapacity))
                 .map(|m| (m.code.clone(), Place::Cluster(m))),
         };
         match joined {
-            Err(ErrorCode::RoomFull) => self.reply_error(ErrorCode::RoomFull, "the room is full"),
-            Err(code) => self.fail(code, "cannot join a room now: try again"),
+            Err((ErrorCode::RoomFull, Full::AtCapacity)) => self.reply_error(ErrorCode::RoomFull, "the room is full"),
+            Err((ErrorCode::RoomFull, Full::ForAMesh)) => self.reply_error(
+                ErrorCode::RoomFull,
+                "the room is full for this app: a room this big goes through the media server, which it cannot use",
+            ),
+            Err((code, _)) => self.fail(code, "cannot join a room now: try again"),
             Ok((code, place)) => {
                 self.state.metrics.joins_total.fetch_add(1, Relaxed);
                 info!(room = %code, peer = %id, name, "joined");

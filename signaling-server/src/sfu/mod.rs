@@ -71,9 +71,17 @@ impl Sfu {
         Ok(j)
     }
 
-    /// The Janus room for our room `key`, made on first use.
+    /// The Janus room for our room `key`, made on first use (and again after Janus went away: its rooms
+    /// went with it).
     async fn room(&self, key: &str) -> Result<Arc<SfuRoom>, JanusError> {
-        let cell = self.rooms().entry(key.to_owned()).or_default().clone();
+        let cell = {
+            let mut rooms = self.rooms();
+            let cell = rooms.entry(key.to_owned()).or_default();
+            if cell.get().is_some_and(|room| room.janus.closed.is_cancelled()) {
+                *cell = Arc::default();
+            }
+            cell.clone()
+        };
         let room = cell
             .get_or_try_init(|| async {
                 let janus = self.janus().await?;
