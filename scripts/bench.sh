@@ -10,6 +10,8 @@
 #   scripts/bench.sh --networks       instead: calls through the network lab's link profiles (root), native ↔ native,
 #                                     Chromium ↔ Chromium, native ↔ Chromium; writes docs/bench/NETWORKS.md + plots
 #   scripts/bench.sh --networks --quick --profiles cap-500k,drop   1 run, 20 s calls, two profiles
+#   scripts/bench.sh --sfu            instead: a room of six Chromiums as a mesh and through Janus (root);
+#                                     docs/bench/SFU.md
 #   scripts/bench.sh --screen         instead: sharing a 1920×1080 picture of changing text, native (an Xvfb
 #                                     screen) vs Chromium (its tab showing the same picture); docs/bench/SCREEN.md
 set -euo pipefail
@@ -20,7 +22,7 @@ args=()
 for a in "$@"; do
   case "$a" in
     --no-signaling) signaling=0 ;;
-    --quick | --help | -h | --networks | --screen) signaling=0; args+=("$a") ;;
+    --quick | --help | -h | --networks | --screen | --sfu) signaling=0; args+=("$a") ;;
     *) args+=("$a") ;;
   esac
 done

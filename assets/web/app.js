@@ -92,6 +92,17 @@ window.kaiwa = {
     }
     return { myId: app.myId, peers };
   },
+  /** Bytes sent so far on all our connections (mesh and SFU): what this page uploads. */
+  async bytesSent() {
+    const pcs = [...app.peers.values()].map((p) => p.pc).filter(Boolean);
+    if (app.sfu?.pub) pcs.push(app.sfu.pub);
+    let sent = 0;
+    for (const pc of pcs) {
+      const report = await pc.getStats().catch(() => new Map());
+      for (const s of report.values()) if (s.type === 'transport') sent += s.bytesSent ?? 0;
+    }
+    return sent;
+  },
   /** Bench mode's measurements (null outside bench mode). */
   bench() {
     return bench ? bench.results() : null;

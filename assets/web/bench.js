@@ -335,12 +335,9 @@ async function sampleStats() {
     if (peer.closed) continue;
     const sender = peer.tx?.video?.sender;
     await tuneSender(sender);
-    let report;
-    try {
-      report = await peer.pc.getStats();
-    } catch {
-      continue;
-    }
+    const mids = peer.link ? new Set(peer.link.midsOf(peer.id)) : null; // an SfuPeer: its mids on the SFU connection
+    const report = await (peer.pc ?? peer.link?.sub)?.getStats().catch(() => null);
+    if (!report) continue;
     const r = bench.receivers.get(id);
     if (sender?.kaiwaBenchTuned) {
       const p = sender.getParameters();
@@ -348,6 +345,7 @@ async function sampleStats() {
     }
     const point = { t: wallMs() };
     report.forEach((s) => {
+      if (mids && s.type === 'inbound-rtp' && !mids.has(s.mid)) return;
       if (s.type === 'inbound-rtp' && s.kind === 'video') {
         Object.assign(point, {
           framesDecoded: s.framesDecoded ?? 0,

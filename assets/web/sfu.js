@@ -9,8 +9,9 @@ import { setVideoPreferences } from '/sdp.js';
 /** Longest wait for ICE candidates before an SDP leaves with what it has. */
 const GATHER_MS = 3000;
 /** What our camera is sent as through the SFU: a big room's tiles are small, and everyone receives
- * everyone, so half the camera's size (320×240 from 640×480) at up to 300 kbit/s. */
-const SFU_VIDEO = { scaleResolutionDownBy: 2, maxBitrate: 300_000 };
+ * everyone, so at most 240 lines (320×240 from a 640×480 camera) and 300 kbit/s. */
+const SFU_LINES = 240;
+const SFU_MAX_BITRATE = 300_000;
 
 function gathered(pc) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
@@ -59,10 +60,14 @@ export class SfuLink {
       const pc = new RTCPeerConnection({ iceServers: this.iceServers });
       this.pub = pc;
       for (const kind of ['audio', 'video']) {
+        const track = this.local.sendTrack(kind);
         const init = { direction: 'sendonly' };
-        if (kind === 'video') init.sendEncodings = [SFU_VIDEO];
+        if (kind === 'video') {
+          const lines = track?.getSettings().height || 480;
+          init.sendEncodings = [{ scaleResolutionDownBy: Math.max(1, lines / SFU_LINES), maxBitrate: SFU_MAX_BITRATE }];
+        }
         const tx = pc.addTransceiver(kind, init);
-        await tx.sender.replaceTrack(this.local.sendTrack(kind));
+        await tx.sender.replaceTrack(track);
         if (kind === 'video') setVideoPreferences(tx);
         this.tx[kind] = tx;
       }

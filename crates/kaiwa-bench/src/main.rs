@@ -16,6 +16,7 @@ mod netrun;
 mod networks;
 mod report;
 mod screen;
+mod sfu;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -85,6 +86,10 @@ pub struct Args {
     /// screen) vs Chromium (its own tab showing the same picture); writes SCREEN.md
     #[arg(long)]
     screen: bool,
+    /// Instead of the loopback scenarios: a room of six Chromiums as a mesh and through Janus, side by
+    /// side (uplink, CPU, latency per client; root, Janus); writes SFU.md
+    #[arg(long)]
+    sfu: bool,
     /// Seconds per --networks call (profiles with later changes last until 20 s after the last one;
     /// --quick: 20)
     #[arg(long, default_value_t = 40)]
@@ -159,6 +164,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if args.screen {
         return screen::run_screen(&args, kaiwa).await;
+    }
+    if args.sfu {
+        return sfu::run_sfu(&args, kaiwa).await;
     }
     let sizes: Vec<(u32, u32)> = args.sizes.iter().map(|s| parse_size(s)).collect::<Result<_, _>>()?;
     let mesh = if args.mesh_size == "none" { None } else { Some(parse_size(&args.mesh_size)?) };

@@ -1,0 +1,230 @@
+//! A room of six as a mesh and through Janus (`scripts/bench.sh --sfu`), side by side in one run: six
+//! Chromiums (each its own process, so its CPU is its own), Janus and `kaiwa serve --janus` in one lab host;
+//! the same room once with `--sfu-above 6` (a mesh) and once with `--sfu-above 0` (Janus from the start),
+//! alternately, each client sending the stamped 320×240 picture of the latency mode (at `--fps`). Per client: what it
+//! sends (bytes on all its connections over the measured seconds), its process tree's CPU, and the
+//! glass-to-glass latency and frame rate of what it receives. Writes `SFU.md` into `--out-dir`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use kaiwa_bench::procstat::cpu_seconds;
+use kaiwa_bench::stats::{median, quantiles};
+use kaiwa_browser_tests::{Browser, LaunchOptions, Page};
+use kaiwa_testkit::janus::Janus;
+use kaiwa_testkit::lab::{Host, Lab};
+
+use crate::Args;
+
+const PEOPLE: usize = 6;
+const JOIN_WAIT: Duration = Duration::from_secs(90);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    Mesh,
+    Janus,
+}
+
+impl Route {
+    fn label(self) -> &'static str {
+        match self {
+            Route::Mesh => "mesh",
+            Route::Janus => "through Janus",
+        }
+    }
+}
+
+/// One client's figures in one room.
+#[derive(Debug, Default, Clone)]
+struct Client {
+    uplink_kbps: f64,
+    cpu_pct: f64,
+    video_ms: Vec<f64>,
+    fps: Vec<f64>,
+}
+
+pub async fn run_sfu(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
+    let pulse = crate::chromium_pulse(!args.no_pulse);
+    let env = pulse.as_ref().map(|p| p.env()).unwrap_or_default();
+    let mut results: Vec<(Route, Vec<Client>)> = Vec::new();
+    let started = Instant::now();
+    for run in 0..args.runs {
+        let order = if run % 2 == 0 { [Route::Mesh, Route::Janus] } else { [Route::Janus, Route::Mesh] };
+        for route in order {
+            let what = format!("run {}/{} {}", run + 1, args.runs, route.label());
+            let limit = Duration::from_secs(args.seconds + args.warmup + 180);
+            let room = room(&kaiwa, route, args, &env, 60 + run as u64);
+            let mut failures = Vec::new();
+            if let Some(clients) = crate::bounded(&what, limit, room, &mut failures).await {
+                println!("{what}: {}", summary(&clients));
+                results.push((route, clients));
+            }
+        }
+    }
+    let md = report(args, &results, started.elapsed());
+    std::fs::create_dir_all(&args.out_dir)?;
+    let path = args.out_dir.join("SFU.md");
+    std::fs::write(&path, &md)?;
+    println!("{md}\nwrote {}", path.display());
+    Ok(())
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `kaiwa serve --janus` inside `host`; returns it and its address.
+fn serve(kaiwa: &Path, host: &Host, janus: &Janus, sfu_above: usize) -> anyhow::Result<(Server, String)> {
+    use std::io::BufRead;
+    let mut child = host
+        .command(kaiwa)
+        .args(["serve", "--listen", &format!("{}:0", host.addr), "--janus", &janus.url])
+        .args(["--sfu-above", &sfu_above.to_string(), "--max-room-size", "12"])
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("start kaiwa serve")?;
+    let mut lines = std::io::BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let first = lines.next().context("kaiwa serve printed nothing")??;
+    let addr = first
+        .strip_prefix("kaiwa-signaling listening on ")
+        .and_then(|r| r.split(' ').next())
+        .context("unexpected first line")?
+        .to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok((Server(child), addr))
+}
+
+async fn room(
+    kaiwa: &Path,
+    route: Route,
+    args: &Args,
+    env: &[(String, String)],
+    seed: u64,
+) -> anyhow::Result<Vec<Client>> {
+    let lab = Lab::new(seed).context("the network lab (needs root and /dev/net/tun)")?;
+    let host = lab.add_host("sfu")?;
+    let dir = tempfile::tempdir()?;
+    let janus = Janus::start(dir.path(), &host);
+    let sfu_above = match route {
+        Route::Mesh => PEOPLE,
+        Route::Janus => 0,
+    };
+    let (_server, addr) = serve(kaiwa, &host, &janus, sfu_above)?;
+    let mut people: Vec<(Browser, Page)> = Vec::new();
+    for i in 0..PEOPLE {
+        let secure = format!("--unsafely-treat-insecure-origin-as-secure=http://{addr}");
+        let opts = LaunchOptions { extra_args: vec![secure], env: env.to_vec(), ..Default::default() };
+        let browser = Browser::launch(opts.in_lab(&host)).await?;
+        let url =
+            format!("http://{addr}/r/six?name=P{i}&autojoin=1&bench=latency&size=320x240&fps={}", args.fps);
+        let page = browser.new_page(&format!("P{i}"), &url).await?;
+        people.push((browser, page));
+    }
+    let everyone = format!(
+        "kaiwa.stats().then(() => {{ const s = kaiwa.state(); return s.peers.length === {} && \
+         s.peers.every(p => p.videoFlowing) && ({} ? s.sfu && s.peers.every(p => p.sfuFlowing) : !s.sfu); }})",
+        PEOPLE - 1,
+        route == Route::Janus
+    );
+    for (_, page) in &people {
+        page.wait_for(&everyone, JOIN_WAIT).await.context("everyone receiving everyone")?;
+    }
+    tokio::time::sleep(Duration::from_secs(args.warmup)).await;
+    let before = measure(&people).await?;
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    let after = measure(&people).await?;
+    let secs = t0.elapsed().as_secs_f64();
+    let mut clients = Vec::new();
+    for (i, (_, page)) in people.iter().enumerate() {
+        let bench = page.eval("kaiwa.bench()").await?;
+        let mut c = Client {
+            uplink_kbps: (after[i].0 - before[i].0) * 8.0 / 1000.0 / secs,
+            cpu_pct: (after[i].1 - before[i].1) / secs * 100.0,
+            ..Default::default()
+        };
+        for p in bench["peers"].as_array().into_iter().flatten() {
+            c.video_ms.extend(crate::client::samples(&p["videoLatencyMs"]));
+            let fps: Vec<f64> = p["received"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["fps"].as_f64())
+                .filter(|f| *f > 0.0)
+                .collect();
+            c.fps.extend(median(&fps));
+        }
+        clients.push(c);
+    }
+    // The pages first: with Janus gone before them, they would be sent away and rejoin meanwhile.
+    drop(people);
+    drop(janus);
+    Ok(clients)
+}
+
+/// Bytes each page has sent on all its connections, and its Chromium's CPU seconds.
+async fn measure(people: &[(Browser, Page)]) -> anyhow::Result<Vec<(f64, f64)>> {
+    let mut out = Vec::new();
+    for (browser, page) in people {
+        let sent = page.eval("kaiwa.bytesSent()").await?.as_f64().unwrap_or(0.0);
+        out.push((sent, cpu_seconds(browser.pid())));
+    }
+    Ok(out)
+}
+
+fn summary(clients: &[Client]) -> String {
+    let uplink = median(&clients.iter().map(|c| c.uplink_kbps).collect::<Vec<_>>()).unwrap_or(f64::NAN);
+    let cpu = median(&clients.iter().map(|c| c.cpu_pct).collect::<Vec<_>>()).unwrap_or(f64::NAN);
+    let lat: Vec<f64> = clients.iter().flat_map(|c| c.video_ms.iter().copied()).collect();
+    let [p50, p95] = quantiles(&lat, [0.5, 0.95]).unwrap_or([f64::NAN; 2]);
+    format!(
+        "uplink {uplink:.0} kbit/s, CPU {cpu:.0} %, video latency p50/p95 {p50:.0}/{p95:.0} ms per client"
+    )
+}
+
+fn report(args: &Args, results: &[(Route, Vec<Client>)], took: Duration) -> String {
+    use std::fmt::Write;
+    let mut md = String::from(
+        "| figure (per client, median over clients and runs) | mesh | through Janus |\n|---|---|---|\n",
+    );
+    let of = |route: Route, f: &dyn Fn(&Client) -> Vec<f64>| -> Vec<f64> {
+        results.iter().filter(|(r, _)| *r == route).flat_map(|(_, cs)| cs.iter().flat_map(f)).collect()
+    };
+    type Row<'a> = (&'a str, Box<dyn Fn(&Client) -> Vec<f64>>, fn(&[f64]) -> String);
+    let med = |v: &[f64]| median(v).map_or("–".into(), |m| format!("{m:.0}"));
+    let rows: Vec<Row<'_>> = vec![
+        ("uplink, kbit/s", Box::new(|c: &Client| vec![c.uplink_kbps]), med),
+        ("CPU (Chromium's process tree), % of one core", Box::new(|c: &Client| vec![c.cpu_pct]), med),
+        ("received frame rate, fps", Box::new(|c: &Client| c.fps.clone()), med),
+        ("video glass-to-glass p50, ms", Box::new(|c: &Client| c.video_ms.clone()), |v| {
+            quantiles(v, [0.5]).map_or("–".into(), |[q]| format!("{q:.0}"))
+        }),
+        ("video glass-to-glass p95, ms", Box::new(|c: &Client| c.video_ms.clone()), |v| {
+            quantiles(v, [0.95]).map_or("–".into(), |[q]| format!("{q:.0}"))
+        }),
+    ];
+    for (label, f, show) in &rows {
+        let _ = writeln!(md, "| {label} | {} | {} |", show(&of(Route::Mesh, f)), show(&of(Route::Janus, f)));
+    }
+    let runs = |route: Route| results.iter().filter(|(r, _)| *r == route).count();
+    let _ = write!(
+        md,
+        "\n{PEOPLE} Chromiums in one room, each sending a stamped 320×240 picture at {} fps; {} s measured after \
+         {} s of warm-up; {} mesh and {} Janus rooms, alternately; {:.1} min.\n",
+        args.fps,
+        args.seconds,
+        args.warmup,
+        runs(Route::Mesh),
+        runs(Route::Janus),
+        took.as_secs_f64() / 60.0
+    );
+    md
+}
