@@ -2,31 +2,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kaiwa_protocol::ServerMessage;
+use kaiwa_testkit::ServerProcess;
 
-fn spawn(args: &[&str]) -> (Child, std::net::SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kaiwa-signaling"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let addr = first
-        .strip_prefix("kaiwa-signaling listening on ")
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, addr)
+fn spawn(args: &[&str]) -> ServerProcess {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kaiwa-signaling"));
+    command.args(args).stderr(Stdio::null());
+    ServerProcess::spawn(command).unwrap()
 }
 
 #[tokio::test]
@@ -38,8 +23,8 @@ async fn config_file_with_flag_overrides_and_graceful_sigterm() {
         "listen = \"127.0.0.1:0\"\nmax-room-size = 5\nstun = [\"stun:127.0.0.1:3478\"]\nturn = [\"turn:127.0.0.1:3478\"]\nturn-user = \"u\"\nturn-password = \"p\"\n",
     )
     .unwrap();
-    let (mut child, addr) = spawn(&["--config", config.to_str().unwrap(), "--max-room-size", "3"]);
-    let mut client = common::Client::connect(addr).await;
+    let mut server = spawn(&["--config", config.to_str().unwrap(), "--max-room-size", "3"]);
+    let mut client = common::Client::connect(server.addr).await;
     client.send_json(serde_json::json!({"type":"join","room":"conf","name":"C","version":1})).await;
     match client.recv().await {
         ServerMessage::Joined { max_peers, ice_servers, .. } => {
@@ -51,12 +36,12 @@ async fn config_file_with_flag_overrides_and_graceful_sigterm() {
         }
         other => panic!("{other:?}"),
     }
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
     assert!(status.success());
     assert_eq!(client.expect_closed().await, Some(1001));
     let started = std::time::Instant::now();
     loop {
-        if let Some(status) = child.try_wait().unwrap() {
+        if let Some(status) = server.child.try_wait().unwrap() {
             assert!(status.success(), "exit status {status}");
             break;
         }

@@ -3,13 +3,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Client, WAIT, http_request};
 use kaiwa_protocol::{ErrorCode, ServerMessage};
+use kaiwa_testkit::ServerProcess;
 use kaiwa_testkit::redis::RedisServer;
 
 /// The servers' idle timeout (the default): a dead node's participants must be announced within it.
@@ -17,26 +17,20 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// One `kaiwa-signaling` process in cluster mode.
 struct Node {
-    child: Child,
+    process: ServerProcess,
     addr: SocketAddr,
 }
 
 impl Node {
     async fn start(redis: &RedisServer, extra: &[&str]) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kaiwa-signaling"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kaiwa-signaling"));
+        command
             .args(["--listen", "127.0.0.1:0", "--redis", &redis.url()])
             .args(extra)
             .env("RUST_LOG", "warn,kaiwa_signaling=info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let addr = first.strip_prefix("kaiwa-signaling listening on ").unwrap().split(' ').next().unwrap();
-        let addr = addr.parse().unwrap();
-        std::thread::spawn(move || lines.for_each(drop));
-        let node = Node { child, addr };
+            .stderr(Stdio::null());
+        let process = ServerProcess::spawn(command).unwrap();
+        let node = Node { addr: process.addr, process };
         node.wait_ready().await;
         node
     }
@@ -55,16 +49,9 @@ impl Node {
     }
 
     fn signal(&self, name: &str) {
-        let ok =
-            Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().unwrap();
+        let pid = self.process.child.id().to_string();
+        let ok = Command::new("kill").arg(format!("-{name}")).arg(pid).status().unwrap();
         assert!(ok.success());
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -6,13 +6,13 @@
 //! glass-to-glass latency and frame rate of what it receives. Writes `SFU.md` into `--out-dir`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use kaiwa_bench::procstat::cpu_seconds;
 use kaiwa_bench::stats::{median, quantiles};
 use kaiwa_browser_tests::{Browser, LaunchOptions, Page};
+use kaiwa_testkit::ServerProcess;
 use kaiwa_testkit::janus::Janus;
 use kaiwa_testkit::lab::{Host, Lab};
 
@@ -71,35 +71,14 @@ pub async fn run_sfu(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `kaiwa serve --janus` inside `host`; returns it and its address.
-fn serve(kaiwa: &Path, host: &Host, janus: &Janus, sfu_above: usize) -> anyhow::Result<(Server, String)> {
-    use std::io::BufRead;
-    let mut child = host
-        .command(kaiwa)
+/// `kaiwa serve --janus` inside `host`.
+fn serve(kaiwa: &Path, host: &Host, janus: &Janus, sfu_above: usize) -> anyhow::Result<ServerProcess> {
+    let mut command = host.command(kaiwa);
+    command
         .args(["serve", "--listen", &format!("{}:0", host.addr), "--janus", &janus.url])
         .args(["--sfu-above", &sfu_above.to_string(), "--max-room-size", "12"])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("start kaiwa serve")?;
-    let mut lines = std::io::BufReader::new(child.stdout.take().context("stdout")?).lines();
-    let first = lines.next().context("kaiwa serve printed nothing")??;
-    let addr = first
-        .strip_prefix("kaiwa-signaling listening on ")
-        .and_then(|r| r.split(' ').next())
-        .context("unexpected first line")?
-        .to_owned();
-    std::thread::spawn(move || lines.for_each(drop));
-    Ok((Server(child), addr))
+        .env("RUST_LOG", "error");
+    ServerProcess::spawn(command).context("start kaiwa serve")
 }
 
 async fn room(
@@ -117,7 +96,8 @@ async fn room(
         Route::Mesh => PEOPLE,
         Route::Janus => 0,
     };
-    let (_server, addr) = serve(kaiwa, &host, &janus, sfu_above)?;
+    let server = serve(kaiwa, &host, &janus, sfu_above)?;
+    let addr = server.addr;
     let mut people: Vec<(Browser, Page)> = Vec::new();
     for i in 0..PEOPLE {
         let secure = format!("--unsafely-treat-insecure-origin-as-secure=http://{addr}");

@@ -237,3 +237,41 @@ impl Drop for TcpRelay {
         self.stop.cancel();
     }
 }
+
+/// A `kaiwa-signaling` (or `kaiwa serve`) process, killed on drop.
+pub struct ServerProcess {
+    pub child: Child,
+    /// Where it listens, as it announced.
+    pub addr: std::net::SocketAddr,
+}
+
+impl ServerProcess {
+    /// Spawns `command` (a `kaiwa-signaling` or `kaiwa serve` command line) with its standard output piped,
+    /// and reads the address it announces on its first line (`kaiwa-signaling listening on ADDR …`); the rest
+    /// of its output is drained on a thread.
+    pub fn spawn(mut command: Command) -> std::io::Result<ServerProcess> {
+        use std::io::BufRead;
+        let mut child = command.stdout(Stdio::piped()).spawn()?;
+        let stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout"))?;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let first = lines.next().transpose()?.unwrap_or_default();
+        let addr = first
+            .strip_prefix("kaiwa-signaling listening on ")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|addr| addr.parse().ok());
+        let Some(addr) = addr else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::other(format!("the server announced no address: {first:?}")));
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        Ok(ServerProcess { child, addr })
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
