@@ -117,7 +117,7 @@ async fn room_status(raw: &str, state: &State) -> Response<Body> {
             serde_json::json!({
                 "room": shown.to_string(),
                 "participants": participants,
-                "capacity": state.rooms.max_room_size(&state.config),
+                "capacity": state.config.max_room_size,
             }),
         ),
         Err(_) => unavailable(),

@@ -64,6 +64,18 @@ pub enum Full {
     ForAMesh,
 }
 
+impl Full {
+    /// The refusal in words, for the `room_full` message.
+    pub fn why(self) -> &'static str {
+        match self {
+            Full::AtCapacity => "the room is full",
+            Full::ForAMesh => {
+                "the room is full for this app: a room this big goes through the media server, which it cannot use"
+            }
+        }
+    }
+}
+
 /// What a successful join did.
 pub struct Joined {
     pub room: Arc<Room>,
@@ -119,10 +131,6 @@ pub struct Rooms {
 impl Rooms {
     pub fn new(max_room_size: usize, sfu_above: Option<usize>, metrics: Arc<Metrics>) -> Self {
         Rooms { map: Mutex::new(HashMap::new()), max_room_size, sfu_above, metrics }
-    }
-
-    pub fn max_room_size(&self) -> usize {
-        self.max_room_size
     }
 
     fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<Room>>> {

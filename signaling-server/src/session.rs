@@ -17,7 +17,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tracing::{debug, info, trace};
 
-use crate::cluster::Membership;
+use crate::cluster::{Cluster, Membership};
 use crate::kicker::Kicker;
 use crate::rate_limit::{RateLimiter, Verdict};
 use crate::rooms::{Full, Outbox, Room};
@@ -57,12 +57,21 @@ where
 /// Where a joined participant is.
 enum Place {
     Local(Arc<Room>),
-    Cluster(Membership),
+    Cluster(Arc<Cluster>, Membership),
+}
+
+impl Place {
+    /// The room's code as its creator typed it.
+    fn code(&self) -> &RoomCode {
+        match self {
+            Place::Local(room) => room.code(),
+            Place::Cluster(_, m) => &m.code,
+        }
+    }
 }
 
 struct Joined {
     place: Place,
-    code: RoomCode,
     id: PeerId,
     name: String,
     /// `{"type":"signal","from":"<id>","data":`: the start of every signal relayed from this participant.
@@ -190,7 +199,7 @@ impl Reader<'_> {
         let fingerprint = fingerprint.and_then(kaiwa_protocol::Fingerprint::normalize);
         let me = PeerInfo { id: id.clone(), name: name.to_owned(), fingerprint };
         let config = &self.state.config;
-        let max_peers = self.state.rooms.max_room_size(config);
+        let max_peers = config.max_room_size;
         let welcome = |room: &RoomCode, peers, sfu| {
             ServerMessage::Joined {
                 id: id.clone(),
@@ -203,39 +212,37 @@ impl Reader<'_> {
             .to_json()
         };
         let outbox = self.outbox.clone();
-        let joined = match &self.state.rooms {
+        // Refused: the code, and why in words.
+        let joined: Result<Place, (ErrorCode, &'static str)> = match &self.state.rooms {
             Directory::Local(rooms) => {
                 let me_too = me.clone();
-                rooms
-                    .join(code, me, outbox.clone(), sfu, welcome)
-                    .map_err(|full| (ErrorCode::RoomFull, full))
-                    .map(|joined| {
-                        if let Some(sfu) = self.state.sfu.as_ref().filter(|_| joined.room.through_sfu()) {
-                            let admit =
-                                sfu.clone().admit(joined.room.clone(), me_too, outbox, joined.moved_to_sfu);
-                            self.state.tasks.spawn(admit);
-                        }
-                        (joined.room.code().clone(), Place::Local(joined.room))
-                    })
+                let joined = rooms.join(code, me, outbox.clone(), sfu, welcome);
+                joined.map_err(|full| (ErrorCode::RoomFull, full.why())).map(|joined| {
+                    if let Some(sfu) = self.state.sfu.as_ref().filter(|_| joined.room.through_sfu()) {
+                        let admit =
+                            sfu.clone().admit(joined.room.clone(), me_too, outbox, joined.moved_to_sfu);
+                        self.state.tasks.spawn(admit);
+                    }
+                    Place::Local(joined.room)
+                })
             }
             Directory::Cluster(cluster) => cluster
                 .join(code, me, outbox, |room, peers| welcome(room, peers, false))
                 .await
-                .map_err(|code| (code, Full::AtCapacity))
-                .map(|m| (m.code.clone(), Place::Cluster(m))),
+                .map(|m| Place::Cluster(cluster.clone(), m))
+                .map_err(|code| match code {
+                    ErrorCode::RoomFull => (code, Full::AtCapacity.why()),
+                    _ => (code, "cannot join a room now: try again"),
+                }),
         };
         match joined {
-            Err((ErrorCode::RoomFull, Full::AtCapacity)) => self.reply_error(ErrorCode::RoomFull, "the room is full"),
-            Err((ErrorCode::RoomFull, Full::ForAMesh)) => self.reply_error(
-                ErrorCode::RoomFull,
-                "the room is full for this app: a room this big goes through the media server, which it cannot use",
-            ),
-            Err((code, _)) => self.fail(code, "cannot join a room now: try again"),
-            Ok((code, place)) => {
+            Err((ErrorCode::RoomFull, why)) => self.reply_error(ErrorCode::RoomFull, why),
+            Err((code, why)) => self.fail(code, why),
+            Ok(place) => {
                 self.state.metrics.joins_total.fetch_add(1, Relaxed);
-                info!(room = %code, peer = %id, name, "joined");
+                info!(room = %place.code(), peer = %id, name, "joined");
                 let signal_prefix = format!(r#"{{"type":"signal","from":{},"data":"#, serde_json::json!(id));
-                self.joined = Some(Joined { place, code, id, name: name.to_owned(), signal_prefix });
+                self.joined = Some(Joined { place, id, name: name.to_owned(), signal_prefix });
             }
         }
     }
@@ -248,10 +255,10 @@ impl Reader<'_> {
                     sfu.leave(room.code().key(), &joined.id).await;
                 }
             }
-            (Directory::Cluster(cluster), Place::Cluster(m)) => cluster.leave(m, &joined.id).await,
-            _ => {}
+            (_, Place::Cluster(cluster, m)) => cluster.leave(m, &joined.id).await,
+            (Directory::Cluster(_), Place::Local(_)) => {}
         }
-        info!(room = %joined.code, peer = %joined.id, name = %joined.name, "left");
+        info!(room = %joined.place.code(), peer = %joined.id, name = %joined.name, "left");
     }
 
     async fn signal(&mut self, to: &str, data: &RawValue) {
@@ -266,10 +273,7 @@ impl Reader<'_> {
         text.push('}');
         let relayed = match &joined.place {
             Place::Local(room) => room.relay(&joined.id, to, text.into()),
-            Place::Cluster(m) => match &self.state.rooms {
-                Directory::Cluster(cluster) => cluster.signal(m, &joined.id, to, &text).await,
-                Directory::Local(_) => Err(ErrorCode::UnknownPeer),
-            },
+            Place::Cluster(cluster, m) => cluster.signal(m, &joined.id, to, &text).await,
         };
         match relayed {
             Ok(delivered) => {

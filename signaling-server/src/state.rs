@@ -63,13 +63,6 @@ impl State {
 }
 
 impl Directory {
-    pub fn max_room_size(&self, config: &Config) -> usize {
-        match self {
-            Directory::Local(rooms) => rooms.max_room_size(),
-            Directory::Cluster(_) => config.max_room_size,
-        }
-    }
-
     /// The room's code as its creator typed it (`code` itself for a room nobody is in), and how many are in it.
     pub async fn room_status(&self, code: RoomCode) -> Result<(RoomCode, usize), ErrorCode> {
         match self {

@@ -7,8 +7,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Server, decoded, eventually, party_sized, wait_connected, wait_decoded, wait_for, wait_joined};
-use kaiwa_engine::{EngineEvent, PeerState};
+use common::{
+    Server, decoded, eventually, party_sized, wait_all_connected, wait_connected, wait_decoded, wait_for,
+    wait_joined,
+};
+use kaiwa_engine::EngineEvent;
 use kaiwa_testkit::redis::RedisServer;
 
 const SIZE: (u32, u32) = (320, 240);
@@ -17,19 +20,8 @@ async fn node(redis: &RedisServer) -> Server {
     let config = kaiwa_signaling::Config { redis: Some(redis.url()), ..Default::default() };
     let server = Server::start(config).await;
     let addr = server.addr;
-    eventually("the server joined the cluster", || healthy(addr)).await;
+    eventually("the server joined the cluster", || async move { kaiwa_testkit::healthy(addr) }).await;
     server
-}
-
-/// Whether `/healthz` answers 200 (a cluster node does once it is in the cluster).
-async fn healthy(addr: std::net::SocketAddr) -> bool {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(mut tcp) = tokio::net::TcpStream::connect(addr).await else { return false };
-    let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    let mut reply = Vec::new();
-    tcp.write_all(request.as_bytes()).await.is_ok()
-        && tcp.read_to_end(&mut reply).await.is_ok()
-        && reply.starts_with(b"HTTP/1.1 200")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,11 +63,7 @@ async fn a_call_across_two_servers_survives_a_redis_restart() {
     wait_decoded(&c, "Ann", 21).await;
     wait_decoded(&c, "Bo", 21).await;
     for p in [&a, &b] {
-        eventually(&format!("{} connected to both", p.name), || async move {
-            let stats = p.engine.stats().await;
-            stats.len() == 2 && stats.iter().all(|s| s.state == PeerState::Connected)
-        })
-        .await;
+        wait_all_connected(p, 2).await;
     }
     for p in [a, b, c] {
         p.engine.leave().await;

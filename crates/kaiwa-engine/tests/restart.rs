@@ -9,7 +9,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Server, decoded, eventually, party_at, party_sized, wait_connected, wait_decoded, wait_for, wait_joined,
+    Server, decoded, party_at, party_sized, wait_all_connected, wait_connected, wait_decoded, wait_for,
+    wait_joined,
 };
 use kaiwa_engine::{EngineEvent, PeerState};
 
@@ -61,11 +62,7 @@ async fn call_survives_a_signaling_server_restart() {
     wait_decoded(&c, "Ann", 21).await;
     wait_decoded(&c, "Bo", 21).await;
     for p in [&a, &b] {
-        eventually(&format!("{} connected to both", p.name), || async move {
-            let stats = p.engine.stats().await;
-            stats.len() == 2 && stats.iter().all(|s| s.state == PeerState::Connected)
-        })
-        .await;
+        wait_all_connected(p, 2).await;
         wait_decoded(p, "Cy", 21).await;
     }
     for p in [a, b, c] {

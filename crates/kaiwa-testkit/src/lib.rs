@@ -275,3 +275,18 @@ impl Drop for ServerProcess {
         let _ = self.child.wait();
     }
 }
+
+/// Whether the signaling server at `addr` answers `GET /healthz` with 200 (a cluster node does once it is
+/// in the cluster). A short blocking exchange on loopback, bounded by 2 s timeouts.
+pub fn healthy(addr: std::net::SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut tcp) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else {
+        return false;
+    };
+    let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut reply = Vec::new();
+    tcp.write_all(request.as_bytes()).is_ok()
+        && tcp.read_to_end(&mut reply).is_ok()
+        && reply.starts_with(b"HTTP/1.1 200")
+}

@@ -117,21 +117,21 @@ impl Sfu {
     /// its join moved the room there, everyone's. A participant the SFU cannot take is disconnected
     /// (`unavailable`) and rejoins.
     pub async fn admit(self: Arc<Self>, room: Arc<Room>, me: PeerInfo, outbox: Outbox, moved: bool) {
-        let key = room.code().key().to_owned();
-        let sfu_room = match self.room(&key).await {
-            Ok(r) => r,
+        let sfu_room = self.room(room.code().key()).await;
+        // Everyone in the room now (after the Janus room was made), or only the newcomer.
+        let starting = if moved { room.members_now() } else { vec![(me, outbox)] };
+        match sfu_room {
+            Ok(sfu_room) => {
+                for (peer, outbox) in starting {
+                    self.start_member(&sfu_room, peer.id, outbox);
+                }
+            }
             Err(e) => {
                 warn!(room = %room.code(), error = %e, "no SFU room");
-                let everyone = if moved { room.members_now() } else { vec![(me, outbox)] };
-                for (_, outbox) in everyone {
+                for (_, outbox) in starting {
                     outbox.kicker.kick(ErrorCode::Unavailable, "the media server cannot be reached");
                 }
-                return;
             }
-        };
-        let everyone = if moved { room.members_now() } else { vec![(me, outbox)] };
-        for (peer, outbox) in everyone {
-            self.start_member(&sfu_room, peer.id, outbox);
         }
     }
 
@@ -158,8 +158,8 @@ impl Sfu {
 
     /// A participant left: its member task ends (Janus tells the others), and an empty room is destroyed.
     pub async fn leave(&self, key: &str, id: &str) {
-        let cell = self.rooms().get(key).cloned();
-        let Some(room) = cell.as_ref().and_then(|c| c.get()).cloned() else { return };
+        let Some(cell) = self.rooms().get(key).cloned() else { return };
+        let Some(room) = cell.get().cloned() else { return };
         let empty = {
             let mut members = room.members();
             if let Some(m) = members.remove(id) {
@@ -172,7 +172,7 @@ impl Sfu {
         }
         {
             let mut rooms = self.rooms();
-            if rooms.get(key).is_some_and(|c| Arc::ptr_eq(c, cell.as_ref().expect("looked up above"))) {
+            if rooms.get(key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
                 rooms.remove(key);
             }
         }

@@ -187,6 +187,15 @@ pub async fn wait_connected(engine: &mut Engine, n: usize) {
     }
 }
 
+/// Waits until `p`'s stats show exactly `n` connections, all connected.
+pub async fn wait_all_connected(p: &Party, n: usize) {
+    eventually(&format!("{} connected to {n}", p.name), || async move {
+        let stats = p.engine.stats().await;
+        stats.len() == n && stats.iter().all(|s| s.state == kaiwa_engine::PeerState::Connected)
+    })
+    .await;
+}
+
 /// Waits until the engine says it is in the room (so the next party joins after it).
 pub async fn wait_joined(engine: &mut Engine) {
     wait_for(engine, "joined", |e| matches!(e, EngineEvent::Joined { .. })).await;

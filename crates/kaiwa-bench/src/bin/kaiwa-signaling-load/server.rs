@@ -137,20 +137,12 @@ fn start_server(args: &Args, flavor: Flavor, redis: Option<&str>) -> anyhow::Res
 
 /// Waits until `/healthz` answers 200 (a cluster node does once it is in the cluster).
 fn wait_healthy(addr: std::net::SocketAddr) -> anyhow::Result<()> {
-    use std::io::{Read, Write};
     let started = std::time::Instant::now();
-    loop {
-        let mut reply = Vec::new();
-        let ok = std::net::TcpStream::connect(addr).is_ok_and(|mut tcp| {
-            let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-            tcp.write_all(request.as_bytes()).is_ok() && tcp.read_to_end(&mut reply).is_ok()
-        });
-        if ok && reply.starts_with(b"HTTP/1.1 200") {
-            return Ok(());
-        }
+    while !kaiwa_testkit::healthy(addr) {
         if started.elapsed() > std::time::Duration::from_secs(15) {
             bail!("the node on {addr} did not join the cluster");
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    Ok(())
 }
