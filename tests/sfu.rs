@@ -1,8 +1,11 @@
-//! Big rooms through Janus: the signaling server (`kaiwa serve --janus`), Debian's Janus and headless
-//! Chromium, all inside one network-lab host (Janus gathers no loopback candidates). A room that grows past
-//! the mesh limit moves to Janus: everyone publishes once and receives the others through it, the mesh
-//! connections close only once Janus's media flows, and chat goes on.
+//! Big rooms through Janus: the signaling server (`kaiwa serve --janus`), Debian's Janus, headless
+//! Chromium and the native client (`kaiwa call`), all inside one network-lab host (Janus gathers no
+//! loopback candidates). A room that grows past the mesh limit moves to Janus: everyone publishes once and
+//! receives the others through it, the mesh connections close only once Janus's media flows, and chat
+//! goes on.
 
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -47,6 +50,113 @@ impl Room {
 
     async fn join(&self, room: &str, name: &str) -> Result<Page> {
         join(&self.browser, &self.server, room, name).await
+    }
+
+    /// The native client joins: `kaiwa call` with a 320×240 test pattern (what a browser sends through
+    /// the SFU), saying "hi from NAME" in the chat once someone is there, logging what it receives twice
+    /// a second.
+    fn native(&self, room: &str, name: &str) -> Result<Native> {
+        let log = self.dir.path().join(format!("{name}.jsonl"));
+        let output = std::fs::File::create(self.dir.path().join(format!("{name}.log")))?;
+        let mut command = self.host.command(env!("CARGO_BIN_EXE_kaiwa"));
+        command
+            .args(["call", "--server", &format!("ws://{}/ws", self.server.addr), "--room", room])
+            .args(["--say", &format!("hi from {name}")])
+            .args(["--name", name, "--bind", &format!("{}:0", self.host.addr), "--size", "320x240"])
+            .args(["--quiet", "--duration", "600", "--stats-every", "500ms", "--stats-log"])
+            .arg(&log)
+            .env(
+                "RUST_LOG",
+                "warn,kaiwa_engine=info,kaiwa_engine::peer::estimator=debug,kaiwa_engine::sfu=debug",
+            )
+            .stdout(Stdio::null())
+            .stderr(output);
+        let child = command.spawn().context("start kaiwa call")?;
+        Ok(Native { child, log, name: name.to_owned() })
+    }
+}
+
+/// A `kaiwa call` process, killed when dropped.
+struct Native {
+    child: Child,
+    log: PathBuf,
+    name: String,
+}
+
+impl Drop for Native {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Native {
+    /// Each other participant's decoded frames in the newest line of the log, when it shows exactly `n`
+    /// others, every one received through the SFU at 320×240.
+    fn through_sfu(&self, n: usize) -> Option<Vec<(String, u64)>> {
+        let text = std::fs::read_to_string(&self.log).ok()?;
+        let line: serde_json::Value = serde_json::from_str(text.lines().last()?).ok()?;
+        let peers = line["peers"].as_array()?;
+        let all = peers.len() == n
+            && peers.iter().all(|p| {
+                let video = &p["video_in"];
+                p["via_sfu"] == true && video["width"] == 320 && video["height"] == 240
+            });
+        all.then(|| {
+            peers
+                .iter()
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap_or_default().to_owned(),
+                        p["video_in"]["frames_decoded"].as_u64().unwrap_or(0),
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// Waits until the client prints `line` (e.g. a chat line it received).
+    async fn wait_for_line(&self, line: &str) -> Result<()> {
+        let output = self.log.with_extension("log");
+        let deadline = tokio::time::Instant::now() + MEDIA_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if std::fs::read_to_string(&output).unwrap_or_default().lines().any(|l| l == line) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        anyhow::bail!("{} never printed {line:?}", self.name)
+    }
+
+    /// Waits until this client receives `n` others through the SFU, and their video goes on (more frames
+    /// from every one of them a moment later).
+    async fn wait_through_sfu(&mut self, n: usize) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + MEDIA_WAIT;
+        let mut first: Option<Vec<(String, u64)>> = None;
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                anyhow::bail!("{} ended: {status}", self.name);
+            }
+            match (self.through_sfu(n), &first) {
+                (Some(now), None) => first = Some(now),
+                (Some(now), Some(before)) => {
+                    let grew = before.iter().all(|(name, frames)| {
+                        now.iter().any(|(other, later)| other == name && later > frames)
+                    });
+                    if grew {
+                        return Ok(());
+                    }
+                }
+                (None, _) => first = None,
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let last = std::fs::read_to_string(&self.log).unwrap_or_default();
+        anyhow::bail!(
+            "{} does not receive {n} through the SFU; last: {}",
+            self.name,
+            last.lines().last().unwrap_or("")
+        )
     }
 }
 
@@ -154,6 +264,59 @@ async fn when_janus_restarts_everyone_comes_back_through_it() -> Result<()> {
     room.janus = Some(Janus::start(room.dir.path(), &room.host));
     for page in [&ann, &bo] {
         wait_through_sfu(page, 1).await.context("after the restart")?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_clients_move_to_janus_with_a_browser_and_nobody_loses_the_call() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let room = Room::start(21, 2).await?;
+
+    // A native client and a browser: a mesh of two.
+    let mut ann = room.native("move", "Ann")?;
+    let bo = room.join("move", "Bo").await?;
+    bo.wait_for(
+        "(() => { const s = kaiwa.state(); return !s.sfu && s.peers.length === 1 && s.peers[0].videoFlowing; })()",
+        MEDIA_WAIT,
+    )
+    .await
+    .context("the mesh of two")?;
+
+    // A second native client takes the room past the limit: everyone moves to Janus.
+    let mut cy = room.native("move", "Cy")?;
+    ann.wait_through_sfu(2).await?;
+    cy.wait_through_sfu(2).await?;
+    wait_through_sfu(&bo, 2).await.context("Bo through Janus")?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_and_browser_clients_through_janus_each_receive_everyone() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let room = Room::start(22, 0).await?;
+    // The browsers first, so that the natives' chat lines (said once someone announces their media)
+    // find them there.
+    let pages = vec![room.join("mixed", "Cy").await?, room.join("mixed", "Di").await?];
+    let mut natives = vec![room.native("mixed", "Ann")?, room.native("mixed", "Bo")?];
+    for native in &mut natives {
+        native.wait_through_sfu(3).await?;
+    }
+    for page in &pages {
+        wait_through_sfu(page, 3).await.context("a browser receiving the other three")?;
+    }
+    // Chat between the two kinds of client, through the server.
+    pages[0].type_and_enter("#chat-input", "hello natives").await?;
+    for native in &natives {
+        native.wait_for_line("[chat] Cy: hello natives").await?;
+    }
+    for page in &pages {
+        page.wait_for(
+            "kaiwa.state().chat.some(m => m.from === 'Ann' && m.text === 'hi from Ann')",
+            MEDIA_WAIT,
+        )
+        .await
+        .context("a native's chat line in a browser")?;
     }
     Ok(())
 }

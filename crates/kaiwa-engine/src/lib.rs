@@ -18,6 +18,7 @@ pub mod media;
 pub mod net;
 pub mod peer;
 pub mod rate_limit;
+mod sfu;
 pub mod signaling;
 pub mod sinks;
 pub mod stats;

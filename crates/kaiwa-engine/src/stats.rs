@@ -96,6 +96,9 @@ pub struct PeerStats {
     pub audio_in: AudioInStats,
     pub out: OutStats,
     pub negotiation: NegotiationCounters,
+    /// Received through the SFU (one connection for everyone in a big room: the network figures are that
+    /// connection's), not over a connection of our own to this participant.
+    pub via_sfu: bool,
 }
 
 fn candidate<'r>(
@@ -196,6 +199,7 @@ pub async fn collect(
             screen_frames: screen_sent.video_frames.load(Relaxed),
         },
         negotiation,
+        via_sfu: false,
     };
     if let Some(t) = report.transport() {
         stats.bytes_sent = t.bytes_sent;

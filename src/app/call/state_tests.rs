@@ -39,6 +39,7 @@ fn stats(id: &str, bytes_received: u64, frames_decoded: u64) -> PeerStats {
         audio_in: Default::default(),
         out: Default::default(),
         negotiation: Default::default(),
+        via_sfu: false,
     };
     s.video_in.frames_decoded = frames_decoded;
     s

@@ -9,6 +9,7 @@ impl Actor {
         mut signaling: mpsc::Receiver<SignalingEvent>,
         mut commands: mpsc::Receiver<Command>,
         mut rekeys: mpsc::UnboundedReceiver<IdClaim>,
+        mut sfu_notes: mpsc::UnboundedReceiver<SfuNote>,
     ) {
         let mut bitrate_tick = tokio::time::interval(BITRATE_INTERVAL);
         let mut waits_tick = tokio::time::interval(Duration::from_millis(100));
@@ -33,6 +34,7 @@ impl Actor {
                     self.follow_congestion_control().await;
                 }
                 Some(claim) = rekeys.recv() => self.on_claim(claim, now()).await,
+                Some(note) = sfu_notes.recv() => self.on_sfu_note(note),
                 _ = waits_tick.tick(), if !self.waits.is_empty() => self.on_waits_tick(now()).await,
             }
         }
@@ -46,8 +48,9 @@ impl Actor {
     /// False when the call cannot go on.
     pub(super) async fn on_signaling(&mut self, event: SignalingEvent) -> bool {
         match event {
-            SignalingEvent::Joined { id, room, peers, ice_servers, max_peers, rejoined } => {
-                info!(%room, %id, others = peers.len(), rejoined, "in the room");
+            SignalingEvent::Joined { id, room, peers, ice_servers, max_peers, rejoined, sfu } => {
+                info!(%room, %id, others = peers.len(), rejoined, sfu, "in the room");
+                self.leave_sfu_room().await;
                 self.my_id = Some(id.clone());
                 self.my_id_tx.send_replace(id.clone());
                 self.generation += 1;
@@ -57,6 +60,10 @@ impl Actor {
                 servers.extend(self.extra_ice_servers.iter().cloned());
                 self.ice_servers = self.turn_streams.rewrite(&servers);
                 self.emit(EngineEvent::Joined { id, room, max_peers, rejoined }).await;
+                if sfu {
+                    self.joined_through_sfu(peers).await;
+                    return true;
+                }
                 if rejoined {
                     // Tell everyone we are still connected to who we are now.
                     for handle in self.peers.values() {
@@ -75,11 +82,19 @@ impl Actor {
             }
             SignalingEvent::PeerJoined(peer) => {
                 self.announced.insert(peer.id.clone(), peer.clone());
+                if self.through_sfu() {
+                    self.peer_joined_through_sfu(peer).await;
+                    return true;
+                }
                 self.add_peer_soon(peer, false).await;
                 self.retry_claims().await;
             }
             SignalingEvent::PeerLeft(id) => {
-                self.announced.remove(&id);
+                let info = self.announced.remove(&id);
+                if self.through_sfu() {
+                    self.peer_left_through_sfu(info, id).await;
+                    return true;
+                }
                 self.waits.settled(&id);
                 match self.peers.get(&id) {
                     Some(handle) if handle.connected.load(Relaxed) => {
@@ -96,6 +111,10 @@ impl Actor {
                 }
                 self.deliver_signal(from, data);
             }
+            event @ (SignalingEvent::Message { .. }
+            | SignalingEvent::SfuPublish
+            | SignalingEvent::SfuAnswer(_)
+            | SignalingEvent::SfuOffer { .. }) => self.on_sfu_signaling(event).await,
 
             SignalingEvent::ServerError { code, message } => {
                 warn!(%code, %message, "the server refused a message")
@@ -150,6 +169,9 @@ impl Actor {
         match command {
             Command::Chat(text) => {
                 let msg = ChatMessage::now(&self.ctx.my_name, &text);
+                if self.through_sfu() {
+                    return self.chat_through_server(&msg);
+                }
                 for handle in self.peers.values() {
                     let _ = handle.inputs.send(PeerInput::SendChat(msg.clone()));
                 }
@@ -168,6 +190,10 @@ impl Actor {
                     let _ = handle.inputs.send(PeerInput::SetVideo(on));
                     let _ = handle.inputs.send(PeerInput::AnnounceMedia);
                 }
+                if let Some(link) = self.sfu.as_ref().filter(|_| on) {
+                    link.request_keyframe();
+                }
+                self.announce_media_through_server_if_sfu();
             }
             Command::ShareScreen(source) => self.share_screen(source),
             Command::SetMuted(muted) => {
@@ -175,6 +201,7 @@ impl Actor {
                 for handle in self.peers.values() {
                     let _ = handle.inputs.send(PeerInput::AnnounceMedia);
                 }
+                self.announce_media_through_server_if_sfu();
             }
             Command::Leave(_) => {}
         }
@@ -188,7 +215,10 @@ impl Actor {
                 pending.push(rx);
             }
         }
-        let mut all = Vec::new();
+        let mut all = match &self.sfu {
+            Some(link) => link.stats().await,
+            None => Vec::new(),
+        };
         for rx in pending {
             if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(2), rx).await {
                 all.push(s);
@@ -246,7 +276,7 @@ impl Actor {
         let camera = self.ctx.video.as_ref().map(|f| &f.control);
         let screen = self.screen.as_ref().map(|s| &s.control);
         if (camera.is_none() && screen.is_none())
-            || self.peers.is_empty()
+            || (self.peers.is_empty() && self.sfu.is_none())
             || !self.ctx.network.congestion_control
         {
             return;
@@ -254,10 +284,13 @@ impl Actor {
         let stats = self.collect_stats().await;
         let target =
             stats.iter().map(|s| s.out.target_bitrate_bps).filter(|b| *b > 0.0).fold(f64::INFINITY, f64::min);
-        if !target.is_finite() {
-            return;
-        }
-        let total = video_share(target);
+        let total = match (target.is_finite(), self.sfu.is_some()) {
+            // Everyone receives everyone: a big room's camera is a small tile.
+            (true, true) => video_share(target).min(crate::sfu::SFU_VIDEO_BPS),
+            (false, true) => crate::sfu::SFU_VIDEO_BPS,
+            (true, false) => video_share(target),
+            (false, false) => return,
+        };
         let camera_on = camera.is_some() && self.ctx.video_enabled.load(Relaxed);
         match (camera, screen) {
             (Some(camera), Some(screen)) => {
@@ -273,6 +306,9 @@ impl Actor {
     }
 
     pub(super) async fn close_all(&mut self) {
+        if let Some(link) = self.sfu.take() {
+            link.close().await;
+        }
         for (_, handle) in self.peers.drain() {
             let _ = handle.inputs.send(PeerInput::Close);
         }

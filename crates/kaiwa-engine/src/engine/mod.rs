@@ -4,6 +4,7 @@
 mod actor;
 use actor::video_share;
 mod roster;
+mod sfu_room;
 mod waits;
 use waits::Waits;
 
@@ -30,6 +31,7 @@ use crate::media::video_send::{VideoFeed, VideoSendConfig, VideoSendControl, Vid
 use crate::peer::factory::NetworkConfig;
 use crate::peer::id_claims::{self, Verdict};
 use crate::peer::{IdClaim, PeerContext, PeerHandle, PeerInput, PeerSession};
+use crate::sfu::{SfuLink, SfuNote};
 use crate::signaling::{SignalingClient, SignalingConfig, SignalingEvent, SignalingFailure};
 use crate::sinks::MediaSinks;
 use crate::stats::PeerStats;
@@ -125,6 +127,7 @@ impl Engine {
         let (sig_tx, sig_rx) = mpsc::channel(256);
         let (my_id_tx, my_id) = tokio::sync::watch::channel(PeerId::new());
         let (rekeys, rekeys_rx) = mpsc::unbounded_channel();
+        let (sfu_notes, sfu_notes_rx) = mpsc::unbounded_channel();
         let turn_streams = TurnStreams::new(config.network.turn_trust.unwrap_or(config.signaling.trust));
         let (signaling, _) = SignalingClient::spawn(config.signaling, sig_tx);
         let ctx = Arc::new(PeerContext {
@@ -159,9 +162,11 @@ impl Engine {
             waits: Waits::default(),
             events: events_tx,
             screen: None,
+            sfu: None,
+            sfu_notes,
             _media: (video.map(|(_, s)| s), audio.map(|(_, s)| s), playout),
         };
-        tokio::spawn(actor.run(sig_rx, commands_rx, rekeys_rx));
+        tokio::spawn(actor.run(sig_rx, commands_rx, rekeys_rx, sfu_notes_rx));
         Ok(Engine { commands, events, video: video_control, audio: audio_control, far_end_dropped })
     }
 
@@ -292,6 +297,9 @@ struct Actor {
     events: mpsc::Sender<EngineEvent>,
     /// The screen's sender while we share one (its feed is in `ctx.screen`).
     screen: Option<VideoSender>,
+    /// The connections to the SFU, while the room goes through it (`sfu_room.rs`).
+    sfu: Option<SfuLink>,
+    sfu_notes: mpsc::UnboundedSender<SfuNote>,
     /// Kept alive for the call; dropping them stops the media threads.
     _media: (Option<VideoSender>, Option<AudioSender>, AudioPlayout),
 }

@@ -1,11 +1,11 @@
 //! One WebRTC peer connection per remote participant.
 
 pub mod candidates;
-mod dtls_role;
+pub(crate) mod dtls_role;
 mod estimator;
 pub mod factory;
 mod feedback_rate;
-mod handler;
+pub(crate) mod handler;
 pub mod id_claims;
 pub mod identity;
 mod loss_based;
@@ -14,7 +14,7 @@ mod pacer;
 mod pacing;
 mod queue_delay;
 pub mod rejected_sections;
-mod remote_tracks;
+pub(crate) mod remote_tracks;
 pub mod rtcp_forward;
 mod session;
 pub(crate) mod tracks;

@@ -5,13 +5,15 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use kaiwa_protocol::{
-    ClientMessage, ErrorCode, IceServer, PROTOCOL_VERSION, PeerId, PeerInfo, ServerMessage, SignalData,
+    ClientMessage, ErrorCode, IceServer, PROTOCOL_VERSION, PeerId, PeerInfo, ServerMessage, SfuStream,
+    SignalData,
 };
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tracing::{debug, info, warn};
 
 use super::transport::{self, ConnectError, ServerUrl, Socket, Trust};
+use crate::chat::ChannelMessage;
 
 #[derive(Debug, Clone)]
 pub struct SignalingConfig {
@@ -21,6 +23,8 @@ pub struct SignalingConfig {
     pub name: String,
     /// Our DTLS certificate's fingerprint, announced in `join` (the engine sets it).
     pub fingerprint: Option<String>,
+    /// Say in `join` that we can take part in a big room through the SFU (docs/PROTOCOL.md "Big rooms").
+    pub sfu: bool,
     pub connect_timeout: Duration,
     pub backoff_min: Duration,
     pub backoff_max: Duration,
@@ -34,6 +38,7 @@ impl SignalingConfig {
             room: room.into(),
             name: name.into(),
             fingerprint: None,
+            sfu: true,
             connect_timeout: Duration::from_secs(10),
             backoff_min: Duration::from_millis(250),
             backoff_max: Duration::from_secs(5),
@@ -51,12 +56,28 @@ pub enum SignalingEvent {
         ice_servers: Vec<IceServer>,
         max_peers: usize,
         rejoined: bool,
+        /// The room goes through the SFU: connect to nobody, publish when told.
+        sfu: bool,
     },
     PeerJoined(PeerInfo),
     PeerLeft(PeerId),
     Signal {
         from: PeerId,
         data: SignalData,
+    },
+    /// A chat line or media state sent through the server (in an SFU room there is no data channel).
+    Message {
+        from: PeerId,
+        message: ChannelMessage,
+    },
+    /// The room now goes through the SFU: offer our media (`sfu_offer`).
+    SfuPublish,
+    /// The SFU's answer to our offer.
+    SfuAnswer(String),
+    /// The SFU offers the others' media; `streams` says whose each m-section is.
+    SfuOffer {
+        sdp: String,
+        streams: Vec<SfuStream>,
     },
     /// The server refused a message of ours; the connection goes on.
     ServerError {
@@ -86,7 +107,7 @@ pub enum SignalingFailure {
 }
 
 enum Command {
-    Signal { to: PeerId, data: SignalData },
+    Send(ClientMessage),
     Leave,
 }
 
@@ -109,7 +130,22 @@ impl SignalingClient {
     /// Queues a signal for `to`. False if the queue is full or the task has ended; signals only make sense
     /// on the current connection, so they are not kept across reconnects.
     pub fn signal(&self, to: &PeerId, data: SignalData) -> bool {
-        self.commands.try_send(Command::Signal { to: to.clone(), data }).is_ok()
+        self.commands.try_send(Command::Send(ClientMessage::signal(to.clone(), &data))).is_ok()
+    }
+
+    /// Queues a chat line or media state (JSON as on the data channel) for `to`, through the server.
+    pub fn message(&self, to: &PeerId, json: String) -> bool {
+        match serde_json::value::RawValue::from_string(json) {
+            Ok(data) => {
+                self.commands.try_send(Command::Send(ClientMessage::Signal { to: to.clone(), data })).is_ok()
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Queues our SFU offer (`sfu_offer`) or answer (`sfu_answer`).
+    pub fn sfu(&self, message: ClientMessage) -> bool {
+        self.commands.try_send(Command::Send(message)).is_ok()
     }
 
     /// Leaves the room and closes the connection.
@@ -158,7 +194,7 @@ async fn run(
                         _ = &mut sleep => break,
                         cmd = commands.recv() => match cmd {
                             None | Some(Command::Leave) => return,
-                            Some(Command::Signal { .. }) => {} // nobody to deliver it to now
+                            Some(_) => {} // nobody to deliver it to now
                         },
                     }
                 }
@@ -187,7 +223,7 @@ async fn session(
         name: config.name.clone(),
         version: PROTOCOL_VERSION,
         fingerprint: config.fingerprint.clone(),
-        sfu: false,
+        sfu: config.sfu,
     };
     if let Err(e) = ws.send(Message::text(join.to_json())).await {
         return SessionEnd::Lost(e.to_string());
@@ -201,8 +237,8 @@ async fn session(
                     let _ = ws.close(None).await;
                     return SessionEnd::Left;
                 }
-                Some(Command::Signal { to, data }) => {
-                    if let Err(e) = ws.send(Message::text(ClientMessage::signal(to, &data).to_json())).await {
+                Some(Command::Send(message)) => {
+                    if let Err(e) = ws.send(Message::text(message.to_json())).await {
                         return SessionEnd::Lost(e.to_string());
                     }
                 }
@@ -227,22 +263,27 @@ async fn session(
                     }
                 };
                 let event = match msg {
-                    ServerMessage::Joined { id, room, peers, ice_servers, max_peers, .. } => {
+                    ServerMessage::Joined { id, room, peers, ice_servers, max_peers, sfu } => {
                         info!(%room, %id, peers = peers.len(), "joined");
                         let rejoined = *joined_once;
                         *joined_once = true;
                         *attempt = 0;
                         in_room = true;
-                        SignalingEvent::Joined { id, room, peers, ice_servers, max_peers, rejoined }
+                        SignalingEvent::Joined { id, room, peers, ice_servers, max_peers, rejoined, sfu }
                     }
                     ServerMessage::PeerJoined { peer } => SignalingEvent::PeerJoined(peer),
                     ServerMessage::PeerLeft { id } => SignalingEvent::PeerLeft(id),
-                    ServerMessage::Signal { from, data } => match SignalData::from_raw(&data) {
-                        Ok(data) => SignalingEvent::Signal { from, data },
-                        Err(e) => {
-                            debug!(%from, error = %e, "ignoring unreadable signal data");
-                            continue;
-                        }
+                    // A chat line or media state first: `{"candidate":null}` has only optional fields, so
+                    // any object would pass for one.
+                    ServerMessage::Signal { from, data } => match ChannelMessage::parse(data.get()) {
+                        Some(message) => SignalingEvent::Message { from, message },
+                        None => match SignalData::from_raw(&data) {
+                            Ok(data) => SignalingEvent::Signal { from, data },
+                            Err(e) => {
+                                debug!(%from, error = %e, "ignoring unreadable signal data");
+                                continue;
+                            }
+                        },
                     },
                     ServerMessage::Error { code, message } if !in_room => {
                         let failure = match code {
@@ -257,11 +298,10 @@ async fn session(
                         return SessionEnd::Failed(failure);
                     }
                     ServerMessage::Error { code, message } => SignalingEvent::ServerError { code, message },
-                    // This client does not say it can use the SFU, so the server sends it no SFU messages.
-                    ServerMessage::Pong
-                    | ServerMessage::SfuPublish
-                    | ServerMessage::SfuAnswer { .. }
-                    | ServerMessage::SfuOffer { .. } => continue,
+                    ServerMessage::SfuPublish => SignalingEvent::SfuPublish,
+                    ServerMessage::SfuAnswer { sdp } => SignalingEvent::SfuAnswer(sdp),
+                    ServerMessage::SfuOffer { sdp, streams } => SignalingEvent::SfuOffer { sdp, streams },
+                    ServerMessage::Pong => continue,
                 };
                 if events.send(event).await.is_err() {
                     return SessionEnd::Left;

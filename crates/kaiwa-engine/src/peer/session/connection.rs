@@ -99,4 +99,31 @@ impl PeerSession {
             }
         });
     }
+
+    /// The connection's figures, with our pipelines' for this peer.
+    pub(super) async fn stats(&self) -> PeerStats {
+        crate::stats::collect(
+            &self.pc,
+            &self.remote,
+            self.state,
+            self.connected_at.map(|t| t - self.created_at),
+            crate::stats::OwnFigures {
+                sent: &self.send_stats,
+                screen_sent: &self.screen_send_stats,
+                video: self.playing_video[VideoRole::Camera.index()].as_ref().map(|(_, _, s)| &**s),
+                screen: self.playing_video[VideoRole::Screen.index()].as_ref().map(|(_, _, s)| &**s),
+                audio: self.audio_stats.as_deref(),
+                negotiation: self.negotiation,
+                relays: &self.ctx.relays,
+                video_out: self.video.as_ref().and_then(|t| t.video.as_ref()).and_then(SentVideo::codec),
+                video_formats: &self.video_formats,
+                verification_code: crate::peer::identity::remote_fingerprint(&self.pc).await.and_then(
+                    |theirs| {
+                        crate::peer::identity::verification_code(self.ctx.identity.fingerprint(), &theirs)
+                    },
+                ),
+            },
+        )
+        .await
+    }
 }

@@ -97,6 +97,8 @@ pub enum PeerInput {
     RestartIfStillDown,
     Stats(oneshot::Sender<PeerStats>),
     Close,
+    /// Close without a word to the owner: the participant is reached through the SFU now.
+    Handover,
 }
 
 /// A peer's claim that its signaling id changed from `old` to `new`, made over the connection whose peer
@@ -287,6 +289,7 @@ impl PeerSession {
     }
 
     async fn run(mut self, mut inputs: mpsc::UnboundedReceiver<PeerInput>) {
+        let mut handed_over = false;
         while let Some(input) = inputs.recv().await {
             match input {
                 PeerInput::Remote(SignalData::Sdp { sdp }) => self.on_remote_description(sdp).await,
@@ -357,6 +360,10 @@ impl PeerSession {
                     let _ = reply.send(self.stats().await);
                 }
                 PeerInput::Close => break,
+                PeerInput::Handover => {
+                    handed_over = true;
+                    break;
+                }
             }
         }
         self.stop.cancel();
@@ -364,31 +371,9 @@ impl PeerSession {
         if let Err(e) = self.pc.close().await {
             debug!(error = %e, "close failed");
         }
-        self.set_state(PeerState::Closed).await;
-    }
-
-    async fn stats(&self) -> PeerStats {
-        crate::stats::collect(
-            &self.pc,
-            &self.remote,
-            self.state,
-            self.connected_at.map(|t| t - self.created_at),
-            crate::stats::OwnFigures {
-                sent: &self.send_stats,
-                screen_sent: &self.screen_send_stats,
-                video: self.playing_video[VideoRole::Camera.index()].as_ref().map(|(_, _, s)| &**s),
-                screen: self.playing_video[VideoRole::Screen.index()].as_ref().map(|(_, _, s)| &**s),
-                audio: self.audio_stats.as_deref(),
-                negotiation: self.negotiation,
-                relays: &self.ctx.relays,
-                video_out: self.video.as_ref().and_then(|t| t.video.as_ref()).and_then(SentVideo::codec),
-                video_formats: &self.video_formats,
-                verification_code: super::identity::remote_fingerprint(&self.pc).await.and_then(|theirs| {
-                    super::identity::verification_code(self.ctx.identity.fingerprint(), &theirs)
-                }),
-            },
-        )
-        .await
+        if !handed_over {
+            self.set_state(PeerState::Closed).await;
+        }
     }
 }
 

@@ -1,0 +1,162 @@
+//! The connection that sends our microphone and camera to the SFU: it offers (send-only), the SFU answers.
+//! Our camera's encoder is shared with any mesh connection still open; camera off pauses it, and the track
+//! stays (nothing to renegotiate).
+//!
+//! It runs without our congestion control, at [`super::SFU_VIDEO_BPS`]: Janus's transport-wide feedback
+//! lists about every other packet of ours as missing while its subscribers lose none, so the loss half
+//! took the estimate to its floor (160×120) within ten seconds, with or without transport-wide sequence
+//! numbers on our audio. Janus's own REMB caps what it asks of publishers at the room's bitrate.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+
+use kaiwa_protocol::IceServer;
+use rtc::rtp_transceiver::RTCRtpTransceiverDirection;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info};
+use webrtc::peer_connection::{PeerConnection, RTCSessionDescription};
+use webrtc::rtp_transceiver::RtpSender;
+
+use super::gather::Gather;
+use crate::media::video_send::{CodecUse, VideoSendControl};
+use crate::peer::PeerContext;
+use crate::peer::SendStats;
+use crate::peer::factory::{NetworkConfig, build_peer_connection};
+use crate::peer::handler::{Forwarder, PcEvent};
+use crate::peer::tracks::{self, NO_PT, NegotiatedVideo};
+
+pub struct Publisher {
+    pub pc: Arc<dyn PeerConnection>,
+    pub gather: Gather,
+    /// What we sent (the same figures for everyone in the room: they all receive this one stream).
+    pub sent: Arc<SendStats>,
+    audio: Option<(Arc<dyn RtpSender>, Arc<AtomicU8>)>,
+    camera: Option<Camera>,
+    stop: CancellationToken,
+}
+
+struct Camera {
+    sender: Arc<dyn RtpSender>,
+    negotiated: Arc<NegotiatedVideo>,
+    /// Keeps the negotiated codec's encoder running.
+    codec_use: Option<CodecUse>,
+    control: Arc<VideoSendControl>,
+}
+
+impl Publisher {
+    /// Builds the connection with our tracks and sets its offer.
+    pub async fn start(
+        ctx: &PeerContext,
+        ice_servers: &[IceServer],
+        parent: &CancellationToken,
+        forward: impl Fn(PcEvent) + Send + Sync + 'static,
+    ) -> Result<Publisher, webrtc::error::Error> {
+        let network = NetworkConfig { congestion_control: false, ..ctx.network.clone() };
+        let pc = build_peer_connection(
+            &network,
+            ice_servers,
+            Some(&ctx.identity),
+            crate::peer::dtls_role::answering_role(true),
+            Arc::new(Forwarder::new(forward)),
+        )
+        .await?;
+        let stop = parent.child_token();
+        let sent = Arc::new(SendStats::default());
+        let mut publisher =
+            Publisher { pc, gather: Gather::default(), sent, audio: None, camera: None, stop };
+        if let Err(e) = publisher.add_tracks(ctx).await {
+            publisher.close().await;
+            return Err(e);
+        }
+        Ok(publisher)
+    }
+
+    async fn add_tracks(&mut self, ctx: &PeerContext) -> Result<(), webrtc::error::Error> {
+        if let Some(packets) = &ctx.audio {
+            let ssrc = rand::random::<u32>();
+            let track = tracks::local_audio_track(ssrc)?;
+            let sender = self.pc.add_track(track.clone()).await?;
+            let payload_type = Arc::new(AtomicU8::new(NO_PT));
+            tokio::spawn(tracks::write_audio(
+                track,
+                ssrc,
+                payload_type.clone(),
+                packets.subscribe(),
+                self.sent.clone(),
+                self.stop.clone(),
+            ));
+            self.audio = Some((sender, payload_type));
+        }
+        if let Some(feed) = &ctx.video {
+            let ssrc = rand::random::<u32>();
+            let codecs = &ctx.network.video_codecs;
+            let track = tracks::local_video_track(ssrc, "camera", codecs);
+            let sender = self.pc.add_track(track.clone()).await?;
+            tracks::offer_video_codecs(&self.pc, codecs).await;
+            let negotiated = Arc::new(NegotiatedVideo::default());
+            tokio::spawn(tracks::write_video(
+                track.clone(),
+                ssrc,
+                negotiated.clone(),
+                feed.frames.subscribe(),
+                feed.control.clone(),
+                self.sent.clone(),
+                self.stop.clone(),
+            ));
+            tokio::spawn(tracks::read_local_rtcp(
+                track,
+                negotiated.clone(),
+                feed.control.clone(),
+                self.sent.clone(),
+            ));
+            self.camera = Some(Camera { sender, negotiated, codec_use: None, control: feed.control.clone() });
+        }
+        // We only send here; the others arrive on the receiving connection.
+        for transceiver in self.pc.get_transceivers().await {
+            transceiver.set_direction(RTCRtpTransceiverDirection::Sendonly).await?;
+        }
+        let offer = self.pc.create_offer(None).await?;
+        self.pc.set_local_description(offer).await
+    }
+
+    /// The SFU's answer: from now on our media flows in the payload types and codec it chose.
+    pub async fn on_answer(&mut self, sdp: String) -> Result<(), webrtc::error::Error> {
+        self.pc.set_remote_description(RTCSessionDescription::answer(sdp)?).await?;
+        if let Some((sender, payload_type)) = &self.audio {
+            payload_type.store(tracks::negotiated_payload_type(sender).await.unwrap_or(NO_PT), Relaxed);
+        }
+        if let Some(camera) = &mut self.camera {
+            let now = tracks::negotiated_video(&camera.sender).await;
+            camera.negotiated.set(now);
+            let codec = now.map(|(_, c)| c);
+            if camera.codec_use.as_ref().map(CodecUse::codec) != codec {
+                if let Some(codec) = codec {
+                    info!(%codec, "sending video to the SFU");
+                }
+                camera.codec_use = codec.map(|c| camera.control.use_codec(c));
+            }
+        }
+        Ok(())
+    }
+
+    /// Our camera starts again on a keyframe, so everyone can decode it.
+    pub fn request_keyframe(&self) {
+        if let Some(camera) = &self.camera
+            && let Some((_, codec)) = camera.negotiated.get()
+        {
+            camera.control.request_keyframe(codec);
+        }
+    }
+
+    /// The codec our camera goes out in.
+    pub fn video_codec(&self) -> Option<kaiwa_media::video::VideoCodec> {
+        self.camera.as_ref().and_then(|c| c.negotiated.get()).map(|(_, c)| c)
+    }
+
+    pub async fn close(self) {
+        self.stop.cancel();
+        if let Err(e) = self.pc.close().await {
+            debug!(error = %e, "close failed");
+        }
+    }
+}
