@@ -56,6 +56,11 @@ impl Room {
     /// the SFU), saying "hi from NAME" in the chat once someone is there, logging what it receives twice
     /// a second.
     fn native(&self, room: &str, name: &str) -> Result<Native> {
+        self.native_at(room, name, 30)
+    }
+
+    /// [`Room::native`] sending `fps` frames a second.
+    fn native_at(&self, room: &str, name: &str, fps: u32) -> Result<Native> {
         let log = self.dir.path().join(format!("{name}.jsonl"));
         let output = std::fs::File::create(self.dir.path().join(format!("{name}.log")))?;
         let mut command = self.host.command(env!("CARGO_BIN_EXE_kaiwa"));
@@ -63,6 +68,7 @@ impl Room {
             .args(["call", "--server", &format!("ws://{}/ws", self.server.addr), "--room", room])
             .args(["--say", &format!("hi from {name}")])
             .args(["--name", name, "--bind", &format!("{}:0", self.host.addr), "--size", "320x240"])
+            .args(["--fps", &fps.to_string()])
             .args(["--quiet", "--duration", "600", "--stats-every", "500ms", "--stats-log"])
             .arg(&log)
             .env(
@@ -317,6 +323,43 @@ async fn native_and_browser_clients_through_janus_each_receive_everyone() -> Res
         )
         .await
         .context("a native's chat line in a browser")?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_through_janus_each_receive_the_other_eleven() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let room = Room::start(23, 0).await?;
+    // Native clients at 5 frames a second: 132 streams decoded on the machine's two cores.
+    let names = ["Ann", "Bo", "Cy", "Di", "Ed", "Flo", "Gus", "Hal", "Ida", "Jo", "Kai", "Lu"];
+    let mut natives = Vec::new();
+    for name in names {
+        natives.push(room.native_at("twelve", name, 5)?);
+    }
+    for native in &mut natives {
+        native.wait_through_sfu(11).await?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_native_and_browser_clients_through_janus_each_receive_the_other_seven() -> Result<()> {
+    let _serial = SERIAL.lock().await;
+    let room = Room::start(24, 0).await?;
+    let mut natives = Vec::new();
+    for name in ["Ann", "Bo", "Cy", "Di"] {
+        natives.push(room.native("eight-mixed", name)?);
+    }
+    let mut pages = Vec::new();
+    for name in ["Ed", "Flo", "Gus", "Hal"] {
+        pages.push(room.join("eight-mixed", name).await?);
+    }
+    for native in &mut natives {
+        native.wait_through_sfu(7).await?;
+    }
+    for (name, page) in ["Ed", "Flo", "Gus", "Hal"].iter().zip(&pages) {
+        wait_through_sfu(page, 7).await.with_context(|| format!("{name} receiving the other seven"))?;
     }
     Ok(())
 }

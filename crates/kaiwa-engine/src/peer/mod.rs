@@ -14,6 +14,7 @@ mod pacer;
 mod pacing;
 mod queue_delay;
 pub mod rejected_sections;
+pub(crate) mod remote_rtp;
 pub(crate) mod remote_tracks;
 pub mod rtcp_forward;
 mod session;

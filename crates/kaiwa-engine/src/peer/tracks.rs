@@ -1,5 +1,4 @@
-//! Local tracks (and the tasks writing encoded media into them) and remote track pumps (handing received
-//! RTP straight to the decode threads).
+//! Local tracks and the tasks writing encoded media into them (remote tracks' pumps: `remote_rtp.rs`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering::Relaxed};
@@ -9,21 +8,17 @@ use bytes::Bytes;
 use kaiwa_media::video::{VideoCodec, VideoPacketizer};
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
-use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::{RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
-use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
 use super::factory::{opus_codec, video_codec_parameters};
 use super::rtcp_forward::is_keyframe_request;
-use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
-use crate::media::video_recv::{RtpIn, VideoReceiver};
 use crate::media::video_send::{EncodedVideo, VideoSendControl};
 
 /// Payload type not negotiated (yet).
@@ -263,95 +258,6 @@ pub async fn read_local_rtcp(
             }
         }
     }
-}
-
-/// Hands a remote video track's RTP to its decode thread and sends the PLIs the decoder asks for.
-/// Returns when the track ends or `stop` is cancelled.
-pub async fn pump_video(
-    track: Arc<dyn TrackRemote>,
-    receiver: VideoReceiver,
-    mut pli_rx: mpsc::Receiver<()>,
-    stop: StopSignal,
-) {
-    let mut media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
-    // The codec of the payload type in use, looked up again when the payload type changes.
-    let mut current: Option<(u8, Option<VideoCodec>)> = None;
-    loop {
-        tokio::select! {
-            event = track.poll() => match event {
-                Some(TrackRemoteEvent::OnRtpPacket(p)) => {
-                    media_ssrc = p.header.ssrc;
-                    let pt = p.header.payload_type;
-                    if current.is_none_or(|(known, _)| known != pt) {
-                        let codec = track.codec(media_ssrc).await;
-                        let ours = codec.as_ref().and_then(|c| VideoCodec::from_mime_type(&c.mime_type));
-                        if ours.is_none() {
-                            debug!(pt, codec = ?codec.map(|c| c.mime_type), "video in a codec we cannot decode");
-                        }
-                        current = Some((pt, ours));
-                    }
-                    let Some((_, Some(codec))) = current else {
-                        receiver.stats.packets_dropped.fetch_add(1, Relaxed);
-                        continue;
-                    };
-                    let rtp = RtpIn {
-                        codec,
-                        sequence_number: p.header.sequence_number,
-                        timestamp: p.header.timestamp,
-                        marker: p.header.marker,
-                        payload: p.payload,
-                    };
-                    if receiver.packets.try_send(rtp).is_err() {
-                        receiver.stats.packets_dropped.fetch_add(1, Relaxed);
-                    }
-                }
-                Some(TrackRemoteEvent::OnEnded) | None => return,
-                Some(_) => {}
-            },
-            _ = stop.cancelled() => return,
-            Some(()) = pli_rx.recv() => {
-                let pli = PictureLossIndication { sender_ssrc: 0, media_ssrc };
-                if let Err(e) = track.write_rtcp(vec![Box::new(pli)]).await {
-                    debug!(error = %e, "PLI not sent");
-                }
-            }
-        }
-    }
-}
-
-/// Hands a remote audio track's RTP to the playout thread, stamped with its arrival time, until the track
-/// ends or `stop` is cancelled; then removes the stream from playout.
-pub async fn pump_audio(
-    track: Arc<dyn TrackRemote>,
-    key: String,
-    playout: std::sync::mpsc::SyncSender<PlayoutInput>,
-    stats: Arc<AudioRecvStats>,
-    stop: StopSignal,
-) {
-    loop {
-        let event = tokio::select! {
-            event = track.poll() => event,
-            _ = stop.cancelled() => break,
-        };
-        let Some(event) = event else { break };
-        match event {
-            TrackRemoteEvent::OnRtpPacket(p) => {
-                let input = PlayoutInput::Packet {
-                    key: key.clone(),
-                    seq: p.header.sequence_number,
-                    timestamp: p.header.timestamp,
-                    payload: p.payload,
-                    arrival: Instant::now(),
-                };
-                if playout.try_send(input).is_err() {
-                    stats.packets_dropped.fetch_add(1, Relaxed);
-                }
-            }
-            TrackRemoteEvent::OnEnded => break,
-            _ => {}
-        }
-    }
-    let _ = playout.try_send(PlayoutInput::Remove { key });
 }
 
 /// The negotiated payload type of a sender (read again after every negotiation).

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::peer_connection::{PeerConnection, RTCPeerConnectionState, RTCSessionDescription};
+use webrtc::rtp_transceiver::RtpReceiver;
 
 use super::gather::Gather;
 use super::publish::Publisher;
@@ -25,7 +26,7 @@ use crate::media::video_recv::{VideoReceiver, VideoRecvStats};
 use crate::peer::factory::build_peer_connection;
 use crate::peer::handler::{Forwarder, PcEvent};
 use crate::peer::remote_tracks::Playing;
-use crate::peer::{NegotiationCounters, PeerContext, SendStats, VideoFormats, tracks};
+use crate::peer::{NegotiationCounters, PeerContext, SendStats, VideoFormats, remote_rtp};
 use crate::stats::{OwnFigures, PeerStats};
 
 pub struct Receiver {
@@ -122,12 +123,12 @@ impl Receiver {
         }
     }
 
-    /// The m-section a track arrived on, from the connection's transceivers.
-    async fn mid_of(&self, track: &Arc<dyn TrackRemote>) -> Option<String> {
+    /// The m-section a track arrived on, and its receiver, from the connection's transceivers.
+    async fn mid_of(&self, track: &Arc<dyn TrackRemote>) -> Option<(String, Arc<dyn RtpReceiver>)> {
         for transceiver in self.pc.get_transceivers().await {
             let Ok(Some(receiver)) = transceiver.receiver().await else { continue };
             if std::ptr::addr_eq(Arc::as_ptr(receiver.track()), Arc::as_ptr(track)) {
-                return transceiver.mid().await.ok().flatten();
+                return transceiver.mid().await.ok().flatten().map(|mid| (mid, receiver));
             }
         }
         None
@@ -135,7 +136,7 @@ impl Receiver {
 
     /// A track of someone's: it replaces what played of theirs in its kind.
     pub async fn on_track(&mut self, ctx: &PeerContext, track: Arc<dyn TrackRemote>) {
-        let Some(mid) = self.mid_of(&track).await else {
+        let Some((mid, rtp_receiver)) = self.mid_of(&track).await else {
             return debug!("a track from the SFU on no m-section we know");
         };
         let Some(id) = self.streams.peer(&mid).cloned() else {
@@ -153,11 +154,19 @@ impl Receiver {
                 let label: String =
                     participant.info.name.chars().filter(char::is_ascii_alphanumeric).take(10).collect();
                 let (pli_tx, pli_rx) = mpsc::channel(4);
+                let negotiated = remote_rtp::received_video_codecs(&rtp_receiver).await;
                 match VideoReceiver::start(&format!("{label}-sfu"), sink, pli_tx) {
                     Ok(receiver) => {
                         let stats = receiver.stats.clone();
                         let playing = Playing::start(&self.stop, |stop| {
-                            tracks::pump_video(track, receiver, pli_rx, stop)
+                            remote_rtp::pump_video(
+                                track,
+                                receiver,
+                                pli_rx,
+                                remote_rtp::PliForm::AfterReport,
+                                negotiated,
+                                stop,
+                            )
                         });
                         participant.video = Some((playing, stats));
                     }
@@ -187,7 +196,7 @@ impl Receiver {
                 let playout = ctx.playout.clone();
                 let pump_stats = stats.clone();
                 let playing = Playing::start(&self.stop, |stop| {
-                    tracks::pump_audio(track, key, playout, pump_stats, stop)
+                    remote_rtp::pump_audio(track, key, playout, pump_stats, stop)
                 });
                 participant.audio = Some((playing, stats));
             }

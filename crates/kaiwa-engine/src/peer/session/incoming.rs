@@ -66,8 +66,16 @@ impl PeerSession {
             match VideoReceiver::start(&label, sink, pli_tx) {
                 Ok(receiver) => {
                     let stats = receiver.stats.clone();
-                    let playing =
-                        Playing::start(&self.stop, |stop| tracks::pump_video(track, receiver, pli_rx, stop));
+                    let playing = Playing::start(&self.stop, |stop| {
+                        remote_rtp::pump_video(
+                            track,
+                            receiver,
+                            pli_rx,
+                            remote_rtp::PliForm::Alone,
+                            Vec::new(),
+                            stop,
+                        )
+                    });
                     self.playing_video[role.index()] = Some((number, playing, stats));
                 }
                 Err(e) => warn!(error = %e, "cannot start a video decode thread"),
@@ -97,8 +105,9 @@ impl PeerSession {
             };
             let _ = self.ctx.events.send(level).await;
             let playout = self.ctx.playout.clone();
-            self.playing_audio =
-                Some(Playing::start(&self.stop, |stop| tracks::pump_audio(track, key, playout, stats, stop)));
+            self.playing_audio = Some(Playing::start(&self.stop, |stop| {
+                remote_rtp::pump_audio(track, key, playout, stats, stop)
+            }));
         }
     }
 }

@@ -30,6 +30,7 @@ use webrtc::rtp_transceiver::RtpSender;
 use super::factory::{NetworkConfig, build_peer_connection};
 use super::handler::{Forwarder, PcEvent};
 use super::negotiation::{self, Exchange, Ignored, OfferReason, OnOfferWanted, OnRemote};
+use super::remote_rtp;
 use super::remote_tracks::{Playing, VideoRole, VideoTracks};
 use super::tracks::{self, NO_PT, SendStats};
 use super::video_formats::VideoFormats;
