@@ -56,11 +56,11 @@ impl Room {
     /// the SFU), saying "hi from NAME" in the chat once someone is there, logging what it receives twice
     /// a second.
     fn native(&self, room: &str, name: &str) -> Result<Native> {
-        self.native_at(room, name, 30)
+        self.native_with(room, name, 30, &[])
     }
 
-    /// [`Room::native`] sending `fps` frames a second.
-    fn native_at(&self, room: &str, name: &str, fps: u32) -> Result<Native> {
+    /// [`Room::native`] sending `fps` frames a second, with more arguments for `kaiwa call`.
+    fn native_with(&self, room: &str, name: &str, fps: u32, more: &[&str]) -> Result<Native> {
         let log = self.dir.path().join(format!("{name}.jsonl"));
         let output = std::fs::File::create(self.dir.path().join(format!("{name}.log")))?;
         let mut command = self.host.command(env!("CARGO_BIN_EXE_kaiwa"));
@@ -69,6 +69,7 @@ impl Room {
             .args(["--say", &format!("hi from {name}")])
             .args(["--name", name, "--bind", &format!("{}:0", self.host.addr), "--size", "320x240"])
             .args(["--fps", &fps.to_string()])
+            .args(more)
             .args(["--quiet", "--duration", "600", "--stats-every", "500ms", "--stats-log"])
             .arg(&log)
             .env(
@@ -304,10 +305,15 @@ async fn native_and_browser_clients_through_janus_each_receive_everyone() -> Res
     // The browsers first, so that the natives' chat lines (said once someone announces their media)
     // find them there.
     let pages = vec![room.join("mixed", "Cy").await?, room.join("mixed", "Di").await?];
-    let mut natives = vec![room.native("mixed", "Ann")?, room.native("mixed", "Bo")?];
+    // Bo tries to share a screen, which a room through Janus does not carry yet: he is told so.
+    let bo = room.native_with("mixed", "Bo", 30, &["--share", "testpattern"])?;
+    let mut natives = vec![room.native("mixed", "Ann")?, bo];
     for native in &mut natives {
         native.wait_through_sfu(3).await?;
     }
+    natives[1]
+        .wait_for_line("screen sharing stopped: a room this big does not carry shared screens yet")
+        .await?;
     for page in &pages {
         wait_through_sfu(page, 3).await.context("a browser receiving the other three")?;
     }
@@ -335,7 +341,7 @@ async fn twelve_through_janus_each_receive_the_other_eleven() -> Result<()> {
     let names = ["Ann", "Bo", "Cy", "Di", "Ed", "Flo", "Gus", "Hal", "Ida", "Jo", "Kai", "Lu"];
     let mut natives = Vec::new();
     for name in names {
-        natives.push(room.native_at("twelve", name, 5)?);
+        natives.push(room.native_with("twelve", name, 5, &[])?);
     }
     for native in &mut natives {
         native.wait_through_sfu(11).await?;

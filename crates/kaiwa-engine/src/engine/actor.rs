@@ -195,6 +195,9 @@ impl Actor {
                 }
                 self.announce_media_through_server_if_sfu();
             }
+            Command::ShareScreen(Some(_)) if self.through_sfu() => {
+                self.emit(EngineEvent::ScreenShareEnded(NO_SHARING_THROUGH_SFU.to_owned())).await;
+            }
             Command::ShareScreen(source) => self.share_screen(source),
             Command::SetMuted(muted) => {
                 self.ctx.mic_enabled.store(!muted, std::sync::atomic::Ordering::Relaxed);

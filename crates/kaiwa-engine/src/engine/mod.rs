@@ -5,6 +5,7 @@ mod actor;
 use actor::video_share;
 mod roster;
 mod sfu_room;
+use sfu_room::NO_SHARING_THROUGH_SFU;
 mod waits;
 use waits::Waits;
 

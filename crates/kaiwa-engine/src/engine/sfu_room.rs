@@ -5,6 +5,9 @@
 
 use kaiwa_protocol::SfuStream;
 
+/// Why a screen cannot be shared in a room that goes through the SFU.
+pub(super) const NO_SHARING_THROUGH_SFU: &str = "a room this big does not carry shared screens yet";
+
 use super::*;
 use crate::chat::{ChannelMessage, MediaAnnouncement};
 use crate::sfu::{SfuLink, SfuNote};
@@ -25,10 +28,20 @@ impl Actor {
         })
     }
 
+    /// The room goes through the SFU from now on: a shared screen ends (it would reach only the mesh
+    /// connections about to close), and the owner hears why.
+    async fn now_through_sfu(&mut self) {
+        self.sfu_link();
+        if self.screen.is_some() {
+            self.share_screen(None);
+            self.emit(EngineEvent::ScreenShareEnded(NO_SHARING_THROUGH_SFU.to_owned())).await;
+        }
+    }
+
     /// Joined a room that goes through the SFU: everyone is shown, and reached once the server says
     /// publish.
     pub(super) async fn joined_through_sfu(&mut self, peers: Vec<PeerInfo>) {
-        self.sfu_link();
+        self.now_through_sfu().await;
         for peer in peers {
             self.emit(EngineEvent::PeerJoined(peer)).await;
         }
@@ -49,7 +62,10 @@ impl Actor {
 
     pub(super) async fn on_sfu_signaling(&mut self, event: SignalingEvent) {
         match event {
-            SignalingEvent::SfuPublish => self.sfu_link().publish(),
+            SignalingEvent::SfuPublish => {
+                self.now_through_sfu().await;
+                self.sfu_link().publish();
+            }
             SignalingEvent::SfuAnswer(sdp) => match &self.sfu {
                 Some(link) => link.on_answer(sdp),
                 None => debug!("an SFU answer outside an SFU room"),

@@ -103,11 +103,13 @@ impl Receiver {
         for id in gone {
             self.remove(&id).await;
         }
+        // Someone the server no longer has in the room (an offer made before they left) gets no place.
         for stream in streams {
-            if !self.participants.contains_key(&stream.peer) {
-                let info =
-                    room.get(&stream.peer).cloned().unwrap_or_else(|| PeerInfo::new(&stream.peer, "?"));
-                let participant = Participant { info, video: None, audio: None, arrived: false };
+            if let (false, Some(info)) =
+                (self.participants.contains_key(&stream.peer), room.get(&stream.peer))
+            {
+                let participant =
+                    Participant { info: info.clone(), video: None, audio: None, arrived: false };
                 self.participants.insert(stream.peer.clone(), participant);
             }
         }
