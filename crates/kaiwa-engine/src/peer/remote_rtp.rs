@@ -13,9 +13,10 @@ use tokio::sync::mpsc;
 use tracing::debug;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
+use super::remote_tracks::Playing;
 use super::tracks::StopSignal;
 use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
-use crate::media::video_recv::{RtpIn, VideoReceiver};
+use crate::media::video_recv::{RtpIn, VideoReceiver, VideoRecvStats, VideoSink};
 
 /// How our keyframe requests (PLIs, [RFC 4585 §6.3.1](https://www.rfc-editor.org/rfc/rfc4585#section-6.3.1))
 /// go out.
@@ -28,6 +29,30 @@ pub enum PliForm {
     /// reached the publisher (and a browser, which sends keyframes only when asked, froze for good). The
     /// report's block names the stream. Fixed upstream in Janus 1.3 (PLIs from Pion clients).
     AfterReport,
+}
+
+/// How a remote video track is played.
+pub struct VideoPlayback {
+    /// The decode thread's name is `kaiwa-video-recv-{label}`.
+    pub label: String,
+    pub sink: VideoSink,
+    pub form: PliForm,
+    /// The payload types of its m-section (see [`pump_video`]).
+    pub negotiated: Vec<(u8, VideoCodec)>,
+}
+
+/// Starts playing `track`: a decode thread feeding the sink, and its pump (a child of `parent`).
+pub fn play_video(
+    parent: &StopSignal,
+    track: Arc<dyn TrackRemote>,
+    playback: VideoPlayback,
+) -> std::io::Result<(Playing, Arc<VideoRecvStats>)> {
+    let VideoPlayback { label, sink, form, negotiated } = playback;
+    let (pli_tx, pli_rx) = mpsc::channel(4);
+    let receiver = VideoReceiver::start(&label, sink, pli_tx)?;
+    let stats = receiver.stats.clone();
+    let playing = Playing::start(parent, |stop| pump_video(track, receiver, pli_rx, form, negotiated, stop));
+    Ok((playing, stats))
 }
 
 /// Hands a remote video track's RTP to its decode thread and sends the PLIs the decoder asks for.

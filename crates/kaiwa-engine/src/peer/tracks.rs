@@ -19,7 +19,7 @@ use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 
 use super::factory::{opus_codec, video_codec_parameters};
 use super::rtcp_forward::is_keyframe_request;
-use crate::media::video_send::{EncodedVideo, VideoSendControl};
+use crate::media::video_send::{EncodedVideo, VideoFeed, VideoSendControl};
 
 /// Payload type not negotiated (yet).
 pub const NO_PT: u8 = 0;
@@ -91,6 +91,51 @@ pub async fn offer_video_codecs(
             debug!(error = %e, "cannot set the video codec preferences");
         }
     }
+}
+
+/// One of our tracks, added to a connection with the task(s) feeding it.
+pub struct AddedTrack {
+    pub sender: Arc<dyn webrtc::rtp_transceiver::RtpSender>,
+    /// Its media stream id (the SDP's `msid`).
+    pub stream_id: String,
+}
+
+/// Adds our microphone's track to `pc` with the task writing `packets` into it (in the payload type
+/// `payload_type` says, once negotiated) until `stop`.
+pub async fn add_audio(
+    pc: &Arc<dyn webrtc::peer_connection::PeerConnection>,
+    packets: &broadcast::Sender<Bytes>,
+    payload_type: Arc<AtomicU8>,
+    stats: Arc<SendStats>,
+    stop: StopSignal,
+) -> Result<AddedTrack, webrtc::error::Error> {
+    let ssrc = rand::random::<u32>();
+    let track = local_audio_track(ssrc)?;
+    let sender = pc.add_track(track.clone()).await?;
+    tokio::spawn(write_audio(track, ssrc, payload_type, packets.subscribe(), stats, stop));
+    Ok(AddedTrack { sender, stream_id: stream_id(ssrc) })
+}
+
+/// Adds a video track of ours (`label`: camera or screen) fed by `feed` to `pc`, offering `codecs`, with
+/// its writer (in the codec `negotiated` says) and its keyframe-request reader.
+pub async fn add_video(
+    pc: &Arc<dyn webrtc::peer_connection::PeerConnection>,
+    feed: &VideoFeed,
+    label: &str,
+    codecs: &[VideoCodec],
+    negotiated: Arc<NegotiatedVideo>,
+    stats: Arc<SendStats>,
+    stop: StopSignal,
+) -> Result<AddedTrack, webrtc::error::Error> {
+    let ssrc = rand::random::<u32>();
+    let track = local_video_track(ssrc, label, codecs);
+    let sender = pc.add_track(track.clone()).await?;
+    offer_video_codecs(pc, codecs).await;
+    let frames = feed.frames.subscribe();
+    let control = feed.control.clone();
+    tokio::spawn(write_video(track.clone(), ssrc, negotiated.clone(), frames, control, stats.clone(), stop));
+    tokio::spawn(read_local_rtcp(track, negotiated, feed.control.clone(), stats));
+    Ok(AddedTrack { sender, stream_id: stream_id(ssrc) })
 }
 
 /// The codec negotiated for one of our video tracks: its payload type and codec, or none yet.

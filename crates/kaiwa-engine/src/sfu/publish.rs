@@ -73,43 +73,19 @@ impl Publisher {
 
     async fn add_tracks(&mut self, ctx: &PeerContext) -> Result<(), webrtc::error::Error> {
         if let Some(packets) = &ctx.audio {
-            let ssrc = rand::random::<u32>();
-            let track = tracks::local_audio_track(ssrc)?;
-            let sender = self.pc.add_track(track.clone()).await?;
             let payload_type = Arc::new(AtomicU8::new(NO_PT));
-            tokio::spawn(tracks::write_audio(
-                track,
-                ssrc,
-                payload_type.clone(),
-                packets.subscribe(),
-                self.sent.clone(),
-                self.stop.clone(),
-            ));
-            self.audio = Some((sender, payload_type));
+            let (stats, stop) = (self.sent.clone(), self.stop.clone());
+            let added = tracks::add_audio(&self.pc, packets, payload_type.clone(), stats, stop).await?;
+            self.audio = Some((added.sender, payload_type));
         }
         if let Some(feed) = &ctx.video {
-            let ssrc = rand::random::<u32>();
-            let codecs = &ctx.network.video_codecs;
-            let track = tracks::local_video_track(ssrc, "camera", codecs);
-            let sender = self.pc.add_track(track.clone()).await?;
-            tracks::offer_video_codecs(&self.pc, codecs).await;
             let negotiated = Arc::new(NegotiatedVideo::default());
-            tokio::spawn(tracks::write_video(
-                track.clone(),
-                ssrc,
-                negotiated.clone(),
-                feed.frames.subscribe(),
-                feed.control.clone(),
-                self.sent.clone(),
-                self.stop.clone(),
-            ));
-            tokio::spawn(tracks::read_local_rtcp(
-                track,
-                negotiated.clone(),
-                feed.control.clone(),
-                self.sent.clone(),
-            ));
-            self.camera = Some(Camera { sender, negotiated, codec_use: None, control: feed.control.clone() });
+            let codecs = &ctx.network.video_codecs;
+            let (stats, stop) = (self.sent.clone(), self.stop.clone());
+            let added =
+                tracks::add_video(&self.pc, feed, "camera", codecs, negotiated.clone(), stats, stop).await?;
+            let control = feed.control.clone();
+            self.camera = Some(Camera { sender: added.sender, negotiated, codec_use: None, control });
         }
         // We only send here; the others arrive on the receiving connection.
         for transceiver in self.pc.get_transceivers().await {

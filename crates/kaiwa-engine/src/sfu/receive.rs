@@ -10,7 +10,6 @@ use std::time::Instant;
 
 use kaiwa_protocol::{IceServer, PeerId, PeerInfo, SfuStream};
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 use webrtc::media_stream::track_remote::TrackRemote;
@@ -22,11 +21,12 @@ use super::publish::Publisher;
 use super::streams::{self, Streams};
 use crate::events::{EngineEvent, PeerState};
 use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
-use crate::media::video_recv::{VideoReceiver, VideoRecvStats};
+use crate::media::video_recv::VideoRecvStats;
 use crate::peer::factory::build_peer_connection;
 use crate::peer::handler::{Forwarder, PcEvent};
+use crate::peer::remote_rtp::{self, VideoPlayback};
 use crate::peer::remote_tracks::Playing;
-use crate::peer::{NegotiationCounters, PeerContext, SendStats, VideoFormats, remote_rtp};
+use crate::peer::{NegotiationCounters, PeerContext, SendStats, VideoFormats};
 use crate::stats::{OwnFigures, PeerStats};
 
 pub struct Receiver {
@@ -155,23 +155,14 @@ impl Receiver {
                 let Some(sink) = ctx.sinks.video(&participant.info) else { return };
                 let label: String =
                     participant.info.name.chars().filter(char::is_ascii_alphanumeric).take(10).collect();
-                let (pli_tx, pli_rx) = mpsc::channel(4);
-                let negotiated = remote_rtp::received_video_codecs(&rtp_receiver).await;
-                match VideoReceiver::start(&format!("{label}-sfu"), sink, pli_tx) {
-                    Ok(receiver) => {
-                        let stats = receiver.stats.clone();
-                        let playing = Playing::start(&self.stop, |stop| {
-                            remote_rtp::pump_video(
-                                track,
-                                receiver,
-                                pli_rx,
-                                remote_rtp::PliForm::AfterReport,
-                                negotiated,
-                                stop,
-                            )
-                        });
-                        participant.video = Some((playing, stats));
-                    }
+                let playback = VideoPlayback {
+                    label: format!("{label}-sfu"),
+                    sink,
+                    form: remote_rtp::PliForm::AfterReport,
+                    negotiated: remote_rtp::received_video_codecs(&rtp_receiver).await,
+                };
+                match remote_rtp::play_video(&self.stop, track, playback) {
+                    Ok(playing) => participant.video = Some(playing),
                     Err(e) => warn!(error = %e, "cannot start a video decode thread"),
                 }
             }

@@ -62,22 +62,10 @@ impl PeerSession {
                 VideoRole::Camera => name,
                 VideoRole::Screen => format!("{name}-s"),
             };
-            let (pli_tx, pli_rx) = mpsc::channel(4);
-            match VideoReceiver::start(&label, sink, pli_tx) {
-                Ok(receiver) => {
-                    let stats = receiver.stats.clone();
-                    let playing = Playing::start(&self.stop, |stop| {
-                        remote_rtp::pump_video(
-                            track,
-                            receiver,
-                            pli_rx,
-                            remote_rtp::PliForm::Alone,
-                            Vec::new(),
-                            stop,
-                        )
-                    });
-                    self.playing_video[role.index()] = Some((number, playing, stats));
-                }
+            let playback =
+                VideoPlayback { label, sink, form: remote_rtp::PliForm::Alone, negotiated: Vec::new() };
+            match remote_rtp::play_video(&self.stop, track, playback) {
+                Ok((playing, stats)) => self.playing_video[role.index()] = Some((number, playing, stats)),
                 Err(e) => warn!(error = %e, "cannot start a video decode thread"),
             }
         }

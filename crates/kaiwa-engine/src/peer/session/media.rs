@@ -19,28 +19,15 @@ impl PeerSession {
         label: &str,
         stats: Arc<SendStats>,
     ) -> Result<LocalTrack, webrtc::error::Error> {
-        let ssrc = rand::random::<u32>();
-        let codecs = &self.ctx.network.video_codecs;
-        let track = tracks::local_video_track(ssrc, label, codecs);
-        let stream_id = tracks::stream_id(ssrc);
-        let sender = self.pc.add_track(track.clone()).await?;
-        tracks::offer_video_codecs(&self.pc, codecs).await;
         let negotiated = Arc::new(tracks::NegotiatedVideo::default());
         let stop = self.stop.child_token();
-        tokio::spawn(tracks::write_video(
-            track.clone(),
-            ssrc,
-            negotiated.clone(),
-            feed.frames.subscribe(),
-            feed.control.clone(),
-            stats.clone(),
-            stop.clone(),
-        ));
-        tokio::spawn(tracks::read_local_rtcp(track, negotiated.clone(), feed.control.clone(), stats));
+        let codecs = &self.ctx.network.video_codecs;
+        let added =
+            tracks::add_video(&self.pc, feed, label, codecs, negotiated.clone(), stats, stop.clone()).await?;
         let video = SentVideo { negotiated, codec_use: None, control: feed.control.clone() };
         Ok(LocalTrack {
-            sender,
-            stream_id,
+            sender: added.sender,
+            stream_id: added.stream_id,
             payload_type: Arc::new(AtomicU8::new(NO_PT)),
             video: Some(video),
             stop,
@@ -64,20 +51,11 @@ impl PeerSession {
 
     pub(super) async fn add_audio_track(&mut self) -> Result<(), webrtc::error::Error> {
         let Some(packets) = &self.ctx.audio else { return Ok(()) };
-        let ssrc = rand::random::<u32>();
-        let track = tracks::local_audio_track(ssrc)?;
-        let sender = self.pc.add_track(track.clone()).await?;
         let payload_type = Arc::new(AtomicU8::new(NO_PT));
         let stop = self.stop.child_token();
-        tokio::spawn(tracks::write_audio(
-            track,
-            ssrc,
-            payload_type.clone(),
-            packets.subscribe(),
-            self.send_stats.clone(),
-            stop.clone(),
-        ));
-        let stream_id = tracks::stream_id(ssrc);
+        let stats = self.send_stats.clone();
+        let added = tracks::add_audio(&self.pc, packets, payload_type.clone(), stats, stop.clone()).await?;
+        let (sender, stream_id) = (added.sender, added.stream_id);
         self.audio = Some(LocalTrack { sender, stream_id, payload_type, video: None, stop });
         Ok(())
     }
