@@ -210,7 +210,19 @@ impl Actor {
         }
     }
 
+    /// Everyone's statistics: each session's, and everyone's received through the SFU.
     pub(super) async fn collect_stats(&self) -> Vec<PeerStats> {
+        let mut all = match &self.sfu {
+            Some(link) => link.stats().await,
+            None => Vec::new(),
+        };
+        all.extend(self.session_stats().await);
+        all.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        all
+    }
+
+    /// The statistics of each session (a connection of our own to one participant).
+    async fn session_stats(&self) -> Vec<PeerStats> {
         let mut pending = Vec::new();
         for handle in self.peers.values() {
             let (tx, rx) = oneshot::channel();
@@ -218,16 +230,12 @@ impl Actor {
                 pending.push(rx);
             }
         }
-        let mut all = match &self.sfu {
-            Some(link) => link.stats().await,
-            None => Vec::new(),
-        };
+        let mut all = Vec::new();
         for rx in pending {
             if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(2), rx).await {
                 all.push(s);
             }
         }
-        all.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         all
     }
 
@@ -284,7 +292,8 @@ impl Actor {
         {
             return;
         }
-        let stats = self.collect_stats().await;
+        // Only our own connections have an estimate: the one to the SFU runs at a fixed rate (`sfu/publish.rs`).
+        let stats = self.session_stats().await;
         let target =
             stats.iter().map(|s| s.out.target_bitrate_bps).filter(|b| *b > 0.0).fold(f64::INFINITY, f64::min);
         let total = match (target.is_finite(), self.sfu.is_some()) {

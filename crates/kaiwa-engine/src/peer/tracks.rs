@@ -19,7 +19,7 @@ use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 
 use super::factory::{opus_codec, video_codec_parameters};
 use super::rtcp_forward::is_keyframe_request;
-use crate::media::video_send::{EncodedVideo, VideoFeed, VideoSendControl};
+use crate::media::video_send::{CodecUse, EncodedVideo, VideoFeed, VideoSendControl};
 
 /// Payload type not negotiated (yet).
 pub const NO_PT: u8 = 0;
@@ -156,6 +156,48 @@ impl NegotiatedVideo {
     pub fn get(&self) -> Option<(u8, VideoCodec)> {
         let codec = usize::from(self.codec.load(Relaxed)).checked_sub(1).and_then(VideoCodec::from_index)?;
         Some((self.payload_type.load(Relaxed), codec))
+    }
+}
+
+/// One of our video tracks: the payload type and codec negotiated, our use of that codec's encoder, and
+/// the sender whose encoders feed it (the camera's or the screen's).
+pub struct SentVideo {
+    pub negotiated: Arc<NegotiatedVideo>,
+    /// Keeps the negotiated codec's encoder running.
+    codec_use: Option<CodecUse>,
+    control: Arc<VideoSendControl>,
+}
+
+impl SentVideo {
+    pub fn new(negotiated: Arc<NegotiatedVideo>, control: Arc<VideoSendControl>) -> SentVideo {
+        SentVideo { negotiated, codec_use: None, control }
+    }
+
+    pub fn codec(&self) -> Option<VideoCodec> {
+        self.negotiated.get().map(|(_, c)| c)
+    }
+
+    /// After an exchange: the payload type and codec `sender` negotiated are what the writer sends in, and
+    /// that codec's encoder runs. Returns the codec when it is newly in use.
+    pub async fn follow(
+        &mut self,
+        sender: &Arc<dyn webrtc::rtp_transceiver::RtpSender>,
+    ) -> Option<VideoCodec> {
+        let now = negotiated_video(sender).await;
+        self.negotiated.set(now);
+        let codec = now.map(|(_, c)| c);
+        if self.codec_use.as_ref().map(CodecUse::codec) == codec {
+            return None;
+        }
+        self.codec_use = codec.map(|c| self.control.use_codec(c));
+        codec
+    }
+
+    /// The writer starts again on a keyframe (once a codec is negotiated).
+    pub fn request_keyframe(&self) {
+        if let Some(codec) = self.codec() {
+            self.control.request_keyframe(codec);
+        }
     }
 }
 

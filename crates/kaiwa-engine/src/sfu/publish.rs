@@ -18,12 +18,11 @@ use webrtc::peer_connection::{PeerConnection, RTCSessionDescription};
 use webrtc::rtp_transceiver::RtpSender;
 
 use super::gather::Gather;
-use crate::media::video_send::{CodecUse, VideoSendControl};
 use crate::peer::PeerContext;
 use crate::peer::SendStats;
 use crate::peer::factory::{NetworkConfig, build_peer_connection};
 use crate::peer::handler::{Forwarder, PcEvent};
-use crate::peer::tracks::{self, NO_PT, NegotiatedVideo};
+use crate::peer::tracks::{self, NO_PT, NegotiatedVideo, SentVideo};
 
 pub struct Publisher {
     pub pc: Arc<dyn PeerConnection>,
@@ -37,10 +36,7 @@ pub struct Publisher {
 
 struct Camera {
     sender: Arc<dyn RtpSender>,
-    negotiated: Arc<NegotiatedVideo>,
-    /// Keeps the negotiated codec's encoder running.
-    codec_use: Option<CodecUse>,
-    control: Arc<VideoSendControl>,
+    video: SentVideo,
 }
 
 impl Publisher {
@@ -84,8 +80,8 @@ impl Publisher {
             let (stats, stop) = (self.sent.clone(), self.stop.clone());
             let added =
                 tracks::add_video(&self.pc, feed, "camera", codecs, negotiated.clone(), stats, stop).await?;
-            let control = feed.control.clone();
-            self.camera = Some(Camera { sender: added.sender, negotiated, codec_use: None, control });
+            let video = SentVideo::new(negotiated, feed.control.clone());
+            self.camera = Some(Camera { sender: added.sender, video });
         }
         // We only send here; the others arrive on the receiving connection.
         for transceiver in self.pc.get_transceivers().await {
@@ -101,32 +97,24 @@ impl Publisher {
         if let Some((sender, payload_type)) = &self.audio {
             payload_type.store(tracks::negotiated_payload_type(sender).await.unwrap_or(NO_PT), Relaxed);
         }
-        if let Some(camera) = &mut self.camera {
-            let now = tracks::negotiated_video(&camera.sender).await;
-            camera.negotiated.set(now);
-            let codec = now.map(|(_, c)| c);
-            if camera.codec_use.as_ref().map(CodecUse::codec) != codec {
-                if let Some(codec) = codec {
-                    info!(%codec, "sending video to the SFU");
-                }
-                camera.codec_use = codec.map(|c| camera.control.use_codec(c));
-            }
+        if let Some(camera) = &mut self.camera
+            && let Some(codec) = camera.video.follow(&camera.sender).await
+        {
+            info!(%codec, "sending video to the SFU");
         }
         Ok(())
     }
 
     /// Our camera starts again on a keyframe, so everyone can decode it.
     pub fn request_keyframe(&self) {
-        if let Some(camera) = &self.camera
-            && let Some((_, codec)) = camera.negotiated.get()
-        {
-            camera.control.request_keyframe(codec);
+        if let Some(camera) = &self.camera {
+            camera.video.request_keyframe();
         }
     }
 
     /// The codec our camera goes out in.
     pub fn video_codec(&self) -> Option<kaiwa_media::video::VideoCodec> {
-        self.camera.as_ref().and_then(|c| c.negotiated.get()).map(|(_, c)| c)
+        self.camera.as_ref().and_then(|c| c.video.codec())
     }
 
     pub async fn close(self) {

@@ -24,7 +24,7 @@ impl PeerSession {
         let codecs = &self.ctx.network.video_codecs;
         let added =
             tracks::add_video(&self.pc, feed, label, codecs, negotiated.clone(), stats, stop.clone()).await?;
-        let video = SentVideo { negotiated, codec_use: None, control: feed.control.clone() };
+        let video = SentVideo::new(negotiated, feed.control.clone());
         Ok(LocalTrack {
             sender: added.sender,
             stream_id: added.stream_id,
@@ -110,9 +110,7 @@ impl PeerSession {
     /// Every video track of ours starts again on a keyframe (the connection is up, or back up).
     pub(super) fn request_keyframes(&self) {
         for video in self.video.iter().chain(self.screen.iter()).filter_map(|t| t.video.as_ref()) {
-            if let Some(codec) = video.codec() {
-                video.control.request_keyframe(codec);
-            }
+            video.request_keyframe();
         }
     }
 

@@ -32,13 +32,13 @@ use super::handler::{Forwarder, PcEvent};
 use super::negotiation::{self, Exchange, Ignored, OfferReason, OnOfferWanted, OnRemote};
 use super::remote_rtp::{self, VideoPlayback};
 use super::remote_tracks::{Playing, VideoRole, VideoTracks};
-use super::tracks::{self, NO_PT, SendStats};
+use super::tracks::{self, NO_PT, SendStats, SentVideo};
 use super::video_formats::VideoFormats;
 use crate::chat::{CHANNEL_LABEL, ChannelMessage, ChatMessage, MediaAnnouncement};
 use crate::events::{EngineEvent, PeerState};
 use crate::media::audio_playout::{AudioRecvStats, PlayoutInput};
 use crate::media::video_recv::VideoRecvStats;
-use crate::media::video_send::{CodecUse, VideoFeed, VideoSendControl};
+use crate::media::video_send::VideoFeed;
 use crate::signaling::SignalingClient;
 use crate::sinks::MediaSinks;
 use crate::stats::PeerStats;
@@ -193,20 +193,6 @@ struct LocalTrack {
     video: Option<SentVideo>,
     /// Stops this track's writer (a child of the session's stop).
     stop: CancellationToken,
-}
-
-/// One of our video tracks: the payload type and codec negotiated, our use of that codec's encoder, and
-/// the sender whose encoders feed it (the camera's or the screen's).
-struct SentVideo {
-    negotiated: Arc<tracks::NegotiatedVideo>,
-    codec_use: Option<CodecUse>,
-    control: Arc<VideoSendControl>,
-}
-
-impl SentVideo {
-    fn codec(&self) -> Option<kaiwa_media::video::VideoCodec> {
-        self.negotiated.get().map(|(_, c)| c)
-    }
 }
 
 impl PeerSession {

@@ -153,16 +153,10 @@ impl PeerSession {
             track
                 .payload_type
                 .store(tracks::negotiated_payload_type(&track.sender).await.unwrap_or(NO_PT), Relaxed);
-            if let Some(video) = &mut track.video {
-                let now = tracks::negotiated_video(&track.sender).await;
-                video.negotiated.set(now);
-                let codec = now.map(|(_, c)| c);
-                if video.codec_use.as_ref().map(CodecUse::codec) != codec {
-                    if let Some(c) = codec {
-                        info!(peer = %self.remote.name, codec = %c, stream = %track.stream_id, "sending video");
-                    }
-                    video.codec_use = codec.map(|c| video.control.use_codec(c));
-                }
+            if let Some(video) = &mut track.video
+                && let Some(codec) = video.follow(&track.sender).await
+            {
+                info!(peer = %self.remote.name, %codec, stream = %track.stream_id, "sending video");
             }
         }
     }
