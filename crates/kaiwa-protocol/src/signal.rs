@@ -11,8 +11,20 @@ use serde_json::value::RawValue;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum SignalData {
-    Sdp { sdp: SessionDescription },
-    Candidate { candidate: Option<IceCandidateInit> },
+    Sdp {
+        sdp: SessionDescription,
+    },
+    Candidate {
+        /// Required, `null` at the end: serde takes a missing `Option` as `None`, and any other object
+        /// (a chat line sent through the server, `{"type":"chat",…}`) read as the end of candidates.
+        #[serde(deserialize_with = "present")]
+        candidate: Option<IceCandidateInit>,
+    },
+}
+
+/// A field that must be there, even if `null`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IceCandidateInit>, D::Error> {
+    Option::deserialize(d)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +89,9 @@ mod tests {
         let end: SignalData = serde_json::from_str(r#"{"candidate":null}"#).unwrap();
         assert_eq!(end, SignalData::Candidate { candidate: None });
         assert_eq!(end.to_raw().get(), r#"{"candidate":null}"#);
+        // Anything else is not signal data (a chat line through the server is a `ChannelMessage`).
+        let chat = r#"{"type":"chat","from":"Ann","text":"hi","ts":1}"#;
+        assert!(serde_json::from_str::<SignalData>(chat).is_err());
         let offer: SignalData = serde_json::from_str(r#"{"sdp":{"type":"offer","sdp":"v=0"}}"#).unwrap();
         assert_eq!(
             offer,

@@ -273,13 +273,12 @@ async fn session(
                     }
                     ServerMessage::PeerJoined { peer } => SignalingEvent::PeerJoined(peer),
                     ServerMessage::PeerLeft { id } => SignalingEvent::PeerLeft(id),
-                    // A chat line or media state first: `{"candidate":null}` has only optional fields, so
-                    // any object would pass for one.
-                    ServerMessage::Signal { from, data } => match ChannelMessage::parse(data.get()) {
-                        Some(message) => SignalingEvent::Message { from, message },
-                        None => match SignalData::from_raw(&data) {
-                            Ok(data) => SignalingEvent::Signal { from, data },
-                            Err(e) => {
+                    // Offers, answers and candidates; else a chat line or media state through the server.
+                    ServerMessage::Signal { from, data } => match SignalData::from_raw(&data) {
+                        Ok(data) => SignalingEvent::Signal { from, data },
+                        Err(e) => match ChannelMessage::parse(data.get()) {
+                            Some(message) => SignalingEvent::Message { from, message },
+                            None => {
                                 debug!(%from, error = %e, "ignoring unreadable signal data");
                                 continue;
                             }
