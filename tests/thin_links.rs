@@ -143,14 +143,15 @@ async fn after_a_bandwidth_drop_full_resolution_returns_within_10_s() {
                 .collect::<Vec<_>>()
         );
         assert!(widths(5.0, from).all(|w| w == 640), "{who}: not at full size before the drop: {samples:?}");
-        // The picture shrinks during the drop. (When, varies: the drop's losses freeze the picture for 1–5 s,
-        // and the figures do not move while it is frozen.)
-        assert!(
-            widths(from, until).any(|w| w > 0 && w < 640),
-            "{who}: did not adapt to the drop: {samples:?}"
-        );
-        // Issue 11's target: full size again within 10 s of the link coming back (measured 4–7 s).
-        let back = samples.iter().find(|s| s.t >= until && s.width == 640).map(|s| s.t - until);
+        // The picture shrinks after the drop. When it shows, varies: the drop's losses freeze the picture
+        // for 1–8 s (the figures do not move while it is frozen), so the first smaller picture may arrive
+        // only after the link has come back; a picture frozen at full size until the sender is back at full
+        // size would never show it, and fails here.
+        let smaller = samples.iter().find(|s| s.t >= from && s.width > 0 && s.width < 640);
+        let Some(smaller) = smaller else { panic!("{who}: did not adapt to the drop: {samples:?}") };
+        // Issue 11's target: full size again within 10 s of the link coming back (measured 4–7 s), counted
+        // from the first full-size picture after the smaller one.
+        let back = samples.iter().find(|s| s.t > smaller.t && s.width == 640).map(|s| s.t - until);
         assert!(back.is_some_and(|b| b <= 10.0), "{who}: full size back after {back:?} s: {samples:?}");
         assert!(
             widths(until + 10.0, f64::MAX).all(|w| w == 640),

@@ -164,8 +164,10 @@ impl BandwidthEstimator for Estimator {
     }
 
     /// Halves the estimate for each [`FEEDBACK_SILENCE`] without feedback after a standing queue, at most
-    /// [`MAX_SILENT_HALVINGS`] times (a sender that went idle has no queue, and keeps its estimate). The delay half is held to it, so the
-    /// feedback that comes back does not restore the old rate.
+    /// [`MAX_SILENT_HALVINGS`] times (a sender that went idle has no queue, and keeps its estimate). The
+    /// delay half is held to it, so the feedback that comes back does not restore the old rate, and grows
+    /// from it as in slow start once the queue is gone (the cut was blind: the rate it left says nothing of
+    /// the path).
     fn handle_timeout(&mut self, now: Instant) {
         let Some(at) = self.feedback_at else { return };
         if !self.queue_standing {
@@ -177,6 +179,7 @@ impl BandwidthEstimator for Estimator {
             self.silent_halvings += 1;
             self.target = (self.target / 2.0).max(self.min);
             self.delay.limit(self.target);
+            self.delay.restart_when_clear();
             tracing::debug!(
                 target = self.target,
                 silent_ms = now.saturating_duration_since(at).as_millis(),

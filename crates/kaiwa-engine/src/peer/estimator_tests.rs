@@ -224,3 +224,30 @@ fn the_silence_never_takes_the_estimate_under_its_floor() {
     assert_eq!(e.target_bitrate(), 400_000.0);
     assert_eq!(e.poll_timeout(), None, "nothing more to do at the floor");
 }
+
+#[test]
+fn after_a_blind_cut_the_estimate_climbs_back_at_slow_start_speed() {
+    // The lab's drop: the silence cut the estimate to a quarter, the first feedback back still shows the
+    // queue, then the link is clear again. From the cut, growth is as at a call's start (50 % a second),
+    // not the 15 % that took 11–12 s to bring back 640×480.
+    let t = Instant::now();
+    let mut e = Estimator::new(1_000_000.0, 50_000.0, 2_500_000.0);
+    let last = up_to_a_drop(&mut e, t);
+    let before = e.target_bitrate();
+    e.handle_timeout(last + FEEDBACK_SILENCE * 2);
+    let start = last + FEEDBACK_SILENCE * 2;
+    e.on_reports(start + Duration::from_millis(100), &queued(t, start, Duration::from_millis(300), false));
+    let cut = e.target_bitrate();
+    assert!(cut <= before / 4.0, "{cut} after {before}");
+    let clear = start + Duration::from_millis(100);
+    for i in 0..50u32 {
+        let start = clear + Duration::from_millis(100) * i;
+        let bytes = (e.target_bitrate() * 0.85 / 8.0 / 10.0) as usize;
+        e.on_reports(
+            start + Duration::from_millis(100),
+            &reports(start, Duration::from_millis(100), 10, bytes / 10, true),
+        );
+    }
+    let grown = e.target_bitrate() / cut;
+    assert!(grown >= 5.0, "x{grown} in 5 s from {cut}");
+}

@@ -17,7 +17,8 @@
 //! - queue below [`NORMAL`] → increase: by [`INCREASE_PER_SECOND`] a second, or by
 //!   [`ADDITIVE_BPS_PER_SECOND`] up to [`CEILING_MARGIN`] × the rate where the last decrease happened; until the first
 //!   decrease ever (a call's start), by [`SLOW_START_PER_SECOND`], so a fast path is found in seconds
-//!   from a modest start instead of overrunning a thin one from a high start;
+//!   from a modest start instead of overrunning a thin one from a high start (and again after a blind
+//!   cut, [`QueueDelayController::restart_when_clear`]);
 //! - in between, or draining → hold. During slow start a queue over [`OVERUSE`] alone ends it.
 
 use std::collections::VecDeque;
@@ -84,6 +85,9 @@ pub struct QueueDelayController {
     ceiling: Option<f64>,
     /// Arrivals per feedback batch, on the far end's clock, over [`TREND`].
     arrivals: FeedbackRate,
+    /// Set by [`Self::restart_when_clear`]: the next time the queue is gone, growth starts over in slow
+    /// start.
+    restart_pending: bool,
 }
 
 impl QueueDelayController {
@@ -100,6 +104,7 @@ impl QueueDelayController {
             last_decrease: None,
             ceiling: None,
             arrivals: FeedbackRate::new(TREND),
+            restart_pending: false,
         }
     }
 
@@ -119,6 +124,16 @@ impl QueueDelayController {
     }
 
     /// The samples of the last [`RECENT`].
+    /// The path went silent under a queue and the estimate was cut blind (see `estimator.rs`): what the
+    /// last decrease measured no longer says where the path's capacity is. Once the queue is gone, the
+    /// target grows as at a call's start until the next queue, instead of creeping up from the cut. (At
+    /// 15 % a second the lab's 4 Mbit/s → 400 kbit/s drop left the estimate at 80–160 kbit/s when the
+    /// link came back, and 640×480 returned 11–12 s later; libwebrtc probes back towards the rate before
+    /// a large drop for the same reason.)
+    pub fn restart_when_clear(&mut self) {
+        self.restart_pending = true;
+    }
+
     fn recent(&self) -> impl Iterator<Item = &Sample> {
         let newest = self.newest;
         self.samples
@@ -229,6 +244,10 @@ impl QueueDelayController {
                 self.last_decrease = Some(now);
             }
         } else if queue < NORMAL {
+            if std::mem::take(&mut self.restart_pending) {
+                self.last_decrease = None;
+                self.ceiling = None;
+            }
             let secs = elapsed.as_secs_f64().min(1.0);
             let near_ceiling = self.ceiling.is_some_and(|c| self.target < c * CEILING_MARGIN);
             self.target = if self.in_slow_start() {
