@@ -238,11 +238,6 @@ impl Settings {
         if self.redis.as_deref().is_some_and(|url| redis::Client::open(url).is_err()) {
             return Err(ConfigError::Invalid("--redis takes a Redis URL such as redis://127.0.0.1:6379/"));
         }
-        if self.janus.is_some() && self.redis.is_some() {
-            return Err(ConfigError::Invalid(
-                "--janus does not work with --redis yet: use one server for big rooms",
-            ));
-        }
         if self.janus.as_deref().is_some_and(|url| !url.starts_with("ws://")) {
             return Err(ConfigError::Invalid(
                 "--janus takes Janus's WebSocket address, e.g. ws://127.0.0.1:8188",

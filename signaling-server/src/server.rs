@@ -16,6 +16,7 @@ use tracing::{debug, info};
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::sfu::Sfu;
 use crate::state::{Directory, State};
 
 /// Connections beyond the WebSocket limit still accepted so HTTP requests and a `server_full` answer get
@@ -37,11 +38,13 @@ pub async fn serve(
         Some(url) => {
             let metrics = Arc::new(Metrics::default());
             let idle = config.limits.idle_timeout;
-            let cluster = Cluster::new(&url, config.max_room_size, idle, metrics.clone())
+            let sfu = Sfu::for_config(&config);
+            let moves = sfu.clone().map(|sfu| (sfu, config.sfu_above));
+            let cluster = Cluster::new(&url, config.max_room_size, idle, metrics.clone(), moves)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
             let stop = CancellationToken::new();
             let task = tokio::spawn(cluster.clone().run(stop.clone()));
-            let state = State::with(Directory::Cluster(cluster), metrics, config, shutdown.clone());
+            let state = State::with(Directory::Cluster(cluster), sfu, metrics, config, shutdown.clone());
             (state, Some((task, stop)))
         }
     };

@@ -20,7 +20,7 @@ use tracing::{debug, info, trace};
 use crate::cluster::{Cluster, Membership};
 use crate::kicker::Kicker;
 use crate::rate_limit::{RateLimiter, Verdict};
-use crate::rooms::{Full, Outbox, Room};
+use crate::rooms::{Outbox, Room};
 use crate::sfu::FromClient;
 use crate::state::{Directory, State};
 use crate::writer::Clock;
@@ -226,14 +226,15 @@ impl Reader<'_> {
                     Place::Local(joined.room)
                 })
             }
-            Directory::Cluster(cluster) => cluster
-                .join(code, me, outbox, |room, peers| welcome(room, peers, false))
-                .await
-                .map(|m| Place::Cluster(cluster.clone(), m))
-                .map_err(|code| match code {
-                    ErrorCode::RoomFull => (code, Full::AtCapacity.why()),
-                    _ => (code, "cannot join a room now: try again"),
-                }),
+            Directory::Cluster(cluster) => {
+                cluster.join(code, me, outbox.clone(), sfu, welcome).await.map(|m| {
+                    if let Some(sfu) = self.state.sfu.as_ref().filter(|_| m.through_sfu) {
+                        let admit = sfu.clone().admit_members(m.key().to_owned(), vec![(id.clone(), outbox)]);
+                        self.state.tasks.spawn(admit);
+                    }
+                    Place::Cluster(cluster.clone(), m)
+                })
+            }
         };
         match joined {
             Err((ErrorCode::RoomFull, why)) => self.reply_error(ErrorCode::RoomFull, why),
@@ -252,10 +253,15 @@ impl Reader<'_> {
             (Directory::Local(rooms), Place::Local(room)) => {
                 rooms.leave(room, &joined.id);
                 if let Some(sfu) = &self.state.sfu {
-                    sfu.leave(room.code().key(), &joined.id).await;
+                    sfu.leave(room.code().key(), &joined.id, true).await;
                 }
             }
-            (_, Place::Cluster(cluster, m)) => cluster.leave(m, &joined.id).await,
+            (_, Place::Cluster(cluster, m)) => {
+                let last = cluster.leave(m, &joined.id).await;
+                if let Some(sfu) = &self.state.sfu {
+                    sfu.leave(m.key(), &joined.id, last).await;
+                }
+            }
             (Directory::Cluster(_), Place::Local(_)) => {}
         }
         info!(room = %joined.place.code(), peer = %joined.id, name = %joined.name, "left");
@@ -291,8 +297,12 @@ impl Reader<'_> {
     /// An `sfu_offer` or `sfu_answer`, for the client's member task in its SFU room.
     fn sfu(&mut self, message: FromClient) {
         let target = match (&self.joined, &self.state.sfu) {
-            (Some(Joined { place: Place::Local(room), id, .. }), Some(sfu)) => {
-                sfu.pass_on(room.code().key(), id, message)
+            (Some(Joined { place, id, .. }), Some(sfu)) => {
+                let key = match place {
+                    Place::Local(room) => room.code().key(),
+                    Place::Cluster(_, m) => m.key(),
+                };
+                sfu.pass_on(key, id, message)
             }
             _ => Err(ErrorCode::BadMessage),
         };

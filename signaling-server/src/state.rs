@@ -40,16 +40,17 @@ impl State {
         let metrics = Arc::new(Metrics::default());
         let sfu_above = config.janus.as_ref().map(|_| config.sfu_above);
         let rooms = Rooms::new(config.max_room_size, sfu_above, metrics.clone());
-        Self::with(Directory::Local(rooms), metrics, config, shutdown)
+        let sfu = Sfu::for_config(&config);
+        Self::with(Directory::Local(rooms), sfu, metrics, config, shutdown)
     }
 
     pub fn with(
         rooms: Directory,
+        sfu: Option<Arc<Sfu>>,
         metrics: Arc<Metrics>,
         config: Config,
         shutdown: CancellationToken,
     ) -> Arc<Self> {
-        let sfu = config.janus.clone().map(|url| Arc::new(Sfu::new(url, config.max_room_size)));
         Arc::new(State {
             rooms,
             sfu,

@@ -243,3 +243,41 @@ async fn a_redis_outage_and_restart_are_survived() {
     let (_, body) = http_request(n[1].addr, "GET", "/api/rooms/outage", "").await;
     assert_eq!(json(&body)["participants"], 2);
 }
+
+#[tokio::test]
+async fn the_move_to_the_sfu_is_decided_once_for_every_server() {
+    // Two nodes whose rooms of more than two go to a Janus nobody listens at (tests/sfu at the top of the
+    // workspace has a real one): who finds a room full for a mesh is decided in Redis, and a move made on
+    // one node reaches the room's clients on the other.
+    let dir = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(dir.path());
+    let unreachable = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let janus = format!("ws://{unreachable}");
+    let n = nodes(&redis, 2, &["--janus", &janus, "--sfu-above", "2", "--max-room-size", "4"]).await;
+
+    // Someone who cannot use the SFU keeps a room at the mesh limit, whichever node the next one tries.
+    let mut a = n[0].client().await;
+    assert!(matches!(a.join_sfu("mixed", "Ann", false).await, ServerMessage::Joined { sfu: false, .. }));
+    let mut b = n[1].client().await;
+    assert!(matches!(b.join_sfu("mixed", "Bo", true).await, ServerMessage::Joined { sfu: false, .. }));
+    let mut c = n[1].client().await;
+    match c.join_sfu("mixed", "Cy", true).await {
+        ServerMessage::Error { code: ErrorCode::RoomFull, message } => {
+            assert!(message.contains("media server"), "{message}")
+        }
+        other => panic!("expected room_full, got {other:?}"),
+    }
+
+    // A room where everyone can moves at the third join; the SFU cannot be reached, so everyone in it is
+    // told to come back (`unavailable`), on both nodes.
+    let mut d = n[0].client().await;
+    d.join_sfu("moving", "Di", true).await;
+    let mut e = n[1].client().await;
+    e.join_sfu("moving", "Ed", true).await;
+    d.expect_peer_joined().await;
+    let mut f = n[1].client().await;
+    f.send_json(serde_json::json!({"type":"join","room":"moving","name":"Flo","version":1,"sfu":true})).await;
+    for client in [&mut d, &mut e, &mut f] {
+        client.expect_sent_away_by_the_sfu().await;
+    }
+}

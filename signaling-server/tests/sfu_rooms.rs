@@ -1,10 +1,10 @@
-//! Rooms past the mesh limit on a server with an SFU, without one running (`tests/sfu.rs` at the top of
+//! Rooms past the mesh limit on a server with an SFU, without one running (`tests/sfu/` at the top of
 //! the workspace has Janus itself): who may move a room there, who finds it full, and what everyone hears
 //! when the SFU cannot be reached.
 
 mod common;
 
-use common::{Client, TestServer};
+use common::TestServer;
 use kaiwa_protocol::{ErrorCode, ServerMessage};
 
 /// A server whose rooms of more than two go to a Janus nobody listens at.
@@ -19,20 +19,15 @@ async fn server() -> TestServer {
     TestServer::start(config).await
 }
 
-async fn join(c: &mut Client, room: &str, name: &str, sfu: bool) -> ServerMessage {
-    c.send_json(serde_json::json!({"type":"join","room":room,"name":name,"version":1,"sfu":sfu})).await;
-    c.recv().await
-}
-
 #[tokio::test]
 async fn a_room_with_someone_who_cannot_use_the_sfu_is_full_at_the_mesh_limit() {
     let server = server().await;
     let mut a = server.client().await;
-    assert!(matches!(join(&mut a, "mixed", "Ann", false).await, ServerMessage::Joined { sfu: false, .. }));
+    assert!(matches!(a.join_sfu("mixed", "Ann", false).await, ServerMessage::Joined { sfu: false, .. }));
     let mut b = server.client().await;
-    assert!(matches!(join(&mut b, "mixed", "Bo", true).await, ServerMessage::Joined { sfu: false, .. }));
+    assert!(matches!(b.join_sfu("mixed", "Bo", true).await, ServerMessage::Joined { sfu: false, .. }));
     let mut c = server.client().await;
-    match join(&mut c, "mixed", "Cy", true).await {
+    match c.join_sfu("mixed", "Cy", true).await {
         ServerMessage::Error { code: ErrorCode::RoomFull, message } => {
             assert!(message.contains("media server"), "{message}")
         }
@@ -47,22 +42,15 @@ async fn a_room_with_someone_who_cannot_use_the_sfu_is_full_at_the_mesh_limit() 
 async fn an_unreachable_sfu_sends_everyone_in_the_moved_room_away_to_rejoin() {
     let server = server().await;
     let mut a = server.client().await;
-    join(&mut a, "moving", "Ann", true).await;
+    a.join_sfu("moving", "Ann", true).await;
     let mut b = server.client().await;
-    join(&mut b, "moving", "Bo", true).await;
+    b.join_sfu("moving", "Bo", true).await;
     a.expect_peer_joined().await;
     let mut c = server.client().await;
     c.send_json(serde_json::json!({"type":"join","room":"moving","name":"Cy","version":1,"sfu":true})).await;
     // The third moves the room (its `joined` says so, if it leaves before the rest), but the SFU cannot be
     // reached, so everyone in the room is told to come back (`unavailable`).
     for client in [&mut a, &mut b, &mut c] {
-        loop {
-            match client.recv().await {
-                ServerMessage::Error { code: ErrorCode::Unavailable, .. } => break,
-                ServerMessage::PeerJoined { .. } | ServerMessage::Joined { sfu: true, .. } => continue,
-                other => panic!("expected unavailable, got {other:?}"),
-            }
-        }
-        assert_eq!(client.expect_closed().await, Some(1013));
+        client.expect_sent_away_by_the_sfu().await;
     }
 }

@@ -1,5 +1,5 @@
 //! Debian's `redis-server` on a free loopback port, without persistence (a restart starts empty, as a lost
-//! Redis would), stopped on drop.
+//! Redis would), stopped on drop; on this machine's loopback, or on a lab host's ([`RedisServer::start_in`]).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -7,16 +7,31 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::lab::Host;
+
 pub struct RedisServer {
     child: Option<Child>,
     pub port: u16,
     dir: PathBuf,
+    /// The lab host whose namespace it runs in (its loopback), if any.
+    host: Option<Host>,
 }
 
 impl RedisServer {
     /// Starts Redis with its working files in `dir`; returns once it answers `PING`.
     pub fn start(dir: &Path) -> RedisServer {
-        let mut redis = RedisServer { child: None, port: crate::free_tcp_port(), dir: dir.to_owned() };
+        let mut redis =
+            RedisServer { child: None, port: crate::free_tcp_port(), dir: dir.to_owned(), host: None };
+        redis.spawn();
+        redis
+    }
+
+    /// [`RedisServer::start`] inside `host`'s namespace, for servers running there ([`Self::url`] is
+    /// its loopback).
+    pub fn start_in(dir: &Path, host: &Host) -> RedisServer {
+        // Nothing else listens in a fresh namespace: any port is free.
+        let port = crate::free_tcp_port();
+        let mut redis = RedisServer { child: None, port, dir: dir.to_owned(), host: Some(host.clone()) };
         redis.spawn();
         redis
     }
@@ -27,7 +42,11 @@ impl RedisServer {
     }
 
     fn spawn(&mut self) {
-        let child = Command::new("redis-server")
+        let mut command = match &self.host {
+            Some(host) => host.command("redis-server"),
+            None => Command::new("redis-server"),
+        };
+        let child = command
             .args([
                 "--bind",
                 "127.0.0.1",
@@ -59,10 +78,17 @@ impl RedisServer {
     }
 
     fn answers_ping(&self) -> bool {
-        let Ok(mut tcp) = TcpStream::connect(("127.0.0.1", self.port)) else { return false };
-        let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
-        let mut reply = [0u8; 7];
-        tcp.write_all(b"PING\r\n").is_ok() && tcp.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+        let port = self.port;
+        let ping = move || {
+            let Ok(mut tcp) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut reply = [0u8; 7];
+            tcp.write_all(b"PING\r\n").is_ok() && tcp.read_exact(&mut reply).is_ok() && &reply == b"+PONG\r\n"
+        };
+        match &self.host {
+            Some(host) => host.enter(ping).unwrap_or(false),
+            None => ping(),
+        }
     }
 
     /// The process id of the running Redis.

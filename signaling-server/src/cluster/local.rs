@@ -45,6 +45,8 @@ struct Room {
     replica: Option<Replica>,
     /// Changes seen before the first join's answer made the replica, to apply on top of it.
     early: Vec<(u64, Change)>,
+    /// The sequence number of the join that moved the room to the SFU, once seen.
+    moved_at: Option<u64>,
 }
 
 impl Room {
@@ -86,6 +88,20 @@ fn hold(m: &mut Member, seq: Option<u64>, frame: OutFrame) {
     m.held.push((seq, frame));
 }
 
+/// What a message from the cluster asks of the node beyond delivering frames.
+pub enum Applied {
+    Nothing,
+    /// A signal was delivered (or held for a client whose join is under way).
+    Relayed,
+    /// The room moved to the SFU: these clients of the node, in the room before the move, move now. (Those
+    /// whose join comes after it learn it from their join's answer, those whose join is under way from
+    /// [`LocalRooms::admit`].)
+    Moved {
+        room: String,
+        members: Vec<(PeerId, Outbox)>,
+    },
+}
+
 /// The rooms of one node's clients.
 #[derive(Default)]
 pub struct LocalRooms {
@@ -105,7 +121,8 @@ impl LocalRooms {
     }
 
     /// The join script let the client in as change `seq`, with `others` (node, participant) already there:
-    /// queues `welcome`, then what was held for it after `seq`.
+    /// queues `welcome`, then what was held for it after `seq`. Returns whether the room moved to the SFU
+    /// after that join, while it was under way (the client moves too).
     pub fn admit(
         &self,
         room: &str,
@@ -114,9 +131,9 @@ impl LocalRooms {
         seq: u64,
         others: &[(String, PeerInfo)],
         welcome: OutFrame,
-    ) {
+    ) -> bool {
         let mut rooms = self.rooms();
-        let Some(room) = rooms.get_mut(room) else { return };
+        let Some(room) = rooms.get_mut(room) else { return false };
         if room.replica.as_ref().is_none_or(|r| r.seq < seq) {
             let mut nodes: HashMap<PeerId, String> =
                 others.iter().map(|(node, peer)| (peer.id.clone(), node.clone())).collect();
@@ -126,7 +143,8 @@ impl LocalRooms {
                 room.record(change_seq, change);
             }
         }
-        let Some(m) = room.members.iter_mut().find(|m| m.id == id) else { return };
+        let moved_after = room.moved_at.is_some_and(|moved| moved > seq);
+        let Some(m) = room.members.iter_mut().find(|m| m.id == id) else { return false };
         m.outbox.deliver(welcome);
         for (change, frame) in std::mem::take(&mut m.held) {
             if change.is_none_or(|change| change > seq) {
@@ -134,6 +152,7 @@ impl LocalRooms {
             }
         }
         m.joined = Some(seq);
+        moved_after
     }
 
     /// Forgets a client (it left, or its join failed). Returns whether the room still has clients here.
@@ -158,36 +177,48 @@ impl LocalRooms {
         replica.and_then(|r| r.nodes.get(to).cloned()).ok_or(ErrorCode::UnknownPeer)
     }
 
-    /// Acts on a message from another node (or the scripts). Returns whether a signal was delivered.
-    pub fn apply(&self, wire: Wire) -> bool {
+    /// Acts on a message from another node (or the scripts).
+    pub fn apply(&self, wire: Wire) -> Applied {
         let mut rooms = self.rooms();
         match wire {
             Wire::Joined { seq, room, node, peer } => {
-                let Some(room) = rooms.get_mut(&room) else { return false };
+                let Some(room) = rooms.get_mut(&room) else { return Applied::Nothing };
                 room.record(seq, (peer.id.clone(), Some(node)));
                 let id = peer.id.clone();
                 let frame: OutFrame = ServerMessage::PeerJoined { peer }.to_json().into();
                 room.deliver_change(seq, &id, &frame);
-                false
+                Applied::Nothing
             }
             Wire::Left { seq, room, id } => {
-                let Some(room) = rooms.get_mut(&room) else { return false };
+                let Some(room) = rooms.get_mut(&room) else { return Applied::Nothing };
                 room.record(seq, (id.clone(), None));
                 let frame: OutFrame = ServerMessage::PeerLeft { id: id.clone() }.to_json().into();
                 room.deliver_change(seq, &id, &frame);
-                false
+                Applied::Nothing
+            }
+            Wire::Moved { seq, room: key, by } => {
+                let Some(room) = rooms.get_mut(&key) else { return Applied::Nothing };
+                room.moved_at = room.moved_at.max(Some(seq));
+                let members = room
+                    .members
+                    .iter()
+                    .filter(|m| m.id != by && m.joined.is_some_and(|joined| joined < seq))
+                    .map(|m| (m.id.clone(), m.outbox.clone()))
+                    .collect();
+                Applied::Moved { room: key, members }
             }
             Wire::Signal { room, to, frame } => {
                 let Some(m) = rooms.get_mut(&room).and_then(|r| r.members.iter_mut().find(|m| m.id == to))
                 else {
-                    return false;
+                    return Applied::Nothing;
                 };
-                if m.joined.is_some() {
+                let delivered = if m.joined.is_some() {
                     m.outbox.deliver(frame.into())
                 } else {
                     hold(m, None, frame.into());
                     true
-                }
+                };
+                if delivered { Applied::Relayed } else { Applied::Nothing }
             }
         }
     }

@@ -2,7 +2,7 @@ use kaiwa_protocol::{ErrorCode, PeerInfo, ServerMessage};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::LocalRooms;
+use super::{Applied, LocalRooms};
 use crate::cluster::wire::Wire;
 use crate::kicker::Kicker;
 use crate::rooms::{OutFrame, Outbox};
@@ -51,7 +51,7 @@ fn a_held_client_gets_joined_first_then_only_what_came_after_its_join() {
     // Events reach the node before the join script's answer: b joined before a (seq 4), a itself (5), c after (6).
     rooms.apply(joined(4, "b", "n2"));
     rooms.apply(joined(5, "a", "n1"));
-    assert!(rooms.apply(signal("a", "offer")));
+    assert!(matches!(rooms.apply(signal("a", "offer")), Applied::Relayed));
     rooms.apply(joined(6, "c", "n2"));
     assert!(a.rx.try_recv().is_err(), "nothing before joined");
     rooms.admit("r", "a", "n1", 5, &[("n2".into(), peer("b"))], welcome("a"));
@@ -89,7 +89,8 @@ fn changes_go_to_everyone_admitted_before_them_but_not_their_subject() {
     assert!(rooms.remove("r", "a"));
     assert!(!rooms.remove("r", "b"));
     assert_eq!(rooms.counts(), (0, 0));
-    assert!(!rooms.apply(signal("a", "late")), "a signal for someone gone is dropped");
+    let late = rooms.apply(signal("a", "late"));
+    assert!(matches!(late, Applied::Nothing), "a signal for someone gone is dropped");
 }
 
 #[test]
@@ -115,4 +116,35 @@ fn losing_redis_disconnects_every_client_in_a_room() {
     assert_eq!(a.kicker.reason(), Some((ErrorCode::Unavailable, "lost")));
     assert_eq!(b.kicker.reason(), Some((ErrorCode::Unavailable, "lost")));
     assert_eq!(rooms.counts(), (0, 0));
+}
+
+#[test]
+fn a_move_to_the_sfu_takes_everyone_who_was_in_the_room_before_it() {
+    let rooms = LocalRooms::default();
+    let (oa, _a) = client(16);
+    let (ob, _b) = client(16);
+    let (oc, _c) = client(16);
+    // a is in the room; b's join (seq 2) is still under way here when c's (seq 3) moves the room; c starts
+    // its own connection to the SFU.
+    rooms.hold("r", "a", oa);
+    assert!(!rooms.admit("r", "a", "n1", 1, &[], welcome("a")));
+    rooms.hold("r", "b", ob);
+    rooms.hold("r", "c", oc);
+    let before_c = [("n1".into(), peer("a")), ("n1".into(), peer("b"))];
+    assert!(!rooms.admit("r", "c", "n1", 3, &before_c, welcome("c")));
+    let Applied::Moved { room, members } =
+        rooms.apply(Wire::Moved { seq: 3, room: "r".into(), by: "c".into() })
+    else {
+        panic!("not a move")
+    };
+    assert_eq!(room, "r");
+    assert_eq!(members.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["a"]);
+    // b joined before the move (its answer said "mesh") and is admitted after it: it moves too.
+    assert!(rooms.admit("r", "b", "n1", 2, &[("n1".into(), peer("a"))], welcome("b")));
+    // One that joins after the move learns it from its own answer.
+    let (od, _d) = client(16);
+    rooms.hold("r", "d", od);
+    assert!(!rooms.admit("r", "d", "n1", 4, &[], welcome("d")));
+    let elsewhere = rooms.apply(Wire::Moved { seq: 9, room: "elsewhere".into(), by: "x".into() });
+    assert!(matches!(elsewhere, Applied::Nothing), "a room with nobody of this node");
 }

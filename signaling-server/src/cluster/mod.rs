@@ -9,7 +9,10 @@
 //! - a node holds a lease in Redis it renews four times per lease; every node reaps the participants of
 //!   nodes whose lease lapsed (killed or frozen), which announces them as left;
 //! - a node that loses Redis, or finds its lease gone, disconnects its clients in rooms (`unavailable`): they
-//!   reconnect and join again, as after a server restart.
+//!   reconnect and join again, as after a server restart;
+//! - with an SFU (`--janus`), the join script also decides when a room moves there, and tells the room's
+//!   nodes; each node brokers its own clients' SFU connections (`crate::sfu`) in the one Janus room of
+//!   that room.
 
 mod local;
 mod scripts;
@@ -28,8 +31,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::metrics::Metrics;
-use crate::rooms::Outbox;
-use local::LocalRooms;
+use crate::rooms::{Full, Outbox};
+use crate::sfu::Sfu;
+use local::{Applied, LocalRooms};
 use scripts::Scripts;
 use wire::Wire;
 
@@ -58,6 +62,8 @@ pub struct Cluster {
     /// Wakes the connection task when a command failed.
     fault: Notify,
     metrics: Arc<Metrics>,
+    /// Big rooms' SFU, and the mesh limit past which rooms move there.
+    sfu: Option<(Arc<Sfu>, usize)>,
 }
 
 /// A client's place in a room of the cluster.
@@ -65,17 +71,27 @@ pub struct Membership {
     key: String,
     pub code: RoomCode,
     epoch: u64,
+    /// The client takes part through the SFU: the room went there at its join or while it was under way.
+    pub through_sfu: bool,
+}
+
+impl Membership {
+    /// The room's canonical code.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
 }
 
 impl Cluster {
     /// A node for the Redis at `url` (not connected until [`Cluster::run`]). Its lease is two thirds of
     /// the idle timeout, so a dead node's participants are announced as left within the time a silent
-    /// client is given.
+    /// client is given. With `sfu` (the SFU and its mesh limit), rooms past the limit move there.
     pub fn new(
         url: &str,
         max_room_size: usize,
         idle_timeout: Duration,
         metrics: Arc<Metrics>,
+        sfu: Option<(Arc<Sfu>, usize)>,
     ) -> redis::RedisResult<Arc<Self>> {
         Ok(Arc::new(Cluster {
             client: redis::Client::open(url)?,
@@ -88,6 +104,7 @@ impl Cluster {
             local: LocalRooms::default(),
             fault: Notify::new(),
             metrics,
+            sfu,
         }))
     }
 
@@ -116,19 +133,24 @@ impl Cluster {
         self.metrics.participants.store(participants as u64, Relaxed);
     }
 
-    /// Adds a participant to the room and queues its `joined` (made by `welcome` from the room's code and
-    /// the participants already there, in join order); the others hear `peer_joined`.
+    /// Adds a participant to the room and queues its `joined` (made by `welcome` from the room's code, the
+    /// participants already there in join order, and whether the room goes through the SFU); the others
+    /// hear `peer_joined`. Refused: the error code, and why in words.
     pub async fn join(
         &self,
         code: RoomCode,
         me: PeerInfo,
         outbox: Outbox,
-        welcome: impl FnOnce(&RoomCode, Vec<PeerInfo>) -> String,
-    ) -> Result<Membership, ErrorCode> {
-        let mut conn = self.conn()?;
+        sfu_capable: bool,
+        welcome: impl FnOnce(&RoomCode, Vec<PeerInfo>, bool) -> String,
+    ) -> Result<Membership, (ErrorCode, &'static str)> {
+        const TRY_AGAIN: &str = "cannot join a room now: try again";
+        let mut conn = self.conn().map_err(|code| (code, TRY_AGAIN))?;
         let epoch = self.epoch.load(Relaxed);
         let key = code.key().to_owned();
-        let json = serde_json::to_string(&me).map_err(|e| self.failed("encode", &e))?;
+        let failed = |what: &str, e: &dyn std::fmt::Display| (self.failed(what, e), TRY_AGAIN);
+        let json = serde_json::to_string(&me).map_err(|e| failed("encode", &e))?;
+        let sfu_above = self.sfu.as_ref().map_or(-1, |(_, above)| *above as i64);
         self.local.hold(&key, &me.id, outbox);
         let reply: redis::RedisResult<Vec<String>> = self
             .scripts
@@ -139,49 +161,58 @@ impl Cluster {
             .arg(json)
             .arg(&self.node)
             .arg(self.max_room_size)
+            .arg(if sfu_capable { "1" } else { "0" })
+            .arg(sfu_above)
             .invoke_async(&mut conn)
             .await;
         let answer = match reply {
             Ok(answer) => answer,
             Err(e) => {
                 self.local.remove(&key, &me.id);
-                return Err(self.failed("join", &e));
+                return Err(failed("join", &e));
             }
         };
         match answer.as_slice() {
-            [ok, seq, shown, others @ ..] if ok == "ok" => {
-                let seq: u64 = seq.parse().map_err(|e| self.failed("join answer", &e))?;
+            [ok, seq, shown, sfu, _moved, others @ ..] if ok == "ok" => {
+                let seq: u64 = seq.parse().map_err(|e| failed("join answer", &e))?;
                 let shown = RoomCode::parse(shown).unwrap_or(code);
+                let sfu = sfu == "1";
                 let others: Vec<(String, PeerInfo)> =
                     others.iter().filter_map(|o| wire::parse_member(o)).collect();
                 let peers = others.iter().map(|(_, peer)| peer.clone()).collect();
-                let welcome = welcome(&shown, peers);
-                self.local.admit(&key, &me.id, &self.node, seq, &others, welcome.into());
+                let welcome = welcome(&shown, peers, sfu);
+                let moved_since = self.local.admit(&key, &me.id, &self.node, seq, &others, welcome.into());
                 self.update_gauges();
-                Ok(Membership { key, code: shown, epoch })
+                Ok(Membership { key, code: shown, epoch, through_sfu: sfu || moved_since })
             }
-            [full] if full == "full" => {
+            [full, why] if full == "full" => {
                 self.local.remove(&key, &me.id);
-                Err(ErrorCode::RoomFull)
+                let full = if why == "mesh" { Full::ForAMesh } else { Full::AtCapacity };
+                Err((ErrorCode::RoomFull, full.why()))
             }
             _ => {
                 // "gone": our lease lapsed (this node was frozen); the connection task starts over.
                 self.local.remove(&key, &me.id);
-                Err(self.failed("join", &"the node's lease lapsed"))
+                Err(failed("join", &"the node's lease lapsed"))
             }
         }
     }
 
-    /// Takes a participant out of its room; the others hear `peer_left`.
-    pub async fn leave(&self, m: &Membership, id: &str) {
+    /// Takes a participant out of its room; the others hear `peer_left`. Returns whether it was the last
+    /// one (as far as is known: not when the node lost Redis).
+    pub async fn leave(&self, m: &Membership, id: &str) -> bool {
         self.local.remove(&m.key, id);
         self.update_gauges();
         if m.epoch != self.epoch.load(Relaxed) {
-            return; // Taken out when the node lost Redis.
+            return false; // Taken out when the node lost Redis.
         }
-        let Ok(mut conn) = self.conn() else { return };
-        if let Err(e) = self.scripts.leave.arg(&m.key).arg(id).invoke_async::<i64>(&mut conn).await {
-            self.failed("leave", &e);
+        let Ok(mut conn) = self.conn() else { return false };
+        match self.scripts.leave.arg(&m.key).arg(id).invoke_async::<i64>(&mut conn).await {
+            Ok(left) => left == 2,
+            Err(e) => {
+                self.failed("leave", &e);
+                false
+            }
         }
     }
 
@@ -297,13 +328,21 @@ impl Cluster {
                 _ = self.fault.notified() => return Some("a command failed".into()),
                 msg = messages.next() => {
                     let Some(msg) = msg else { return Some("the subscription ended".into()) };
-                    match msg.get_payload::<String>().ok().as_deref().and_then(Wire::parse) {
-                        Some(wire) => {
-                            if self.local.apply(wire) {
-                                self.metrics.messages_relayed_total.fetch_add(1, Relaxed);
-                            }
+                    let Some(wire) = msg.get_payload::<String>().ok().as_deref().and_then(Wire::parse) else {
+                        debug!("unreadable message from the cluster");
+                        continue;
+                    };
+                    match self.local.apply(wire) {
+                        Applied::Nothing => {}
+                        Applied::Relayed => {
+                            self.metrics.messages_relayed_total.fetch_add(1, Relaxed);
                         }
-                        None => debug!("unreadable message from the cluster"),
+                        Applied::Moved { room, members } => match &self.sfu {
+                            Some((sfu, _)) => {
+                                tokio::spawn(sfu.clone().admit_members(room, members));
+                            }
+                            None => warn!(room, "a room moved to the SFU, but this node has none"),
+                        },
                     }
                 }
                 _ = tick.tick() => {

@@ -3,6 +3,8 @@
 //!
 //! - `J {seq} {room} {node} {peer JSON}`: a participant joined (published by the join script);
 //! - `L {seq} {room} {id}`: a participant left (published by the leave script);
+//! - `M {seq} {room} {id}`: participant `id`'s join moved the room to the SFU (published by the join script,
+//!   after its `J`);
 //! - `S {room} {to} {frame}`: a signal for one participant, already in its wire form.
 //!
 //! `seq` orders membership changes of all rooms ([`super::scripts`]). A message that does not parse is
@@ -19,6 +21,7 @@ pub fn channel(node: &str) -> String {
 pub enum Wire {
     Joined { seq: u64, room: String, node: String, peer: PeerInfo },
     Left { seq: u64, room: String, id: PeerId },
+    Moved { seq: u64, room: String, by: PeerId },
     Signal { room: String, to: PeerId, frame: String },
 }
 
@@ -38,6 +41,11 @@ impl Wire {
                 let mut it = rest.splitn(3, ' ');
                 let seq = it.next()?.parse().ok()?;
                 Some(Wire::Left { seq, room: it.next()?.to_owned(), id: it.next()?.to_owned() })
+            }
+            "M" => {
+                let mut it = rest.splitn(3, ' ');
+                let seq = it.next()?.parse().ok()?;
+                Some(Wire::Moved { seq, room: it.next()?.to_owned(), by: it.next()?.to_owned() })
             }
             "S" => {
                 let mut it = rest.splitn(3, ' ');
@@ -80,6 +88,10 @@ mod tests {
             Wire::parse("L 8 room-1 00ab"),
             Some(Wire::Left { seq: 8, room: "room-1".into(), id: "00ab".into() })
         );
+        assert_eq!(
+            Wire::parse("M 9 room-1 00ab"),
+            Some(Wire::Moved { seq: 9, room: "room-1".into(), by: "00ab".into() })
+        );
         let frame = r#"{"type":"signal","from":"01","data":{"sdp":"a b"}}"#;
         assert_eq!(
             Wire::parse(&Wire::signal("room-1", "00ab", frame)),
@@ -90,7 +102,17 @@ mod tests {
 
     #[test]
     fn drops_what_does_not_parse() {
-        for text in ["", "J", "J x room n {}", "J 1 room n not-json", "L 1 room", "S room", "X 1 2 3", "é"] {
+        for text in [
+            "",
+            "J",
+            "J x room n {}",
+            "J 1 room n not-json",
+            "L 1 room",
+            "M 1 room",
+            "S room",
+            "X 1 2 3",
+            "é",
+        ] {
             assert_eq!(Wire::parse(text), None, "{text:?}");
         }
         assert_eq!(parse_member("n1"), None);

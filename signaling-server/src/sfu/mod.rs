@@ -1,7 +1,9 @@
 //! Big rooms through an SFU: Janus's VideoRoom plugin (`--janus URL`). A room that grows past the mesh
 //! limit (`--sfu-above`, or from its first participant with `--sfu-above 0`) gets a Janus room, and each
 //! participant a [`member`] task that brokers its SFU negotiation over our own WebSocket: clients never
-//! talk to Janus's API. ARCHITECTURE.md, "Big rooms", has the design.
+//! talk to Janus's API. In a cluster each node brokers its own clients, in the one Janus room whose id
+//! every node derives from the room's code ([`janus_room_id`]). ARCHITECTURE.md, "Big rooms", has the
+//! design.
 
 mod janus;
 mod member;
@@ -11,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use kaiwa_protocol::{ErrorCode, PeerId, PeerInfo};
 use serde_json::json;
+use sha1::{Digest, Sha1};
 use tokio::sync::{OnceCell, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -23,6 +26,15 @@ use crate::rooms::{Outbox, Room};
 
 /// Messages from one client queued for its member task.
 const INBOX: usize = 16;
+/// Janus's VideoRoom error for a `create` of a room id that exists (another node made it first).
+const ROOM_EXISTS: i64 = 427;
+
+/// The Janus room of our room `key`, the same on every node: 48 bits of the key's SHA-1 (an id stays
+/// exact in JSON numbers, and two rooms meeting on one id is a one-in-2⁴⁸ chance per pair).
+pub fn janus_room_id(key: &str) -> u64 {
+    let digest = Sha1::digest(format!("kaiwa room {key}").as_bytes());
+    digest[..6].iter().fold(0, |id, byte| id << 8 | u64::from(*byte))
+}
 
 /// The SFU side of the server: the Janus connection and the rooms on it.
 pub struct Sfu {
@@ -55,6 +67,11 @@ impl Sfu {
         Sfu { url, max_room_size, janus: Default::default(), rooms: Default::default() }
     }
 
+    /// The server's SFU, if it has one (`--janus`).
+    pub fn for_config(config: &crate::config::Config) -> Option<Arc<Self>> {
+        config.janus.clone().map(|url| Arc::new(Sfu::new(url, config.max_room_size)))
+    }
+
     fn rooms(&self) -> MutexGuard<'_, HashMap<String, Arc<OnceCell<Arc<SfuRoom>>>>> {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -72,7 +89,7 @@ impl Sfu {
     }
 
     /// The Janus room for our room `key`, made on first use (and again after Janus went away: its rooms
-    /// went with it).
+    /// went with it); in a cluster another node may have made it already.
     async fn room(&self, key: &str) -> Result<Arc<SfuRoom>, JanusError> {
         let cell = {
             let mut rooms = self.rooms();
@@ -85,7 +102,7 @@ impl Sfu {
         let room = cell
             .get_or_try_init(|| async {
                 let janus = self.janus().await?;
-                let id = u64::from(rand::random::<u32>());
+                let id = janus_room_id(key);
                 let admin = janus.attach().await?;
                 let created = janus
                     .message(
@@ -105,8 +122,13 @@ impl Sfu {
                     )
                     .await;
                 janus.detach(admin.id).await;
-                created?;
-                info!(room = key, janus_room = id, "room moved to the SFU");
+                match created {
+                    Ok(_) => info!(room = key, janus_room = id, "room moved to the SFU"),
+                    Err(JanusError::Refused { code: ROOM_EXISTS, .. }) => {
+                        info!(room = key, janus_room = id, "room on the SFU already")
+                    }
+                    Err(e) => return Err(e),
+                }
                 Ok::<_, JanusError>(Arc::new(SfuRoom { janus, id, members: Default::default() }))
             })
             .await?;
@@ -114,21 +136,26 @@ impl Sfu {
     }
 
     /// After a join into a room that goes through the SFU: starts the newcomer's member task, or, when
-    /// its join moved the room there, everyone's. A participant the SFU cannot take is disconnected
-    /// (`unavailable`) and rejoins.
+    /// its join moved the room there, everyone's.
     pub async fn admit(self: Arc<Self>, room: Arc<Room>, me: PeerInfo, outbox: Outbox, moved: bool) {
-        let sfu_room = self.room(room.code().key()).await;
-        // Everyone in the room now (after the Janus room was made), or only the newcomer.
+        // Everyone in the room now, or only the newcomer.
         let starting = if moved { room.members_now() } else { vec![(me, outbox)] };
-        match sfu_room {
+        let starting = starting.into_iter().map(|(peer, outbox)| (peer.id, outbox)).collect();
+        self.admit_members(room.code().key().to_owned(), starting).await;
+    }
+
+    /// Starts the member tasks of these participants of room `key`, making its Janus room first if need be.
+    /// A participant the SFU cannot take is disconnected (`unavailable`) and rejoins.
+    pub async fn admit_members(self: Arc<Self>, key: String, members: Vec<(PeerId, Outbox)>) {
+        match self.room(&key).await {
             Ok(sfu_room) => {
-                for (peer, outbox) in starting {
-                    self.start_member(&sfu_room, peer.id, outbox);
+                for (id, outbox) in members {
+                    self.start_member(&sfu_room, id, outbox);
                 }
             }
             Err(e) => {
-                warn!(room = %room.code(), error = %e, "no SFU room");
-                for (_, outbox) in starting {
+                warn!(room = key, error = %e, "no SFU room");
+                for (_, outbox) in members {
                     outbox.kicker.kick(ErrorCode::Unavailable, "the media server cannot be reached");
                 }
             }
@@ -156,8 +183,10 @@ impl Sfu {
         inbox.try_send(message).map_err(|_| ErrorCode::RateLimited)
     }
 
-    /// A participant left: its member task ends (Janus tells the others), and an empty room is destroyed.
-    pub async fn leave(&self, key: &str, id: &str) {
+    /// A participant left: its member task ends (Janus tells the others). The Janus room is destroyed
+    /// once nobody of this node is in it and the participant was the `last` of the room (in a cluster
+    /// others may be in it through other nodes).
+    pub async fn leave(&self, key: &str, id: &str, last: bool) {
         let Some(cell) = self.rooms().get(key).cloned() else { return };
         let Some(room) = cell.get().cloned() else { return };
         let empty = {
@@ -176,6 +205,9 @@ impl Sfu {
                 rooms.remove(key);
             }
         }
+        if !last {
+            return;
+        }
         if let Ok(admin) = room.janus.attach().await {
             let destroy = json!({"request": "destroy", "room": room.id});
             if let Err(e) = room.janus.message(admin.id, destroy, None).await {
@@ -189,3 +221,14 @@ impl Sfu {
 /// What each publisher may send, in bits per second (Janus asks for it with REMB): a 640×360 picture
 /// at 30 frames per second, which the tiles of a big room show at most.
 const BITRATE: u32 = 600_000;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_node_finds_a_room_under_one_janus_id() {
+        let id = super::janus_room_id("team-sync");
+        assert_eq!(id, super::janus_room_id("team-sync"));
+        assert_ne!(id, super::janus_room_id("team-sync2"));
+        assert!(id < 1 << 48, "{id}");
+    }
+}

@@ -145,6 +145,26 @@ impl Client {
         }
     }
 
+    /// Joins saying whether this client can take part through the SFU; returns the answer.
+    pub async fn join_sfu(&mut self, room: &str, name: &str, sfu: bool) -> ServerMessage {
+        self.send_json(serde_json::json!({"type":"join","room":room,"name":name,"version":1,"sfu":sfu}))
+            .await;
+        self.recv().await
+    }
+
+    /// In a room that moved to an SFU nobody listens at: expects to be told `unavailable` (after any
+    /// `peer_joined`, or its own `joined` saying the room goes through the SFU), then the close.
+    pub async fn expect_sent_away_by_the_sfu(&mut self) {
+        loop {
+            match self.recv().await {
+                ServerMessage::Error { code: ErrorCode::Unavailable, .. } => break,
+                ServerMessage::PeerJoined { .. } | ServerMessage::Joined { sfu: true, .. } => continue,
+                other => panic!("expected unavailable, got {other:?}"),
+            }
+        }
+        assert_eq!(self.expect_closed().await, Some(1013));
+    }
+
     pub async fn expect_peer_joined(&mut self) -> PeerInfo {
         match self.recv().await {
             ServerMessage::PeerJoined { peer } => peer,
