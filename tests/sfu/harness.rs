@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use kaiwa_browser_tests::{Browser, LaunchOptions, Page};
 use kaiwa_testkit::ServerProcess;
 use kaiwa_testkit::janus::Janus;
-use kaiwa_testkit::lab::{Host, Lab};
+use kaiwa_testkit::lab::{Host, Lab, Profile};
 use kaiwa_testkit::redis::RedisServer;
 
 /// Bound for anything that involves ICE, DTLS and decoded frames on a loaded machine.
@@ -36,7 +36,7 @@ pub struct Room {
     pub host: Host,
     pub dir: tempfile::TempDir,
     _redis: Option<RedisServer>,
-    _lab: Lab,
+    lab: Lab,
 }
 
 impl Room {
@@ -67,7 +67,7 @@ impl Room {
             (servers, Some(redis))
         };
         let browser = launch(&host, &servers).await?;
-        Ok(Room { browser, servers, janus: Some(janus), host, dir, _redis: redis, _lab: lab })
+        Ok(Room { browser, servers, janus: Some(janus), host, dir, _redis: redis, lab })
     }
 
     pub async fn join(&self, room: &str, name: &str) -> Result<Page> {
@@ -88,22 +88,37 @@ impl Room {
 
     /// [`Room::native`] through server `server`.
     pub fn native_on(&self, server: usize, room: &str, name: &str) -> Result<Native> {
-        self.spawn_native(server, room, name, 30, &[])
+        self.spawn_native(&self.host, server, room, name, 30, &[])
     }
 
     /// [`Room::native`] sending `fps` frames a second, with more arguments for `kaiwa call`.
     pub fn native_with(&self, room: &str, name: &str, fps: u32, more: &[&str]) -> Result<Native> {
-        self.spawn_native(0, room, name, fps, more)
+        self.spawn_native(&self.host, 0, room, name, fps, more)
     }
 
-    fn spawn_native(&self, server: usize, room: &str, name: &str, fps: u32, more: &[&str]) -> Result<Native> {
+    /// A native client in a host of its own behind a link with `profile`, through the first server.
+    pub fn native_behind(&self, profile: &Profile, room: &str, name: &str) -> Result<Native> {
+        let host = self.lab.add_host(&name.to_lowercase())?;
+        self.lab.apply(&host, profile)?;
+        self.spawn_native(&host, 0, room, name, 30, &[])
+    }
+
+    fn spawn_native(
+        &self,
+        host: &Host,
+        server: usize,
+        room: &str,
+        name: &str,
+        fps: u32,
+        more: &[&str],
+    ) -> Result<Native> {
         let log = self.dir.path().join(format!("{name}.jsonl"));
         let output = std::fs::File::create(self.dir.path().join(format!("{name}.log")))?;
-        let mut command = self.host.command(env!("CARGO_BIN_EXE_kaiwa"));
+        let mut command = host.command(env!("CARGO_BIN_EXE_kaiwa"));
         command
             .args(["call", "--server", &format!("ws://{}/ws", self.servers[server].addr), "--room", room])
             .args(["--say", &format!("hi from {name}")])
-            .args(["--name", name, "--bind", &format!("{}:0", self.host.addr), "--size", "320x240"])
+            .args(["--name", name, "--bind", &format!("{}:0", host.addr), "--size", "320x240"])
             .args(["--fps", &fps.to_string()])
             .args(more)
             .args(["--quiet", "--duration", "600", "--stats-every", "500ms", "--stats-log"])
@@ -133,7 +148,37 @@ impl Drop for Native {
     }
 }
 
+/// One line of a native client's log about one participant it receives.
+#[derive(Debug)]
+pub struct Sample {
+    /// Seconds since the client started.
+    pub t: f64,
+    pub frames: u64,
+    pub freezes: u64,
+    pub width: u64,
+    pub via_sfu: bool,
+}
+
 impl Native {
+    /// What the client's log says of participant `name`, line by line.
+    pub fn samples(&self, name: &str) -> Vec<Sample> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| {
+                let line: serde_json::Value = serde_json::from_str(line).ok()?;
+                let peer = line["peers"].as_array()?.iter().find(|p| p["name"] == name)?.clone();
+                let video = &peer["video_in"];
+                Some(Sample {
+                    t: line["t"].as_f64()?,
+                    frames: video["frames_decoded"].as_u64()?,
+                    freezes: video["freezes"].as_u64()?,
+                    width: video["width"].as_u64().unwrap_or(0),
+                    via_sfu: peer["via_sfu"] == true,
+                })
+            })
+            .collect()
+    }
+
     /// Each other participant's decoded frames in the newest line of the log, when it shows exactly `n`
     /// others, every one received through the SFU at 320×240.
     fn through_sfu(&self, n: usize) -> Option<Vec<(String, u64)>> {

@@ -4,10 +4,12 @@
 //! receives the others through it, the mesh connections close only once Janus's media flows, and chat
 //! goes on.
 //!
-//! `harness.rs` starts the parts; `cluster.rs` has big rooms on servers sharing rooms through Redis.
+//! `harness.rs` starts the parts; `cluster.rs` has big rooms on servers sharing rooms through Redis,
+//! `thin.rs` a native client sending to Janus over a thin uplink.
 
 mod cluster;
 mod harness;
+mod thin;
 
 use anyhow::{Context, Result};
 use kaiwa_browser_tests::SERIAL;

@@ -292,10 +292,18 @@ impl Actor {
         {
             return;
         }
-        // Only our own connections have an estimate: the one to the SFU runs at a fixed rate (`sfu/publish.rs`).
+        // Our own connections' estimates: the mesh sessions', and the one that sends to the SFU.
         let stats = self.session_stats().await;
-        let target =
-            stats.iter().map(|s| s.out.target_bitrate_bps).filter(|b| *b > 0.0).fold(f64::INFINITY, f64::min);
+        let sfu = match &self.sfu {
+            Some(link) => link.target_bitrate().await,
+            None => None,
+        };
+        let target = stats
+            .iter()
+            .map(|s| s.out.target_bitrate_bps)
+            .chain(sfu)
+            .filter(|b| *b > 0.0)
+            .fold(f64::INFINITY, f64::min);
         let total = match (target.is_finite(), self.sfu.is_some()) {
             // Everyone receives everyone: a big room's camera is a small tile.
             (true, true) => video_share(target).min(crate::sfu::SFU_VIDEO_BPS),

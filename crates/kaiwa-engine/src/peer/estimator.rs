@@ -59,6 +59,8 @@ pub struct Estimator {
     /// Whether that feedback showed a standing queue (silence after it means congestion). Kept, not
     /// recomputed: `poll_timeout` is asked on every wake-up of the interceptor chain.
     queue_standing: bool,
+    /// Whether the loss half runs ([`Estimator::without_loss`]).
+    loss_based: bool,
 }
 
 impl Estimator {
@@ -76,7 +78,19 @@ impl Estimator {
             feedback_at: None,
             silent_halvings: 0,
             queue_standing: false,
+            loss_based: true,
         }
+    }
+
+    /// The delay half alone, for a far end whose feedback reports packets it got as missing: Janus 1.1's
+    /// transport-wide feedback lists 50–70 % of our packets as lost (about our audio's share of them)
+    /// while its subscribers lose none, and the loss half took the estimate to its floor in ten seconds.
+    /// Queues still show, in the arrival times of the packets it does report.
+    /// Their bytes still count as delivered (they were: the subscribers got them).
+    pub fn without_loss(mut self) -> Self {
+        self.loss_based = false;
+        self.delay.count_missing_as_arrived();
+        self
     }
 
     /// The delivered rate in bits per second over the departures seen (once feedback covering a quarter
@@ -100,9 +114,9 @@ impl BandwidthEstimator for Estimator {
         }
         self.feedback_at = Some(now);
         self.silent_halvings = 0;
-        let arrived = || reports.iter().filter(|r| r.arrived);
-        if let Some(newest) = arrived().map(|r| r.departure).max() {
-            let packets = arrived().map(|r| (r.departure, r.size));
+        let delivered = || reports.iter().filter(|r| r.arrived || !self.loss_based);
+        if let Some(newest) = delivered().map(|r| r.departure).max() {
+            let packets = delivered().map(|r| (r.departure, r.size));
             self.delivered.add(newest, packets, |a: Instant, b| b.saturating_duration_since(a));
         }
         self.delay.update(now, reports, self.delivered_bps());
@@ -126,7 +140,7 @@ impl BandwidthEstimator for Estimator {
                     .is_none_or(|q| r.departure.saturating_duration_since(q) > loss_based::WINDOW)
             };
             let counted: Vec<&PacketReport> = reports.iter().filter(after_queue).collect();
-            if !counted.is_empty() {
+            if self.loss_based && !counted.is_empty() {
                 let lost = counted.iter().filter(|r| !r.arrived).count();
                 self.loss.update(now, lost, counted.len(), self.target);
             }

@@ -251,3 +251,27 @@ fn after_a_blind_cut_the_estimate_climbs_back_at_slow_start_speed() {
     let grown = e.target_bitrate() / cut;
     assert!(grown >= 5.0, "x{grown} in 5 s from {cut}");
 }
+
+#[test]
+fn without_loss_packets_reported_missing_still_count_as_delivered() {
+    // Janus's feedback: every other packet (our audio's share) listed as missing, though it arrived.
+    let t = Instant::now();
+    let half_missing = |e: &mut Estimator| {
+        for i in 0..30u32 {
+            let start = t + Duration::from_millis(100) * i;
+            let batch: Vec<PacketReport> =
+                (0..10u32).map(|p| report(start + Duration::from_millis(10) * p, 1250, p % 2 == 0)).collect();
+            e.on_reports(start + Duration::from_millis(100), &batch);
+        }
+    };
+    let mut lossy = Estimator::new(1_000_000.0, 50_000.0, 2_500_000.0);
+    half_missing(&mut lossy);
+    let mut janus = Estimator::new(1_000_000.0, 50_000.0, 2_500_000.0).without_loss();
+    half_missing(&mut janus);
+    let (lossy_bps, janus_bps) = (lossy.delivered_bps().unwrap(), janus.delivered_bps().unwrap());
+    assert!((janus_bps - 1_000_000.0).abs() < 100_000.0, "{janus_bps}");
+    assert!(lossy_bps < 600_000.0, "{lossy_bps}");
+    // 50 % loss backs the other one off; this one keeps its estimate.
+    assert!(janus.target_bitrate() >= 1_000_000.0, "{}", janus.target_bitrate());
+    assert!(lossy.target_bitrate() < janus.target_bitrate(), "{}", lossy.target_bitrate());
+}

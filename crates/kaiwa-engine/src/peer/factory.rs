@@ -95,6 +95,8 @@ pub struct NetworkConfig {
     /// Congestion control (queueing delay and loss from transport-wide CC feedback, `estimator.rs`)
     /// driving the pacer and the encoder's bitrate.
     pub congestion_control: bool,
+    /// Whether loss in that feedback counts (not from an SFU that misreports it: `Estimator::without_loss`).
+    pub loss_based: bool,
     /// Starting, lowest and highest bitrate for congestion control. The floor is low enough for a
     /// 250 kbit/s link (the sender scales its picture down to fit); random loss alone does not pull the
     /// estimate there, since the loss half only reacts above 10 % loss.
@@ -116,6 +118,7 @@ impl Default for NetworkConfig {
             relay_only: false,
             video_codecs: VideoCodec::ALL.to_vec(),
             congestion_control: true,
+            loss_based: true,
             initial_bitrate_bps: 500_000,
             min_bitrate_bps: 80_000,
             max_bitrate_bps: 2_500_000,
@@ -207,11 +210,14 @@ pub async fn build_peer_connection(
     registry = configure_twcc_receiver_only(registry, &mut media)?;
     registry = configure_rtcp_reports(registry);
     if network.congestion_control {
-        let estimator = Estimator::new(
+        let mut estimator = Estimator::new(
             f64::from(network.initial_bitrate_bps),
             f64::from(network.min_bitrate_bps),
             f64::from(network.max_bitrate_bps),
         );
+        if !network.loss_based {
+            estimator = estimator.without_loss();
+        }
         registry = configure_congestion_control(registry, estimator, CongestionFeedback::Twcc, &mut media)?
             .with(Slot::Pacer, Pacer::new(f64::from(network.initial_bitrate_bps)));
     }

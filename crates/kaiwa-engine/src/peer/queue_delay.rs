@@ -88,6 +88,8 @@ pub struct QueueDelayController {
     /// Set by [`Self::restart_when_clear`]: the next time the queue is gone, growth starts over in slow
     /// start.
     restart_pending: bool,
+    /// Packets reported missing count towards the arrival rate ([`Self::count_missing_as_arrived`]).
+    missing_arrived: bool,
 }
 
 impl QueueDelayController {
@@ -105,6 +107,7 @@ impl QueueDelayController {
             ceiling: None,
             arrivals: FeedbackRate::new(TREND),
             restart_pending: false,
+            missing_arrived: false,
         }
     }
 
@@ -132,6 +135,14 @@ impl QueueDelayController {
     /// a large drop for the same reason.)
     pub fn restart_when_clear(&mut self) {
         self.restart_pending = true;
+    }
+
+    /// For a far end whose feedback lists packets it got as missing (see `Estimator::without_loss`):
+    /// their bytes count towards the arrival rate, as arrived with the packet reported before them.
+    /// Without them the rate a decrease starts from read low by their share (our audio's, through Janus),
+    /// and the picture flapped between two sizes on a steady 250 kbit/s uplink.
+    pub fn count_missing_as_arrived(&mut self) {
+        self.missing_arrived = true;
     }
 
     fn recent(&self) -> impl Iterator<Item = &Sample> {
@@ -209,7 +220,15 @@ impl QueueDelayController {
             self.add_sample(departure, arrival);
         }
         if let Some(newest) = arrived().map(|(departure, _, _)| departure).max() {
-            let packets = arrived().map(|(_, arrival, size)| (arrival, size));
+            let mut before = None;
+            let packets = reports.iter().filter_map(|r| match r.arrival.filter(|_| r.arrived) {
+                Some(arrival) => {
+                    before = Some(arrival);
+                    Some((arrival, r.size))
+                }
+                None if self.missing_arrived => before.map(|arrival| (arrival, r.size)),
+                None => None,
+            });
             self.arrivals.add(newest, packets, |a: Duration, b| b.saturating_sub(a));
         }
         self.forget_old();

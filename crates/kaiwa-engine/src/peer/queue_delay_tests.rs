@@ -208,3 +208,29 @@ fn jitter_alone_is_not_a_queue() {
     }
     assert!(c.target() > 500_000.0, "jitter lowered the target to {}", c.target());
 }
+
+#[test]
+fn packets_reported_missing_count_towards_the_arrival_rate_when_told() {
+    // Packets of 1200 bytes every 10 ms (960 kbit/s), every other one reported missing, in batches of 100 ms.
+    let t = Instant::now();
+    let batch = |b: u32| -> Vec<PacketReport> {
+        (b * 10..b * 10 + 10)
+            .map(|i| {
+                let arrival = (i % 2 == 0).then(|| Duration::from_millis(1000 + 10 * u64::from(i)));
+                test_report(t + Duration::from_millis(10) * i, 1200, arrival)
+            })
+            .collect()
+    };
+    let rate = |count: bool| {
+        let mut c = QueueDelayController::new(1_000_000.0, 50_000.0, 2_500_000.0);
+        if count {
+            c.count_missing_as_arrived();
+        }
+        for b in 0..5 {
+            c.update(t + Duration::from_millis(100 * u64::from(b) + 120), &batch(b), None);
+        }
+        c.arrival_rate().unwrap()
+    };
+    let (counted, not) = (rate(true), rate(false));
+    assert!(counted > not * 1.7, "{counted} vs {not}");
+}

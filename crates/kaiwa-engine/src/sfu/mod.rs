@@ -57,6 +57,7 @@ enum SfuInput {
     GatherTimeout(Side, u64),
     KeyframeWanted,
     Stats(oneshot::Sender<Vec<PeerStats>>),
+    Target(oneshot::Sender<Option<f64>>),
     Close(oneshot::Sender<()>),
 }
 
@@ -126,6 +127,13 @@ impl SfuLink {
     }
 
     /// Closes both connections and stops everyone's media.
+    /// What congestion control allows our sending connection now, once it has an estimate.
+    pub async fn target_bitrate(&self) -> Option<f64> {
+        let (tx, rx) = oneshot::channel();
+        self.inputs.send(SfuInput::Target(tx)).ok()?;
+        rx.await.ok().flatten()
+    }
+
     pub async fn close(self) {
         let (tx, rx) = oneshot::channel();
         if self.inputs.send(SfuInput::Close(tx)).is_ok() {
@@ -204,6 +212,13 @@ impl Task {
                     (None, _) => Vec::new(),
                 };
                 let _ = reply.send(stats);
+            }
+            SfuInput::Target(reply) => {
+                let target = match &self.publisher {
+                    Some(publisher) => publisher.target_bitrate().await,
+                    None => None,
+                };
+                let _ = reply.send(target);
             }
             SfuInput::Close(_) => {}
         }

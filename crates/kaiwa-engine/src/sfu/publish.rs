@@ -2,16 +2,18 @@
 //! Our camera's encoder is shared with any mesh connection still open; camera off pauses it, and the track
 //! stays (nothing to renegotiate).
 //!
-//! It runs without our congestion control, at [`super::SFU_VIDEO_BPS`]: Janus's transport-wide feedback
-//! lists about every other packet of ours as missing while its subscribers lose none, so the loss half
-//! took the estimate to its floor (160×120) within ten seconds, with or without transport-wide sequence
-//! numbers on our audio. Janus's own REMB caps what it asks of publishers at the room's bitrate.
+//! Its congestion control is the delay half alone (`Estimator::without_loss`): Janus's transport-wide
+//! feedback lists about every other packet of ours as missing while its subscribers lose none, and the
+//! loss half took the estimate to its floor (160×120) within ten seconds. The estimate starts at, and
+//! stays under, what a big room's tile needs ([`super::SFU_VIDEO_BPS`] and our audio); a thinner uplink
+//! brings it lower (the engine reads it with [`Publisher::target_bitrate`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 use kaiwa_protocol::IceServer;
 use rtc::rtp_transceiver::RTCRtpTransceiverDirection;
+use rtc::statistics::StatsSelector;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 use webrtc::peer_connection::{PeerConnection, RTCSessionDescription};
@@ -23,6 +25,10 @@ use crate::peer::SendStats;
 use crate::peer::factory::{NetworkConfig, build_peer_connection};
 use crate::peer::handler::{Forwarder, PcEvent};
 use crate::peer::tracks::{self, NO_PT, NegotiatedVideo, SentVideo};
+
+/// The most the sending connection's estimate goes to: the camera's [`super::SFU_VIDEO_BPS`], our audio
+/// (~40 kbit/s with its headers) and some room for keyframes.
+const MAX_BPS: u32 = super::SFU_VIDEO_BPS + 100_000;
 
 pub struct Publisher {
     pub pc: Arc<dyn PeerConnection>,
@@ -47,7 +53,12 @@ impl Publisher {
         parent: &CancellationToken,
         forward: impl Fn(PcEvent) + Send + Sync + 'static,
     ) -> Result<Publisher, webrtc::error::Error> {
-        let network = NetworkConfig { congestion_control: false, ..ctx.network.clone() };
+        let network = NetworkConfig {
+            loss_based: false,
+            initial_bitrate_bps: MAX_BPS,
+            max_bitrate_bps: MAX_BPS,
+            ..ctx.network.clone()
+        };
         let pc = build_peer_connection(
             &network,
             ice_servers,
@@ -103,6 +114,13 @@ impl Publisher {
             info!(%codec, "sending video to the SFU");
         }
         Ok(())
+    }
+
+    /// What congestion control allows this connection now (bits per second), once it has an estimate.
+    pub async fn target_bitrate(&self) -> Option<f64> {
+        let report = self.pc.get_stats(std::time::Instant::now(), StatsSelector::None).await;
+        let target = report.outbound_rtp_streams().map(|o| o.target_bitrate).fold(0.0, f64::max);
+        (target > 0.0).then_some(target)
     }
 
     /// Our camera starts again on a keyframe, so everyone can decode it.
