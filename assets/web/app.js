@@ -65,6 +65,7 @@ window.kaiwa = {
         videoFlowing: !!app.videoProgress.get(p.id)?.flowing,
         volume: app.volumes.get(p.id)?.value ?? 1,
         outputLevel: app.volumes.get(p.id)?.outputLevel() ?? null,
+        inputLevel: app.volumes.get(p.id)?.inputLevel() ?? null,
         negotiation: p.pc ? { ...p.counts, signalingState: p.pc.signalingState } : null,
         remoteTracks: p.stream.getTracks().map((t) => ({ kind: t.kind, muted: t.muted, readyState: t.readyState })),
       })),

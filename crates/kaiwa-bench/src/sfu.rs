@@ -1,11 +1,13 @@
 //! A room of six as a mesh and through Janus (`scripts/bench.sh --sfu`), side by side in one run: six
-//! Chromiums (each its own process, so its CPU is its own), Janus and `kaiwa serve --janus` in one lab host;
-//! the same room once with `--sfu-above 6` (a mesh) and once with `--sfu-above 0` (Janus from the start),
-//! alternately, each client sending the stamped 320×240 picture of the latency mode (at `--fps`). Per client: what it
-//! sends (bytes on all its connections over the measured seconds), its process tree's CPU, and the
-//! glass-to-glass latency and frame rate of what it receives. Writes `SFU.md` into `--out-dir`.
+//! Chromiums (each its own process, so its CPU is its own) with Janus and `kaiwa serve --janus` in one lab
+//! host, and six native clients (`kaiwa call`, each in a lab host of its own, so its access link counts
+//! what it sends); the same room once with `--sfu-above 6` (a mesh) and once with `--sfu-above 0` (Janus
+//! from the start), alternately, each client sending a stamped 320×240 picture (at `--fps`). Per client:
+//! what it sends over the measured seconds, its process tree's CPU, and the glass-to-glass latency and
+//! frame rate of what it receives. Writes `SFU.md` into `--out-dir`.
 
 use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -14,7 +16,7 @@ use kaiwa_bench::stats::{median, quantiles};
 use kaiwa_browser_tests::{Browser, LaunchOptions, Page};
 use kaiwa_testkit::ServerProcess;
 use kaiwa_testkit::janus::Janus;
-use kaiwa_testkit::lab::{Host, Lab};
+use kaiwa_testkit::lab::{Direction, Host, Lab};
 
 use crate::Args;
 
@@ -25,6 +27,21 @@ const JOIN_WAIT: Duration = Duration::from_secs(90);
 enum Route {
     Mesh,
     Janus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Contender {
+    Chromium,
+    Native,
+}
+
+impl Contender {
+    fn label(self) -> &'static str {
+        match self {
+            Contender::Chromium => "Chromium",
+            Contender::Native => "native",
+        }
+    }
 }
 
 impl Route {
@@ -48,18 +65,30 @@ struct Client {
 pub async fn run_sfu(args: &Args, kaiwa: PathBuf) -> anyhow::Result<()> {
     let pulse = crate::chromium_pulse(!args.no_pulse);
     let env = pulse.as_ref().map(|p| p.env()).unwrap_or_default();
-    let mut results: Vec<(Route, Vec<Client>)> = Vec::new();
+    let mut results: Vec<(Contender, Route, Vec<Client>)> = Vec::new();
     let started = Instant::now();
     for run in 0..args.runs {
         let order = if run % 2 == 0 { [Route::Mesh, Route::Janus] } else { [Route::Janus, Route::Mesh] };
         for route in order {
-            let what = format!("run {}/{} {}", run + 1, args.runs, route.label());
-            let limit = Duration::from_secs(args.seconds + args.warmup + 180);
-            let room = room(&kaiwa, route, args, &env, 60 + run as u64);
-            let mut failures = Vec::new();
-            if let Some(clients) = crate::bounded(&what, limit, room, &mut failures).await {
-                println!("{what}: {}", summary(&clients));
-                results.push((route, clients));
+            for who in [Contender::Chromium, Contender::Native] {
+                let what = format!("run {}/{} {} {}", run + 1, args.runs, who.label(), route.label());
+                let limit = Duration::from_secs(args.seconds + args.warmup + 180);
+                let seed = 60 + run as u64;
+                let mut failures = Vec::new();
+                let clients = match who {
+                    Contender::Chromium => {
+                        let room = room(&kaiwa, route, args, &env, seed);
+                        crate::bounded(&what, limit, room, &mut failures).await
+                    }
+                    Contender::Native => {
+                        let room = native_room(&kaiwa, route, args, seed);
+                        crate::bounded(&what, limit, room, &mut failures).await
+                    }
+                };
+                if let Some(clients) = clients {
+                    println!("{what}: {}", summary(&clients));
+                    results.push((who, route, clients));
+                }
             }
         }
     }
@@ -150,6 +179,143 @@ async fn room(
     Ok(clients)
 }
 
+/// A `kaiwa call` in its own lab host, killed when dropped.
+struct Native {
+    child: Child,
+    host: Host,
+    /// Its statistics once a second, one JSON line each (`--stats-log`).
+    log: PathBuf,
+    /// Its statistics at the end, with latency samples (`--stats-json`).
+    json: PathBuf,
+}
+
+impl Drop for Native {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Native {
+    /// The newest line of its log.
+    fn last(&self) -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(&self.log).ok()?;
+        serde_json::from_str(text.lines().last()?).ok()
+    }
+}
+
+/// A native client's bytes sent, CPU seconds, and frames decoded from each peer, at one moment.
+type Reading = (f64, f64, Vec<(String, f64)>);
+
+/// Frames decoded so far from each peer in a log line.
+fn frames_by_peer(line: &serde_json::Value) -> Vec<(String, f64)> {
+    let peers = line["peers"].as_array().into_iter().flatten();
+    let frames = |p: &serde_json::Value| p["video_in"]["frames_decoded"].as_f64().unwrap_or(0.0);
+    peers.map(|p| (p["name"].as_str().unwrap_or_default().to_owned(), frames(p))).collect()
+}
+
+/// The same room of six with native clients, each in a lab host of its own (so its access link's counter
+/// is what it sent), the server and Janus in another.
+async fn native_room(kaiwa: &Path, route: Route, args: &Args, seed: u64) -> anyhow::Result<Vec<Client>> {
+    let lab = Lab::new(seed).context("the network lab (needs root and /dev/net/tun)")?;
+    let host = lab.add_host("sfu")?;
+    let dir = tempfile::tempdir()?;
+    let janus = Janus::start(dir.path(), &host);
+    let sfu_above = match route {
+        Route::Mesh => PEOPLE,
+        Route::Janus => 0,
+    };
+    let server = serve(kaiwa, &host, &janus, sfu_above)?;
+    let mut people = Vec::new();
+    for i in 0..PEOPLE {
+        let me = lab.add_host(&format!("n{i}"))?;
+        let (log, json) = (dir.path().join(format!("N{i}.jsonl")), dir.path().join(format!("N{i}.json")));
+        let mut command = me.command(kaiwa);
+        command
+            .args(["call", "--server", &format!("ws://{}/ws", server.addr), "--room", "six"])
+            .args(["--name", &format!("N{i}"), "--bind", &format!("{}:0", me.addr), "--quiet"])
+            .args(["--size", "320x240", "--fps", &args.fps.to_string(), "--latency-samples"])
+            .args(["--video", "testpattern", "--audio", "clicks", "--stats-every", "1s", "--stats-log"])
+            .arg(&log)
+            .arg("--stats-json")
+            .arg(&json)
+            .env("RUST_LOG", "error")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = command.spawn().context("start kaiwa call")?;
+        people.push(Native { child, host: me, log, json });
+    }
+    let through_janus = route == Route::Janus;
+    let deadline = Instant::now() + JOIN_WAIT;
+    for person in &people {
+        loop {
+            let everyone = person.last().is_some_and(|line| {
+                let peers = line["peers"].as_array().cloned().unwrap_or_default();
+                peers.len() == PEOPLE - 1
+                    && peers.iter().all(|p| {
+                        p["via_sfu"] == through_janus && p["video_in"]["frames_decoded"].as_u64() > Some(0)
+                    })
+            });
+            if everyone {
+                break;
+            }
+            anyhow::ensure!(Instant::now() < deadline, "everyone receiving everyone");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(args.warmup)).await;
+    let measure = |people: &[Native]| -> anyhow::Result<Vec<Reading>> {
+        people
+            .iter()
+            .map(|p| {
+                let sent = lab.counters(&p.host, Direction::Up)?.bytes_in as f64;
+                let frames = p.last().map(|line| frames_by_peer(&line)).unwrap_or_default();
+                Ok((sent, cpu_seconds(p.child.id()), frames))
+            })
+            .collect()
+    };
+    let before = measure(&people)?;
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    let after = measure(&people)?;
+    let secs = t0.elapsed().as_secs_f64();
+    let mut clients = Vec::new();
+    for (i, person) in people.iter_mut().enumerate() {
+        // SIGINT: the CLI leaves and writes its statistics with the latency samples, as on Ctrl-C.
+        // SAFETY: a plain syscall on our own child.
+        unsafe {
+            libc::kill(person.child.id() as libc::pid_t, libc::SIGINT);
+        }
+        let stop = Instant::now() + Duration::from_secs(15);
+        while person.child.try_wait()?.is_none() && Instant::now() < stop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let fps = after[i]
+            .2
+            .iter()
+            .filter_map(|(name, frames)| {
+                let earlier = before[i].2.iter().find(|(n, _)| n == name)?.1;
+                Some((frames - earlier) / secs)
+            })
+            .collect::<Vec<f64>>();
+        let mut c = Client {
+            uplink_kbps: (after[i].0 - before[i].0) * 8.0 / 1000.0 / secs,
+            cpu_pct: (after[i].1 - before[i].1) / secs * 100.0,
+            fps,
+            ..Default::default()
+        };
+        let stats: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&person.json)?)?;
+        for p in stats.as_array().into_iter().flatten() {
+            c.video_ms.extend(crate::client::samples(&p["video_latency_samples_ms"]));
+        }
+        clients.push(c);
+    }
+    drop(people);
+    drop(janus);
+    Ok(clients)
+}
+
 /// Bytes each page has sent on all its connections, and its Chromium's CPU seconds.
 async fn measure(people: &[(Browser, Page)]) -> anyhow::Result<Vec<(f64, f64)>> {
     let mut out = Vec::new();
@@ -170,19 +336,21 @@ fn summary(clients: &[Client]) -> String {
     )
 }
 
-fn report(args: &Args, results: &[(Route, Vec<Client>)], took: Duration) -> String {
+fn report(args: &Args, results: &[(Contender, Route, Vec<Client>)], took: Duration) -> String {
     use std::fmt::Write;
     let mut md = String::from(
-        "| figure (per client, median over clients and runs) | mesh | through Janus |\n|---|---|---|\n",
+        "| figure (per client, median over clients and runs) | Chromium, mesh | Chromium, through Janus | \
+         native, mesh | native, through Janus |\n|---|---|---|---|---|\n",
     );
-    let of = |route: Route, f: &dyn Fn(&Client) -> Vec<f64>| -> Vec<f64> {
-        results.iter().filter(|(r, _)| *r == route).flat_map(|(_, cs)| cs.iter().flat_map(f)).collect()
+    let of = |who: Contender, route: Route, f: &dyn Fn(&Client) -> Vec<f64>| -> Vec<f64> {
+        let rooms = results.iter().filter(|(w, r, _)| *w == who && *r == route);
+        rooms.flat_map(|(_, _, cs)| cs.iter().flat_map(f)).collect()
     };
     type Row<'a> = (&'a str, Box<dyn Fn(&Client) -> Vec<f64>>, fn(&[f64]) -> String);
     let med = |v: &[f64]| median(v).map_or("–".into(), |m| format!("{m:.0}"));
     let rows: Vec<Row<'_>> = vec![
         ("uplink, kbit/s", Box::new(|c: &Client| vec![c.uplink_kbps]), med),
-        ("CPU (Chromium's process tree), % of one core", Box::new(|c: &Client| vec![c.cpu_pct]), med),
+        ("CPU (the client's process tree), % of one core", Box::new(|c: &Client| vec![c.cpu_pct]), med),
         ("received frame rate, fps", Box::new(|c: &Client| c.fps.clone()), med),
         ("video glass-to-glass p50, ms", Box::new(|c: &Client| c.video_ms.clone()), |v| {
             quantiles(v, [0.5]).map_or("–".into(), |[q]| format!("{q:.0}"))
@@ -192,13 +360,20 @@ fn report(args: &Args, results: &[(Route, Vec<Client>)], took: Duration) -> Stri
         }),
     ];
     for (label, f, show) in &rows {
-        let _ = writeln!(md, "| {label} | {} | {} |", show(&of(Route::Mesh, f)), show(&of(Route::Janus, f)));
+        let cells: Vec<String> = [Contender::Chromium, Contender::Native]
+            .into_iter()
+            .flat_map(|who| [Route::Mesh, Route::Janus].map(|route| show(&of(who, route, f))))
+            .collect();
+        let _ = writeln!(md, "| {label} | {} |", cells.join(" | "));
     }
-    let runs = |route: Route| results.iter().filter(|(r, _)| *r == route).count();
+    let runs =
+        |route: Route| results.iter().filter(|(w, r, _)| *w == Contender::Chromium && *r == route).count();
     let _ = write!(
         md,
-        "\n{PEOPLE} Chromiums in one room, each sending a stamped 320×240 picture at {} fps; {} s measured after \
-         {} s of warm-up; {} mesh and {} Janus rooms, alternately; {:.1} min.\n",
+        "\nRooms of {PEOPLE} Chromiums (in one lab host with the server and Janus; uplink from `kaiwa.bytesSent()`) \
+         and of {PEOPLE} native clients (each in a lab host of its own; uplink from its access link), each \
+         sending a stamped 320×240 picture at {} fps; {} s measured after {} s of warm-up; {} mesh and {} Janus \
+         rooms of each, alternately; {:.1} min.\n",
         args.fps,
         args.seconds,
         args.warmup,

@@ -76,7 +76,10 @@ local sfu = redis.call('HGET', room, 'sfu') == '1'
 local mesh_limit = cap
 if above >= 0 then mesh_limit = above end
 local moves = above >= 0 and not sfu and count >= mesh_limit and capable and redis.call('SCARD', plain) == 0
-if (count >= mesh_limit and not sfu and not moves) or (sfu and not capable) then return {'full', 'mesh'} end
+-- (A node without an SFU cannot serve a room that went through one: it is full for it, as for a client.)
+if (count >= mesh_limit and not sfu and not moves) or (sfu and (not capable or above < 0)) then
+  return {'full', 'mesh'}
+end
 redis.call('HSETNX', room, 'shown', shown)
 shown = redis.call('HGET', room, 'shown')
 if moves then redis.call('HSET', room, 'sfu', '1') end
