@@ -58,9 +58,8 @@ pub enum EngineEvent {
         level: AudioLevel,
         volume: AudioVolume,
     },
-    /// The screen we shared can no longer be captured (its window closed, the display went away): sharing
-    /// has ended for everyone; the call goes on.
-    ScreenShareEnded(String),
+    /// Our shared screen is no longer shared (or a share was refused), and why; the call goes on.
+    ScreenShareEnded(ShareEnded),
     /// The signaling server is out of reach; calls in progress go on peer to peer meanwhile.
     SignalingLost {
         reason: String,
@@ -93,5 +92,24 @@ impl From<String> for Failure {
 impl From<&str> for Failure {
     fn from(message: &str) -> Failure {
         message.to_owned().into()
+    }
+}
+
+/// Why our screen stopped being shared: the app words it in its language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShareEnded {
+    /// The screen can no longer be captured (its window closed, the display went away), in the capture's
+    /// own words.
+    SourceEnded(String),
+    /// The room goes through the SFU, which does not carry shared screens yet.
+    NotThroughSfu,
+}
+
+impl std::fmt::Display for ShareEnded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ShareEnded::SourceEnded(why) => f.write_str(why),
+            ShareEnded::NotThroughSfu => f.write_str("a room this big does not carry shared screens yet"),
+        }
     }
 }

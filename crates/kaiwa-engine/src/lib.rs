@@ -25,6 +25,6 @@ pub mod stats;
 pub mod testing;
 
 pub use engine::{AudioProcessingReport, Engine, EngineConfig};
-pub use events::{EngineEvent, Failure, PeerState};
+pub use events::{EngineEvent, Failure, PeerState, ShareEnded};
 pub use kaiwa_media::audio::ProcessingConfig;
 pub use media::audio_playout::{AudioLevel, AudioVolume};

@@ -12,7 +12,7 @@ use common::{
     decoded, eventually, party_sized, screen_decoded, start_server, wait_connected, wait_for, wait_joined,
 };
 use kaiwa_devices::TestPatternSource;
-use kaiwa_engine::{EngineEvent, PeerState};
+use kaiwa_engine::{EngineEvent, PeerState, ShareEnded};
 
 const CAMERA: (u32, u32) = (320, 240);
 const SCREEN: (u32, u32) = (640, 360);
@@ -123,7 +123,10 @@ async fn a_screen_is_shared_beside_the_camera_and_stops_and_starts_without_dropp
     let ended =
         wait_for(&mut ann.engine, "the share to end", |e| matches!(e, EngineEvent::ScreenShareEnded(_)))
             .await;
-    assert!(matches!(&ended, EngineEvent::ScreenShareEnded(why) if why.contains("gone")), "{ended:?}");
+    assert!(
+        matches!(&ended, EngineEvent::ScreenShareEnded(ShareEnded::SourceEnded(why)) if why.contains("gone")),
+        "{ended:?}"
+    );
     eventually("Bo hears that Ann stopped sharing", || async {
         bo.engine.stats().await[0].screen_in.is_none()
     })

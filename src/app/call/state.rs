@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use kaiwa_engine::stats::PeerStats;
-use kaiwa_engine::{AudioLevel, AudioVolume, EngineEvent, PeerState};
+use kaiwa_engine::{AudioLevel, AudioVolume, EngineEvent, PeerState, ShareEnded};
 use kaiwa_protocol::PeerInfo;
 
 use super::chat::ChatLine;
@@ -306,7 +306,10 @@ impl CallState {
             }
             EngineEvent::ScreenShareEnded(why) => {
                 self.sharing = None;
-                self.share_error = Some(t!("call-sharing-stopped", reason = why));
+                self.share_error = Some(match why {
+                    ShareEnded::SourceEnded(why) => t!("call-sharing-stopped", reason = why),
+                    ShareEnded::NotThroughSfu => t!("call-sharing-not-in-big-rooms"),
+                });
             }
             EngineEvent::Failed(why) => {
                 self.failed = Some(why.code.map_or(why.message, crate::app::i18n::server_error));

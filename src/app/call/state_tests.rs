@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use kaiwa_engine::chat::ChatMessage;
 use kaiwa_engine::stats::PeerStats;
-use kaiwa_engine::{AudioLevel, AudioVolume, EngineEvent, PeerState};
+use kaiwa_engine::{AudioLevel, AudioVolume, EngineEvent, PeerState, ShareEnded};
 use kaiwa_protocol::PeerInfo;
 
 use super::*;
@@ -243,4 +243,17 @@ fn a_pinned_tile_follows_renames_and_falls_back_when_they_leave() {
     assert_eq!(c.pinned_tile(), Some(Pinned::Own));
     c.act(Action::TogglePin(Pin::Own));
     assert_eq!(c.pinned_tile(), None, "a second double-click unpins");
+}
+
+#[test]
+fn a_share_ended_by_a_big_room_is_said_in_the_apps_language() {
+    crate::app::i18n::set_thread_language(Some(crate::app::i18n::Language::Ja));
+    let mut c = call();
+    c.on_event(EngineEvent::ScreenShareEnded(ShareEnded::NotThroughSfu));
+    let said = c.share_error.clone().unwrap_or_default();
+    crate::app::i18n::set_thread_language(Some(crate::app::i18n::Language::En));
+    assert_eq!(said, "共有が停止しました: この規模の部屋ではまだ画面を共有できません");
+    let mut c = call();
+    c.on_event(EngineEvent::ScreenShareEnded(ShareEnded::SourceEnded("the window is gone".into())));
+    assert_eq!(c.share_error.as_deref(), Some("Sharing stopped: the window is gone"));
 }

@@ -196,7 +196,7 @@ impl Actor {
                 self.announce_media_through_server_if_sfu();
             }
             Command::ShareScreen(Some(_)) if self.through_sfu() => {
-                self.emit(EngineEvent::ScreenShareEnded(NO_SHARING_THROUGH_SFU.to_owned())).await;
+                self.emit(EngineEvent::ScreenShareEnded(ShareEnded::NotThroughSfu)).await;
             }
             Command::ShareScreen(source) => self.share_screen(source),
             Command::SetMuted(muted) => {
@@ -268,7 +268,7 @@ impl Actor {
         let Some(why) = self.screen.as_ref().and_then(|s| s.control.ended.get().cloned()) else { return };
         info!(%why, "the shared screen ended");
         self.share_screen(None);
-        self.emit(EngineEvent::ScreenShareEnded(why)).await;
+        self.emit(EngineEvent::ScreenShareEnded(ShareEnded::SourceEnded(why))).await;
     }
 
     fn set_screen_feed(&self, feed: Option<VideoFeed>) {

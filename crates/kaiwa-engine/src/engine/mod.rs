@@ -5,7 +5,6 @@ mod actor;
 use actor::video_share;
 mod roster;
 mod sfu_room;
-use sfu_room::NO_SHARING_THROUGH_SFU;
 mod waits;
 use waits::Waits;
 
@@ -24,7 +23,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::chat::ChatMessage;
-use crate::events::{EngineEvent, Failure};
+use crate::events::{EngineEvent, Failure, ShareEnded};
 use crate::media::audio_playout::AudioPlayout;
 use crate::media::audio_send::{AudioSendControl, AudioSender};
 use crate::media::far_end::far_end_channel;

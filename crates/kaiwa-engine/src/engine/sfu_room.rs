@@ -5,9 +5,6 @@
 
 use kaiwa_protocol::SfuStream;
 
-/// Why a screen cannot be shared in a room that goes through the SFU.
-pub(super) const NO_SHARING_THROUGH_SFU: &str = "a room this big does not carry shared screens yet";
-
 use super::*;
 use crate::chat::{ChannelMessage, MediaAnnouncement};
 use crate::sfu::{SfuLink, SfuNote};
@@ -34,7 +31,7 @@ impl Actor {
         self.sfu_link();
         if self.screen.is_some() {
             self.share_screen(None);
-            self.emit(EngineEvent::ScreenShareEnded(NO_SHARING_THROUGH_SFU.to_owned())).await;
+            self.emit(EngineEvent::ScreenShareEnded(ShareEnded::NotThroughSfu)).await;
         }
     }
 
