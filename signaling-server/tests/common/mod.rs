@@ -153,12 +153,15 @@ impl Client {
     }
 
     /// In a room that moved to an SFU nobody listens at: expects to be told `unavailable` (after any
-    /// `peer_joined`, or its own `joined` saying the room goes through the SFU), then the close.
+    /// `peer_joined`, its own `joined` saying the room goes through the SFU, or the `peer_left` of someone
+    /// sent away first: on another server of a cluster that may come before our own turn), then the close.
     pub async fn expect_sent_away_by_the_sfu(&mut self) {
         loop {
             match self.recv().await {
                 ServerMessage::Error { code: ErrorCode::Unavailable, .. } => break,
-                ServerMessage::PeerJoined { .. } | ServerMessage::Joined { sfu: true, .. } => continue,
+                ServerMessage::PeerJoined { .. }
+                | ServerMessage::PeerLeft { .. }
+                | ServerMessage::Joined { sfu: true, .. } => continue,
                 other => panic!("expected unavailable, got {other:?}"),
             }
         }
