@@ -245,18 +245,7 @@ impl NativeClient {
 
     async fn finish(mut self) -> anyhow::Result<Vec<Remote>> {
         let call_s = self.started.elapsed().as_secs_f64();
-        // SIGINT: the CLI leaves the call and writes its stats, as on Ctrl-C.
-        // SAFETY: a plain syscall on our own child.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGINT);
-        }
-        let deadline = Instant::now() + STOP_TIMEOUT;
-        while self.child.try_wait()?.is_none() {
-            if Instant::now() >= deadline {
-                bail!("kaiwa call did not stop within {STOP_TIMEOUT:?} of SIGINT");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        interrupt(&mut self.child).await?;
         let text = std::fs::read_to_string(&self.json)
             .with_context(|| format!("no stats from kaiwa call: {}", self.log_tail()))?;
         if let Some(name) = self.json.file_name() {
@@ -287,6 +276,22 @@ impl NativeClient {
         }
         Ok(out)
     }
+}
+
+/// Ends a `kaiwa call` with SIGINT, as Ctrl-C does (it leaves and writes its statistics), and waits for it.
+pub(crate) async fn interrupt(child: &mut Child) -> anyhow::Result<()> {
+    // SAFETY: a plain syscall on our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    while child.try_wait()?.is_none() {
+        if Instant::now() >= deadline {
+            bail!("kaiwa call did not stop within {STOP_TIMEOUT:?} of SIGINT");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
 }
 
 impl ChromiumClient {

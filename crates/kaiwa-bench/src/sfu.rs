@@ -110,6 +110,32 @@ fn serve(kaiwa: &Path, host: &Host, janus: &Janus, sfu_above: usize) -> anyhow::
     ServerProcess::spawn(command).context("start kaiwa serve")
 }
 
+/// One room's lab: a host with Janus and `kaiwa serve` (a mesh of six, or Janus from the first
+/// participant) in it. Dropped in field order: the server, Janus, their files, the lab.
+struct Stage {
+    server: ServerProcess,
+    /// Held for the room's life.
+    _janus: Janus,
+    dir: tempfile::TempDir,
+    host: Host,
+    lab: Lab,
+}
+
+impl Stage {
+    fn start(kaiwa: &Path, route: Route, seed: u64) -> anyhow::Result<Stage> {
+        let lab = Lab::new(seed).context("the network lab (needs root and /dev/net/tun)")?;
+        let host = lab.add_host("sfu")?;
+        let dir = tempfile::tempdir()?;
+        let janus = Janus::start(dir.path(), &host);
+        let sfu_above = match route {
+            Route::Mesh => PEOPLE,
+            Route::Janus => 0,
+        };
+        let server = serve(kaiwa, &host, &janus, sfu_above)?;
+        Ok(Stage { server, _janus: janus, dir, host, lab })
+    }
+}
+
 async fn room(
     kaiwa: &Path,
     route: Route,
@@ -117,21 +143,13 @@ async fn room(
     env: &[(String, String)],
     seed: u64,
 ) -> anyhow::Result<Vec<Client>> {
-    let lab = Lab::new(seed).context("the network lab (needs root and /dev/net/tun)")?;
-    let host = lab.add_host("sfu")?;
-    let dir = tempfile::tempdir()?;
-    let janus = Janus::start(dir.path(), &host);
-    let sfu_above = match route {
-        Route::Mesh => PEOPLE,
-        Route::Janus => 0,
-    };
-    let server = serve(kaiwa, &host, &janus, sfu_above)?;
-    let addr = server.addr;
+    let stage = Stage::start(kaiwa, route, seed)?;
+    let (host, addr) = (&stage.host, stage.server.addr);
     let mut people: Vec<(Browser, Page)> = Vec::new();
     for i in 0..PEOPLE {
         let secure = format!("--unsafely-treat-insecure-origin-as-secure=http://{addr}");
         let opts = LaunchOptions { extra_args: vec![secure], env: env.to_vec(), ..Default::default() };
-        let browser = Browser::launch(opts.in_lab(&host)).await?;
+        let browser = Browser::launch(opts.in_lab(host)).await?;
         let url =
             format!("http://{addr}/r/six?name=P{i}&autojoin=1&bench=latency&size=320x240&fps={}", args.fps);
         let page = browser.new_page(&format!("P{i}"), &url).await?;
@@ -175,7 +193,7 @@ async fn room(
     }
     // The pages first: with Janus gone before them, they would be sent away and rejoin meanwhile.
     drop(people);
-    drop(janus);
+    drop(stage);
     Ok(clients)
 }
 
@@ -217,22 +235,15 @@ fn frames_by_peer(line: &serde_json::Value) -> Vec<(String, f64)> {
 /// The same room of six with native clients, each in a lab host of its own (so its access link's counter
 /// is what it sent), the server and Janus in another.
 async fn native_room(kaiwa: &Path, route: Route, args: &Args, seed: u64) -> anyhow::Result<Vec<Client>> {
-    let lab = Lab::new(seed).context("the network lab (needs root and /dev/net/tun)")?;
-    let host = lab.add_host("sfu")?;
-    let dir = tempfile::tempdir()?;
-    let janus = Janus::start(dir.path(), &host);
-    let sfu_above = match route {
-        Route::Mesh => PEOPLE,
-        Route::Janus => 0,
-    };
-    let server = serve(kaiwa, &host, &janus, sfu_above)?;
+    let stage = Stage::start(kaiwa, route, seed)?;
+    let (lab, dir) = (&stage.lab, &stage.dir);
     let mut people = Vec::new();
     for i in 0..PEOPLE {
         let me = lab.add_host(&format!("n{i}"))?;
         let (log, json) = (dir.path().join(format!("N{i}.jsonl")), dir.path().join(format!("N{i}.json")));
         let mut command = me.command(kaiwa);
         command
-            .args(["call", "--server", &format!("ws://{}/ws", server.addr), "--room", "six"])
+            .args(["call", "--server", &format!("ws://{}/ws", stage.server.addr), "--room", "six"])
             .args(["--name", &format!("N{i}"), "--bind", &format!("{}:0", me.addr), "--quiet"])
             .args(["--size", "320x240", "--fps", &args.fps.to_string(), "--latency-samples"])
             .args(["--video", "testpattern", "--audio", "clicks", "--stats-every", "1s", "--stats-log"])
@@ -282,15 +293,8 @@ async fn native_room(kaiwa: &Path, route: Route, args: &Args, seed: u64) -> anyh
     let secs = t0.elapsed().as_secs_f64();
     let mut clients = Vec::new();
     for (i, person) in people.iter_mut().enumerate() {
-        // SIGINT: the CLI leaves and writes its statistics with the latency samples, as on Ctrl-C.
-        // SAFETY: a plain syscall on our own child.
-        unsafe {
-            libc::kill(person.child.id() as libc::pid_t, libc::SIGINT);
-        }
-        let stop = Instant::now() + Duration::from_secs(15);
-        while person.child.try_wait()?.is_none() && Instant::now() < stop {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        // Its statistics with the latency samples are written as it leaves.
+        crate::client::interrupt(&mut person.child).await?;
         let fps = after[i]
             .2
             .iter()
@@ -312,7 +316,7 @@ async fn native_room(kaiwa: &Path, route: Route, args: &Args, seed: u64) -> anyh
         clients.push(c);
     }
     drop(people);
-    drop(janus);
+    drop(stage);
     Ok(clients)
 }
 
