@@ -229,7 +229,8 @@ impl Reader<'_> {
             Directory::Cluster(cluster) => {
                 cluster.join(code, me, outbox.clone(), sfu, welcome).await.map(|m| {
                     if let Some(sfu) = self.state.sfu.as_ref().filter(|_| m.through_sfu) {
-                        let admit = sfu.clone().admit_members(m.key().to_owned(), vec![(id.clone(), outbox)]);
+                        let admit =
+                            sfu.clone().admit_members(m.code.key().to_owned(), vec![(id.clone(), outbox)]);
                         self.state.tasks.spawn(admit);
                     }
                     Place::Cluster(cluster.clone(), m)
@@ -259,7 +260,7 @@ impl Reader<'_> {
             (_, Place::Cluster(cluster, m)) => {
                 let last = cluster.leave(m, &joined.id).await;
                 if let Some(sfu) = &self.state.sfu {
-                    sfu.leave(m.key(), &joined.id, last).await;
+                    sfu.leave(m.code.key(), &joined.id, last).await;
                 }
             }
             (Directory::Cluster(_), Place::Local(_)) => {}
@@ -297,13 +298,7 @@ impl Reader<'_> {
     /// An `sfu_offer` or `sfu_answer`, for the client's member task in its SFU room.
     fn sfu(&mut self, message: FromClient) {
         let target = match (&self.joined, &self.state.sfu) {
-            (Some(Joined { place, id, .. }), Some(sfu)) => {
-                let key = match place {
-                    Place::Local(room) => room.code().key(),
-                    Place::Cluster(_, m) => m.key(),
-                };
-                sfu.pass_on(key, id, message)
-            }
+            (Some(Joined { place, id, .. }), Some(sfu)) => sfu.pass_on(place.code().key(), id, message),
             _ => Err(ErrorCode::BadMessage),
         };
         match target {

@@ -75,13 +75,6 @@ pub struct Membership {
     pub through_sfu: bool,
 }
 
-impl Membership {
-    /// The room's canonical code.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-}
-
 impl Cluster {
     /// A node for the Redis at `url` (not connected until [`Cluster::run`]). Its lease is two thirds of
     /// the idle timeout, so a dead node's participants are announced as left within the time a silent
