@@ -127,7 +127,6 @@ call-leave = Leave (Ctrl+L)
 call-waiting-for-others = Waiting for others to join…
 call-reconnecting = Reconnecting to the server… ({ $reason }; next try in { $seconds }s)
 call-sharing-stopped = Sharing stopped: { $reason }
-call-sharing-not-in-big-rooms = Sharing stopped: a room this big does not carry shared screens yet
 tile-picture = { $name }'s picture
 tile-your-picture = Your picture
 tile-screen = { $name }'s screen

@@ -124,7 +124,6 @@ call-leave = 退出 (Ctrl+L)
 call-waiting-for-others = 他の参加者を待っています…
 call-reconnecting = サーバーに再接続しています… ({ $reason }、{ $seconds } 秒後に再試行)
 call-sharing-stopped = 共有が停止しました: { $reason }
-call-sharing-not-in-big-rooms = 共有が停止しました: この規模の部屋ではまだ画面を共有できません
 tile-picture = { $name } の映像
 tile-your-picture = あなたの映像
 tile-screen = { $name } の画面

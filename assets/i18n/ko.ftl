@@ -127,7 +127,6 @@ call-leave = 나가기 (Ctrl+L)
 call-waiting-for-others = 다른 참가자를 기다리는 중…
 call-reconnecting = 서버에 다시 연결하는 중… ({ $reason }, { $seconds }초 뒤 다시 시도)
 call-sharing-stopped = 공유가 중지되었습니다: { $reason }
-call-sharing-not-in-big-rooms = 공유가 중지되었습니다: 이 규모의 방에서는 아직 화면을 공유할 수 없습니다
 tile-picture = { $name }의 영상
 tile-your-picture = 내 영상
 tile-screen = { $name }의 화면

@@ -59,7 +59,10 @@ function startSfu() {
     iceServers: app.iceServers || [],
     local,
     send: (msg) => app.sig?.send(msg),
-    onTrack: (id, track) => app.peers.get(id)?.addTrack?.(track),
+    onTrack: (id, track, screen) => app.peers.get(id)?.addTrack?.(track, screen),
+    onStreams: () => {
+      for (const p of app.peers.values()) p.streamsChanged?.();
+    },
   });
   for (const p of [...app.peers.values()]) {
     if (!(p instanceof SfuPeer)) addSfuPeer(p.id, p.name, p);

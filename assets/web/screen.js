@@ -1,5 +1,5 @@
 // Screen sharing on the page: sharing ours (getDisplayMedia, `contentHint = "detail"`, as a second video
-// track beside the camera on every connection) and showing the screens others share, each on a tile of
+// track beside the camera on every connection, or once to the SFU in a big room) and showing the screens others share, each on a tile of
 // its own (`screen:<peer id>`) that takes the spotlight unless the user pinned another.
 
 import { $, Tile, banner } from '/ui.js';
@@ -38,6 +38,7 @@ export async function startShare() {
   // The browser's own "Stop sharing" ends the track.
   track.onended = () => stopShare();
   local.screen = { stream, track };
+  app.sfu?.shareScreen();
   for (const peer of app.peers.values()) peer.addScreen();
   showShareButton();
   return true;
@@ -47,6 +48,7 @@ export function stopShare() {
   const screen = local.screen;
   if (!screen) return;
   local.screen = null;
+  app.sfu?.shareScreen();
   for (const peer of app.peers.values()) peer.removeScreen();
   screen.track.onended = null;
   screen.track.stop();

@@ -1,17 +1,24 @@
 // Big rooms through the SFU (docs/PROTOCOL.md, "Big rooms"): the server brokers Janus for us. One
-// connection sends our audio and camera (`sfu_offer` → `sfu_answer`), one receives everyone else's (the
-// server's `sfu_offer`s, each with the participant behind every m-section → our `sfu_answer`). SDPs carry
-// all their candidates: we wait for gathering before sending. Each participant is an SfuPeer, which the
-// call shows like a mesh Peer; chat lines and media states go through the server as `signal`s.
+// connection sends our audio, camera and any screen we share (`sfu_offer` → `sfu_answer`, again when
+// sharing starts or ends), one receives everyone else's (the server's `sfu_offer`s, each with the
+// participant behind every m-section and which are shared screens → our `sfu_answer`). SDPs carry all
+// their candidates: we wait for gathering before sending. Each participant is an SfuPeer, which the call
+// shows like a mesh Peer; chat lines and media states go through the server as `signal`s.
 
 import { setVideoPreferences } from '/sdp.js';
 
 /** Longest wait for ICE candidates before an SDP leaves with what it has. */
 const GATHER_MS = 3000;
+/** Longest wait for the SFU's answer to our offer before the next exchange may start. */
+const ANSWER_MS = 10000;
 /** What our camera is sent as through the SFU: a big room's tiles are small, and everyone receives
  * everyone, so at most 240 lines (320×240 from a 640×480 camera) and 300 kbit/s. */
 const SFU_LINES = 240;
 const SFU_MAX_BITRATE = 300_000;
+/** A shared screen through the SFU: at its own size, and up to 1.2 Mbit/s for its text to stay sharp. */
+const SFU_SCREEN_MAX_BITRATE = 1_200_000;
+/** What a media state through the server says of the screen we share (the mesh's says its stream id). */
+const SFU_SCREEN = 'sfu';
 
 function gathered(pc) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
@@ -30,35 +37,43 @@ export class SfuLink {
   /**
    * @param {object} o
    * @param {RTCIceServer[]} o.iceServers
-   * @param {{sendTrack(kind: string): MediaStreamTrack|null}} o.local
+   * @param {{sendTrack(kind: string): MediaStreamTrack|null, screen: {stream: MediaStream, track: MediaStreamTrack}|null}} o.local
    * @param {(msg: object) => boolean} o.send a message to the server
-   * @param {(peerId: string, track: MediaStreamTrack) => void} o.onTrack
+   * @param {(peerId: string, track: MediaStreamTrack, screen: boolean) => void} o.onTrack
+   * @param {() => void} o.onStreams the streams offered changed (someone's shared screen may have ended)
    */
-  constructor({ iceServers, local, send, onTrack }) {
+  constructor({ iceServers, local, send, onTrack, onStreams }) {
     this.iceServers = iceServers;
     this.local = local;
     this.send = send;
     this.onTrack = onTrack;
+    this.onStreams = onStreams;
     this.pub = null;
     this.sub = null;
     this.tx = {};
-    /** mid → participant id of the receiving connection's sections. */
+    /** Our shared screen's transceiver on the sending connection, while we share. */
+    this.screenTx = null;
+    /** mid → {peer, screen} of the receiving connection's sections. */
     this.mids = new Map();
-    this.queue = Promise.resolve();
+    // One exchange at a time on each connection.
+    this.pubQueue = Promise.resolve();
+    this.subQueue = Promise.resolve();
+    this.answered = null;
     this.closed = false;
   }
 
-  #serial(step) {
-    this.queue = this.queue.then(step).catch((e) => console.warn('SFU negotiation failed', e));
-    return this.queue;
+  #serial(queue, step) {
+    this[queue] = this[queue].then(step).catch((e) => console.warn('SFU negotiation failed', e));
+    return this[queue];
   }
 
   /** The server asks for our media: offer it. */
   publish() {
-    return this.#serial(async () => {
+    return this.#serial('pubQueue', async () => {
       this.pub?.close();
       const pc = new RTCPeerConnection({ iceServers: this.iceServers });
       this.pub = pc;
+      this.screenTx = null;
       for (const kind of ['audio', 'video']) {
         const track = this.local.sendTrack(kind);
         const init = { direction: 'sendonly' };
@@ -71,32 +86,77 @@ export class SfuLink {
         if (kind === 'video') setVideoPreferences(tx);
         this.tx[kind] = tx;
       }
-      await pc.setLocalDescription();
-      await gathered(pc);
-      this.send({ type: 'sfu_offer', sdp: pc.localDescription.sdp });
+      this.#addScreen();
+      await this.#offer(pc);
     });
   }
 
+  /** Our shared screen (`local.screen`) starts or stops going through the SFU. */
+  shareScreen() {
+    return this.#serial('pubQueue', async () => {
+      const pc = this.pub;
+      if (!pc || pc.signalingState === 'closed') return; // publish() will bring it
+      const screen = this.local.screen;
+      if (this.screenTx?.sender.track === (screen?.track ?? null)) return;
+      if (this.screenTx) {
+        pc.removeTrack(this.screenTx.sender);
+        this.screenTx = null;
+      }
+      this.#addScreen();
+      await this.#offer(pc);
+    });
+  }
+
+  #addScreen() {
+    const screen = this.local.screen;
+    if (!screen) return;
+    this.screenTx = this.pub.addTransceiver(screen.track, {
+      direction: 'sendonly',
+      streams: [screen.stream],
+      sendEncodings: [{ maxBitrate: SFU_SCREEN_MAX_BITRATE }],
+    });
+    setVideoPreferences(this.screenTx);
+  }
+
+  /** Offers what the sending connection has now, and takes the SFU's answer (or gives up waiting). */
+  async #offer(pc) {
+    await pc.setLocalDescription();
+    await gathered(pc);
+    if (this.pub !== pc) return;
+    const answer = new Promise((resolve) => {
+      this.answered = resolve;
+      setTimeout(() => resolve(null), ANSWER_MS);
+    });
+    const msg = { type: 'sfu_offer', sdp: pc.localDescription.sdp };
+    if (this.screenTx?.mid) msg.screen = this.screenTx.mid;
+    this.send(msg);
+    const sdp = await answer;
+    this.answered = null;
+    if (sdp && this.pub === pc) await pc.setRemoteDescription({ type: 'answer', sdp });
+  }
+
   onAnswer(sdp) {
-    return this.#serial(() => this.pub?.setRemoteDescription({ type: 'answer', sdp }));
+    this.answered?.(sdp);
   }
 
   /** The server offers the others' media (again whenever it changes). */
   onOffer(sdp, streams) {
-    return this.#serial(async () => {
-      for (const s of streams || []) this.mids.set(String(s.mid), String(s.peer));
+    return this.#serial('subQueue', async () => {
+      this.mids.clear();
+      for (const s of streams || []) this.mids.set(String(s.mid), { peer: String(s.peer), screen: !!s.screen });
       if (!this.sub) {
         const pc = new RTCPeerConnection({ iceServers: this.iceServers });
         this.sub = pc;
         pc.ontrack = ({ track, transceiver }) => {
-          const peer = this.mids.get(transceiver.mid);
-          if (peer) this.onTrack(peer, track);
+          const stream = this.mids.get(transceiver.mid);
+          if (stream) this.onTrack(stream.peer, track, stream.screen);
         };
       }
       await this.sub.setRemoteDescription({ type: 'offer', sdp });
       await this.sub.setLocalDescription();
       await gathered(this.sub);
       this.send({ type: 'sfu_answer', sdp: this.sub.localDescription.sdp });
+      this.onStreams?.();
     });
   }
 
@@ -105,13 +165,19 @@ export class SfuLink {
     this.tx[kind]?.sender.replaceTrack(track).catch(() => {});
   }
 
-  /** The mids the receiving connection has for participant `peerId`. */
+  /** The mids the receiving connection has for participant `peerId`'s camera and microphone. */
   midsOf(peerId) {
-    return [...this.mids].filter(([, p]) => p === peerId).map(([mid]) => mid);
+    return [...this.mids].filter(([, s]) => s.peer === peerId && !s.screen).map(([mid]) => mid);
+  }
+
+  /** The mid of the screen participant `peerId` shares, if the receiving connection has one. */
+  screenMidOf(peerId) {
+    return [...this.mids].find(([, s]) => s.peer === peerId && s.screen)?.[0] ?? null;
   }
 
   close() {
     this.closed = true;
+    this.answered?.(null);
     this.pub?.close();
     this.sub?.close();
   }
@@ -145,11 +211,24 @@ export class SfuPeer {
     return this.mesh && !this.flowing ? this.mesh.stream : this.own;
   }
 
-  addTrack(track) {
-    for (const old of this.own.getTracks()) if (old.kind === track.kind) this.own.removeTrack(old);
-    this.own.addTrack(track);
+  /** A track of theirs through the SFU: their microphone or camera, or the screen they share. */
+  addTrack(track, screen = false) {
+    if (screen) {
+      this.screenStream = new MediaStream([track]);
+    } else {
+      for (const old of this.own.getTracks()) if (old.kind === track.kind) this.own.removeTrack(old);
+      this.own.addTrack(track);
+    }
     track.onmute = track.onunmute = () => this.onChange();
     this.onChange();
+  }
+
+  /** The SFU's streams changed: a screen of theirs no longer offered has ended. */
+  streamsChanged() {
+    if (this.screenStream && !this.link.screenMidOf(this.id)) {
+      this.screenStream = null;
+      this.onChange();
+    }
   }
 
   get label() {
@@ -167,27 +246,33 @@ export class SfuPeer {
 
   sendMediaState() {
     const s = this.link.local.state();
-    this.send({ type: 'media', mic: s.mic, camera: s.camera });
+    const state = { type: 'media', mic: s.mic, camera: s.camera };
+    // Through the SFU the screen is told apart by its stream's description; this only says we share.
+    if (this.link.local.screen) state.screen = SFU_SCREEN;
+    this.send(state);
   }
 
   setTrack(kind, track) {
     this.mesh?.setTrack(kind, track);
   }
 
-  // A shared screen does not go through the SFU yet: only a mesh connection still open carries it.
+  // Our shared screen goes to everyone at once through the SFU (`SfuLink.shareScreen`); a mesh connection
+  // still open carries it too until it closes.
   addScreen() {
     this.mesh?.addScreen();
+    this.sendMediaState();
   }
 
   removeScreen() {
     this.mesh?.removeScreen();
+    this.sendMediaState();
   }
 
   /** A `signal` from this participant: a chat line or a media state. */
   receive(data) {
     if (data?.type === 'chat' && typeof data.text === 'string') this.onChat(this, data);
     else if (data?.type === 'media') {
-      this.remoteMedia = { mic: data.mic !== false, camera: data.camera !== false, screen: false };
+      this.remoteMedia = { mic: data.mic !== false, camera: data.camera !== false, screen: !!data.screen };
       this.onChange();
     }
   }

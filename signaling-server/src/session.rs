@@ -160,7 +160,7 @@ impl Reader<'_> {
             Ok(ClientMessage::Join { room, name, version, fingerprint, sfu }) => {
                 self.join(&room, &name, version, fingerprint.as_deref(), sfu).await
             }
-            Ok(ClientMessage::SfuOffer { sdp }) => self.sfu(FromClient::Offer(sdp)),
+            Ok(ClientMessage::SfuOffer { sdp, screen }) => self.sfu(FromClient::Offer { sdp, screen }),
             Ok(ClientMessage::SfuAnswer { sdp }) => self.sfu(FromClient::Answer(sdp)),
             Ok(ClientMessage::Signal { to, data }) => self.signal(&to, &data).await,
             Ok(ClientMessage::Leave) => match self.joined.take() {

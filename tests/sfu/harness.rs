@@ -203,6 +203,33 @@ impl Native {
         })
     }
 
+    /// The frames decoded of the screen participant `name` shares, in the newest line of the log (`None`
+    /// while they share none).
+    fn screen_frames(&self, name: &str) -> Option<u64> {
+        let text = std::fs::read_to_string(&self.log).ok()?;
+        let line: serde_json::Value = serde_json::from_str(text.lines().last()?).ok()?;
+        let peer = line["peers"].as_array()?.iter().find(|p| p["name"] == name)?.clone();
+        peer["screen_in"]["frames_decoded"].as_u64()
+    }
+
+    /// Waits until this client receives the screen participant `name` shares, more of it a moment later
+    /// (`sharing`), or until it receives none from them.
+    pub async fn wait_for_screen(&self, name: &str, sharing: bool) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + MEDIA_WAIT;
+        let mut first = None;
+        while tokio::time::Instant::now() < deadline {
+            match (self.screen_frames(name), first) {
+                (None, _) if !sharing => return Ok(()),
+                (Some(now), Some(before)) if sharing && now > before => return Ok(()),
+                (Some(now), None) if sharing && now > 0 => first = Some(now),
+                _ => {}
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let what = if sharing { "receive" } else { "stop receiving" };
+        anyhow::bail!("{} does not {what} the screen {name} shares", self.name)
+    }
+
     /// Waits until the client prints `line` (e.g. a chat line it received).
     pub async fn wait_for_line(&self, line: &str) -> Result<()> {
         let output = self.log.with_extension("log");

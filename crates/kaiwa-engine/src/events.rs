@@ -101,15 +101,12 @@ pub enum ShareEnded {
     /// The screen can no longer be captured (its window closed, the display went away), in the capture's
     /// own words.
     SourceEnded(String),
-    /// The room goes through the SFU, which does not carry shared screens yet.
-    NotThroughSfu,
 }
 
 impl std::fmt::Display for ShareEnded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ShareEnded::SourceEnded(why) => f.write_str(why),
-            ShareEnded::NotThroughSfu => f.write_str("a room this big does not carry shared screens yet"),
         }
     }
 }

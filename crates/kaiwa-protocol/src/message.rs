@@ -90,10 +90,13 @@ pub enum ClientMessage {
         to: PeerId,
         data: Box<RawValue>,
     },
-    /// The offer of the connection that sends our media to the SFU (after `sfu_publish`), with every
-    /// candidate in it.
+    /// The offer of the connection that sends our media to the SFU (after `sfu_publish`, and again when
+    /// a shared screen starts or ends), with every candidate in it.
     SfuOffer {
         sdp: String,
+        /// The `mid` of the m-section carrying the screen we share, while we share one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        screen: Option<String>,
     },
     /// The answer to an `sfu_offer`, with every candidate in it.
     SfuAnswer {
@@ -103,12 +106,27 @@ pub enum ClientMessage {
     Ping,
 }
 
-/// One stream of an `sfu_offer`: the m-section `mid` carries participant `peer`'s `kind` (audio, video).
+/// One stream of an `sfu_offer`: the m-section `mid` carries participant `peer`'s `kind` (audio, video):
+/// their microphone, their camera, or (`screen`) the screen they share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SfuStream {
     pub mid: String,
     pub peer: PeerId,
     pub kind: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub screen: bool,
+}
+
+impl SfuStream {
+    /// Participant `peer`'s microphone or camera (`kind` audio or video) on m-section `mid`.
+    pub fn new(mid: impl Into<String>, peer: impl Into<PeerId>, kind: impl Into<String>) -> Self {
+        SfuStream { mid: mid.into(), peer: peer.into(), kind: kind.into(), screen: false }
+    }
+
+    /// The screen participant `peer` shares, on m-section `mid`.
+    pub fn screen(mid: impl Into<String>, peer: impl Into<PeerId>) -> Self {
+        SfuStream { screen: true, ..SfuStream::new(mid, peer, "video") }
+    }
 }
 
 /// Server → client.
@@ -189,6 +207,7 @@ struct ClientEnvelope<'a> {
     fingerprint: Option<String>,
     sfu: Option<bool>,
     sdp: Option<String>,
+    screen: Option<String>,
     to: Option<PeerId>,
     #[serde(borrow)]
     data: Option<&'a RawValue>,
@@ -210,7 +229,9 @@ impl ClientMessage {
                 to: need(env.to, "signal", "to")?,
                 data: need(env.data, "signal", "data")?.to_owned(),
             },
-            "sfu_offer" => ClientMessage::SfuOffer { sdp: need(env.sdp, "sfu_offer", "sdp")? },
+            "sfu_offer" => {
+                ClientMessage::SfuOffer { sdp: need(env.sdp, "sfu_offer", "sdp")?, screen: env.screen }
+            }
             "sfu_answer" => ClientMessage::SfuAnswer { sdp: need(env.sdp, "sfu_answer", "sdp")? },
             "leave" => ClientMessage::Leave,
             "ping" => ClientMessage::Ping,

@@ -16,7 +16,11 @@ fn client_messages_parse_as_documented() {
     let text = r#"{"type":"join","room":"r","name":"Ann","version":1,"sfu":true}"#;
     assert!(matches!(ClientMessage::parse(text), Ok(ClientMessage::Join { sfu: true, .. })));
     match ClientMessage::parse(r#"{"type":"sfu_offer","sdp":"v=0"}"#) {
-        Ok(ClientMessage::SfuOffer { sdp }) => assert_eq!(sdp, "v=0"),
+        Ok(ClientMessage::SfuOffer { sdp, screen: None }) => assert_eq!(sdp, "v=0"),
+        other => panic!("{other:?}"),
+    }
+    match ClientMessage::parse(r#"{"type":"sfu_offer","sdp":"v=0","screen":"2"}"#) {
+        Ok(ClientMessage::SfuOffer { screen, .. }) => assert_eq!(screen.as_deref(), Some("2")),
         other => panic!("{other:?}"),
     }
     assert!(ClientMessage::parse(r#"{"type":"sfu_answer"}"#).is_err(), "an sfu_answer needs its sdp");
@@ -87,7 +91,7 @@ fn round_trips() {
         ServerMessage::SfuAnswer { sdp: "v=0".into() },
         ServerMessage::SfuOffer {
             sdp: "v=0".into(),
-            streams: vec![SfuStream { mid: "0".into(), peer: "b".into(), kind: "audio".into() }],
+            streams: vec![SfuStream::new("0", "b", "audio"), SfuStream::screen("2", "b")],
         },
     ];
     for m in msgs {

@@ -4,10 +4,13 @@
 //! - The *publisher* handle joins the Janus room under the participant's id (`display`); the client's
 //!   `sfu_offer` becomes a `configure`, Janus's answer an `sfu_answer`. Janus tells this handle who else
 //!   publishes (`publishers`) and who stops (`unpublished`, `leaving`).
-//! - The *subscriber* handle receives everyone else's streams on one connection: it joins with the feeds
-//!   published so far, and `update`s as they come and go. Each change makes Janus offer again; the offer
-//!   goes to the client as an `sfu_offer` with the participant behind each m-section, the client's
-//!   `sfu_answer` goes back as `start`. One negotiation at a time: changes wait for the answer.
+//!   A client that shares its screen offers again with the screen's m-section named (`screen`): it is
+//!   published with the description [`SCREEN`], which Janus passes on to subscribers.
+//! - The *subscriber* handle receives everyone else's streams on one connection: it joins with the streams
+//!   published so far (each participant's microphone, camera and shared screen, by feed and mid), and
+//!   `update`s as they come and go. Each change makes Janus offer again; the offer goes to the client as
+//!   an `sfu_offer` with the participant behind each m-section, the client's `sfu_answer` goes back as
+//!   `start`. One negotiation at a time: changes wait for the answer.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,11 +23,18 @@ use tracing::{debug, warn};
 use super::janus::{Answer, Handle, Janus, JanusError};
 use crate::rooms::Outbox;
 
+/// The description of a published stream that is a shared screen (Janus's `descriptions`, which
+/// subscribers see as `feed_description`).
+const SCREEN: &str = "screen";
+
+/// Janus's VideoRoom error for a subscription to a feed (or a feed's stream) that is gone.
+const NO_SUCH_FEED: i64 = 428;
+
 /// What a client sends about its SFU connections.
 #[derive(Debug)]
 pub enum FromClient {
-    /// The offer of its publishing connection.
-    Offer(String),
+    /// The offer of its publishing connection, and the mid of its shared screen's m-section if it shares.
+    Offer { sdp: String, screen: Option<String> },
     /// Its answer to our latest subscription offer.
     Answer(String),
 }
@@ -38,12 +48,25 @@ pub struct Task {
     pub stop: CancellationToken,
 }
 
+/// A published stream: Janus's feed id and the stream's mid in it.
+type StreamKey = (u64, String);
+
+/// Who publishes in the room: each feed's participant and its streams now (audio and video, not disabled).
+#[derive(Debug, Default, PartialEq)]
+struct Feeds(BTreeMap<u64, Feed>);
+
+#[derive(Debug, PartialEq)]
+struct Feed {
+    peer: PeerId,
+    mids: BTreeSet<String>,
+}
+
 /// The subscriber side's state.
 #[derive(Default)]
 struct Subscription {
     handle: Option<Handle>,
-    /// Feeds we asked Janus for.
-    feeds: BTreeSet<u64>,
+    /// Streams we asked Janus for.
+    streams: BTreeSet<StreamKey>,
     /// An offer went to the client and its answer has not come back.
     awaiting_answer: bool,
 }
@@ -84,9 +107,8 @@ impl Task {
     ) -> Result<(), JanusError> {
         let join = json!({"request": "join", "ptype": "publisher", "room": self.room, "display": self.me});
         let joined = self.janus.message(publisher, join, None).await?;
-        // Feed id → the participant publishing it.
-        let mut feeds: BTreeMap<u64, PeerId> = BTreeMap::new();
-        add_publishers(&mut feeds, &joined.data["publishers"]);
+        let mut feeds = Feeds::default();
+        feeds.publishers(&joined.data["publishers"]);
         self.outbox.deliver(ServerMessage::SfuPublish.to_json().into());
         self.sync(sub, &feeds).await?;
         loop {
@@ -99,8 +121,11 @@ impl Task {
             tokio::select! {
                 message = self.inbox.recv() => match message {
                     None => return Ok(()),
-                    Some(FromClient::Offer(sdp)) => {
-                        let configure = json!({"request": "configure", "audio": true, "video": true});
+                    Some(FromClient::Offer { sdp, screen }) => {
+                        let mut configure = json!({"request": "configure", "audio": true, "video": true});
+                        if let Some(mid) = screen {
+                            configure["descriptions"] = json!([{"mid": mid, "description": SCREEN}]);
+                        }
                         let answer = self.janus.message(publisher, configure, Some(jsep("offer", &sdp))).await?;
                         let sdp = sdp_of(&answer).ok_or_else(|| unexpected("configure without an answer"))?;
                         self.outbox.deliver(ServerMessage::SfuAnswer { sdp }.to_json().into());
@@ -117,13 +142,7 @@ impl Task {
                 },
                 event = publisher_events.recv() => {
                     let Some(event) = event else { return Err(JanusError::Closed) };
-                    let data = &event["plugindata"]["data"];
-                    add_publishers(&mut feeds, &data["publishers"]);
-                    for gone in ["unpublished", "leaving"] {
-                        if let Some(feed) = data[gone].as_u64() {
-                            feeds.remove(&feed);
-                        }
-                    }
+                    feeds.event(&event["plugindata"]["data"]);
                     if !sub.awaiting_answer {
                         self.sync(sub, &feeds).await?;
                     }
@@ -140,30 +159,31 @@ impl Task {
         }
     }
 
-    /// Asks Janus for the feeds we lack and drops those gone, unless a negotiation is under way.
-    async fn sync(
-        &mut self,
-        sub: &mut Subscription,
-        feeds: &BTreeMap<u64, PeerId>,
-    ) -> Result<(), JanusError> {
+    /// Asks Janus for the streams we lack and drops those gone, unless a negotiation is under way.
+    async fn sync(&mut self, sub: &mut Subscription, feeds: &Feeds) -> Result<(), JanusError> {
         if sub.awaiting_answer {
             return Ok(());
         }
-        let wanted: BTreeSet<u64> = feeds.keys().copied().collect();
-        let add: Vec<Value> = wanted.difference(&sub.feeds).map(|feed| json!({"feed": feed})).collect();
-        let remove: Vec<Value> = sub.feeds.difference(&wanted).map(|feed| json!({"feed": feed})).collect();
+        let wanted = feeds.streams();
+        let add: Vec<Value> =
+            wanted.difference(&sub.streams).map(|(feed, mid)| json!({"feed": feed, "mid": mid})).collect();
+        let remove: Vec<Value> =
+            sub.streams.difference(&wanted).map(|(feed, mid)| json!({"feed": feed, "mid": mid})).collect();
         if add.is_empty() && remove.is_empty() {
             return Ok(());
         }
-        let answer = match sub.handle.as_ref() {
+        let request = match sub.handle.as_ref() {
             None if add.is_empty() => return Ok(()),
             None => {
                 let handle = self.janus.attach().await?;
-                let id = handle.id;
-                sub.handle = Some(handle);
                 let join =
                     json!({"request": "join", "ptype": "subscriber", "room": self.room, "streams": add});
-                self.janus.message(id, join, None).await?
+                let joined = self.janus.message(handle.id, join, None).await;
+                match joined {
+                    Ok(_) => sub.handle = Some(handle),
+                    Err(_) => self.janus.detach(handle.id).await,
+                }
+                joined
             }
             Some(handle) => {
                 let mut update = json!({"request": "update"});
@@ -173,10 +193,20 @@ impl Task {
                 if !remove.is_empty() {
                     update["unsubscribe"] = json!(remove);
                 }
-                self.janus.message(handle.id, update, None).await?
+                self.janus.message(handle.id, update, None).await
             }
         };
-        sub.feeds = wanted;
+        let answer = match request {
+            Ok(answer) => answer,
+            // A publisher left (or stopped a stream) since its last news: the event saying so follows,
+            // and with it the next try.
+            Err(JanusError::Refused { code: NO_SUCH_FEED, reason }) => {
+                debug!(peer = %self.me, %reason, "a stream went before we subscribed to it");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        sub.streams = wanted;
         if let Some(sdp) = sdp_of(&answer) {
             let streams = streams_of(&answer.data);
             self.offer(sub, sdp, streams);
@@ -190,12 +220,36 @@ impl Task {
     }
 }
 
-/// Adds the publishers of a Janus `publishers` list (those with streams) to `feeds`.
-fn add_publishers(feeds: &mut BTreeMap<u64, PeerId>, list: &Value) {
-    for p in list.as_array().into_iter().flatten() {
-        if let (Some(feed), Some(display)) = (p["id"].as_u64(), p["display"].as_str()) {
-            feeds.insert(feed, display.to_owned());
+impl Feeds {
+    /// Takes in a Janus `publishers` list: each publisher's participant and streams, as they are now.
+    fn publishers(&mut self, list: &Value) {
+        for p in list.as_array().into_iter().flatten() {
+            let (Some(feed), Some(display)) = (p["id"].as_u64(), p["display"].as_str()) else { continue };
+            let mids = p["streams"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|s| matches!(s["type"].as_str(), Some("audio" | "video")))
+                .filter(|s| s["disabled"].as_bool() != Some(true))
+                .filter_map(|s| s["mid"].as_str().map(str::to_owned))
+                .collect();
+            self.0.insert(feed, Feed { peer: display.to_owned(), mids });
         }
+    }
+
+    /// Takes in an event of the publisher handle: publishers that came or changed, and those gone.
+    fn event(&mut self, data: &Value) {
+        self.publishers(&data["publishers"]);
+        for gone in ["unpublished", "leaving"] {
+            if let Some(feed) = data[gone].as_u64() {
+                self.0.remove(&feed);
+            }
+        }
+    }
+
+    /// Every stream published now.
+    fn streams(&self) -> BTreeSet<StreamKey> {
+        self.0.iter().flat_map(|(feed, f)| f.mids.iter().map(|mid| (*feed, mid.clone()))).collect()
     }
 }
 
@@ -207,9 +261,11 @@ fn streams_of(data: &Value) -> Vec<SfuStream> {
         if s["active"].as_bool() == Some(false) || !(kind == "audio" || kind == "video") {
             continue;
         }
-        if let (Some(mid), Some(peer)) = (s["mid"].as_str(), s["feed_display"].as_str()) {
-            out.push(SfuStream { mid: mid.to_owned(), peer: peer.to_owned(), kind: kind.to_owned() });
-        }
+        let (Some(mid), Some(peer)) = (s["mid"].as_str(), s["feed_display"].as_str()) else { continue };
+        out.push(match s["feed_description"].as_str() {
+            Some(SCREEN) if kind == "video" => SfuStream::screen(mid, peer),
+            _ => SfuStream::new(mid, peer, kind),
+        });
     }
     out
 }
@@ -231,24 +287,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn streams_name_the_participant_behind_each_section() {
+    fn streams_name_the_participant_behind_each_section_and_the_shared_screens() {
         let data = json!({"videoroom": "attached", "streams": [
             {"mid": "0", "type": "audio", "active": true, "feed_id": 1, "feed_display": "aa"},
             {"mid": "1", "type": "video", "active": true, "feed_id": 1, "feed_display": "aa"},
             {"mid": "2", "type": "video", "active": false, "feed_id": 2, "feed_display": "bb"},
             {"mid": "3", "type": "data", "active": true},
+            {"mid": "4", "type": "video", "active": true, "feed_display": "aa", "feed_description": "screen"},
         ]});
-        let streams = streams_of(&data);
         assert_eq!(
-            streams,
+            streams_of(&data),
             [
-                SfuStream { mid: "0".into(), peer: "aa".into(), kind: "audio".into() },
-                SfuStream { mid: "1".into(), peer: "aa".into(), kind: "video".into() },
+                SfuStream::new("0", "aa", "audio"),
+                SfuStream::new("1", "aa", "video"),
+                SfuStream::screen("4", "aa")
             ]
         );
         assert!(streams_of(&json!({})).is_empty());
-        let mut feeds = BTreeMap::new();
-        add_publishers(&mut feeds, &json!([{"id": 7, "display": "cc"}, {"id": "x"}, {"display": "dd"}]));
-        assert_eq!(feeds.into_iter().collect::<Vec<_>>(), [(7, "cc".to_owned())]);
+    }
+
+    #[test]
+    fn the_streams_to_receive_follow_what_each_publisher_sends_now() {
+        let mut feeds = Feeds::default();
+        feeds.publishers(&json!([
+            {"id": 7, "display": "cc", "streams": [{"type": "audio", "mid": "0"}, {"type": "video", "mid": "1"}]},
+            {"id": "x"},
+            {"display": "dd"},
+        ]));
+        let key = |feed: u64, mid: &str| (feed, mid.to_owned());
+        assert_eq!(feeds.streams(), BTreeSet::from([key(7, "0"), key(7, "1")]));
+        // Cc shares a screen: a third stream.
+        let sharing = json!({"type": "video", "mid": "2", "description": "screen"});
+        let streams = json!([{"type": "audio", "mid": "0"}, {"type": "video", "mid": "1"}, sharing]);
+        feeds.event(&json!({"publishers": [{"id": 7, "display": "cc", "streams": streams}]}));
+        assert_eq!(feeds.streams(), BTreeSet::from([key(7, "0"), key(7, "1"), key(7, "2")]));
+        // Sharing ends (Janus keeps the m-section, disabled); then Cc leaves.
+        let streams = json!([{"type": "audio", "mid": "0"}, {"type": "video", "mid": "1"},
+            {"type": "video", "mid": "2", "disabled": true}, {"type": "data", "mid": "3"}]);
+        feeds.event(&json!({"publishers": [{"id": 7, "display": "cc", "streams": streams}]}));
+        assert_eq!(feeds.streams(), BTreeSet::from([key(7, "0"), key(7, "1")]));
+        feeds.event(&json!({"leaving": 7}));
+        assert!(feeds.streams().is_empty());
     }
 }

@@ -218,9 +218,10 @@ impl Sfu {
     }
 }
 
-/// What each publisher may send, in bits per second (Janus asks for it with REMB): a 640×360 picture
-/// at 30 frames per second, which the tiles of a big room show at most.
-const BITRATE: u32 = 600_000;
+/// What each publisher may send in all, in bits per second (Janus asks for it with REMB): a big room's
+/// small camera picture (clients send it at 300 kbit/s at most) and a shared screen beside it (1.2 Mbit/s
+/// at most, for its text to stay sharp).
+const BITRATE: u32 = 1_600_000;
 
 #[cfg(test)]
 mod tests {

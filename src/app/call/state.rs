@@ -308,7 +308,6 @@ impl CallState {
                 self.sharing = None;
                 self.share_error = Some(match why {
                     ShareEnded::SourceEnded(why) => t!("call-sharing-stopped", reason = why),
-                    ShareEnded::NotThroughSfu => t!("call-sharing-not-in-big-rooms"),
                 });
             }
             EngineEvent::Failed(why) => {

@@ -246,13 +246,13 @@ fn a_pinned_tile_follows_renames_and_falls_back_when_they_leave() {
 }
 
 #[test]
-fn a_share_ended_by_a_big_room_is_said_in_the_apps_language() {
+fn why_a_share_ended_is_said_in_the_apps_language() {
     crate::app::i18n::set_thread_language(Some(crate::app::i18n::Language::Ja));
     let mut c = call();
-    c.on_event(EngineEvent::ScreenShareEnded(ShareEnded::NotThroughSfu));
+    c.on_event(EngineEvent::ScreenShareEnded(ShareEnded::SourceEnded("the window is gone".into())));
     let said = c.share_error.clone().unwrap_or_default();
     crate::app::i18n::set_thread_language(Some(crate::app::i18n::Language::En));
-    assert_eq!(said, "共有が停止しました: この規模の部屋ではまだ画面を共有できません");
+    assert_eq!(said, "共有が停止しました: the window is gone");
     let mut c = call();
     c.on_event(EngineEvent::ScreenShareEnded(ShareEnded::SourceEnded("the window is gone".into())));
     assert_eq!(c.share_error.as_deref(), Some("Sharing stopped: the window is gone"));

@@ -195,9 +195,6 @@ impl Actor {
                 }
                 self.announce_media_through_server_if_sfu();
             }
-            Command::ShareScreen(Some(_)) if self.through_sfu() => {
-                self.emit(EngineEvent::ScreenShareEnded(ShareEnded::NotThroughSfu)).await;
-            }
             Command::ShareScreen(source) => self.share_screen(source),
             Command::SetMuted(muted) => {
                 self.ctx.mic_enabled.store(!muted, std::sync::atomic::Ordering::Relaxed);
@@ -279,6 +276,10 @@ impl Actor {
         for handle in self.peers.values() {
             let _ = handle.inputs.send(PeerInput::SetScreen(on));
         }
+        if let Some(link) = &self.sfu {
+            link.share_screen(self.ctx.screen_feed());
+            self.announce_media_through_server();
+        }
     }
 
     /// One encoder serves every peer, so it follows the most constrained path's estimate. While a screen
@@ -304,17 +305,21 @@ impl Actor {
             .chain(sfu)
             .filter(|b| *b > 0.0)
             .fold(f64::INFINITY, f64::min);
+        let camera_on = camera.is_some() && self.ctx.video_enabled.load(Relaxed);
+        // Everyone receives everyone through the SFU: a big room's camera is a small tile (and a shared
+        // screen beside it still sharp).
+        let (sfu_camera, sfu_screen) = (crate::sfu::SFU_VIDEO_BPS, crate::sfu::SFU_SCREEN_BPS);
+        let sfu_cap = if camera_on { sfu_camera } else { 0 } + if screen.is_some() { sfu_screen } else { 0 };
         let total = match (target.is_finite(), self.sfu.is_some()) {
-            // Everyone receives everyone: a big room's camera is a small tile.
-            (true, true) => video_share(target).min(crate::sfu::SFU_VIDEO_BPS),
-            (false, true) => crate::sfu::SFU_VIDEO_BPS,
+            (true, true) => video_share(target).min(sfu_cap.max(sfu_camera)),
+            (false, true) => sfu_cap.max(sfu_camera),
             (true, false) => video_share(target),
             (false, false) => return,
         };
-        let camera_on = camera.is_some() && self.ctx.video_enabled.load(Relaxed);
+        let camera_cap = if self.sfu.is_some() { sfu_camera } else { u32::MAX };
         match (camera, screen) {
             (Some(camera), Some(screen)) => {
-                let (for_camera, for_screen) = split_for_screen(total, camera_on);
+                let (for_camera, for_screen) = split_for_screen(total, camera_on, camera_cap);
                 if camera_on {
                     camera.set_target_bitrate(for_camera);
                 }
@@ -338,12 +343,13 @@ impl Actor {
 }
 
 /// How a video budget is split while a screen is shared: the screen takes three quarters (its text must
-/// stay sharp; the camera becomes a thumbnail beside it), all of it while the camera is off.
-pub(super) fn split_for_screen(total_bps: u32, camera_on: bool) -> (u32, u32) {
+/// stay sharp; the camera becomes a thumbnail beside it), and the camera's part is at most `camera_cap`;
+/// the screen takes all of it while the camera is off.
+pub(super) fn split_for_screen(total_bps: u32, camera_on: bool, camera_cap: u32) -> (u32, u32) {
     if !camera_on {
         return (0, total_bps);
     }
-    let camera = total_bps / 4;
+    let camera = (total_bps / 4).min(camera_cap);
     (camera, total_bps - camera)
 }
 
@@ -362,8 +368,10 @@ mod tests {
 
     #[test]
     fn a_shared_screen_takes_most_of_the_budget_and_all_of_it_without_a_camera() {
-        assert_eq!(split_for_screen(1_000_000, true), (250_000, 750_000));
-        assert_eq!(split_for_screen(1_000_000, false), (0, 1_000_000));
-        assert_eq!(split_for_screen(3, true), (0, 3));
+        assert_eq!(split_for_screen(1_000_000, true, u32::MAX), (250_000, 750_000));
+        assert_eq!(split_for_screen(1_000_000, false, u32::MAX), (0, 1_000_000));
+        assert_eq!(split_for_screen(3, true, u32::MAX), (0, 3));
+        // Through the SFU the camera stays a small tile's.
+        assert_eq!(split_for_screen(2_000_000, true, 300_000), (300_000, 1_700_000));
     }
 }

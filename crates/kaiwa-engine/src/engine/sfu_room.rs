@@ -1,7 +1,8 @@
 //! The actor in a room that goes through the SFU (docs/PROTOCOL.md "Big rooms"): one [`SfuLink`] instead
 //! of a session per participant. A room that moves from a mesh keeps each mesh session until that
 //! participant's media arrives through the SFU, then closes it without a word to the owner (the person is
-//! still there). Chat lines and media states go through the server, as there is no data channel.
+//! still there). Chat lines and media states go through the server, as there is no data channel. A screen
+//! we share goes to the SFU as well (to everyone at once).
 
 use kaiwa_protocol::SfuStream;
 
@@ -9,36 +10,31 @@ use super::*;
 use crate::chat::{ChannelMessage, MediaAnnouncement};
 use crate::sfu::{SfuLink, SfuNote};
 
+/// What a media state through the server says of the screen we share (the browser client says the same).
+const SFU_SCREEN: &str = "sfu";
+
 impl Actor {
     /// Whether the room goes through the SFU.
     pub(super) fn through_sfu(&self) -> bool {
         self.sfu.is_some()
     }
 
-    /// The room goes through the SFU from now on (we joined it so, or it moved).
+    /// The room goes through the SFU from now on (we joined it so, or it moved), with the screen we share.
     fn sfu_link(&mut self) -> &SfuLink {
         let ctx = &self.ctx;
         let (servers, notes) = (&self.ice_servers, &self.sfu_notes);
         self.sfu.get_or_insert_with(|| {
             info!("the room goes through the SFU");
-            SfuLink::start(ctx.clone(), servers.clone(), notes.clone())
+            let link = SfuLink::start(ctx.clone(), servers.clone(), notes.clone());
+            link.share_screen(ctx.screen_feed());
+            link
         })
-    }
-
-    /// The room goes through the SFU from now on: a shared screen ends (it would reach only the mesh
-    /// connections about to close), and the owner hears why.
-    async fn now_through_sfu(&mut self) {
-        self.sfu_link();
-        if self.screen.is_some() {
-            self.share_screen(None);
-            self.emit(EngineEvent::ScreenShareEnded(ShareEnded::NotThroughSfu)).await;
-        }
     }
 
     /// Joined a room that goes through the SFU: everyone is shown, and reached once the server says
     /// publish.
     pub(super) async fn joined_through_sfu(&mut self, peers: Vec<PeerInfo>) {
-        self.now_through_sfu().await;
+        self.sfu_link();
         for peer in peers {
             self.emit(EngineEvent::PeerJoined(peer)).await;
         }
@@ -59,10 +55,7 @@ impl Actor {
 
     pub(super) async fn on_sfu_signaling(&mut self, event: SignalingEvent) {
         match event {
-            SignalingEvent::SfuPublish => {
-                self.now_through_sfu().await;
-                self.sfu_link().publish();
-            }
+            SignalingEvent::SfuPublish => self.sfu_link().publish(),
             SignalingEvent::SfuAnswer(sdp) => match &self.sfu {
                 Some(link) => link.on_answer(sdp),
                 None => debug!("an SFU answer outside an SFU room"),
@@ -106,8 +99,9 @@ impl Actor {
         }
         match message {
             ChannelMessage::Chat(message) => self.emit(EngineEvent::Chat { from, message }).await,
-            ChannelMessage::Media(MediaAnnouncement { mic, camera, .. }) => {
-                self.emit(EngineEvent::PeerMedia { id: from, mic, camera, screen: false }).await
+            ChannelMessage::Media(MediaAnnouncement { mic, camera, screen, .. }) => {
+                let screen = screen.is_some();
+                self.emit(EngineEvent::PeerMedia { id: from, mic, camera, screen }).await
             }
             ChannelMessage::Id(_) => {}
         }
@@ -125,25 +119,26 @@ impl Actor {
         }
     }
 
-    /// Our microphone and camera as the data channel would carry them.
+    /// Our microphone, camera and shared screen as the data channel would carry them; the screen only as
+    /// [`SFU_SCREEN`] (receivers tell its stream by the SFU's description of it).
     fn media_state_json(&self) -> String {
         let ctx = &self.ctx;
         ChannelMessage::media_state(&MediaAnnouncement {
             mic: ctx.audio.is_some() && ctx.mic_enabled.load(Relaxed),
             camera: ctx.video.is_some() && ctx.video_enabled.load(Relaxed),
             video_codecs: ctx.network.video_codecs.iter().map(|c| c.encoding_name().to_owned()).collect(),
-            screen: None,
+            screen: self.screen.as_ref().map(|_| SFU_SCREEN.to_owned()),
         })
     }
 
-    /// In an SFU room: tells everyone our microphone and camera.
+    /// In an SFU room: tells everyone our microphone, camera and shared screen.
     pub(super) fn announce_media_through_server_if_sfu(&self) {
         if self.through_sfu() {
             self.announce_media_through_server();
         }
     }
 
-    /// Tells everyone in the SFU room our microphone and camera.
+    /// Tells everyone in the SFU room our microphone, camera and shared screen.
     pub(super) fn announce_media_through_server(&self) {
         let json = self.media_state_json();
         for id in self.announced.keys() {

@@ -1,7 +1,7 @@
 //! Big rooms through the SFU (docs/PROTOCOL.md "Big rooms"): the signaling server brokers Janus, and we
-//! exchange SDPs with the server only. One connection sends our microphone and camera once
-//! (`publish.rs`); one receives everyone else's, each m-section named by the server as someone's
-//! (`receive.rs`). Both SDPs leave with all their candidates (the server passes no trickle), so each waits
+//! exchange SDPs with the server only. One connection sends our microphone, camera and any
+//! screen we share once (`publish.rs`); one receives everyone else's, each m-section named by the server
+//! as someone's (`receive.rs`). Both SDPs leave with all their candidates (the server passes no trickle), so each waits
 //! for its gathering ([`Gather`]). One task owns both connections and does one step at a time; the server
 //! never starts an exchange on a connection before the last one on it is done.
 
@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::media::video_send::VideoFeed;
 use crate::peer::PeerContext;
 use crate::peer::handler::PcEvent;
 use crate::stats::PeerStats;
@@ -29,6 +30,10 @@ use receive::Receiver;
 /// The most our camera is sent at through the SFU: a big room's tiles are small and everyone receives
 /// everyone (the browser client sends the same).
 pub const SFU_VIDEO_BPS: u32 = 300_000;
+
+/// The most a shared screen is sent at through the SFU: its text must stay sharp (the browser client
+/// sends the same).
+pub const SFU_SCREEN_BPS: u32 = 1_200_000;
 
 /// Longest wait for ICE candidates before an SDP leaves with those it has.
 const GATHER_WAIT: Duration = Duration::from_secs(3);
@@ -56,6 +61,7 @@ enum SfuInput {
     /// [`GATHER_WAIT`] after the description of this round was set.
     GatherTimeout(Side, u64),
     KeyframeWanted,
+    Screen(Option<VideoFeed>),
     Stats(oneshot::Sender<Vec<PeerStats>>),
     Target(oneshot::Sender<Option<f64>>),
     Close(oneshot::Sender<()>),
@@ -87,6 +93,7 @@ impl SfuLink {
             inputs: tx.clone(),
             publisher: None,
             receiver: None,
+            screen: None,
             stop: CancellationToken::new(),
         };
         tokio::spawn(tracing::Instrument::instrument(task.run(rx), tracing::info_span!("sfu")));
@@ -117,6 +124,11 @@ impl SfuLink {
         let _ = self.inputs.send(SfuInput::KeyframeWanted);
     }
 
+    /// The screen we share (or that we share none) goes to everyone through the SFU.
+    pub fn share_screen(&self, feed: Option<VideoFeed>) {
+        let _ = self.inputs.send(SfuInput::Screen(feed));
+    }
+
     /// Statistics of everyone received through the SFU.
     pub async fn stats(&self) -> Vec<PeerStats> {
         let (tx, rx) = oneshot::channel();
@@ -126,7 +138,6 @@ impl SfuLink {
         tokio::time::timeout(Duration::from_secs(2), rx).await.ok().and_then(Result::ok).unwrap_or_default()
     }
 
-    /// Closes both connections and stops everyone's media.
     /// What congestion control allows our sending connection now, once it has an estimate.
     pub async fn target_bitrate(&self) -> Option<f64> {
         let (tx, rx) = oneshot::channel();
@@ -134,6 +145,7 @@ impl SfuLink {
         rx.await.ok().flatten()
     }
 
+    /// Closes both connections and stops everyone's media.
     pub async fn close(self) {
         let (tx, rx) = oneshot::channel();
         if self.inputs.send(SfuInput::Close(tx)).is_ok() {
@@ -149,6 +161,8 @@ struct Task {
     inputs: mpsc::UnboundedSender<SfuInput>,
     publisher: Option<Publisher>,
     receiver: Option<Receiver>,
+    /// The screen we share, for the sending connection (and any new one).
+    screen: Option<VideoFeed>,
     stop: CancellationToken,
 }
 
@@ -181,13 +195,22 @@ impl Task {
         match input {
             SfuInput::Publish => self.publish().await,
             SfuInput::Answer(sdp) => match &mut self.publisher {
-                Some(publisher) => {
-                    if let Err(e) = publisher.on_answer(sdp).await {
-                        warn!(error = %e, "the SFU's answer is unusable");
-                    }
-                }
+                Some(publisher) => match publisher.on_answer(sdp).await {
+                    Ok(true) => self.wait_for_candidates(Side::Send).await,
+                    Ok(false) => {}
+                    Err(e) => warn!(error = %e, "the SFU's answer is unusable"),
+                },
                 None => debug!("an SFU answer with no offer of ours"),
             },
+            SfuInput::Screen(feed) => {
+                self.screen = feed;
+                let Some(publisher) = &mut self.publisher else { return };
+                match publisher.set_screen(&self.ctx, self.screen.as_ref()).await {
+                    Ok(true) => self.wait_for_candidates(Side::Send).await,
+                    Ok(false) => {}
+                    Err(e) => warn!(error = %e, "cannot change the shared screen sent to the SFU"),
+                }
+            }
             SfuInput::Offer { sdp, streams, peers } => self.on_offer(sdp, streams, peers).await,
             SfuInput::Left(id) => {
                 if let Some(receiver) = &mut self.receiver {
@@ -246,7 +269,8 @@ impl Task {
             old.close().await;
         }
         let forward = self.forward(Side::Send);
-        match Publisher::start(&self.ctx, &self.ice_servers, &self.stop, forward).await {
+        let screen = self.screen.as_ref();
+        match Publisher::start(&self.ctx, &self.ice_servers, &self.stop, screen, forward).await {
             Ok(publisher) => {
                 info!("publishing to the SFU");
                 self.publisher = Some(publisher);
@@ -327,17 +351,18 @@ impl Task {
 
     /// Sends the local description of `side` to the server, candidates and all.
     async fn send_description(&mut self, side: Side) {
-        let pc = match side {
-            Side::Send => self.publisher.as_ref().map(|p| p.pc.clone()),
-            Side::Receive => self.receiver.as_ref().map(|r| r.pc.clone()),
+        let message = match (side, &self.publisher, &self.receiver) {
+            (Side::Send, Some(publisher), _) => {
+                let Some(description) = publisher.pc.local_description().await else { return };
+                ClientMessage::SfuOffer { sdp: description.sdp, screen: publisher.screen_mid().await }
+            }
+            (Side::Receive, _, Some(receiver)) => {
+                let Some(description) = receiver.pc.local_description().await else { return };
+                ClientMessage::SfuAnswer { sdp: description.sdp }
+            }
+            _ => return,
         };
-        let Some(pc) = pc else { return };
-        let Some(description) = pc.local_description().await else { return };
-        debug!(?side, sdp = %description.sdp, "to the SFU");
-        let message = match side {
-            Side::Send => ClientMessage::SfuOffer { sdp: description.sdp },
-            Side::Receive => ClientMessage::SfuAnswer { sdp: description.sdp },
-        };
+        debug!(?side, ?message, "to the SFU");
         if !self.ctx.signaling.sfu(message) {
             warn!(?side, "signaling queue full or closed: SFU description not sent");
         }

@@ -1,56 +1,75 @@
-//! The connection that sends our microphone and camera to the SFU: it offers (send-only), the SFU answers.
-//! Our camera's encoder is shared with any mesh connection still open; camera off pauses it, and the track
-//! stays (nothing to renegotiate).
+//! The connection that sends our microphone, camera and any screen we share to the SFU: it offers
+//! (send-only), the SFU answers. Our camera's encoder is shared with any mesh connection still open;
+//! camera off pauses it, and the track stays (nothing to renegotiate). A shared screen is a track of its
+//! own, added and removed as sharing starts and ends, each change a new offer (one exchange at a time:
+//! a change during one waits for its answer); the offer names the screen's m-section so the server can
+//! tell it from the camera.
 //!
 //! Its congestion control is the delay half alone (`Estimator::without_loss`): Janus's transport-wide
 //! feedback lists about every other packet of ours as missing while its subscribers lose none, and the
 //! loss half took the estimate to its floor (160×120) within ten seconds. The estimate starts at, and
-//! stays under, what a big room's tile needs ([`super::SFU_VIDEO_BPS`] and our audio); a thinner uplink
-//! brings it lower (the engine reads it with [`Publisher::target_bitrate`]).
+//! stays under, what a big room's camera and a shared screen need ([`super::SFU_VIDEO_BPS`],
+//! [`super::SFU_SCREEN_BPS`] and our audio); a thinner uplink brings it lower (the engine reads it with
+//! [`Publisher::target_bitrate`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 use kaiwa_protocol::IceServer;
-use rtc::rtp_transceiver::RTCRtpTransceiverDirection;
+use rtc::rtp_transceiver::{RTCRtpSenderId, RTCRtpTransceiverDirection};
 use rtc::statistics::StatsSelector;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 use webrtc::peer_connection::{PeerConnection, RTCSessionDescription};
-use webrtc::rtp_transceiver::RtpSender;
+use webrtc::rtp_transceiver::{RtpSender, RtpTransceiver};
 
 use super::gather::Gather;
+use crate::media::video_send::VideoFeed;
 use crate::peer::PeerContext;
 use crate::peer::SendStats;
 use crate::peer::factory::{NetworkConfig, build_peer_connection};
 use crate::peer::handler::{Forwarder, PcEvent};
 use crate::peer::tracks::{self, NO_PT, NegotiatedVideo, SentVideo};
 
-/// The most the sending connection's estimate goes to: the camera's [`super::SFU_VIDEO_BPS`], our audio
-/// (~40 kbit/s with its headers) and some room for keyframes.
-const MAX_BPS: u32 = super::SFU_VIDEO_BPS + 100_000;
+/// The most the sending connection's estimate goes to: the camera's [`super::SFU_VIDEO_BPS`], a shared
+/// screen's [`super::SFU_SCREEN_BPS`], our audio (~40 kbit/s with its headers) and some room for keyframes.
+const MAX_BPS: u32 = super::SFU_VIDEO_BPS + super::SFU_SCREEN_BPS + 100_000;
 
 pub struct Publisher {
     pub pc: Arc<dyn PeerConnection>,
     pub gather: Gather,
     /// What we sent (the same figures for everyone in the room: they all receive this one stream).
     pub sent: Arc<SendStats>,
+    /// What we sent of our shared screen.
+    pub screen_sent: Arc<SendStats>,
     audio: Option<(Arc<dyn RtpSender>, Arc<AtomicU8>)>,
-    camera: Option<Camera>,
+    camera: Option<Video>,
+    screen: Option<Screen>,
+    /// Our offer went and its answer has not come back.
+    awaiting_answer: bool,
+    /// The tracks changed during an exchange: offer again once it is done.
+    offer_again: bool,
     stop: CancellationToken,
 }
 
-struct Camera {
+struct Video {
     sender: Arc<dyn RtpSender>,
     video: SentVideo,
 }
 
+/// The shared screen's track, with its own writer (it ends when sharing does).
+struct Screen {
+    video: Video,
+    stop: CancellationToken,
+}
+
 impl Publisher {
-    /// Builds the connection with our tracks and sets its offer.
+    /// Builds the connection with our tracks (and `screen`'s, if we share one) and sets its offer.
     pub async fn start(
         ctx: &PeerContext,
         ice_servers: &[IceServer],
         parent: &CancellationToken,
+        screen: Option<&VideoFeed>,
         forward: impl Fn(PcEvent) + Send + Sync + 'static,
     ) -> Result<Publisher, webrtc::error::Error> {
         let network = NetworkConfig {
@@ -68,17 +87,30 @@ impl Publisher {
         )
         .await?;
         let stop = parent.child_token();
-        let sent = Arc::new(SendStats::default());
-        let mut publisher =
-            Publisher { pc, gather: Gather::default(), sent, audio: None, camera: None, stop };
-        if let Err(e) = publisher.add_tracks(ctx).await {
+        let mut publisher = Publisher {
+            pc,
+            gather: Gather::default(),
+            sent: Arc::default(),
+            screen_sent: Arc::default(),
+            audio: None,
+            camera: None,
+            screen: None,
+            awaiting_answer: false,
+            offer_again: false,
+            stop,
+        };
+        if let Err(e) = publisher.add_tracks(ctx, screen).await {
             publisher.close().await;
             return Err(e);
         }
         Ok(publisher)
     }
 
-    async fn add_tracks(&mut self, ctx: &PeerContext) -> Result<(), webrtc::error::Error> {
+    async fn add_tracks(
+        &mut self,
+        ctx: &PeerContext,
+        screen: Option<&VideoFeed>,
+    ) -> Result<(), webrtc::error::Error> {
         if let Some(packets) = &ctx.audio {
             let payload_type = Arc::new(AtomicU8::new(NO_PT));
             let (stats, stop) = (self.sent.clone(), self.stop.clone());
@@ -92,28 +124,93 @@ impl Publisher {
             let added =
                 tracks::add_video(&self.pc, feed, "camera", codecs, negotiated.clone(), stats, stop).await?;
             let video = SentVideo::new(negotiated, feed.control.clone());
-            self.camera = Some(Camera { sender: added.sender, video });
+            self.camera = Some(Video { sender: added.sender, video });
+        }
+        if let Some(feed) = screen {
+            self.add_screen(ctx, feed).await?;
         }
         // We only send here; the others arrive on the receiving connection.
         for transceiver in self.pc.get_transceivers().await {
             transceiver.set_direction(RTCRtpTransceiverDirection::Sendonly).await?;
         }
-        let offer = self.pc.create_offer(None).await?;
-        self.pc.set_local_description(offer).await
+        self.offer().await.map(|_| ())
     }
 
-    /// The SFU's answer: from now on our media flows in the payload types and codec it chose.
-    pub async fn on_answer(&mut self, sdp: String) -> Result<(), webrtc::error::Error> {
+    async fn add_screen(&mut self, ctx: &PeerContext, feed: &VideoFeed) -> Result<(), webrtc::error::Error> {
+        let negotiated = Arc::new(NegotiatedVideo::default());
+        let codecs = &ctx.network.video_codecs;
+        let stop = self.stop.child_token();
+        let stats = self.screen_sent.clone();
+        let added =
+            tracks::add_video(&self.pc, feed, "screen", codecs, negotiated.clone(), stats, stop.clone())
+                .await
+                .inspect_err(|_| stop.cancel())?;
+        let video = Video { sender: added.sender, video: SentVideo::new(negotiated, feed.control.clone()) };
+        self.screen = Some(Screen { video, stop });
+        Ok(())
+    }
+
+    /// Our shared screen starts (or is another one now) or ends. `Ok(true)`: a new offer is set, to send
+    /// once its candidates are in; `Ok(false)`: it follows the answer to the one under way.
+    pub async fn set_screen(
+        &mut self,
+        ctx: &PeerContext,
+        feed: Option<&VideoFeed>,
+    ) -> Result<bool, webrtc::error::Error> {
+        if let Some(old) = self.screen.take() {
+            old.stop.cancel();
+            self.pc.remove_track(&old.video.sender).await?;
+        }
+        if let Some(feed) = feed {
+            self.add_screen(ctx, feed).await?;
+            if let Some(transceiver) = self.transceiver_of_screen().await {
+                transceiver.set_direction(RTCRtpTransceiverDirection::Sendonly).await?;
+            }
+        }
+        self.offer().await
+    }
+
+    /// Sets a new offer, unless an exchange is under way (then one follows its answer): whether it did.
+    async fn offer(&mut self) -> Result<bool, webrtc::error::Error> {
+        if self.awaiting_answer {
+            self.offer_again = true;
+            return Ok(false);
+        }
+        let offer = self.pc.create_offer(None).await?;
+        self.pc.set_local_description(offer).await?;
+        self.awaiting_answer = true;
+        Ok(true)
+    }
+
+    async fn transceiver_of_screen(&self) -> Option<Arc<dyn RtpTransceiver>> {
+        let sender = self.screen.as_ref()?.video.sender.id();
+        let transceivers = self.pc.get_transceivers().await;
+        transceivers.into_iter().find(|t| RTCRtpSenderId::from(t.id()) == sender)
+    }
+
+    /// The mid of our shared screen's m-section, once an offer gave it one.
+    pub async fn screen_mid(&self) -> Option<String> {
+        self.transceiver_of_screen().await?.mid().await.ok().flatten()
+    }
+
+    /// The SFU's answer: from now on our media flows in the payload types and codecs it chose.
+    /// `Ok(true)`: the tracks changed meanwhile, and a new offer is set.
+    pub async fn on_answer(&mut self, sdp: String) -> Result<bool, webrtc::error::Error> {
+        self.awaiting_answer = false;
         self.pc.set_remote_description(RTCSessionDescription::answer(sdp)?).await?;
         if let Some((sender, payload_type)) = &self.audio {
             payload_type.store(tracks::negotiated_payload_type(sender).await.unwrap_or(NO_PT), Relaxed);
         }
-        if let Some(camera) = &mut self.camera
-            && let Some(codec) = camera.video.follow(&camera.sender).await
-        {
-            info!(%codec, "sending video to the SFU");
+        let screen = self.screen.as_mut().map(|s| (&mut s.video, "screen"));
+        for (video, what) in self.camera.as_mut().map(|c| (c, "camera")).into_iter().chain(screen) {
+            if let Some(codec) = video.video.follow(&video.sender).await {
+                info!(%codec, what, "sending video to the SFU");
+            }
         }
-        Ok(())
+        if std::mem::take(&mut self.offer_again) {
+            return self.offer().await;
+        }
+        Ok(false)
     }
 
     /// What congestion control allows this connection now (bits per second), once it has an estimate.

@@ -1,7 +1,7 @@
 //! The connection that receives everyone else through the SFU: the SFU offers (again whenever someone
-//! starts or stops publishing), we answer. Each incoming track belongs to the participant the server named
-//! for its m-section; their video goes to a decode thread and their audio to playout, as on a mesh
-//! connection.
+//! starts or stops publishing, or sharing a screen), we answer. Each incoming track belongs to the
+//! participant the server named for its m-section; their camera and shared screen go to decode threads
+//! and their audio to playout, as on a mesh connection.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,6 +44,8 @@ pub struct Receiver {
 struct Participant {
     info: PeerInfo,
     video: Option<(Playing, Arc<VideoRecvStats>)>,
+    /// The screen they share, while they share one.
+    screen: Option<(Playing, Arc<VideoRecvStats>)>,
     audio: Option<(Playing, Arc<AudioRecvStats>)>,
     /// Their media was seen arriving (and the engine told).
     arrived: bool,
@@ -51,7 +53,8 @@ struct Participant {
 
 impl Participant {
     async fn stop(self) {
-        for playing in [self.video.map(|(p, _)| p), self.audio.map(|(p, _)| p)].into_iter().flatten() {
+        let videos = [self.video, self.screen].into_iter().flatten().map(|(p, _)| p);
+        for playing in videos.chain(self.audio.map(|(p, _)| p)) {
             playing.stop().await;
         }
     }
@@ -103,13 +106,27 @@ impl Receiver {
         for id in gone {
             self.remove(&id).await;
         }
+        // Those who stopped sharing a screen: it stops playing.
+        for (id, participant) in &mut self.participants {
+            if !self.streams.shares(id)
+                && let Some((playing, _)) = participant.screen.take()
+            {
+                debug!(peer = %participant.info.name, "their shared screen ended");
+                playing.stop().await;
+            }
+        }
         // Someone the server no longer has in the room (an offer made before they left) gets no place.
         for stream in streams {
             if let (false, Some(info)) =
                 (self.participants.contains_key(&stream.peer), room.get(&stream.peer))
             {
-                let participant =
-                    Participant { info: info.clone(), video: None, audio: None, arrived: false };
+                let participant = Participant {
+                    info: info.clone(),
+                    video: None,
+                    screen: None,
+                    audio: None,
+                    arrived: false,
+                };
                 self.participants.insert(stream.peer.clone(), participant);
             }
         }
@@ -141,28 +158,34 @@ impl Receiver {
         let Some((mid, rtp_receiver)) = self.mid_of(&track).await else {
             return debug!("a track from the SFU on no m-section we know");
         };
-        let Some(id) = self.streams.peer(&mid).cloned() else {
+        let Some((id, screen)) = self.streams.peer(&mid).map(|(id, screen)| (id.clone(), screen)) else {
             return debug!(%mid, "a track from the SFU the server named no one for");
         };
         let Some(participant) = self.participants.get_mut(&id) else { return };
         let kind = track.kind().await;
-        debug!(peer = %participant.info.name, %mid, ?kind, "a track through the SFU");
+        debug!(peer = %participant.info.name, %mid, ?kind, screen, "a track through the SFU");
         match kind {
             RtpCodecKind::Video => {
-                if let Some((playing, _)) = participant.video.take() {
+                let slot = if screen { &mut participant.screen } else { &mut participant.video };
+                if let Some((playing, _)) = slot.take() {
                     playing.stop().await;
                 }
-                let Some(sink) = ctx.sinks.video(&participant.info) else { return };
+                let sink = if screen {
+                    ctx.sinks.screen(&participant.info)
+                } else {
+                    ctx.sinks.video(&participant.info)
+                };
+                let Some(sink) = sink else { return };
                 let label: String =
                     participant.info.name.chars().filter(char::is_ascii_alphanumeric).take(10).collect();
                 let playback = VideoPlayback {
-                    label: format!("{label}-sfu"),
+                    label: format!("{label}-sfu{}", if screen { "-s" } else { "" }),
                     sink,
                     form: remote_rtp::PliForm::AfterReport,
                     negotiated: remote_rtp::received_video_codecs(&rtp_receiver).await,
                 };
                 match remote_rtp::play_video(&self.stop, track, playback) {
-                    Ok(playing) => participant.video = Some(playing),
+                    Ok(playing) => *slot = Some(playing),
                     Err(e) => warn!(error = %e, "cannot start a video decode thread"),
                 }
             }
@@ -245,6 +268,7 @@ impl Receiver {
     pub async fn stats(&self, ctx: &PeerContext, publisher: Option<&Publisher>) -> Vec<PeerStats> {
         let nothing_sent = SendStats::default();
         let sent = publisher.map_or(&nothing_sent, |p| &p.sent);
+        let screen_sent = publisher.map_or(&nothing_sent, |p| &p.screen_sent);
         let mut all = Vec::new();
         for participant in self.participants.values() {
             let mut stats = crate::stats::collect(
@@ -254,9 +278,9 @@ impl Receiver {
                 self.connected_at.map(|t| t - self.created_at),
                 OwnFigures {
                     sent,
-                    screen_sent: &nothing_sent,
+                    screen_sent,
                     video: participant.video.as_ref().map(|(_, s)| &**s),
-                    screen: None,
+                    screen: participant.screen.as_ref().map(|(_, s)| &**s),
                     audio: participant.audio.as_ref().map(|(_, s)| &**s),
                     negotiation: NegotiationCounters::default(),
                     relays: &ctx.relays,

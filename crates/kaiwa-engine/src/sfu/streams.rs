@@ -5,25 +5,32 @@ use std::collections::HashMap;
 
 use kaiwa_protocol::{PeerId, SfuStream};
 
-/// The participant behind each `mid` of the receiving connection, as the latest `sfu_offer` said.
+/// The participant behind each `mid` of the receiving connection, and whether it is the screen they
+/// share, as the latest `sfu_offer` said.
 #[derive(Debug, Default)]
 pub struct Streams {
-    by_mid: HashMap<String, PeerId>,
+    by_mid: HashMap<String, (PeerId, bool)>,
 }
 
 impl Streams {
     /// The streams of a new offer replace those of the last one (each offer lists every stream).
     pub fn update(&mut self, streams: &[SfuStream]) {
-        self.by_mid = streams.iter().map(|s| (s.mid.clone(), s.peer.clone())).collect();
+        self.by_mid = streams.iter().map(|s| (s.mid.clone(), (s.peer.clone(), s.screen))).collect();
     }
 
-    pub fn peer(&self, mid: &str) -> Option<&PeerId> {
-        self.by_mid.get(mid)
+    /// Whose stream m-section `mid` carries, and whether it is their shared screen.
+    pub fn peer(&self, mid: &str) -> Option<(&PeerId, bool)> {
+        self.by_mid.get(mid).map(|(peer, screen)| (peer, *screen))
     }
 
     /// Whether any stream of the current offer is `peer`'s.
     pub fn has(&self, peer: &PeerId) -> bool {
-        self.by_mid.values().any(|p| p == peer)
+        self.by_mid.values().any(|(p, _)| p == peer)
+    }
+
+    /// Whether the current offer has a screen `peer` shares.
+    pub fn shares(&self, peer: &PeerId) -> bool {
+        self.by_mid.values().any(|(p, screen)| p == peer && *screen)
     }
 }
 
@@ -40,21 +47,28 @@ pub fn arrived(video_frames_decoded: u64, audio_packets: u64) -> bool {
 mod tests {
     use super::*;
 
-    fn stream(mid: &str, peer: &str, kind: &str) -> SfuStream {
-        SfuStream { mid: mid.into(), peer: peer.into(), kind: kind.into() }
-    }
-
     #[test]
     fn each_offer_says_whose_every_section_is() {
         let mut s = Streams::default();
-        s.update(&[stream("0", "ann", "audio"), stream("1", "ann", "video")]);
-        assert_eq!(s.peer("1").map(String::as_str), Some("ann"));
+        s.update(&[SfuStream::new("0", "ann", "audio"), SfuStream::new("1", "ann", "video")]);
+        assert_eq!(s.peer("1"), Some((&"ann".to_owned(), false)));
         assert!(s.has(&"ann".to_owned()));
         // Ann leaves and Bo's media takes her sections over.
-        s.update(&[stream("0", "bo", "audio"), stream("1", "bo", "video")]);
-        assert_eq!(s.peer("0").map(String::as_str), Some("bo"));
+        s.update(&[SfuStream::new("0", "bo", "audio"), SfuStream::new("1", "bo", "video")]);
+        assert_eq!(s.peer("0").map(|(p, _)| p.as_str()), Some("bo"));
         assert!(!s.has(&"ann".to_owned()));
         assert_eq!(s.peer("2"), None);
+    }
+
+    #[test]
+    fn a_shared_screen_is_told_from_the_camera_and_ends_with_the_offer_that_lacks_it() {
+        let bo = "bo".to_owned();
+        let mut s = Streams::default();
+        s.update(&[SfuStream::new("1", "bo", "video"), SfuStream::screen("2", "bo")]);
+        assert_eq!(s.peer("2"), Some((&bo, true)));
+        assert!(s.shares(&bo));
+        s.update(&[SfuStream::new("1", "bo", "video")]);
+        assert!(!s.shares(&bo) && s.has(&bo));
     }
 
     #[test]
