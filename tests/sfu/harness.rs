@@ -6,7 +6,7 @@ use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use kaiwa_browser_tests::{Browser, LaunchOptions, Page};
+use kaiwa_browser_tests::{Browser, Firefox, FirefoxPage, LaunchOptions, Page};
 use kaiwa_testkit::ServerProcess;
 use kaiwa_testkit::janus::Janus;
 use kaiwa_testkit::lab::{Host, Lab, Profile};
@@ -72,6 +72,14 @@ impl Room {
 
     pub async fn join(&self, room: &str, name: &str) -> Result<Page> {
         self.join_on(0, room, name).await
+    }
+
+    /// Firefox (no H.264 here: VP8 only) joins in the room's lab host.
+    pub async fn join_firefox(&self, firefox: &Firefox, room: &str, name: &str) -> Result<FirefoxPage> {
+        let url = format!("http://{}/r/{room}?name={name}&autojoin=1", self.servers[0].addr);
+        let page = firefox.new_page(name, &url).await?;
+        page.wait_for("window.kaiwa && kaiwa.state().myId", MEDIA_WAIT).await.context("joining the room")?;
+        Ok(page)
     }
 
     /// A browser joins through server `server`.
@@ -293,13 +301,19 @@ async fn join(browser: &Browser, server: &ServerProcess, room: &str, name: &str)
 /// Waits until the page receives `n` others' video through Janus at 320×240 (half the fake camera's
 /// 640×480: what clients send through the SFU), with no mesh connection left.
 pub async fn wait_through_sfu(page: &Page, n: usize) -> Result<serde_json::Value> {
-    page.wait_for(
-        &format!(
-            "kaiwa.stats().then(st => {{ const s = kaiwa.state(); return s.sfu && s.peers.length === {n} && \
-             s.peers.every(p => p.sfuFlowing && !p.meshOpen && p.videoFlowing) && \
-             st.peers.every(p => p.video.frameWidth === 320 && p.video.frameHeight === 240) ? st : null; }})"
-        ),
-        MEDIA_WAIT,
+    page.wait_for(&through_sfu(n), MEDIA_WAIT).await
+}
+
+/// [`wait_through_sfu`] in Firefox.
+pub async fn firefox_through_sfu(page: &FirefoxPage, n: usize) -> Result<serde_json::Value> {
+    page.wait_for(&through_sfu(n), MEDIA_WAIT).await
+}
+
+/// The page's stats once it receives `n` others through the SFU at 320×240, else null.
+fn through_sfu(n: usize) -> String {
+    format!(
+        "kaiwa.stats().then(st => {{ const s = kaiwa.state(); return s.sfu && s.peers.length === {n} && \
+         s.peers.every(p => p.sfuFlowing && !p.meshOpen && p.videoFlowing) && \
+         st.peers.every(p => p.video.frameWidth === 320 && p.video.frameHeight === 240) ? st : null; }})"
     )
-    .await
 }

@@ -5,9 +5,11 @@
 //! goes on.
 //!
 //! `harness.rs` starts the parts; `cluster.rs` has big rooms on servers sharing rooms through Redis,
-//! `thin.rs` a native client sending to Janus over a thin uplink, `screens.rs` shared screens through it.
+//! `thin.rs` a native client sending to Janus over a thin uplink, `screens.rs` shared screens through it,
+//! `firefox.rs` a VP8-only Firefox with H.264-capable clients.
 
 mod cluster;
+mod firefox;
 mod harness;
 mod screens;
 mod thin;

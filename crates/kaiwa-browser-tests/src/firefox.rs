@@ -25,56 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{COMMAND_TIMEOUT, LAUNCH_TIMEOUT, kill_group, truthy};
 
 /// The fresh profile's `user.js`, read before anything else starts.
-const USER_JS: &str = r#"
-// Fake camera and microphone, no permission prompt; loopback and plain host candidates for ICE on a
-// machine whose only network may be `lo` (and which answers no mDNS `.local` names).
-user_pref("media.navigator.streams.fake", true);
-user_pref("media.navigator.permission.disabled", true);
-user_pref("media.peerconnection.ice.loopback", true);
-user_pref("media.peerconnection.ice.obfuscate_host_addresses", false);
-user_pref("media.autoplay.default", 0);
-// Never download OpenH264 or Widevine.
-user_pref("media.gmp-manager.updateEnabled", false); user_pref("media.gmp-manager.url", "");
-user_pref("media.gmp-widevinecdm.enabled", false);
-// No first-run, welcome or default-browser pages.
-user_pref("browser.shell.checkDefaultBrowser", false); user_pref("browser.aboutwelcome.enabled", false);
-user_pref("browser.startup.page", 0); user_pref("browser.startup.homepage", "about:blank");
-user_pref("browser.startup.homepage_override.mstone", "ignore");
-user_pref("startup.homepage_welcome_url", "about:blank"); user_pref("browser.newtabpage.enabled", false);
-user_pref("termsofuse.bypassNotification", true); user_pref("browser.sessionstore.resume_from_crash", false);
-// No updates (app.update.enabled is gone in newer Firefox, which reads the next two), telemetry, studies,
-// experiments, backups, or remote settings (see MOZ_REMOTE_SETTINGS_DEVTOOLS below).
-user_pref("app.update.enabled", false);
-user_pref("app.update.auto", false); user_pref("app.update.disabledForTesting", true);
-user_pref("app.normandy.enabled", false); user_pref("app.normandy.api_url", "");
-user_pref("app.shield.optoutstudies.enabled", false);
-user_pref("services.settings.server", "data:,#remote-settings-dummy/v1");
-user_pref("security.remote_settings.intermediates.enabled", false);
-user_pref("security.remote_settings.crlite_filters.enabled", false);
-user_pref("datareporting.policy.dataSubmissionEnabled", false);
-user_pref("datareporting.healthreport.uploadEnabled", false);
-user_pref("datareporting.usage.uploadEnabled", false);
-user_pref("toolkit.telemetry.enabled", false); user_pref("toolkit.telemetry.unified", false);
-user_pref("toolkit.telemetry.server", ""); user_pref("browser.backup.enabled", false);
-// No connectivity probes, prefetching, push, search, location or add-on updates.
-user_pref("network.captive-portal-service.enabled", false);
-user_pref("network.connectivity-service.enabled", false);
-user_pref("network.dns.disablePrefetch", true); user_pref("network.prefetch-next", false);
-user_pref("network.http.speculative-parallel-limit", 0); user_pref("dom.push.connection.enabled", false);
-user_pref("browser.search.update", false); user_pref("browser.region.network.url", "");
-user_pref("browser.topsites.contile.enabled", false); user_pref("geo.provider.network.url", "");
-user_pref("extensions.update.enabled", false); user_pref("extensions.getAddons.cache.enabled", false);
-user_pref("extensions.systemAddon.update.enabled", false);
-user_pref("browser.safebrowsing.malware.enabled", false);
-user_pref("browser.safebrowsing.phishing.enabled", false);
-user_pref("browser.safebrowsing.blockedURIs.enabled", false);
-user_pref("browser.safebrowsing.downloads.enabled", false);
-user_pref("browser.safebrowsing.downloads.remote.enabled", false);
-user_pref("browser.safebrowsing.provider.google4.updateURL", "");
-user_pref("browser.safebrowsing.provider.mozilla.updateURL", "");
-// And whatever else the remote agent recommends for automation (the default, but said here).
-user_pref("remote.prefs.recommended", true);
-"#;
+const USER_JS: &str = include_str!("firefox_user.js");
 
 fn firefox_binary() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("KAIWA_FIREFOX") {
@@ -109,13 +60,34 @@ impl Firefox {
     /// [`Firefox::launch`] with more environment variables, e.g. `PULSE_SERVER` for a private PulseAudio
     /// daemon (WebAudio in the bench mode needs a sound card).
     pub async fn launch_with_env(env: &[(String, String)]) -> Result<Firefox> {
+        Firefox::launch_with(env, None).await
+    }
+
+    /// [`Firefox::launch`] inside lab host `host`'s network namespace (`kaiwa_testkit::lab`), its BiDi
+    /// port reached from inside it. A page served over plain HTTP from a lab address is no secure
+    /// context, and gets no camera: pages from `secure_hosts` (addresses or names) count as secure.
+    pub async fn launch_in_lab(host: &kaiwa_testkit::lab::Host, secure_hosts: &[String]) -> Result<Firefox> {
+        let allow = format!("user_pref(\"dom.securecontext.allowlist\", \"{}\");\n", secure_hosts.join(","));
+        Firefox::launch_with(&[], Some((host, &allow))).await
+    }
+
+    /// Launches it, in `lab`'s host with more of `user.js` if given.
+    async fn launch_with(
+        env: &[(String, String)],
+        lab: Option<(&kaiwa_testkit::lab::Host, &str)>,
+    ) -> Result<Firefox> {
         use std::io::{BufRead, BufReader};
         use std::os::unix::process::CommandExt;
 
         let bin = firefox_binary()?;
         let profile = tempfile::Builder::new().prefix("kaiwa-firefox-").tempdir()?;
-        std::fs::write(profile.path().join("user.js"), USER_JS)?;
-        let mut cmd = Command::new(&bin);
+        let prefs = format!("{USER_JS}{}", lab.map_or("", |(_, more)| more));
+        std::fs::write(profile.path().join("user.js"), prefs)?;
+        let lab = lab.map(|(host, _)| host);
+        let mut cmd = match lab {
+            Some(host) => host.command(&bin),
+            None => Command::new(&bin),
+        };
         cmd.args(["--headless", "--no-remote", "--remote-debugging-port=0", "--profile"]);
         cmd.arg(profile.path()).arg("about:blank");
         // A release build ignores `services.settings.server` (and so keeps resolving Mozilla's remote
@@ -145,7 +117,7 @@ impl Firefox {
             let url = tokio::task::spawn_blocking(move || rx.recv_timeout(LAUNCH_TIMEOUT)).await?.map_err(
                 |_| anyhow!("{} did not print its BiDi URL within {LAUNCH_TIMEOUT:?}", bin.display()),
             )?;
-            let bidi = Bidi::connect(&format!("{url}/session")).await?;
+            let bidi = Bidi::connect(&format!("{url}/session"), lab).await?;
             bidi.call("session.new", json!({ "capabilities": {} })).await?;
             bidi.call("session.subscribe", json!({ "events": ["log.entryAdded"] })).await?;
             anyhow::Ok(bidi)
@@ -201,12 +173,21 @@ struct Bidi {
 }
 
 impl Bidi {
-    async fn connect(ws_url: &str) -> Result<Arc<Bidi>> {
+    /// Connects to `ws_url`, from inside lab host `lab` when Firefox runs there.
+    async fn connect(ws_url: &str, lab: Option<&kaiwa_testkit::lab::Host>) -> Result<Arc<Bidi>> {
         let hostport = ws_url
             .strip_prefix("ws://")
             .and_then(|r| r.split('/').next())
             .with_context(|| format!("unexpected BiDi URL {ws_url}"))?;
-        let tcp = tokio::net::TcpStream::connect(hostport).await?;
+        let tcp = match lab {
+            Some(host) => {
+                let hostport = hostport.to_owned();
+                let tcp = host.enter(move || std::net::TcpStream::connect(hostport))??;
+                tcp.set_nonblocking(true)?;
+                tokio::net::TcpStream::from_std(tcp)?
+            }
+            None => tokio::net::TcpStream::connect(hostport).await?,
+        };
         let (ws, _) = tokio_tungstenite::client_async(ws_url, tcp).await?;
         let (mut sink, mut stream) = ws.split();
         let (out, mut out_rx) = mpsc::unbounded_channel::<String>();

@@ -157,6 +157,9 @@ impl Publisher {
         ctx: &PeerContext,
         feed: Option<&VideoFeed>,
     ) -> Result<bool, webrtc::error::Error> {
+        if feed.is_none() && self.screen.is_none() {
+            return Ok(false);
+        }
         if let Some(old) = self.screen.take() {
             old.stop.cancel();
             self.pc.remove_track(&old.video.sender).await?;
