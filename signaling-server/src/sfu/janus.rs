@@ -52,10 +52,17 @@ pub struct Janus {
     sink: tokio::sync::Mutex<Sink>,
     session: AtomicU64,
     next_transaction: AtomicU64,
-    waiting: Mutex<HashMap<String, oneshot::Sender<Value>>>,
+    waiting: Mutex<HashMap<String, Waiter>>,
     handles: Mutex<HashMap<u64, mpsc::Sender<Value>>>,
     /// Cancelled when the connection ends.
     pub closed: CancellationToken,
+}
+
+/// A request waiting for its answer.
+struct Waiter {
+    answer: oneshot::Sender<Value>,
+    /// Janus's `ack` is the whole answer (a keepalive's), not the note that an event follows.
+    ack_answers: bool,
 }
 
 /// A plugin handle: its id and what Janus says about it unasked.
@@ -106,7 +113,7 @@ impl Janus {
         Ok(janus)
     }
 
-    fn waiting(&self) -> MutexGuard<'_, HashMap<String, oneshot::Sender<Value>>> {
+    fn waiting(&self) -> MutexGuard<'_, HashMap<String, Waiter>> {
         self.waiting.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -115,8 +122,10 @@ impl Janus {
     }
 
     /// Sends a request and waits for its answer: `success` (or, for a plugin's asynchronous requests, the
-    /// `event` that follows the `ack`). Janus's `error` becomes [`JanusError::Refused`].
+    /// `event` that follows the `ack`; for a keepalive, the `ack`). Janus's `error` becomes
+    /// [`JanusError::Refused`].
     async fn request(&self, mut body: Value) -> Result<Value, JanusError> {
+        let ack_answers = body["janus"] == "keepalive";
         let transaction = format!("k{}", self.next_transaction.fetch_add(1, Relaxed));
         body["transaction"] = json!(transaction);
         let session = self.session.load(Relaxed);
@@ -124,7 +133,7 @@ impl Janus {
             body["session_id"] = json!(session);
         }
         let (tx, rx) = oneshot::channel();
-        self.waiting().insert(transaction.clone(), tx);
+        self.waiting().insert(transaction.clone(), Waiter { answer: tx, ack_answers });
         let sent = self.sink.lock().await.send(Message::Text(body.to_string().into())).await;
         if sent.is_err() {
             self.waiting().remove(&transaction);
@@ -196,13 +205,16 @@ impl Janus {
 
     fn dispatch(&self, value: Value) {
         let kind = value["janus"].as_str().unwrap_or_default();
-        if kind == "ack" {
-            return; // An asynchronous request was taken; its event follows.
+        if let Some(transaction) = value["transaction"].as_str() {
+            let mut waiting = self.waiting();
+            if waiting.get(transaction).is_some_and(|w| answers(kind, w.ack_answers)) {
+                if let Some(waiter) = waiting.remove(transaction) {
+                    let _ = waiter.answer.send(value);
+                    return;
+                }
+            }
         }
-        if let Some(transaction) = value["transaction"].as_str()
-            && let Some(waiter) = self.waiting().remove(transaction)
-        {
-            let _ = waiter.send(value);
+        if kind == "ack" {
             return;
         }
         let Some(handle) = value["sender"].as_u64() else {
@@ -233,6 +245,12 @@ impl Janus {
     }
 }
 
+/// Whether a message of `kind` answers a request: an `ack` only says an asynchronous request was taken
+/// (its event follows), unless the request is one Janus answers with an `ack` alone (a keepalive).
+fn answers(kind: &str, ack_answers: bool) -> bool {
+    kind != "ack" || ack_answers
+}
+
 fn id_of(answer: &Value) -> Result<u64, JanusError> {
     answer["data"]["id"].as_u64().ok_or_else(|| JanusError::Unexpected(answer.to_string()))
 }
@@ -241,5 +259,16 @@ fn refused(error: &Value) -> JanusError {
     JanusError::Refused {
         code: error["code"].as_i64().unwrap_or_default(),
         reason: error["reason"].as_str().unwrap_or_default().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_keepalive_is_answered_by_its_ack_and_a_plugin_request_by_the_event_after_it() {
+        assert!(super::answers("ack", true), "a keepalive's ack");
+        assert!(!super::answers("ack", false), "a plugin message's ack: its event follows");
+        assert!(super::answers("event", false) && super::answers("success", false));
+        assert!(super::answers("error", true));
     }
 }
