@@ -207,11 +207,11 @@ impl Janus {
         let kind = value["janus"].as_str().unwrap_or_default();
         if let Some(transaction) = value["transaction"].as_str() {
             let mut waiting = self.waiting();
-            if waiting.get(transaction).is_some_and(|w| answers(kind, w.ack_answers)) {
-                if let Some(waiter) = waiting.remove(transaction) {
-                    let _ = waiter.answer.send(value);
-                    return;
-                }
+            if waiting.get(transaction).is_some_and(|w| answers(kind, w.ack_answers))
+                && let Some(waiter) = waiting.remove(transaction)
+            {
+                let _ = waiter.answer.send(value);
+                return;
             }
         }
         if kind == "ack" {
