@@ -25,8 +25,6 @@ use kaiwa_testkit::lab::{Host, Lab, Profile};
 
 /// Upper bound for a client to start and join.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(40);
-/// Upper bound for a `kaiwa call` to leave after SIGINT.
-const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 /// What every sender sends.
 pub const SIZE: (u32, u32) = (640, 480);
 pub const FPS: u32 = 30;

@@ -2,9 +2,9 @@
 //! Chromium's `window.kaiwa.bench()` series) as per-second points per remote.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde_json::Value;
 
 use crate::client::{Kind, f64_of, samples, share_pct};
@@ -20,17 +20,8 @@ pub(super) async fn finish(
 ) -> anyhow::Result<Vec<Receiver>> {
     match caller {
         Caller::Native { child, log, stats_log, json, started } => {
-            // SAFETY: a plain syscall on our own child (`ip netns exec` has exec'd `kaiwa` in its place).
-            unsafe {
-                libc::kill(child.id() as libc::pid_t, libc::SIGINT);
-            }
-            let deadline = Instant::now() + STOP_TIMEOUT;
-            while child.try_wait()?.is_none() {
-                if Instant::now() >= deadline {
-                    bail!("kaiwa call did not stop within {STOP_TIMEOUT:?} of SIGINT");
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            // `ip netns exec` has exec'd `kaiwa` in its place: the signal reaches the call itself.
+            crate::client::interrupt(child).await?;
             let offset = started.duration_since(applied).as_secs_f64();
             let text = std::fs::read_to_string(&*json)
                 .with_context(|| format!("no stats from kaiwa call: {}", log_tail(log)))?;
