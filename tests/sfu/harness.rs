@@ -187,11 +187,16 @@ impl Native {
             .collect()
     }
 
+    /// The newest line of the log.
+    fn last_line(&self) -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(&self.log).ok()?;
+        serde_json::from_str(text.lines().last()?).ok()
+    }
+
     /// Each other participant's decoded frames in the newest line of the log, when it shows exactly `n`
     /// others, every one received through the SFU at 320×240.
     fn through_sfu(&self, n: usize) -> Option<Vec<(String, u64)>> {
-        let text = std::fs::read_to_string(&self.log).ok()?;
-        let line: serde_json::Value = serde_json::from_str(text.lines().last()?).ok()?;
+        let line = self.last_line()?;
         let peers = line["peers"].as_array()?;
         let all = peers.len() == n
             && peers.iter().all(|p| {
@@ -214,8 +219,7 @@ impl Native {
     /// The frames decoded of the screen participant `name` shares, in the newest line of the log (`None`
     /// while they share none).
     fn screen_frames(&self, name: &str) -> Option<u64> {
-        let text = std::fs::read_to_string(&self.log).ok()?;
-        let line: serde_json::Value = serde_json::from_str(text.lines().last()?).ok()?;
+        let line = self.last_line()?;
         let peer = line["peers"].as_array()?.iter().find(|p| p["name"] == name)?.clone();
         peer["screen_in"]["frames_decoded"].as_u64()
     }

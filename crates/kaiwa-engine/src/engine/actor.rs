@@ -309,10 +309,12 @@ impl Actor {
         // Everyone receives everyone through the SFU: a big room's camera is a small tile (and a shared
         // screen beside it still sharp).
         let (sfu_camera, sfu_screen) = (crate::sfu::SFU_VIDEO_BPS, crate::sfu::SFU_SCREEN_BPS);
-        let sfu_cap = if camera_on { sfu_camera } else { 0 } + if screen.is_some() { sfu_screen } else { 0 };
+        let sfu_cap = (if camera_on { sfu_camera } else { 0 }
+            + if screen.is_some() { sfu_screen } else { 0 })
+        .max(sfu_camera);
         let total = match (target.is_finite(), self.sfu.is_some()) {
-            (true, true) => video_share(target).min(sfu_cap.max(sfu_camera)),
-            (false, true) => sfu_cap.max(sfu_camera),
+            (true, true) => video_share(target).min(sfu_cap),
+            (false, true) => sfu_cap,
             (true, false) => video_share(target),
             (false, false) => return,
         };

@@ -122,13 +122,7 @@ impl Actor {
     /// Our microphone, camera and shared screen as the data channel would carry them; the screen only as
     /// [`SFU_SCREEN`] (receivers tell its stream by the SFU's description of it).
     fn media_state_json(&self) -> String {
-        let ctx = &self.ctx;
-        ChannelMessage::media_state(&MediaAnnouncement {
-            mic: ctx.audio.is_some() && ctx.mic_enabled.load(Relaxed),
-            camera: ctx.video.is_some() && ctx.video_enabled.load(Relaxed),
-            video_codecs: ctx.network.video_codecs.iter().map(|c| c.encoding_name().to_owned()).collect(),
-            screen: self.screen.as_ref().map(|_| SFU_SCREEN.to_owned()),
-        })
+        self.ctx.media_state(self.screen.as_ref().map(|_| SFU_SCREEN.to_owned()))
     }
 
     /// In an SFU room: tells everyone our microphone, camera and shared screen.

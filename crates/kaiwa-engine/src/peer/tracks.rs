@@ -117,16 +117,16 @@ pub async fn add_audio(
 }
 
 /// Adds a video track of ours (`label`: camera or screen) fed by `feed` to `pc`, offering `codecs`, with
-/// its writer (in the codec `negotiated` says) and its keyframe-request reader.
+/// its writer (in the codec the returned [`SentVideo`] follows) and its keyframe-request reader.
 pub async fn add_video(
     pc: &Arc<dyn webrtc::peer_connection::PeerConnection>,
     feed: &VideoFeed,
     label: &str,
     codecs: &[VideoCodec],
-    negotiated: Arc<NegotiatedVideo>,
     stats: Arc<SendStats>,
     stop: StopSignal,
-) -> Result<AddedTrack, webrtc::error::Error> {
+) -> Result<(AddedTrack, SentVideo), webrtc::error::Error> {
+    let negotiated = Arc::new(NegotiatedVideo::default());
     let ssrc = rand::random::<u32>();
     let track = local_video_track(ssrc, label, codecs);
     let sender = pc.add_track(track.clone()).await?;
@@ -134,8 +134,9 @@ pub async fn add_video(
     let frames = feed.frames.subscribe();
     let control = feed.control.clone();
     tokio::spawn(write_video(track.clone(), ssrc, negotiated.clone(), frames, control, stats.clone(), stop));
-    tokio::spawn(read_local_rtcp(track, negotiated, feed.control.clone(), stats));
-    Ok(AddedTrack { sender, stream_id: stream_id(ssrc) })
+    tokio::spawn(read_local_rtcp(track, negotiated.clone(), feed.control.clone(), stats));
+    let sent = SentVideo::new(negotiated, feed.control.clone());
+    Ok((AddedTrack { sender, stream_id: stream_id(ssrc) }, sent))
 }
 
 /// The codec negotiated for one of our video tracks: its payload type and codec, or none yet.

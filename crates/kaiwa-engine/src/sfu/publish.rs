@@ -29,7 +29,7 @@ use crate::peer::PeerContext;
 use crate::peer::SendStats;
 use crate::peer::factory::{NetworkConfig, build_peer_connection};
 use crate::peer::handler::{Forwarder, PcEvent};
-use crate::peer::tracks::{self, NO_PT, NegotiatedVideo, SentVideo};
+use crate::peer::tracks::{self, NO_PT, SentVideo};
 
 /// Where the sending connection's estimate starts: the camera's [`super::SFU_VIDEO_BPS`], our audio
 /// (~40 kbit/s with its headers) and some room for keyframes. (Starting at [`MAX_BPS`] paced a camera's
@@ -122,12 +122,9 @@ impl Publisher {
             self.audio = Some((added.sender, payload_type));
         }
         if let Some(feed) = &ctx.video {
-            let negotiated = Arc::new(NegotiatedVideo::default());
             let codecs = &ctx.network.video_codecs;
             let (stats, stop) = (self.sent.clone(), self.stop.clone());
-            let added =
-                tracks::add_video(&self.pc, feed, "camera", codecs, negotiated.clone(), stats, stop).await?;
-            let video = SentVideo::new(negotiated, feed.control.clone());
+            let (added, video) = tracks::add_video(&self.pc, feed, "camera", codecs, stats, stop).await?;
             self.camera = Some(Video { sender: added.sender, video });
         }
         if let Some(feed) = screen {
@@ -141,16 +138,13 @@ impl Publisher {
     }
 
     async fn add_screen(&mut self, ctx: &PeerContext, feed: &VideoFeed) -> Result<(), webrtc::error::Error> {
-        let negotiated = Arc::new(NegotiatedVideo::default());
         let codecs = &ctx.network.video_codecs;
         let stop = self.stop.child_token();
         let stats = self.screen_sent.clone();
-        let added =
-            tracks::add_video(&self.pc, feed, "screen", codecs, negotiated.clone(), stats, stop.clone())
-                .await
-                .inspect_err(|_| stop.cancel())?;
-        let video = Video { sender: added.sender, video: SentVideo::new(negotiated, feed.control.clone()) };
-        self.screen = Some(Screen { video, stop });
+        let (added, video) = tracks::add_video(&self.pc, feed, "screen", codecs, stats, stop.clone())
+            .await
+            .inspect_err(|_| stop.cancel())?;
+        self.screen = Some(Screen { video: Video { sender: added.sender, video }, stop });
         Ok(())
     }
 

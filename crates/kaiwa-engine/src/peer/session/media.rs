@@ -8,6 +8,17 @@ impl PeerContext {
     pub fn screen_feed(&self) -> Option<VideoFeed> {
         self.screen.lock().ok().and_then(|s| s.clone())
     }
+
+    /// `{"type":"media",…}` with our microphone and camera now, and `screen` as the receiver tells our
+    /// shared screen (a mesh peer by its stream id; through the SFU only that we share).
+    pub fn media_state(&self, screen: Option<String>) -> String {
+        ChannelMessage::media_state(&MediaAnnouncement {
+            mic: self.audio.is_some() && self.mic_enabled.load(Relaxed),
+            camera: ctx_video_enabled(self),
+            video_codecs: self.network.video_codecs.iter().map(|c| c.encoding_name().to_owned()).collect(),
+            screen,
+        })
+    }
 }
 
 impl PeerSession {
@@ -19,12 +30,9 @@ impl PeerSession {
         label: &str,
         stats: Arc<SendStats>,
     ) -> Result<LocalTrack, webrtc::error::Error> {
-        let negotiated = Arc::new(tracks::NegotiatedVideo::default());
         let stop = self.stop.child_token();
         let codecs = &self.ctx.network.video_codecs;
-        let added =
-            tracks::add_video(&self.pc, feed, label, codecs, negotiated.clone(), stats, stop.clone()).await?;
-        let video = SentVideo::new(negotiated, feed.control.clone());
+        let (added, video) = tracks::add_video(&self.pc, feed, label, codecs, stats, stop.clone()).await?;
         Ok(LocalTrack {
             sender: added.sender,
             stream_id: added.stream_id,
@@ -116,13 +124,7 @@ impl PeerSession {
 
     /// `{"type":"media",…}` with our microphone, camera and screen now.
     pub(super) fn media_announcement(&self) -> String {
-        let ctx = &self.ctx;
-        ChannelMessage::media_state(&MediaAnnouncement {
-            mic: ctx.audio.is_some() && ctx.mic_enabled.load(Relaxed),
-            camera: ctx_video_enabled(ctx),
-            video_codecs: ctx.network.video_codecs.iter().map(|c| c.encoding_name().to_owned()).collect(),
-            screen: self.screen.as_ref().map(|t| t.stream_id.clone()),
-        })
+        self.ctx.media_state(self.screen.as_ref().map(|t| t.stream_id.clone()))
     }
 
     pub(super) async fn announce_media(&self) {
