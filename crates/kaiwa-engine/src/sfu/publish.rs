@@ -7,10 +7,9 @@
 //!
 //! Its congestion control is the delay half alone (`Estimator::without_loss`): Janus's transport-wide
 //! feedback lists about every other packet of ours as missing while its subscribers lose none, and the
-//! loss half took the estimate to its floor (160×120) within ten seconds. The estimate starts at what a
-//! big room's camera needs ([`super::SFU_VIDEO_BPS`] and our audio), grows with what the path delivers
-//! up to that and a shared screen ([`super::SFU_SCREEN_BPS`]), and a thinner uplink brings it lower (the
-//! engine reads it with [`Publisher::target_bitrate`]).
+//! loss half took the estimate to its floor (160×120) within ten seconds. The estimate starts at, and
+//! stays under, what a big room's tile needs ([`super::SFU_VIDEO_BPS`] and our audio); a thinner uplink
+//! brings it lower (the engine reads it with [`Publisher::target_bitrate`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
@@ -31,13 +30,12 @@ use crate::peer::factory::{NetworkConfig, build_peer_connection};
 use crate::peer::handler::{Forwarder, PcEvent};
 use crate::peer::tracks::{self, NO_PT, SentVideo};
 
-/// Where the sending connection's estimate starts: the camera's [`super::SFU_VIDEO_BPS`], our audio
-/// (~40 kbit/s with its headers) and some room for keyframes. (Starting at [`MAX_BPS`] paced a camera's
-/// packets at 2.5 × 1.6 Mbit/s: in a room of twelve on two cores, now and then one client's connections
-/// then lost most packets and never recovered.)
-const INITIAL_BPS: u32 = super::SFU_VIDEO_BPS + 100_000;
-/// The most it goes to: that and a shared screen's [`super::SFU_SCREEN_BPS`].
-const MAX_BPS: u32 = INITIAL_BPS + super::SFU_SCREEN_BPS;
+/// Where the sending connection's estimate starts, and the most it goes to: the camera's
+/// [`super::SFU_VIDEO_BPS`], our audio (~40 kbit/s with its headers) and some room for keyframes. A shared
+/// screen shares it with the camera. (Letting it grow towards a screen's [`super::SFU_SCREEN_BPS`] paced
+/// cameras at 2.5 × up to 1.6 Mbit/s, and in the room of twelve on two cores one client now and then lost
+/// most packets for good.)
+const MAX_BPS: u32 = super::SFU_VIDEO_BPS + 100_000;
 
 pub struct Publisher {
     pub pc: Arc<dyn PeerConnection>,
@@ -78,7 +76,7 @@ impl Publisher {
     ) -> Result<Publisher, webrtc::error::Error> {
         let network = NetworkConfig {
             loss_based: false,
-            initial_bitrate_bps: INITIAL_BPS,
+            initial_bitrate_bps: MAX_BPS,
             max_bitrate_bps: MAX_BPS,
             ..ctx.network.clone()
         };
