@@ -218,6 +218,19 @@ impl Native {
 
     /// The frames decoded of the screen participant `name` shares, in the newest line of the log (`None`
     /// while they share none).
+    /// Waits until this client's sending connection to the SFU has an estimate over `bps`.
+    pub async fn wait_for_estimate_above(&self, bps: f64) -> Result<()> {
+        let estimate = || self.last_line()?["peers"][0]["out"]["target_bitrate_bps"].as_f64();
+        let deadline = tokio::time::Instant::now() + MEDIA_WAIT;
+        while tokio::time::Instant::now() < deadline {
+            if estimate().is_some_and(|e| e > bps) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        anyhow::bail!("{}'s estimate towards the SFU stays at {:?}, not over {bps}", self.name, estimate())
+    }
+
     fn screen_frames(&self, name: &str) -> Option<u64> {
         let line = self.last_line()?;
         let peer = line["peers"].as_array()?.iter().find(|p| p["name"] == name)?.clone();

@@ -1,6 +1,7 @@
 //! Shared screens through Janus: a screen a native client shares reaches the browser and the other native
-//! client on a tile (a recording) of its own beside the camera; a browser's reaches both natives, and
-//! sharing that stops ends the screen everywhere while the call goes on.
+//! client on a tile (a recording) of its own beside the camera, its sender's estimate past the camera's
+//! rate; a browser's reaches both natives, and sharing that stops ends the screen everywhere while the
+//! call goes on.
 
 use anyhow::{Context, Result};
 use kaiwa_browser_tests::SERIAL;
@@ -32,6 +33,8 @@ async fn shared_screens_go_through_janus_from_native_and_browser_clients() -> Re
     ann.wait_for_line("Bo: microphone on, camera on, sharing a screen").await?;
     ann.wait_for_screen("Bo", true).await?;
     cy.wait_for(&page_shows_screen_of("Bo"), MEDIA_WAIT).await.context("Cy showing Bo's screen")?;
+    // His sending connection's estimate climbs past the camera's 400 kbit/s: the screen has room.
+    bo.wait_for_estimate_above(400_000.0).await?;
 
     // Cy shares her tab: both natives receive it, and the cameras go on.
     cy.click("#toggle-share").await?;

@@ -58,7 +58,8 @@ pub struct OutStats {
     pub video_frames_skipped: u64,
     pub audio_frames: u64,
     pub keyframe_requests_received: u64,
-    /// Congestion control's current estimate, bits per second.
+    /// Congestion control's current estimate, bits per second (through the SFU, the sending
+    /// connection's).
     pub target_bitrate_bps: f64,
     /// The video codec negotiated for what we send (MIME type).
     pub video_codec: Option<String>,
@@ -81,6 +82,8 @@ pub struct PeerStats {
     /// What the selected pair itself runs over: `udp`, or `tcp` for ICE-TCP.
     pub pair_protocol: Option<String>,
     pub rtt_ms: Option<f64>,
+    /// Through the SFU: what our sending connection sent (everyone receives that one stream), and
+    /// `bytes_received` what the receiving connection got from everyone.
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub codecs: Vec<String>,

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use rtc::interceptor::{BandwidthEstimator, EstimatorStats, PacketReport};
 
+use super::ceiling::Ceiling;
 use super::feedback_rate::FeedbackRate;
 use super::loss_based::{self, LossBased};
 use super::queue_delay::{OVERUSE, QueueDelayController, STANDING};
@@ -45,6 +46,8 @@ pub struct Estimator {
     loss: LossBased,
     min: f64,
     max: f64,
+    /// A lower ceiling than `max` that its owner moves ([`Estimator::under`]).
+    ceiling: Option<Ceiling>,
     /// Departures of the packets the far end reported as arrived, per feedback batch.
     delivered: FeedbackRate,
     /// When the estimate was last logged (at debug level, once a second).
@@ -71,6 +74,7 @@ impl Estimator {
             loss: LossBased::new(min, max),
             min,
             max,
+            ceiling: None,
             delivered: FeedbackRate::new(WINDOW),
             logged_at: None,
             target: initial.clamp(min, max),
@@ -91,6 +95,18 @@ impl Estimator {
         self.loss_based = false;
         self.delay.count_missing_as_arrived();
         self
+    }
+
+    /// Keeps the estimate under `ceiling` as well, wherever its owner moves it (never above `max`).
+    pub fn under(mut self, ceiling: Ceiling) -> Self {
+        self.target = self.target.min(ceiling.bps()).max(self.min);
+        self.ceiling = Some(ceiling);
+        self
+    }
+
+    /// The highest the estimate may be now: `max`, or the ceiling under it.
+    fn highest(&self) -> f64 {
+        self.ceiling.as_ref().map_or(self.max, |c| c.bps().clamp(self.min, self.max))
     }
 
     /// The delivered rate in bits per second over the departures seen (once feedback covering a quarter
@@ -156,9 +172,13 @@ impl BandwidthEstimator for Estimator {
         }
         // The cap limits growth only: a sender that goes quiet (camera off) proves nothing either way, and
         // pulling its estimate down to what audio alone delivers restarted the video at 160×120.
+        // Under a ceiling the delay half waits at it, so a ceiling raised later is climbed to from there
+        // (as the path proves it carries more) rather than jumped to.
+        let highest = self.highest();
+        self.delay.limit(highest);
         let lower = self.loss.target().map_or(self.delay.target(), |loss| loss.min(self.delay.target()));
         let cap = self.delivered_cap().map_or(lower, |cap| cap.max(self.target));
-        self.target = lower.min(cap).clamp(self.min, self.max);
+        self.target = lower.min(cap).clamp(self.min, highest);
         if self.logged_at.is_none_or(|t| now.saturating_duration_since(t) >= Duration::from_secs(1)) {
             self.logged_at = Some(now);
             tracing::debug!(

@@ -271,3 +271,23 @@ fn without_loss_packets_reported_missing_still_count_as_delivered() {
     assert!(janus.target_bitrate() >= 1_000_000.0, "{}", janus.target_bitrate());
     assert!(lossy.target_bitrate() < janus.target_bitrate(), "{}", lossy.target_bitrate());
 }
+
+#[test]
+fn a_ceiling_holds_the_estimate_and_once_raised_is_climbed_to() {
+    // The SFU's sending connection: the camera's 400 kbit/s, 1.6 Mbit/s while a screen is shared.
+    let ceiling = Ceiling::new(400_000);
+    let mut e = Estimator::new(400_000.0, 50_000.0, 1_600_000.0).under(ceiling.clone());
+    let t = Instant::now();
+    use_85_percent(&mut e, t, 50);
+    assert_eq!(e.target_bitrate(), 400_000.0, "a clean path, held at the ceiling");
+    // Sharing starts: the estimate climbs from where it was, not in one jump.
+    ceiling.set(1_600_000);
+    use_85_percent(&mut e, t + Duration::from_secs(5), 1);
+    assert!(e.target_bitrate() < 600_000.0, "{}", e.target_bitrate());
+    use_85_percent(&mut e, t + Duration::from_millis(5100), 60);
+    assert!(e.target_bitrate() >= 1_500_000.0, "{}", e.target_bitrate());
+    // Sharing ends: back under the camera's ceiling at the next feedback.
+    ceiling.set(400_000);
+    use_85_percent(&mut e, t + Duration::from_millis(11_100), 1);
+    assert_eq!(e.target_bitrate(), 400_000.0);
+}

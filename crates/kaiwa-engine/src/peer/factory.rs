@@ -19,6 +19,7 @@ use webrtc::peer_connection::{
 
 use kaiwa_media::video::VideoCodec;
 
+use super::Ceiling;
 use super::estimator::Estimator;
 use super::pacer::Pacer;
 use super::rtcp_forward::{KeyframeRequestForwarder, SLOT};
@@ -103,6 +104,8 @@ pub struct NetworkConfig {
     pub initial_bitrate_bps: u32,
     pub min_bitrate_bps: u32,
     pub max_bitrate_bps: u32,
+    /// A ceiling under `max_bitrate_bps` that moves while the call runs; `None`: the estimate may reach it.
+    pub ceiling: Option<Ceiling>,
     /// A runtime of our own for webrtc-rs's sockets (e.g. [`crate::net::ImpairedRuntime`] to inject loss).
     pub runtime: Option<Arc<dyn webrtc::runtime::Runtime>>,
     /// How `turns:` servers' certificates are checked; `None`: like the signaling server's (pinned when
@@ -122,6 +125,7 @@ impl Default for NetworkConfig {
             initial_bitrate_bps: 500_000,
             min_bitrate_bps: 80_000,
             max_bitrate_bps: 2_500_000,
+            ceiling: None,
             runtime: None,
             turn_trust: None,
         }
@@ -217,6 +221,9 @@ pub async fn build_peer_connection(
         );
         if !network.loss_based {
             estimator = estimator.without_loss();
+        }
+        if let Some(ceiling) = &network.ceiling {
+            estimator = estimator.under(ceiling.clone());
         }
         registry = configure_congestion_control(registry, estimator, CongestionFeedback::Twcc, &mut media)?
             .with(Slot::Pacer, Pacer::new(f64::from(network.initial_bitrate_bps)));

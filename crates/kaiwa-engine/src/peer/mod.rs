@@ -1,6 +1,7 @@
 //! One WebRTC peer connection per remote participant.
 
 pub mod candidates;
+mod ceiling;
 pub(crate) mod dtls_role;
 mod estimator;
 pub mod factory;
@@ -21,6 +22,7 @@ mod session;
 pub(crate) mod tracks;
 mod video_formats;
 
+pub use ceiling::Ceiling;
 pub use session::{IdClaim, NegotiationCounters, PeerContext, PeerHandle, PeerInput, PeerSession};
 pub use tracks::SendStats;
 pub use video_formats::VideoFormats;

@@ -8,8 +8,10 @@
 //! Its congestion control is the delay half alone (`Estimator::without_loss`): Janus's transport-wide
 //! feedback lists about every other packet of ours as missing while its subscribers lose none, and the
 //! loss half took the estimate to its floor (160×120) within ten seconds. The estimate starts at, and
-//! stays under, what a big room's tile needs ([`super::SFU_VIDEO_BPS`] and our audio); a thinner uplink
-//! brings it lower (the engine reads it with [`Publisher::target_bitrate`]).
+//! stays under, what a big room's tile needs ([`super::SFU_VIDEO_BPS`] and our audio) while we share no
+//! screen; while we share one its ceiling is the screen's [`super::SFU_SCREEN_BPS`] more ([`Ceiling`]),
+//! climbed to as the path proves it carries it. A thinner uplink brings it lower (the engine reads it with
+//! [`Publisher::target_bitrate`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
@@ -24,18 +26,20 @@ use webrtc::rtp_transceiver::{RtpSender, RtpTransceiver};
 
 use super::gather::Gather;
 use crate::media::video_send::VideoFeed;
-use crate::peer::PeerContext;
 use crate::peer::SendStats;
 use crate::peer::factory::{NetworkConfig, build_peer_connection};
 use crate::peer::handler::{Forwarder, PcEvent};
 use crate::peer::tracks::{self, NO_PT, SentVideo};
+use crate::peer::{Ceiling, PeerContext};
 
-/// Where the sending connection's estimate starts, and the most it goes to: the camera's
-/// [`super::SFU_VIDEO_BPS`], our audio (~40 kbit/s with its headers) and some room for keyframes. A shared
-/// screen shares it with the camera. (Letting it grow towards a screen's [`super::SFU_SCREEN_BPS`] paced
-/// cameras at 2.5 × up to 1.6 Mbit/s, and in the room of twelve on two cores one client now and then lost
-/// most packets for good.)
-const MAX_BPS: u32 = super::SFU_VIDEO_BPS + 100_000;
+/// Where the sending connection's estimate starts, and the most it goes to while we share no screen: the
+/// camera's [`super::SFU_VIDEO_BPS`], our audio (~40 kbit/s with its headers) and some room for keyframes.
+/// (Letting it grow further paces the camera's frames at 2.5 × the estimate for nothing.)
+const CAMERA_BPS: u32 = super::SFU_VIDEO_BPS + 100_000;
+
+/// The most it goes to while we share a screen: the camera's and the screen's
+/// [`super::SFU_SCREEN_BPS`], if the path carries them.
+const WITH_SCREEN_BPS: u32 = CAMERA_BPS + super::SFU_SCREEN_BPS;
 
 pub struct Publisher {
     pub pc: Arc<dyn PeerConnection>,
@@ -47,6 +51,8 @@ pub struct Publisher {
     audio: Option<(Arc<dyn RtpSender>, Arc<AtomicU8>)>,
     camera: Option<Video>,
     screen: Option<Screen>,
+    /// Where the estimate may go: higher while we share a screen.
+    ceiling: Ceiling,
     /// Our offer went and its answer has not come back.
     awaiting_answer: bool,
     /// The tracks changed during an exchange: offer again once it is done.
@@ -74,10 +80,12 @@ impl Publisher {
         screen: Option<&VideoFeed>,
         forward: impl Fn(PcEvent) + Send + Sync + 'static,
     ) -> Result<Publisher, webrtc::error::Error> {
+        let ceiling = Ceiling::new(CAMERA_BPS);
         let network = NetworkConfig {
             loss_based: false,
-            initial_bitrate_bps: MAX_BPS,
-            max_bitrate_bps: MAX_BPS,
+            initial_bitrate_bps: CAMERA_BPS,
+            max_bitrate_bps: WITH_SCREEN_BPS,
+            ceiling: Some(ceiling.clone()),
             ..ctx.network.clone()
         };
         let pc = build_peer_connection(
@@ -97,6 +105,7 @@ impl Publisher {
             audio: None,
             camera: None,
             screen: None,
+            ceiling,
             awaiting_answer: false,
             offer_again: false,
             stop,
@@ -143,6 +152,7 @@ impl Publisher {
             .await
             .inspect_err(|_| stop.cancel())?;
         self.screen = Some(Screen { video: Video { sender: added.sender, video }, stop });
+        self.ceiling.set(WITH_SCREEN_BPS);
         Ok(())
     }
 
@@ -157,6 +167,7 @@ impl Publisher {
             return Ok(false);
         }
         if let Some(old) = self.screen.take() {
+            self.ceiling.set(CAMERA_BPS);
             old.stop.cancel();
             self.pc.remove_track(&old.video.sender).await?;
         }
@@ -214,9 +225,15 @@ impl Publisher {
 
     /// What congestion control allows this connection now (bits per second), once it has an estimate.
     pub async fn target_bitrate(&self) -> Option<f64> {
+        self.sending().await.1
+    }
+
+    /// The bytes this connection has sent, and its estimate once it has one.
+    pub async fn sending(&self) -> (u64, Option<f64>) {
         let report = self.pc.get_stats(std::time::Instant::now(), StatsSelector::None).await;
         let target = report.outbound_rtp_streams().map(|o| o.target_bitrate).fold(0.0, f64::max);
-        (target > 0.0).then_some(target)
+        let bytes = report.transport().map_or(0, |t| t.bytes_sent);
+        (bytes, (target > 0.0).then_some(target))
     }
 
     /// Our camera starts again on a keyframe, so everyone can decode it.

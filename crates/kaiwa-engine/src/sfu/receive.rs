@@ -269,6 +269,11 @@ impl Receiver {
         let nothing_sent = SendStats::default();
         let sent = publisher.map_or(&nothing_sent, |p| &p.sent);
         let screen_sent = publisher.map_or(&nothing_sent, |p| &p.screen_sent);
+        // What we send, everyone receives: the sending connection's bytes and estimate.
+        let (bytes_sent, target) = match publisher {
+            Some(publisher) => publisher.sending().await,
+            None => (0, None),
+        };
         let mut all = Vec::new();
         for participant in self.participants.values() {
             let mut stats = crate::stats::collect(
@@ -291,6 +296,8 @@ impl Receiver {
             )
             .await;
             stats.via_sfu = true;
+            stats.bytes_sent = bytes_sent;
+            stats.out.target_bitrate_bps = target.unwrap_or(0.0);
             all.push(stats);
         }
         all
