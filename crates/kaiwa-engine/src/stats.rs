@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use kaiwa_protocol::PeerInfo;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use rtc::statistics::StatsSelector;
-use rtc::statistics::report::RTCStatsReportEntry;
+use rtc::statistics::report::{RTCStatsReport, RTCStatsReportEntry};
+use rtc::statistics::stats::ice_candidate_pair::RTCIceCandidatePairStats;
 use serde::Serialize;
 use webrtc::peer_connection::PeerConnection;
 
@@ -105,7 +106,7 @@ pub struct PeerStats {
 }
 
 fn candidate<'r>(
-    report: &'r rtc::statistics::report::RTCStatsReport,
+    report: &'r RTCStatsReport,
     id: &str,
     local: bool,
 ) -> Option<&'r rtc::statistics::stats::ice_candidate::RTCIceCandidateStats> {
@@ -117,7 +118,7 @@ fn candidate<'r>(
     }
 }
 
-fn candidate_type(report: &rtc::statistics::report::RTCStatsReport, id: &str, local: bool) -> Option<String> {
+fn candidate_type(report: &RTCStatsReport, id: &str, local: bool) -> Option<String> {
     candidate(report, id, local).map(|c| c.candidate_type.to_string())
 }
 
@@ -154,6 +155,42 @@ pub struct OwnFigures<'a> {
     pub verification_code: Option<String>,
 }
 
+/// One connection's statistics report, fetched once for every participant it carries (through the SFU,
+/// everyone: each fetch is a round trip through the connection's driver, which carries their media too).
+pub struct ConnectionReport {
+    report: RTCStatsReport,
+    /// The type the peer signaled for a remote end first learned as peer-reflexive.
+    signaled_remote: Option<String>,
+}
+
+impl ConnectionReport {
+    pub async fn fetch(pc: &Arc<dyn PeerConnection>) -> ConnectionReport {
+        let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
+        let signaled_remote = match remote_type(&report).as_deref() {
+            Some("prflx") => signaled_remote_type(pc).await,
+            _ => None,
+        };
+        ConnectionReport { report, signaled_remote }
+    }
+}
+
+/// The type of the selected pair's remote end: peer-reflexive when the report does not list it (webrtc-rs
+/// lists only the remote candidates that were signaled; Chromium's checks typically arrive before its
+/// trickled candidates).
+fn remote_type(report: &RTCStatsReport) -> Option<String> {
+    let pair = selected_pair(report)?;
+    candidate_type(report, &pair.remote_candidate_id, false)
+        .or_else(|| (!pair.remote_candidate_id.is_empty()).then(|| "prflx".to_owned()))
+}
+
+fn selected_pair(report: &RTCStatsReport) -> Option<&RTCIceCandidatePairStats> {
+    match report.get(&report.transport()?.selected_candidate_pair_id) {
+        Some(RTCStatsReportEntry::IceCandidatePair(pair)) => Some(pair),
+        _ => None,
+    }
+}
+
+/// A peer's statistics from its own connection.
 pub async fn collect(
     pc: &Arc<dyn PeerConnection>,
     remote: &PeerInfo,
@@ -161,6 +198,18 @@ pub async fn collect(
     setup: Option<Duration>,
     own: OwnFigures<'_>,
 ) -> PeerStats {
+    figures(&ConnectionReport::fetch(pc).await, remote, state, setup, own)
+}
+
+/// A peer's statistics from a report of the connection that carries them.
+pub fn figures(
+    connection: &ConnectionReport,
+    remote: &PeerInfo,
+    state: PeerState,
+    setup: Option<Duration>,
+    own: OwnFigures<'_>,
+) -> PeerStats {
+    let report = &connection.report;
     let OwnFigures {
         sent,
         screen_sent,
@@ -173,7 +222,6 @@ pub async fn collect(
         video_formats,
         verification_code,
     } = own;
-    let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
     let mut stats = PeerStats {
         id: remote.id.clone(),
         name: remote.name.clone(),
@@ -207,29 +255,19 @@ pub async fn collect(
     if let Some(t) = report.transport() {
         stats.bytes_sent = t.bytes_sent;
         stats.bytes_received = t.bytes_received;
-        if let Some(RTCStatsReportEntry::IceCandidatePair(pair)) = report.get(&t.selected_candidate_pair_id) {
-            stats.rtt_ms = Some(pair.current_round_trip_time * 1000.0);
-            stats.local_candidate = candidate_type(&report, &pair.local_candidate_id, true);
-            stats.pair_protocol = candidate(&report, &pair.local_candidate_id, true)
-                .map(|c| c.protocol.to_lowercase())
-                .filter(|p| !p.is_empty());
-            if stats.local_candidate.as_deref() == Some("relay") {
-                let url = candidate(&report, &pair.local_candidate_id, true)
-                    .map(|c| c.url.as_str())
-                    .unwrap_or_default();
-                stats.relay_transport = Some(relays.of_url(url).to_owned());
-            }
-            // webrtc-rs lists only the remote candidates that were signaled. One it learned from the peer's
-            // connectivity checks instead (peer-reflexive: Chromium's checks typically arrive before its
-            // trickled candidates) is missing from the report, and was shown as unknown.
-            stats.remote_candidate = candidate_type(&report, &pair.remote_candidate_id, false)
-                .or_else(|| (!pair.remote_candidate_id.is_empty()).then(|| "prflx".to_owned()));
-        }
     }
-    if stats.remote_candidate.as_deref() == Some("prflx")
-        && let Some(signaled) = signaled_remote_type(pc).await
-    {
-        stats.remote_candidate = Some(signaled);
+    if let Some(pair) = selected_pair(report) {
+        stats.rtt_ms = Some(pair.current_round_trip_time * 1000.0);
+        stats.local_candidate = candidate_type(report, &pair.local_candidate_id, true);
+        stats.pair_protocol = candidate(report, &pair.local_candidate_id, true)
+            .map(|c| c.protocol.to_lowercase())
+            .filter(|p| !p.is_empty());
+        if stats.local_candidate.as_deref() == Some("relay") {
+            let url =
+                candidate(report, &pair.local_candidate_id, true).map(|c| c.url.as_str()).unwrap_or_default();
+            stats.relay_transport = Some(relays.of_url(url).to_owned());
+        }
+        stats.remote_candidate = connection.signaled_remote.clone().or_else(|| remote_type(report));
     }
     for entry in report.iter() {
         if let RTCStatsReportEntry::Codec(c) = entry

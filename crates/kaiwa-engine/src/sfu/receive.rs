@@ -27,7 +27,7 @@ use crate::peer::handler::{Forwarder, PcEvent};
 use crate::peer::remote_rtp::{self, VideoPlayback};
 use crate::peer::remote_tracks::Playing;
 use crate::peer::{NegotiationCounters, PeerContext, SendStats, VideoFormats};
-use crate::stats::{OwnFigures, PeerStats};
+use crate::stats::{ConnectionReport, OwnFigures, PeerStats};
 
 pub struct Receiver {
     pub pc: Arc<dyn PeerConnection>,
@@ -274,10 +274,11 @@ impl Receiver {
             Some(publisher) => publisher.sending().await,
             None => (0, None),
         };
+        let connection = ConnectionReport::fetch(&self.pc).await;
         let mut all = Vec::new();
         for participant in self.participants.values() {
-            let mut stats = crate::stats::collect(
-                &self.pc,
+            let mut stats = crate::stats::figures(
+                &connection,
                 &participant.info,
                 self.state,
                 self.connected_at.map(|t| t - self.created_at),
@@ -293,8 +294,7 @@ impl Receiver {
                     video_formats: &VideoFormats::default(),
                     verification_code: None,
                 },
-            )
-            .await;
+            );
             stats.via_sfu = true;
             stats.bytes_sent = bytes_sent;
             stats.out.target_bitrate_bps = target.unwrap_or(0.0);
