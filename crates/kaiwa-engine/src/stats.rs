@@ -101,7 +101,8 @@ pub struct PeerStats {
     pub out: OutStats,
     pub negotiation: NegotiationCounters,
     /// Received through the SFU (one connection for everyone in a big room: the network figures are that
-    /// connection's), not over a connection of our own to this participant.
+    /// connection's, loss and jitter those of this participant's streams on it), not over a connection of
+    /// our own to this participant.
     pub via_sfu: bool,
 }
 
@@ -153,6 +154,9 @@ pub struct OwnFigures<'a> {
     pub video_out: Option<kaiwa_media::video::VideoCodec>,
     pub video_formats: &'a crate::peer::VideoFormats,
     pub verification_code: Option<String>,
+    /// Through the SFU, the m-sections that carry this participant (the connection's other streams are
+    /// everyone else's); `None`: every stream of the connection is theirs.
+    pub mids: Option<&'a [String]>,
 }
 
 /// One connection's statistics report, fetched once for every participant it carries (through the SFU,
@@ -221,6 +225,7 @@ pub fn figures(
         video_out,
         video_formats,
         verification_code,
+        mids,
     } = own;
     let mut stats = PeerStats {
         id: remote.id.clone(),
@@ -276,7 +281,8 @@ pub fn figures(
             stats.codecs.push(c.mime_type.clone());
         }
     }
-    for inbound in report.inbound_rtp_streams() {
+    let theirs = |mid: &String| mids.is_none_or(|mids| mids.contains(mid));
+    for inbound in report.inbound_rtp_streams().filter(|i| theirs(&i.mid)) {
         let r = &inbound.received_rtp_stream_stats;
         match r.rtp_stream_stats.kind {
             RtpCodecKind::Video => {

@@ -276,7 +276,8 @@ impl Receiver {
         };
         let connection = ConnectionReport::fetch(&self.pc).await;
         let mut all = Vec::new();
-        for participant in self.participants.values() {
+        for (id, participant) in &self.participants {
+            let mids = self.streams.mids_of(id);
             let mut stats = crate::stats::figures(
                 &connection,
                 &participant.info,
@@ -293,6 +294,7 @@ impl Receiver {
                     video_out: publisher.and_then(Publisher::video_codec),
                     video_formats: &VideoFormats::default(),
                     verification_code: None,
+                    mids: Some(&mids),
                 },
             );
             stats.via_sfu = true;

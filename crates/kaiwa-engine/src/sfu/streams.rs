@@ -28,6 +28,11 @@ impl Streams {
         self.by_mid.values().any(|(p, _)| p == peer)
     }
 
+    /// The m-sections of the current offer that carry `peer`'s streams.
+    pub fn mids_of(&self, peer: &PeerId) -> Vec<String> {
+        self.by_mid.iter().filter(|(_, (p, _))| p == peer).map(|(mid, _)| mid.clone()).collect()
+    }
+
     /// Whether the current offer has a screen `peer` shares.
     pub fn shares(&self, peer: &PeerId) -> bool {
         self.by_mid.values().any(|(p, screen)| p == peer && *screen)
@@ -53,10 +58,13 @@ mod tests {
         s.update(&[SfuStream::new("0", "ann", "audio"), SfuStream::new("1", "ann", "video")]);
         assert_eq!(s.peer("1"), Some((&"ann".to_owned(), false)));
         assert!(s.has(&"ann".to_owned()));
+        let mut mids = s.mids_of(&"ann".to_owned());
+        mids.sort();
+        assert_eq!(mids, ["0", "1"]);
         // Ann leaves and Bo's media takes her sections over.
         s.update(&[SfuStream::new("0", "bo", "audio"), SfuStream::new("1", "bo", "video")]);
         assert_eq!(s.peer("0").map(|(p, _)| p.as_str()), Some("bo"));
-        assert!(!s.has(&"ann".to_owned()));
+        assert!(!s.has(&"ann".to_owned()) && s.mids_of(&"ann".to_owned()).is_empty());
         assert_eq!(s.peer("2"), None);
     }
 

@@ -122,6 +122,7 @@ impl PeerSession {
                         crate::peer::identity::verification_code(self.ctx.identity.fingerprint(), &theirs)
                     },
                 ),
+                mids: None,
             },
         )
         .await
