@@ -8,21 +8,16 @@
 //! session with `session.new` and subscribes to `log.entryAdded`, so page console output and uncaught
 //! errors show in the test output. Firefox runs in its own process group, killed on drop.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_util::sync::CancellationToken;
 
-use crate::{COMMAND_TIMEOUT, LAUNCH_TIMEOUT, kill_group, truthy};
+use crate::rpc::{self, Dialect, Reply, Rpc};
+use crate::{LAUNCH_TIMEOUT, kill_group};
 
 /// The fresh profile's `user.js`, read before anything else starts.
 const USER_JS: &str = include_str!("firefox_user.js");
@@ -160,97 +155,28 @@ impl Drop for Firefox {
     }
 }
 
-type Reply = std::result::Result<Value, String>;
-
 /// One BiDi WebSocket connection.
-struct Bidi {
-    out: mpsc::UnboundedSender<String>,
-    pending: Mutex<HashMap<u64, oneshot::Sender<Reply>>>,
-    /// Browsing context id -> page label.
-    labels: Mutex<HashMap<String, String>>,
-    next_id: AtomicU64,
-    closed: CancellationToken,
-}
+type Bidi = Rpc<WebDriverBidi>;
 
-impl Bidi {
-    /// Connects to `ws_url`, from inside lab host `lab` when Firefox runs there.
-    async fn connect(ws_url: &str, lab: Option<&kaiwa_testkit::lab::Host>) -> Result<Arc<Bidi>> {
-        let hostport = ws_url
-            .strip_prefix("ws://")
-            .and_then(|r| r.split('/').next())
-            .with_context(|| format!("unexpected BiDi URL {ws_url}"))?;
-        let tcp = match lab {
-            Some(host) => {
-                let hostport = hostport.to_owned();
-                let tcp = host.enter(move || std::net::TcpStream::connect(hostport))??;
-                tcp.set_nonblocking(true)?;
-                tokio::net::TcpStream::from_std(tcp)?
-            }
-            None => tokio::net::TcpStream::connect(hostport).await?,
-        };
-        let (ws, _) = tokio_tungstenite::client_async(ws_url, tcp).await?;
-        let (mut sink, mut stream) = ws.split();
-        let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
-        let bidi = Arc::new(Bidi {
-            out,
-            pending: Mutex::new(HashMap::new()),
-            labels: Mutex::new(HashMap::new()),
-            next_id: AtomicU64::new(1),
-            closed: CancellationToken::new(),
-        });
-        let closed = bidi.closed.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = closed.cancelled() => break,
-                    msg = out_rx.recv() => match msg {
-                        Some(text) => if sink.send(Message::text(text)).await.is_err() { break },
-                        None => break,
-                    },
-                }
-            }
-        });
-        let weak = Arc::downgrade(&bidi);
-        let closed = bidi.closed.clone();
-        tokio::spawn(async move {
-            loop {
-                let msg = tokio::select! {
-                    _ = closed.cancelled() => break,
-                    msg = stream.next() => msg,
-                };
-                let Some(Ok(msg)) = msg else { break };
-                let Message::Text(text) = msg else { continue };
-                let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
-                let Some(bidi) = weak.upgrade() else { break };
-                bidi.dispatch(v);
-            }
-            if let Some(bidi) = weak.upgrade() {
-                // Fail whatever is still waiting.
-                bidi.pending.lock().unwrap().clear();
-            }
-        });
-        Ok(bidi)
+/// WebDriver BiDi: pages are browsing contexts, and their console output comes as log entries.
+struct WebDriverBidi;
+
+impl Dialect for WebDriverBidi {
+    const NAME: &'static str = "BiDi";
+
+    fn reply(v: &Value) -> Reply {
+        match v["type"].as_str() {
+            Some("success") => Ok(v["result"].clone()),
+            _ => Err(format!("{}: {}", v["error"], v["message"].as_str().unwrap_or("?"))),
+        }
     }
 
-    fn dispatch(&self, v: Value) {
-        if let Some(id) = v.get("id").and_then(Value::as_u64) {
-            if let Some(tx) = self.pending.lock().unwrap().remove(&id) {
-                let reply = match v["type"].as_str() {
-                    Some("success") => Ok(v["result"].clone()),
-                    _ => Err(format!("{}: {}", v["error"], v["message"].as_str().unwrap_or("?"))),
-                };
-                let _ = tx.send(reply);
-            }
-            return;
-        }
+    fn event(v: &Value, label: &dyn Fn(&str) -> Option<String>) {
         if v["method"] != "log.entryAdded" {
             return;
         }
         let entry = &v["params"];
-        let label = entry["source"]["context"]
-            .as_str()
-            .and_then(|c| self.labels.lock().unwrap().get(c).cloned())
-            .unwrap_or_else(|| "firefox".into());
+        let label = entry["source"]["context"].as_str().and_then(label).unwrap_or_else(|| "firefox".into());
         let text = entry["text"].as_str().unwrap_or("?");
         match entry["type"].as_str() {
             Some("console") => {
@@ -260,22 +186,26 @@ impl Bidi {
             _ => eprintln!("[{label}] {}: {text}", entry["level"].as_str().unwrap_or("log")),
         }
     }
+}
+
+impl Rpc<WebDriverBidi> {
+    /// Connects to `ws_url`, from inside lab host `lab` when Firefox runs there.
+    async fn connect(ws_url: &str, lab: Option<&kaiwa_testkit::lab::Host>) -> Result<Arc<Bidi>> {
+        let hostport = rpc::host_port(ws_url)?;
+        let tcp = match lab {
+            Some(host) => {
+                let hostport = hostport.to_owned();
+                let tcp = host.enter(move || std::net::TcpStream::connect(hostport))??;
+                tcp.set_nonblocking(true)?;
+                tokio::net::TcpStream::from_std(tcp)?
+            }
+            None => tokio::net::TcpStream::connect(hostport).await?,
+        };
+        Rpc::open(ws_url, tcp, None).await
+    }
 
     async fn call(&self, method: &str, params: Value) -> Result<Value> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let msg = json!({ "id": id, "method": method, "params": params });
-        let (tx, rx) = oneshot::channel();
-        self.pending.lock().unwrap().insert(id, tx);
-        self.out.send(msg.to_string()).map_err(|_| anyhow!("BiDi connection closed"))?;
-        match tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
-            Ok(Ok(Ok(v))) => Ok(v),
-            Ok(Ok(Err(e))) => bail!("BiDi {method} failed: {e}"),
-            Ok(Err(_)) => bail!("BiDi connection closed during {method}"),
-            Err(_) => {
-                self.pending.lock().unwrap().remove(&id);
-                bail!("BiDi {method} timed out after {COMMAND_TIMEOUT:?}")
-            }
-        }
+        self.command(json!({ "method": method, "params": params })).await
     }
 }
 
@@ -330,21 +260,8 @@ impl FirefoxPage {
 
     /// Polls `expr` every 100 ms until it is truthy (not null/false/0/""/undefined) and returns that value.
     pub async fn wait_for(&self, expr: &str, timeout: Duration) -> Result<Value> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let last = match self.eval(expr).await {
-                Ok(v) if truthy(&v) => return Ok(v),
-                Ok(v) => v,
-                Err(e) => json!(e.to_string()),
-            };
-            if Instant::now() >= deadline {
-                bail!(
-                    "[{}] timed out after {timeout:?} waiting for `{expr}` (last value: {last})",
-                    self.label
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let every = Duration::from_millis(100);
+        crate::wait_until_truthy(&self.label, expr, timeout, every, || self.eval(expr)).await
     }
 
     /// `click()` on the element matching `selector` (a DOM click, not a real mouse event).

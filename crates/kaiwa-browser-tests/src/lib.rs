@@ -39,6 +39,7 @@ mod cdp;
 mod chromium;
 pub mod firefox;
 mod page;
+mod rpc;
 mod server;
 
 pub use cdp::{Cdp, ConnectHook};
@@ -63,6 +64,32 @@ pub(crate) fn truthy(v: &Value) -> bool {
         Value::Number(n) => n.as_f64() != Some(0.0),
         Value::String(s) => !s.is_empty(),
         _ => true,
+    }
+}
+
+/// Evaluates a page's `expr` (through `eval`) every `every` until it is truthy, and returns that value;
+/// after `timeout` the error names the page's `label`, the expression and the last value (or error) seen.
+pub(crate) async fn wait_until_truthy<F>(
+    label: &str,
+    expr: &str,
+    timeout: Duration,
+    every: Duration,
+    mut eval: impl FnMut() -> F,
+) -> anyhow::Result<Value>
+where
+    F: std::future::Future<Output = anyhow::Result<Value>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let last = match eval().await {
+            Ok(v) if truthy(&v) => return Ok(v),
+            Ok(v) => v,
+            Err(e) => Value::String(e.to_string()),
+        };
+        if tokio::time::Instant::now() >= deadline {
+            anyhow::bail!("[{label}] timed out after {timeout:?} waiting for `{expr}` (last value: {last})");
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

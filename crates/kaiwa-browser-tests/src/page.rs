@@ -2,14 +2,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::cdp::Cdp;
-use crate::truthy;
 
 /// One tab.
 pub struct Page {
@@ -65,21 +64,8 @@ impl Page {
 
     /// Polls `expr` until it is truthy (not null/false/0/""/undefined) and returns that value.
     pub async fn wait_for(&self, expr: &str, timeout: Duration) -> Result<Value> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let last = match self.eval(expr).await {
-                Ok(v) if truthy(&v) => return Ok(v),
-                Ok(v) => v,
-                Err(e) => json!(e.to_string()),
-            };
-            if Instant::now() >= deadline {
-                bail!(
-                    "[{}] timed out after {timeout:?} waiting for `{expr}` (last value: {last})",
-                    self.label
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        let every = Duration::from_millis(200);
+        crate::wait_until_truthy(&self.label, expr, timeout, every, || self.eval(expr)).await
     }
 
     /// A real mouse click in the middle of the element matching `selector`.
