@@ -1,6 +1,7 @@
 //! Launching headless Chromium: the binary, its flags and fresh profile, the DevTools URL from its stderr,
 //! and its process group killed on drop.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -90,7 +91,6 @@ fn chromium_binary() -> Result<PathBuf> {
 
 impl Browser {
     pub async fn launch(opts: LaunchOptions) -> Result<Browser> {
-        use std::io::{BufRead, BufReader};
         use std::os::unix::process::CommandExt;
 
         let bin = chromium_binary()?;
@@ -142,26 +142,8 @@ impl Browser {
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
         let mut child = cmd.spawn().with_context(|| format!("cannot start {}", bin.display()))?;
 
-        // Chromium prints "DevTools listening on ws://..." on stderr; keep draining stderr afterwards.
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let verbose = std::env::var_os("KAIWA_BROWSER_LOG").is_some();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if verbose {
-                    eprintln!("[chromium] {line}");
-                }
-                if !sent && let Some(url) = line.strip_prefix("DevTools listening on ") {
-                    let _ = tx.send(url.trim().to_string());
-                    sent = true;
-                }
-            }
-        });
-        let ws_url =
-            tokio::task::spawn_blocking(move || rx.recv_timeout(LAUNCH_TIMEOUT)).await?.map_err(|_| {
-                anyhow!("{} did not print its DevTools URL within {LAUNCH_TIMEOUT:?}", bin.display())
-            });
+        // Chromium prints "DevTools listening on ws://..." on stderr.
+        let ws_url = announced_url(&mut child, "chromium", "DevTools listening on ", &bin).await;
         let ws_url = match ws_url {
             Ok(url) => url,
             Err(e) => {
@@ -206,6 +188,30 @@ impl Browser {
         page.goto(url).await?;
         Ok(page)
     }
+}
+
+/// The WebSocket URL a browser prints on stderr after `prefix`, within [`LAUNCH_TIMEOUT`]. A named thread
+/// keeps draining its stderr afterwards (echoed, prefixed with `name`, when `KAIWA_BROWSER_LOG` is set).
+pub(crate) async fn announced_url(child: &mut Child, name: &str, prefix: &str, bin: &Path) -> Result<String> {
+    let stderr = child.stderr.take().context("the browser's stderr is not piped")?;
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let verbose = std::env::var_os("KAIWA_BROWSER_LOG").is_some();
+    let (label, prefix) = (name.to_owned(), prefix.to_owned());
+    std::thread::Builder::new().name(format!("{name}-stderr")).spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines().map_while(std::io::Result::ok) {
+            if verbose {
+                eprintln!("[{label}] {line}");
+            }
+            if !sent && let Some(url) = line.strip_prefix(&prefix) {
+                let _ = tx.send(url.trim().to_string());
+                sent = true;
+            }
+        }
+    })?;
+    tokio::task::spawn_blocking(move || rx.recv_timeout(LAUNCH_TIMEOUT))
+        .await?
+        .map_err(|_| anyhow!("{} did not print its URL within {LAUNCH_TIMEOUT:?}", bin.display()))
 }
 
 pub(crate) fn kill_group(child: &mut Child) {

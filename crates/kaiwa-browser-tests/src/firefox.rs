@@ -13,11 +13,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
+use crate::chromium::{announced_url, kill_group};
 use crate::rpc::{self, Dialect, Reply, Rpc};
-use crate::{LAUNCH_TIMEOUT, kill_group};
 
 /// The fresh profile's `user.js`, read before anything else starts.
 const USER_JS: &str = include_str!("firefox_user.js");
@@ -71,7 +71,6 @@ impl Firefox {
         env: &[(String, String)],
         lab: Option<(&kaiwa_testkit::lab::Host, &str)>,
     ) -> Result<Firefox> {
-        use std::io::{BufRead, BufReader};
         use std::os::unix::process::CommandExt;
 
         let bin = firefox_binary()?;
@@ -92,26 +91,9 @@ impl Firefox {
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).process_group(0);
         let mut child = cmd.spawn().with_context(|| format!("cannot start {}", bin.display()))?;
 
-        // Firefox prints "WebDriver BiDi listening on ws://127.0.0.1:PORT"; keep draining stderr afterwards.
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let verbose = std::env::var_os("KAIWA_BROWSER_LOG").is_some();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if verbose {
-                    eprintln!("[firefox] {line}");
-                }
-                if !sent && let Some(url) = line.strip_prefix("WebDriver BiDi listening on ") {
-                    let _ = tx.send(url.trim().to_string());
-                    sent = true;
-                }
-            }
-        });
+        // Firefox prints "WebDriver BiDi listening on ws://127.0.0.1:PORT".
         let started = async {
-            let url = tokio::task::spawn_blocking(move || rx.recv_timeout(LAUNCH_TIMEOUT)).await?.map_err(
-                |_| anyhow!("{} did not print its BiDi URL within {LAUNCH_TIMEOUT:?}", bin.display()),
-            )?;
+            let url = announced_url(&mut child, "firefox", "WebDriver BiDi listening on ", &bin).await?;
             let bidi = Bidi::connect(&format!("{url}/session"), lab).await?;
             bidi.call("session.new", json!({ "capabilities": {} })).await?;
             bidi.call("session.subscribe", json!({ "events": ["log.entryAdded"] })).await?;

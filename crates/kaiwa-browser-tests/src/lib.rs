@@ -43,7 +43,6 @@ mod rpc;
 mod server;
 
 pub use cdp::{Cdp, ConnectHook};
-pub(crate) use chromium::kill_group;
 pub use chromium::{Browser, CommandHook, LaunchOptions};
 pub use firefox::{Firefox, FirefoxPage};
 pub use page::Page;
