@@ -317,14 +317,18 @@ fn path(peer: &Value) -> (&str, &str) {
     (peer["local_candidate"].as_str().unwrap_or("-"), peer["relay_transport"].as_str().unwrap_or("-"))
 }
 
+/// A native's selected pair: (local candidate type, remote candidate type).
+fn ends(peer: &Value) -> (&str, &str) {
+    (path(peer).0, peer["remote_candidate"].as_str().unwrap_or("-"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_home_routers_call_directly_with_stun_alone() {
     // Direct: no relay, and the far end is reached at its NAT's address (the other's server-reflexive or
     // peer-reflexive candidate; the near end's srflx candidate is pruned into its host base, RFC 8445 §6.1.2.4).
     for c in lab_call(1, HOME_ROUTER, HOME_ROUTER, Turn::None).await {
         assert_eq!(c.verdict, direct(), "{}'s network check", c.name);
-        let (local, _) = path(&c.peer);
-        let remote = c.peer["remote_candidate"].as_str().unwrap_or("-");
+        let (local, remote) = ends(&c.peer);
         assert!(
             local != "relay" && matches!(remote, "srflx" | "prflx"),
             "{}: not a direct path through the NATs: {}",
@@ -342,12 +346,8 @@ async fn a_symmetric_nat_is_relayed() {
     // Either side's relay will do (TURN permissions are per address, so the symmetric side's new port
     // reaches the other's relay as well), over any transport: webrtc-rs gives every relay candidate the same
     // priority, so one over TCP or TLS is sometimes chosen although UDP works (see ARCHITECTURE.md).
-    let ends = |c: &Caller| {
-        (path(&c.peer).0.to_owned(), c.peer["remote_candidate"].as_str().unwrap_or("-").to_owned())
-    };
-    let (ann, bo) = (ends(&calls[0]), ends(&calls[1]));
     assert!(
-        relayed((&ann.0, &ann.1), (&bo.0, &bo.1)),
+        relayed(ends(&calls[0].peer), ends(&calls[1].peer)),
         "no relay on the path: {} / {}",
         calls[0].peer,
         calls[1].peer
@@ -414,8 +414,7 @@ async fn chromium_behind_a_home_router_calls_directly_with_stun_alone() {
     );
     let (local, remote, _) = page_path(&ann.peer);
     assert!(local != "relay" && matches!(remote, "srflx" | "prflx"), "Chromium: not direct: {}", ann.peer);
-    let (local, _) = path(&bo);
-    let remote = bo["remote_candidate"].as_str().unwrap_or("-");
+    let (local, remote) = ends(&bo);
     assert!(local != "relay" && matches!(remote, "srflx" | "prflx"), "Bo: not direct: {bo}");
 }
 
@@ -424,8 +423,7 @@ async fn chromium_behind_a_symmetric_nat_is_relayed() {
     let (ann, bo) = chromium_call(12, SYMMETRIC, HOME_ROUTER, Turn::All).await;
     assert_eq!(ann.check, relay_via(&["udp", "tcp", "tls"]), "Chromium's network check");
     let (local, remote, _) = page_path(&ann.peer);
-    let bo_ends = (path(&bo).0, bo["remote_candidate"].as_str().unwrap_or("-"));
-    assert!(relayed((local, remote), bo_ends), "no relay on the path: {} / {bo}", ann.peer);
+    assert!(relayed((local, remote), ends(&bo)), "no relay on the path: {} / {bo}", ann.peer);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

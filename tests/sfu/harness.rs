@@ -216,8 +216,6 @@ impl Native {
         })
     }
 
-    /// The frames decoded of the screen participant `name` shares, in the newest line of the log (`None`
-    /// while they share none).
     /// Waits until this client's sending connection to the SFU has an estimate over `bps`.
     pub async fn wait_for_estimate_above(&self, bps: f64) -> Result<()> {
         let estimate = || self.last_line()?["peers"][0]["out"]["target_bitrate_bps"].as_f64();
@@ -231,6 +229,8 @@ impl Native {
         anyhow::bail!("{}'s estimate towards the SFU stays at {:?}, not over {bps}", self.name, estimate())
     }
 
+    /// The frames decoded of the screen participant `name` shares, in the newest line of the log (`None`
+    /// while they share none).
     fn screen_frames(&self, name: &str) -> Option<u64> {
         let line = self.last_line()?;
         let peer = line["peers"].as_array()?.iter().find(|p| p["name"] == name)?.clone();

@@ -163,18 +163,19 @@ pub struct OwnFigures<'a> {
 /// everyone: each fetch is a round trip through the connection's driver, which carries their media too).
 pub struct ConnectionReport {
     report: RTCStatsReport,
-    /// The type the peer signaled for a remote end first learned as peer-reflexive.
-    signaled_remote: Option<String>,
+    /// The type of the selected pair's remote end: as the peer signaled it, for one first learned as
+    /// peer-reflexive.
+    remote_candidate: Option<String>,
 }
 
 impl ConnectionReport {
     pub async fn fetch(pc: &Arc<dyn PeerConnection>) -> ConnectionReport {
         let report = pc.get_stats(Instant::now(), StatsSelector::None).await;
-        let signaled_remote = match remote_type(&report).as_deref() {
-            Some("prflx") => signaled_remote_type(pc).await,
-            _ => None,
+        let remote_candidate = match remote_type(&report) {
+            Some(prflx) if prflx == "prflx" => Some(signaled_remote_type(pc).await.unwrap_or(prflx)),
+            other => other,
         };
-        ConnectionReport { report, signaled_remote }
+        ConnectionReport { report, remote_candidate }
     }
 }
 
@@ -272,7 +273,7 @@ pub fn figures(
                 candidate(report, &pair.local_candidate_id, true).map(|c| c.url.as_str()).unwrap_or_default();
             stats.relay_transport = Some(relays.of_url(url).to_owned());
         }
-        stats.remote_candidate = connection.signaled_remote.clone().or_else(|| remote_type(report));
+        stats.remote_candidate = connection.remote_candidate.clone();
     }
     for entry in report.iter() {
         if let RTCStatsReportEntry::Codec(c) = entry

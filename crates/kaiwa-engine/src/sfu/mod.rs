@@ -2,8 +2,8 @@
 //! exchange SDPs with the server only. One connection sends our microphone, camera and any screen we
 //! share once (`publish.rs`); one receives everyone else's, each m-section named by the server as
 //! someone's (`receive.rs`). Both SDPs leave with all their candidates (the server passes no trickle), so
-//! each waits for its gathering ([`Gather`]). One task owns both connections and does one step at a time; the server
-//! never starts an exchange on a connection before the last one on it is done.
+//! each waits for its gathering ([`Gather`]). One task owns both connections and does one step at a time;
+//! the server never starts an exchange on a connection before the last one on it is done.
 
 mod gather;
 mod publish;
